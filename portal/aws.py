@@ -1,0 +1,221 @@
+"""The AWS gateway: the only place in the project that builds boto3 clients.
+
+Clients are made per (account, region, service). In live mode credentials come from the default chain, with an
+optional AssumeRole (role ARN + external id) per account; in sandbox mode the same code talks to the AWS sandbox,
+over ``AWS_ENDPOINT_URL`` when it is a server or intercepted in process in tests. Every client shares one botocore
+``Config`` (retries, timeouts) and reports each API call to :data:`call_counter`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import botocore.session
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+from django.conf import settings
+
+SANDBOX_ACCESS_KEY = "sandbox-access-key"  # noqa: S105 - the sandbox accepts any credentials
+SANDBOX_SECRET_KEY = "sandbox-secret-key"  # noqa: S105
+
+THROTTLING_CODES = frozenset(
+    {"ThrottlingException", "Throttling", "LimitExceededException", "TooManyRequestsException", "RequestLimitExceeded"}
+)
+
+
+class CallCounter:
+    """Counts AWS API calls by (service, operation); thread-safe. Benchmarks and task runs read it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: Counter[tuple[str, str]] = Counter()
+
+    def record(self, service: str, operation: str) -> None:
+        with self._lock:
+            self._counts[(service, operation)] += 1
+
+    def snapshot(self) -> dict[tuple[str, str], int]:
+        with self._lock:
+            return dict(self._counts)
+
+    def total(self, service: str | None = None) -> int:
+        with self._lock:
+            return sum(n for (svc, _op), n in self._counts.items() if service is None or svc == service)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._counts.clear()
+
+    @staticmethod
+    def difference(after: dict[tuple[str, str], int], before: dict[tuple[str, str], int]) -> dict[str, int]:
+        """Calls made between two snapshots, keyed ``service:Operation``."""
+        return {
+            f"{svc}:{op}": n - before.get((svc, op), 0)
+            for (svc, op), n in sorted(after.items())
+            if n - before.get((svc, op), 0)
+        }
+
+
+call_counter = CallCounter()
+
+
+@dataclass(frozen=True)
+class AccountAccess:
+    """How to reach one AWS account: its id and, optionally, the role to assume there."""
+
+    account_id: str
+    role_arn: str | None = None
+    external_id: str | None = None
+
+
+def client_config() -> Config:
+    return Config(
+        retries={"mode": settings.AWS_RETRY_MODE, "max_attempts": settings.AWS_MAX_ATTEMPTS},
+        connect_timeout=settings.AWS_CONNECT_TIMEOUT,
+        read_timeout=settings.AWS_READ_TIMEOUT,
+        user_agent_appid="sagemaker-governance-portal",
+    )
+
+
+def _base_session(credentials: dict[str, str] | None = None) -> boto3.Session:
+    core = botocore.session.get_session()
+    core.register("before-send", _count_send)
+    if credentials is not None:
+        return boto3.Session(botocore_session=core, **credentials)
+    if settings.AWS_MODE == "sandbox":
+        return boto3.Session(
+            botocore_session=core,
+            aws_access_key_id=SANDBOX_ACCESS_KEY,
+            aws_secret_access_key=SANDBOX_SECRET_KEY,
+        )
+    return boto3.Session(botocore_session=core)
+
+
+def _count_send(event_name: str, **_: Any) -> None:
+    # "before-send.<service-id>.<Operation>" fires once per HTTP attempt, retries included: what AWS sees and bills.
+    _, service, operation = event_name.split(".", 2)
+    call_counter.record(service, operation)
+
+
+class AwsGateway:
+    """Builds and caches boto3 clients for accounts and regions.
+
+    One gateway per process is enough (:func:`gateway`); it caches assumed-role credentials per account until
+    shortly before they expire and clients per (account, region, service).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._clients: dict[tuple[str, str, str | None, str], Any] = {}
+        self._sessions: dict[tuple[str, str | None], tuple[boto3.Session, float | None]] = {}
+
+    def endpoint_url(self) -> str | None:
+        return settings.AWS_ENDPOINT_URL if settings.AWS_MODE == "sandbox" else None
+
+    def client(self, service: str, *, region: str, account: AccountAccess | None = None) -> Any:
+        key = (service, region, account.account_id if account else None, account.role_arn if account else "")
+        with self._lock:
+            cached = self._clients.get(key)
+            if cached is not None and self._session_fresh(account):
+                return cached
+        session = self._session_for(account)
+        client = session.client(
+            service, region_name=region, endpoint_url=self.endpoint_url(), config=client_config()
+        )
+        with self._lock:
+            self._clients[key] = client
+        return client
+
+    def sagemaker(self, *, region: str, account: AccountAccess | None = None) -> Any:
+        return self.client("sagemaker", region=region, account=account)
+
+    def cost_explorer(self, *, account: AccountAccess | None = None) -> Any:
+        # Cost Explorer has one endpoint, in us-east-1, whatever the region of the resources.
+        return self.client("ce", region="us-east-1", account=account)
+
+    def sts(self, *, region: str | None = None, account: AccountAccess | None = None) -> Any:
+        return self.client("sts", region=region or settings.AWS_DEFAULT_REGION, account=account)
+
+    def caller_identity(self, account: AccountAccess | None = None) -> dict[str, str]:
+        """Who the portal is in ``account``: proves the credentials (and the assumed role) work."""
+        answer = self.sts(account=account).get_caller_identity()
+        return {"Account": answer["Account"], "Arn": answer["Arn"], "UserId": answer["UserId"]}
+
+    def clear(self) -> None:
+        with self._lock:
+            self._clients.clear()
+            self._sessions.clear()
+
+    # -- credentials -------------------------------------------------------------------------------------------
+    def _session_fresh(self, account: AccountAccess | None) -> bool:
+        if account is None or not account.role_arn:
+            return True
+        entry = self._sessions.get((account.account_id, account.role_arn))
+        if entry is None:
+            return False
+        _session, expires_at = entry
+        return expires_at is None or expires_at - time.time() > 300
+
+    def _session_for(self, account: AccountAccess | None) -> boto3.Session:
+        if account is None or not account.role_arn:
+            return _base_session()
+        key = (account.account_id, account.role_arn)
+        with self._lock:
+            entry = self._sessions.get(key)
+        if entry is not None and self._session_fresh(account):
+            return entry[0]
+        sts = _base_session().client(
+            "sts", region_name=settings.AWS_DEFAULT_REGION, endpoint_url=self.endpoint_url(), config=client_config()
+        )
+        params: dict[str, Any] = {
+            "RoleArn": account.role_arn,
+            "RoleSessionName": settings.AWS_ASSUME_ROLE_SESSION_NAME,
+            "DurationSeconds": 3600,
+        }
+        if account.external_id:
+            params["ExternalId"] = account.external_id
+        creds = sts.assume_role(**params)["Credentials"]
+        session = _base_session(
+            {
+                "aws_access_key_id": creds["AccessKeyId"],
+                "aws_secret_access_key": creds["SecretAccessKey"],
+                "aws_session_token": creds["SessionToken"],
+            }
+        )
+        with self._lock:
+            self._sessions[key] = (session, creds["Expiration"].timestamp())
+        return session
+
+
+_gateway = AwsGateway()
+
+
+def gateway() -> AwsGateway:
+    return _gateway
+
+
+def error_code(exc: BaseException) -> str | None:
+    """The AWS error code of a botocore ClientError, or None."""
+    if isinstance(exc, ClientError):
+        return exc.response.get("Error", {}).get("Code")
+    return None
+
+
+def is_throttling(exc: BaseException) -> bool:
+    return error_code(exc) in THROTTLING_CODES
+
+
+def describe_error(exc: BaseException) -> str:
+    """A one-line, human explanation of an AWS failure, for task runs and pages."""
+    if isinstance(exc, ClientError):
+        err = exc.response.get("Error", {})
+        op = exc.operation_name
+        return f"{op}: {err.get('Code', 'Error')}: {err.get('Message', '').strip() or 'no message'}"
+    if isinstance(exc, BotoCoreError):
+        return f"{type(exc).__name__}: {exc}"
+    return f"{type(exc).__name__}: {exc}"

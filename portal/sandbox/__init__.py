@@ -1,0 +1,71 @@
+"""The AWS sandbox: moto, pinned, extended with what it lacks for this portal (see AWS-NOTES.md).
+
+- :mod:`portal.sandbox.sagemaker`: Studio domains (with moto's bugs fixed), user profiles, spaces, apps, tags and
+  presigned URLs, with AWS's validation, errors and pagination.
+- :mod:`portal.sandbox.costexplorer`: GetCostAndUsage computed from seeded line items, GetCostForecast and cost
+  allocation tags.
+- :mod:`portal.sandbox.faults`: throttling, server errors and latency on demand.
+- :mod:`portal.sandbox.demo_org`: the deterministic demo organisation.
+- :mod:`portal.sandbox.server`: the same thing as an HTTP server on 127.0.0.1.
+
+moto routes every request, in process or over HTTP, through its response classes and looks the action method up by
+name on each call; :func:`install` adds our methods to those classes, once per process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from moto import mock_aws
+from moto.core.responses import BaseResponse
+
+from portal.sandbox import faults
+
+# Accounts the sandbox knows without AssumeRole: moto's default account answers plain sandbox credentials.
+DEFAULT_ACCOUNT_ID = "123456789012"
+
+_installed = False
+_install_lock = threading.Lock()
+
+
+def _call_action_with_faults(original: Any) -> Any:
+    def call_action(self: BaseResponse) -> Any:
+        service = getattr(self, "service_name", None)
+        if service in faults.SERVICES:
+            operation = self._get_action()
+            answer = faults.apply(service, operation)
+            if answer is not None:
+                return answer
+        return original(self)
+
+    call_action.__wrapped__ = original  # type: ignore[attr-defined]
+    return call_action
+
+
+def install() -> None:
+    """Add the sandbox's operations and fault injection to moto. Safe to call many times."""
+    global _installed
+    with _install_lock:
+        if _installed:
+            return
+        from portal.sandbox import costexplorer, sagemaker
+
+        sagemaker.install()
+        costexplorer.install()
+        BaseResponse.call_action = _call_action_with_faults(BaseResponse.call_action)  # type: ignore[method-assign]
+        _installed = True
+
+
+@contextlib.contextmanager
+def running() -> Iterator[None]:
+    """The sandbox in process: every boto3 call to AWS's real endpoints is answered by it, state starts empty."""
+    install()
+    faults.registry.clear()
+    with mock_aws():
+        try:
+            yield
+        finally:
+            faults.registry.clear()

@@ -1,0 +1,115 @@
+"""The AWS sandbox as an HTTP server on 127.0.0.1, for the demo and for tests that need another process to reach it.
+
+Everything moto serves is served, plus a small control API under ``/_sandbox/``:
+
+- ``GET /_sandbox/health``: ``{"ok": true}`` once the server answers.
+- ``GET /_sandbox/faults``: the fault rules in force; ``POST`` one rule as JSON (see :mod:`portal.sandbox.faults`);
+  ``DELETE`` clears them all.
+- ``POST /_sandbox/reset``: empty every backend; with ``?seed=demo`` the demo organisation is seeded again.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from portal import sandbox
+from portal.sandbox import faults
+
+CONTROL_PREFIX = "/_sandbox/"
+
+
+def reset_backends() -> None:
+    from moto.moto_api._internal.models import moto_api_backend
+
+    moto_api_backend.reset()
+    faults.registry.clear()
+
+
+def seed_demo() -> dict[str, Any]:
+    from portal.sandbox import demo_org
+
+    return demo_org.seed()
+
+
+class SandboxApp:
+    """WSGI: the control API in front of moto's dispatcher."""
+
+    def __init__(self) -> None:
+        sandbox.install()
+        self.moto = DomainDispatcherApplication(create_backend_app)
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(CONTROL_PREFIX):
+            return self.control(Request(environ))(environ, start_response)
+        return self.moto(environ, start_response)
+
+    def control(self, request: Request) -> Response:
+        name = request.path[len(CONTROL_PREFIX) :].strip("/")
+        try:
+            if name == "health":
+                return _json({"ok": True})
+            if name == "faults":
+                if request.method == "GET":
+                    return _json({"faults": faults.registry.rules()})
+                if request.method == "POST":
+                    spec = request.get_json(force=True, silent=True)
+                    if not isinstance(spec, dict):
+                        return _json({"error": "Send one fault rule as a JSON object."}, 400)
+                    rule = faults.registry.add(**spec)
+                    return _json({"added": rule.__dict__}, 201)
+                if request.method == "DELETE":
+                    faults.registry.clear()
+                    return _json({"faults": []})
+            if name == "reset" and request.method == "POST":
+                with self.lock:
+                    reset_backends()
+                    summary = seed_demo() if request.args.get("seed") == "demo" else {}
+                return _json({"reset": True, "seeded": summary})
+        except faults.FaultError as exc:
+            return _json({"error": str(exc)}, 400)
+        return _json({"error": f"No control endpoint {request.method} {request.path}."}, 404)
+
+
+def _json(payload: Any, status: int = 200) -> Response:
+    return Response(json.dumps(payload, default=str), status=status, mimetype="application/json")
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args: Any, **kwargs: Any) -> None:  # one line per AWS call would drown the demo output
+        pass
+
+
+def make_sandbox_server(port: int = 0, host: str = "127.0.0.1") -> BaseWSGIServer:
+    """A threaded server bound to ``host:port`` (0 picks a free port); call ``serve_forever()`` on it."""
+    return make_server(host, port, SandboxApp(), threaded=True, request_handler=_QuietHandler)
+
+
+class ThreadedSandbox:
+    """The sandbox server in a background thread of this process (tests that start a worker use it)."""
+
+    def __init__(self, port: int = 0) -> None:
+        self.server = make_sandbox_server(port)
+        self.thread = threading.Thread(target=self.server.serve_forever, name="aws-sandbox", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> ThreadedSandbox:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)

@@ -1,0 +1,24 @@
+"""Settings for the test suite: the project's settings with test-only speed-ups.
+
+The database and broker still come from DATABASE_URL / REDIS_URL, so the same suite runs on the embedded default
+and on PostgreSQL + Redis in CI.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
+
+from portal.settings import *  # noqa: E402,F403
+from portal.settings import DATABASES, STORAGES, VAR_DIR  # noqa: E402
+
+ALLOWED_HOSTS = ["*"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+AWS_MODE = "sandbox"
+AWS_ENDPOINT_URL = None  # the in-process sandbox intercepts the real endpoints
+AWS_MAX_ATTEMPTS = 3
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not ":memory:", so a real worker process can open the same test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-portal.sqlite3")}
