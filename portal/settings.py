@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "django_celery_beat",
     "portal",
@@ -168,6 +169,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns at start-up when its root is missing
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -201,6 +203,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Inventory, onboarding, spend and governance of many Amazon SageMaker domains.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and Redoc from the installed sidecar package: no CDN at run time.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 LOGGING = {
@@ -213,4 +219,8 @@ LOGGING = {
         "botocore": {"level": "WARNING"},
         "werkzeug": {"level": "WARNING"},
     },
+}
+
+CELERY_BEAT_SCHEDULE = {
+    "worker-heartbeat": {"task": "portal.heartbeat", "schedule": env_int("HEARTBEAT_SECONDS", 60, minimum=5)},
 }

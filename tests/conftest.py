@@ -1,21 +1,155 @@
-"""Fixtures shared by the whole suite."""
+"""Fixtures shared by the whole suite: the AWS sandbox, a real Celery worker, and headless Chromium."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
+from django.db import connection
 
 from portal import sandbox
 from portal.aws import gateway
 
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+
 
 @pytest.fixture
-def aws_sandbox(settings: object) -> Iterator[None]:
+def aws_sandbox(settings: Any) -> Iterator[None]:
     """The AWS sandbox in process: every boto3 client the gateway makes talks to it; state starts empty."""
-    settings.AWS_MODE = "sandbox"  # type: ignore[attr-defined]
-    settings.AWS_ENDPOINT_URL = None  # type: ignore[attr-defined]
+    settings.AWS_MODE = "sandbox"
+    settings.AWS_ENDPOINT_URL = None
     gateway().clear()
     with sandbox.running():
         yield
     gateway().clear()
+
+
+@pytest.fixture
+def sandbox_server(settings: Any) -> Iterator[str]:
+    """The AWS sandbox as an HTTP server in this process (so another process can reach it); yields its URL."""
+    from portal.sandbox.server import ThreadedSandbox, reset_backends
+
+    reset_backends()
+    server = ThreadedSandbox().start()
+    settings.AWS_MODE = "sandbox"
+    settings.AWS_ENDPOINT_URL = server.url
+    gateway().clear()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+        reset_backends()
+        gateway().clear()
+
+
+class WorkerProcess:
+    """A real ``celery worker`` process on the configured broker, reading the test database."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.hostname = f"test-{uuid.uuid4().hex[:8]}@localhost"
+        self.log_path = log_path
+        self.log = log_path.open("wb")
+        command = [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool", "solo", "--loglevel", "INFO"]
+        command += ["--hostname", self.hostname, "--without-gossip", "--without-mingle", "--without-heartbeat"]
+        self.process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def output(self) -> str:
+        self.log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.log.close()
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db: None, tmp_path: Path) -> Iterator[WorkerProcess]:
+    """Start a Celery worker process against the real broker and the test database; stopped after the test."""
+    from portal.celery import app
+
+    app.control.purge()  # a queue left over from an earlier run must not feed this worker
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "PORTAL_TEST_DATABASE_NAME": str(connection.settings_dict["NAME"]),
+        "AWS_MODE": django_settings.AWS_MODE,
+        "AWS_ENDPOINT_URL": django_settings.AWS_ENDPOINT_URL or "",
+    }
+    worker = WorkerProcess(env, tmp_path / "worker.log")
+    try:
+        yield worker
+    finally:
+        worker.stop()
+
+
+def chromium_path() -> str | None:
+    explicit = os.environ.get("CHROMIUM_PATH")
+    if explicit:
+        return explicit if Path(explicit).exists() else None
+    for candidate in CHROMIUM_CANDIDATES:
+        if Path(candidate).exists():
+            return candidate
+    return shutil.which("chromium")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """Headless Debian Chromium driven by Playwright (never a downloaded browser)."""
+    executable = chromium_path()
+    if executable is None:
+        message = (
+            "Chromium is not installed, so browser tests cannot run. Install it with "
+            "'sudo apt-get install chromium' (Debian/Ubuntu) or point CHROMIUM_PATH at a Chromium binary."
+        )
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium: Any, live_server: Any) -> Iterator[Any]:
+    """A fresh browser page (own cookies) with ``page.base_url`` set to the live server."""
+    context = chromium.new_context(base_url=live_server.url)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.base_url = live_server.url
+    yield page
+    context.close()

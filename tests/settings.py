@@ -7,6 +7,8 @@ and on PostgreSQL + Redis in CI.
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
+# Playwright's sync API runs an event loop in the test thread; the ORM calls made beside it are still synchronous.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 from portal.settings import *  # noqa: E402,F403
 from portal.settings import DATABASES, STORAGES, VAR_DIR  # noqa: E402
@@ -22,3 +24,7 @@ AWS_MAX_ATTEMPTS = 3
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not ":memory:", so a real worker process can open the same test database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-portal.sqlite3")}
+
+# A worker process started by a test opens the test database the test process created.
+if os.environ.get("PORTAL_TEST_DATABASE_NAME"):
+    DATABASES["default"]["NAME"] = os.environ["PORTAL_TEST_DATABASE_NAME"]

@@ -1,0 +1,44 @@
+"""Template context every page needs: the navigation and the AWS mode banner."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+
+# The portal's areas, in menu order. An area appears once its app provides the named URL, so the menu never
+# links to a page that does not exist yet.
+NAVIGATION: list[tuple[str, str]] = [
+    ("Overview", "home"),
+    ("Accounts", "domains:account-list"),
+    ("Domains", "domains:domain-list"),
+    ("Profiles", "profiles:profile-list"),
+    ("Spaces", "profiles:space-list"),
+    ("Requests", "profiles:request-list"),
+    ("Costs", "costs:dashboard"),
+    ("Governance", "domains:posture"),
+    ("Sync runs", "domains:syncrun-list"),
+    ("Audit log", "portal:audit-list"),
+    ("API", "api-docs"),
+]
+
+
+def _navigation(request: HttpRequest) -> list[dict[str, Any]]:
+    items = []
+    for label, name in NAVIGATION:
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            continue
+        active = request.path == url if url == "/" else request.path.startswith(url)
+        items.append({"label": label, "url": url, "active": active})
+    return items
+
+
+def portal(request: HttpRequest) -> dict[str, Any]:
+    return {
+        "nav_items": _navigation(request) if request.user.is_authenticated else [],
+        "aws_mode": settings.AWS_MODE,
+    }

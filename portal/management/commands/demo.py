@@ -1,0 +1,126 @@
+"""``python manage.py demo``: the whole portal on the embedded default, in the foreground.
+
+Starts the AWS sandbox server (seeded), applies migrations, creates the demo logins and each app's demo data, then
+runs a Celery worker, Celery beat and the web server on 127.0.0.1:8000. Ctrl-C stops every process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from portal.aws import gateway
+from portal.demo import DEMO_PASSWORD, DEMO_USERS, ensure_demo_users, setup_app_demos
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+class Command(BaseCommand):
+    help = "Run the demo: sandbox, migrations, demo data and logins, worker, beat and web on 127.0.0.1."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--port", type=int, default=8000, help="Web port (default 8000).")
+        parser.add_argument("--sandbox-port", type=int, default=5055, help="AWS sandbox port (default 5055).")
+        parser.add_argument(
+            "--no-processes",
+            action="store_true",
+            help="Prepare the database and demo data, start nothing (used by tests and by a first check).",
+        )
+
+    def handle(self, *args: Any, port: int, sandbox_port: int, no_processes: bool, **options: Any) -> None:
+        for name, number in (("--port", port), ("--sandbox-port", sandbox_port)):
+            if not _port_free(number):
+                raise CommandError(f"Port {number} on 127.0.0.1 is in use ({name}); stop what uses it or pick another.")
+        manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
+        endpoint = f"http://127.0.0.1:{sandbox_port}"
+        env = {
+            **os.environ,
+            "DEBUG": "1",
+            "AWS_MODE": "sandbox",
+            "AWS_ENDPOINT_URL": endpoint,
+            "PYTHONUNBUFFERED": "1",
+        }
+        children: list[tuple[str, subprocess.Popen[bytes]]] = []
+
+        def start(name: str, command: list[str]) -> None:
+            children.append((name, subprocess.Popen(command, env=env, cwd=settings.BASE_DIR)))
+
+        try:
+            self.stdout.write("Starting the AWS sandbox and seeding the demo organisation...")
+            start("sandbox", [*manage, "sandbox", "--port", str(sandbox_port)])
+            self._wait_for_sandbox(endpoint, children[0][1])
+
+            # This process talks to the same sandbox from here on.
+            settings.AWS_MODE, settings.AWS_ENDPOINT_URL = "sandbox", endpoint
+            gateway().clear()
+            call_command("migrate", interactive=False, verbosity=0)
+            self.stdout.write("Database migrated.")
+            ensure_demo_users()
+            setup_app_demos(lambda line: self.stdout.write(line))
+
+            self.stdout.write(self.style.SUCCESS("Demo data ready."))
+            self.stdout.write(f"Logins ({DEMO_PASSWORD!r} for each): {', '.join(DEMO_USERS)}")
+            if no_processes:
+                return
+            celery = [sys.executable, "-m", "celery", "-A", "portal"]
+            start("worker", [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2", "--hostname", "demo@%h"])
+            start("beat", [*celery, "beat", "--loglevel", "INFO", "--schedule", str(settings.VAR_DIR / "beat")])
+            start("web", [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"])
+            self.stdout.write(self.style.SUCCESS(f"Portal on http://127.0.0.1:{port}/ (Ctrl-C stops everything)."))
+            self._supervise(children)
+        except KeyboardInterrupt:
+            self.stdout.write("\nStopping...")
+        finally:
+            self._stop(children)
+
+    def _wait_for_sandbox(self, endpoint: str, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise CommandError(f"The AWS sandbox stopped at start-up (exit code {process.returncode}).")
+            try:
+                with urllib.request.urlopen(f"{endpoint}/_sandbox/health", timeout=1) as answer:  # noqa: S310
+                    if json.load(answer).get("ok"):
+                        return
+            except OSError:
+                time.sleep(0.2)
+        raise CommandError(f"The AWS sandbox did not answer on {endpoint} within {timeout:.0f} s.")
+
+    def _supervise(self, children: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
+        while True:
+            for name, process in children:
+                if process.poll() is not None:
+                    raise CommandError(f"The demo's {name} process stopped (exit code {process.returncode}).")
+            time.sleep(0.5)
+
+    def _stop(self, children: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
+        for _name, process in reversed(children):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for _name, process in reversed(children):
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

@@ -1,0 +1,44 @@
+"""``python manage.py sandbox --port N [--empty]``: the AWS sandbox alone, as a server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import errno
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from portal.sandbox.server import make_sandbox_server, seed_demo
+
+
+class Command(BaseCommand):
+    help = "Serve the AWS sandbox (moto, extended) on 127.0.0.1:PORT, seeded with the demo organisation."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--port", type=int, default=5055, help="TCP port on 127.0.0.1 (default 5055).")
+        parser.add_argument("--empty", action="store_true", help="Start with no resources instead of the demo org.")
+
+    def handle(self, *args: Any, port: int, empty: bool, **options: Any) -> None:
+        if not 0 < port < 65536:
+            raise CommandError(f"--port must be between 1 and 65535, not {port}.")
+        try:
+            server = make_sandbox_server(port)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise CommandError(f"Port {port} on 127.0.0.1 is in use; choose another with --port.") from exc
+            raise
+        if not empty:
+            started = time.perf_counter()
+            summary = seed_demo()
+            counts = ", ".join(f"{value} {key.replace('_', ' ')}" for key, value in summary.items())
+            self.stdout.write(f"Seeded the demo organisation in {time.perf_counter() - started:.1f} s: {counts}.")
+        self.stdout.write(
+            self.style.SUCCESS(f"AWS sandbox listening on http://127.0.0.1:{port} (Ctrl-C stops it).")
+        )
+        self.stdout.write(f"Try: aws --endpoint-url http://127.0.0.1:{port} sagemaker list-domains --region us-east-1")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()

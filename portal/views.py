@@ -1,0 +1,30 @@
+"""Views that belong to the whole portal: the overview and the health endpoint."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from portal.health import run_checks
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    healthy, checks = run_checks()
+    return render(
+        request,
+        "portal/home.html",
+        {"healthy": healthy, "checks": checks, "aws_endpoint": settings.AWS_ENDPOINT_URL},
+    )
+
+
+@require_GET
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Public health answer for load balancers: 200 when the database, broker and AWS answer, else 503."""
+    healthy, checks = run_checks()
+    return JsonResponse({"status": "ok" if healthy else "fail", "checks": checks}, status=200 if healthy else 503)
