@@ -1,0 +1,14 @@
+FROM python:3.11-slim
+ENV PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /app
+COPY pyproject.toml ./
+COPY portal ./portal
+COPY domains ./domains
+COPY profiles ./profiles
+COPY costs ./costs
+RUN pip install --no-cache-dir .
+COPY . .
+RUN mkdir -p var && useradd --system portal && chown -R portal /app/var
+USER portal
+EXPOSE 8000
+CMD ["gunicorn", "portal.wsgi:application", "--bind", "0.0.0.0:8000"]
