@@ -17,7 +17,14 @@ from typing import Any
 import boto3
 import botocore.session
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 from django.conf import settings
 
 SANDBOX_ACCESS_KEY = "sandbox-access-key"  # noqa: S105 - the sandbox accepts any credentials
@@ -208,6 +215,17 @@ def error_code(exc: BaseException) -> str | None:
 
 def is_throttling(exc: BaseException) -> bool:
     return error_code(exc) in THROTTLING_CODES
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Worth trying again later: throttling, AWS-side 5xx errors, and connection trouble.
+
+    botocore has already retried such a call ``AWS_MAX_ATTEMPTS`` times; this decides whether the task retries too.
+    """
+    if isinstance(exc, ClientError):
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        return is_throttling(exc) or status >= 500 or error_code(exc) in {"InternalFailure", "ServiceUnavailable"}
+    return isinstance(exc, EndpointConnectionError | ConnectionClosedError | ConnectTimeoutError | ReadTimeoutError)
 
 
 def describe_error(exc: BaseException) -> str:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
+from django.db.models import Q
+
+from portal.querysets import RestrictedQuerySet
 
 
 class WorkerHeartbeat(models.Model):
@@ -20,3 +25,169 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hostname} at {self.beat_at:%Y-%m-%d %H:%M:%S}"
+
+
+class TaskRun(models.Model):
+    """One piece of background work (an inventory sync, a cost ingestion...) with live progress.
+
+    Pages poll this row, not Celery's result backend. ``scope_key`` names what the run works on
+    (``all``, ``account:<id>``, ``account:<id>/region:<r>``, ``domain:<arn>``); at most one run per kind and scope is
+    queued or running at a time (a database constraint), so a second request joins the first.
+    """
+
+    class Kind(models.TextChoices):
+        INVENTORY_SYNC = "inventory_sync", "Inventory sync"
+        COST_INGESTION = "cost_ingestion", "Cost ingestion"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        PARTIAL = "partial", "Partly failed"
+        FAILED = "failed", "Failed"
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", "Schedule"
+        USER = "user", "Person"
+        COMMAND = "command", "Command"
+        API = "api", "API"
+
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    scope_key = models.CharField(max_length=400)
+    scope_label = models.CharField(max_length=400)
+    domain_arns = models.JSONField(default=list, blank=True, help_text="Domains this run covers, for scoping.")
+    trigger = models.CharField(max_length=16, choices=Trigger.choices)
+    started_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="task_runs"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    queued_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    steps_total = models.PositiveIntegerField(default=0)
+    steps_done = models.PositiveIntegerField(default=0)
+    message = models.CharField(max_length=500, blank=True)
+    counts = models.JSONField(default=dict, blank=True, help_text="{resource: {created, updated, removed, unchanged}}")
+    aws_calls = models.JSONField(default=dict, blank=True, help_text="{'service:Operation': calls}")
+    errors = models.JSONField(default=list, blank=True, help_text="[{scope, message, at}]")
+    notes = models.JSONField(default=list, blank=True, help_text="Things worth knowing that are not errors.")
+    finished_steps = models.JSONField(default=list, blank=True, help_text="So a redelivered step counts once.")
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-queued_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "scope_key"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="one_active_run_per_scope",
+            )
+        ]
+        indexes = [models.Index(fields=["kind", "-queued_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.scope_label})"
+
+    @classmethod
+    def scope_q(cls, grants: Any, action: str) -> Q | None:
+        """Non-admins see the runs they started and the runs of domains they may sync."""
+        from portal.scoping import ALL_DOMAINS, SYNC
+
+        domains = grants.domains_for(SYNC)
+        if domains is ALL_DOMAINS:
+            return Q()
+        if action != "view":
+            return None
+        return Q(started_by=grants.user) | Q(scope_key__in=[f"domain:{arn}" for arn in sorted(domains)])
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+    @property
+    def percent(self) -> int:
+        if not self.steps_total:
+            return 0 if self.is_active else 100
+        return min(100, round(100 * self.steps_done / self.steps_total))
+
+    @property
+    def duration(self) -> float | None:
+        if self.started_at is None:
+            return None
+        from django.utils import timezone
+
+        return ((self.finished_at or timezone.now()) - self.started_at).total_seconds()
+
+    def total(self, outcome: str) -> int:
+        """Sum of one outcome (``created``, ``updated``, ``removed``, ``unchanged``) over every resource type."""
+        return sum(int(per_type.get(outcome, 0)) for per_type in self.counts.values())
+
+    @property
+    def aws_call_total(self) -> int:
+        return sum(self.aws_calls.values())
+
+
+class AuditEvent(models.Model):
+    """An append-only record of a change a person or a task made: who, when, what, before and after.
+
+    Written by services in the same transaction as the change. Never updated or deleted.
+    """
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor_label = models.CharField(max_length=200, help_text="The actor's name at the time, or the task's name.")
+    action = models.CharField(max_length=64, db_index=True)
+    object_type = models.CharField(max_length=64)
+    object_id = models.CharField(max_length=400, blank=True)
+    object_repr = models.CharField(max_length=400, blank=True)
+    domain_arn = models.CharField(max_length=400, blank=True, db_index=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise ValueError("Audit events are append-only.")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise ValueError("Audit events are append-only.")
+
+
+class RoleAssignment(models.Model):
+    """A person's role, in one domain (by ARN) or, with a blank ``domain_arn``, in every domain.
+
+    Roles are kept by domain ARN rather than by foreign key so the portal layer, which decides access, does not
+    depend on the inventory app; an ARN is stable for a domain's whole life.
+    """
+
+    class Role(models.TextChoices):
+        PLATFORM_ADMIN = "platform_admin", "Platform admin"
+        DOMAIN_APPROVER = "domain_approver", "Domain approver"
+        FINANCE = "finance", "Finance"
+        TEAM_LEAD = "team_lead", "Team lead"
+        DATA_SCIENTIST = "data_scientist", "Data scientist"
+
+    user = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="role_assignments")
+    role = models.CharField(max_length=32, choices=Role.choices)
+    domain_arn = models.CharField(max_length=400, blank=True, help_text="Blank: every domain.")
+    granted_at = models.DateTimeField(auto_now_add=True)
+    granted_by = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["user__username", "role", "domain_arn"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role", "domain_arn"], name="one_assignment_per_role_and_domain")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.get_role_display()} in {self.domain_arn or 'every domain'}"

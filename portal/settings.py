@@ -77,6 +77,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.portal",
             ],
+            "builtins": ["portal.templatetags.portal_tags"],
         },
     },
 ]
@@ -194,7 +195,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "portal.pagination.PortalPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
@@ -224,3 +225,9 @@ LOGGING = {
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "portal.heartbeat", "schedule": env_int("HEARTBEAT_SECONDS", 60, minimum=5)},
 }
+CELERY_BEAT_SCHEDULE["inventory-sync"] = {
+    "task": "domains.scheduled_inventory_sync",
+    "schedule": 60 * env_int("INVENTORY_SYNC_MINUTES", 30, minimum=1),
+}
+# A domain whose members were last synced longer ago than this is shown as stale.
+INVENTORY_STALE_MINUTES = env_int("INVENTORY_STALE_MINUTES", 120, minimum=1)

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
 
 from portal import views
 
@@ -14,4 +15,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/auth/", include("rest_framework.urls")),
+    path("api/auth/token/", obtain_auth_token, name="api-token"),
+    path("api/", include("domains.api.urls")),
+    path("api/", include("profiles.api.urls")),
+    path("", include("domains.urls")),
+    path("", include("profiles.urls")),
 ]

@@ -1,0 +1,11 @@
+from rest_framework.routers import DefaultRouter
+
+from domains.api import views
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("accounts", views.AwsAccountViewSet, basename="api-account")
+router.register("domains", views.DomainViewSet, basename="api-domain")
+router.register("sync-runs", views.SyncRunViewSet, basename="api-syncrun")
+
+urlpatterns = router.urls

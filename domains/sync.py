@@ -1,0 +1,298 @@
+"""The inventory sync, domains side: start a run, list each account and region's domains, hand members on.
+
+A run is split into steps: one per (account, region) listing, then one per domain for its members (done by the
+profiles app, reached through :mod:`domains.signals` in process or by Celery task name). Steps finish in any
+order; :mod:`portal.runs` merges their counts and closes the run after the last one.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from domains.models import AwsAccount, Domain
+from domains.signals import domains_removed, member_sync_requested
+from domains.upsert import jsonable, upsert_by_arn
+from portal import runs
+from portal.aws import call_counter, describe_error, gateway, is_retryable
+from portal.models import TaskRun
+
+logger = logging.getLogger(__name__)
+
+PAGE_SIZE = 100  # the largest MaxResults the SageMaker list calls accept
+CLAIM_TTL = timedelta(minutes=30)  # a claim older than this belongs to a worker that died
+MEMBER_TASK = "profiles.sync_domain_members"
+ACCOUNT_REGION_TASK = "domains.sync_account_region"
+RUN_TASK = "domains.run_inventory_sync"
+
+
+class SyncScopeError(ValueError):
+    """A sync was asked for something that cannot be synced; the message says why."""
+
+
+# -- starting ---------------------------------------------------------------------------------------------------
+def start_inventory_sync(
+    *,
+    account_id: str | None = None,
+    region: str | None = None,
+    domain_id: str | None = None,
+    actor: AbstractBaseUser | None = None,
+    trigger: str = TaskRun.Trigger.USER,
+    inline: bool = False,
+    enqueue: bool = True,
+) -> tuple[TaskRun, bool]:
+    """Start a sync of everything, an account, an account's region, or one domain; join one already running.
+
+    Returns the run and whether it was created (False: the caller joined a run of the same scope). With
+    ``inline`` the whole run happens in this process before returning (tests); otherwise it is queued for the
+    workers once the transaction commits, unless ``enqueue`` is False (the caller runs it, as ``sync_aws`` does).
+    """
+    key, label, domain_arns = _scope(account_id, region, domain_id)
+    run, created = runs.start_run(
+        TaskRun.Kind.INVENTORY_SYNC, key, label, trigger=trigger, actor=actor, domain_arns=domain_arns
+    )
+    if created:
+        if inline:
+            run_inventory_sync(run.pk, inline=True)
+            run.refresh_from_db()
+        elif enqueue:
+            from portal.celery import app
+
+            transaction.on_commit(lambda: app.send_task(RUN_TASK, args=[run.pk]))
+    return run, created
+
+
+def _scope(account_id: str | None, region: str | None, domain_id: str | None) -> tuple[str, str, list[str]]:
+    if domain_id:
+        domain = Domain.objects.filter(domain_id=domain_id).select_related("account").first()
+        if domain is None:
+            raise SyncScopeError(f"No domain {domain_id} in the inventory; sync its account first.")
+        return f"domain:{domain.arn}", f"domain {domain.name} ({domain.domain_id})", [domain.arn]
+    if region and not account_id:
+        raise SyncScopeError("Give the account with the region (a region alone is ambiguous).")
+    if account_id:
+        account = AwsAccount.objects.filter(account_id=account_id).first()
+        if account is None:
+            raise SyncScopeError(f"No AWS account {account_id} is configured.")
+        if not account.enabled:
+            raise SyncScopeError(f"AWS account {account_id} is disabled; enable it to sync it.")
+        if region:
+            if region not in account.regions:
+                raise SyncScopeError(
+                    f"Region {region} is not configured for account {account_id} "
+                    f"(configured: {', '.join(account.regions)})."
+                )
+            return f"account:{account_id}/region:{region}", f"account {account.name} in {region}", []
+        return f"account:{account_id}", f"account {account.name}", []
+    return "all", "all accounts and regions", []
+
+
+# -- running ----------------------------------------------------------------------------------------------------
+def run_inventory_sync(run_id: int, *, inline: bool = False) -> None:
+    """Plan the run's steps and start them (in process when ``inline``, else as Celery tasks)."""
+    run = TaskRun.objects.filter(pk=run_id).first()
+    if run is None or not run.is_active:
+        return
+    if run.scope_key.startswith("domain:"):
+        domain = Domain.objects.filter(arn=run.scope_key.removeprefix("domain:")).first()
+        if domain is None:
+            runs.fail_run(run_id, "The domain is no longer in the inventory.")
+        elif runs.plan(run_id, 1, f"Syncing {domain.name}"):
+            _dispatch_members(run_id, [domain.pk], inline=inline)
+        return
+    targets = _account_regions(run.scope_key)
+    if not targets:
+        runs.fail_run(run_id, "No enabled AWS account is configured: add one on the Accounts page first.")
+        return
+    if not runs.plan(run_id, len(targets), f"Listing domains in {len(targets)} account region(s)"):
+        return
+    for account_pk, region in targets:
+        if inline:
+            with_retries(sync_account_region, run_id, account_pk, region, inline=True)
+        else:
+            from portal.celery import app
+
+            app.send_task(ACCOUNT_REGION_TASK, args=[run_id, account_pk, region])
+
+
+def _account_regions(scope_key: str) -> list[tuple[int, str]]:
+    accounts = AwsAccount.objects.filter(enabled=True).order_by("account_id")
+    region = None
+    if scope_key.startswith("account:"):
+        account_part, _, region_part = scope_key.removeprefix("account:").partition("/region:")
+        accounts = accounts.filter(account_id=account_part)
+        region = region_part or None
+    return [(a.pk, r) for a in accounts for r in a.regions if region is None or r == region]
+
+
+def with_retries(step: Callable[..., Any], *args: Any, attempts: int = 4, **kwargs: Any) -> Any:
+    """Run a step in process, retrying AWS throttling and connection trouble with backoff, as the Celery tasks do
+    for queued steps. The step gets ``final_attempt`` so that it records, rather than raises, its last failure."""
+    for attempt in range(attempts):
+        try:
+            return step(*args, final_attempt=attempt == attempts - 1, **kwargs)
+        except Exception as exc:
+            if not is_retryable(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(min(8.0, 0.5 * 2**attempt))
+    return None
+
+
+def step_name_account_region(account_id: str, region: str) -> str:
+    return f"account {account_id} {region}"
+
+
+def sync_account_region(
+    run_id: int, account_pk: int, region: str, *, inline: bool = False, final_attempt: bool = True
+) -> None:
+    """List the domains of one account and region, describe the new and changed ones, upsert, go on to members.
+
+    A retryable AWS error propagates unless this is the final attempt (the caller retries); any other failure,
+    or a retryable one on the final attempt, is recorded on the run as this step's error. A failed listing marks
+    nothing removed.
+    """
+    account = AwsAccount.objects.filter(pk=account_pk).first()
+    if account is None:
+        runs.finish_step(run_id, scope=f"account #{account_pk} {region}", error="The account was deleted.")
+        return
+    scope = step_name_account_region(account.account_id, region)
+    before = call_counter.snapshot()
+    try:
+        live = _list_and_store_domains(run_id, account, region, scope, before)
+    except Exception as exc:
+        if is_retryable(exc) and not final_attempt:
+            raise
+        logger.warning("Domain listing %s failed: %s", scope, describe_error(exc), exc_info=not is_retryable(exc))
+        runs.finish_step(run_id, scope=scope, error=describe_error(exc), aws_calls=_calls_since(before))
+        return
+    if live is not None:
+        _dispatch_members(run_id, live, inline=inline)
+
+
+def _list_and_store_domains(
+    run_id: int, account: AwsAccount, region: str, scope: str, before: dict[tuple[str, str], int]
+) -> list[int] | None:
+    """The account-region step proper; returns the live domains whose members come next (None: run is over)."""
+    client = gateway().sagemaker(region=region, account=account.access)
+    summaries = [
+        summary
+        for page in client.get_paginator("list_domains").paginate(PaginationConfig={"PageSize": PAGE_SIZE})
+        for summary in page.get("Domains", [])
+    ]
+    existing = list(Domain.objects.filter(account=account, region=region))
+    stored = {d.arn: d for d in existing}
+    described: dict[str, dict[str, Any]] = {}
+    for summary in summaries:
+        known = stored.get(summary["DomainArn"])
+        unchanged = (
+            known is not None
+            and not known.is_removed
+            and known.aws_modified_at == summary.get("LastModifiedTime")
+            and known.status == summary.get("Status")
+        )
+        if not unchanged:
+            values = _describe_domain(client, region, summary["DomainId"])
+            described[summary["DomainArn"]] = {**values, "account_id": account.pk}
+
+    now = timezone.now()
+    with transaction.atomic():
+        result = upsert_by_arn(
+            Domain, existing, described=described, listed=[s["DomainArn"] for s in summaries], now=now, complete=True
+        )
+        removed = [d.pk for d in existing if d.removed_at == now]
+        if removed:
+            domains_removed.send(sender=Domain, domain_pks=removed, at=now)
+        live = [result.objects[s["DomainArn"]] for s in summaries if s["DomainArn"] in result.objects]
+        run = runs.finish_step(
+            run_id,
+            scope=scope,
+            counts={"domains": result.counts()},
+            aws_calls=_calls_since(before),
+            message=f"Listed {len(summaries)} domain(s) in {account.account_id} {region}",
+            new_steps=len(live),
+            domain_arns=[d.arn for d in live],
+        )
+    return [d.pk for d in live] if run.is_active else None
+
+
+def _describe_domain(client: Any, region: str, domain_id: str) -> dict[str, Any]:
+    answer = client.describe_domain(DomainId=domain_id)
+    tags = list_all_tags(client, answer["DomainArn"])
+    user_settings = answer.get("DefaultUserSettings", {})
+    return {
+        "region": region,
+        "domain_id": answer["DomainId"],
+        "name": answer.get("DomainName", ""),
+        "status": answer.get("Status", ""),
+        "auth_mode": answer.get("AuthMode", ""),
+        "network_access_type": answer.get("AppNetworkAccessType", ""),
+        "vpc_id": answer.get("VpcId", ""),
+        "subnet_ids": answer.get("SubnetIds", []),
+        "default_execution_role": user_settings.get("ExecutionRole", ""),
+        "studio_experience": Domain.studio_experience_of(user_settings),
+        "tag_propagation": answer.get("TagPropagation", ""),
+        "url": answer.get("Url", ""),
+        "settings_snapshot": jsonable(
+            {k: v for k, v in answer.items() if k not in ("CreationTime", "LastModifiedTime", "Status")}
+        ),
+        "tags": tags,
+        "aws_created_at": answer.get("CreationTime"),
+        "aws_modified_at": answer.get("LastModifiedTime"),
+    }
+
+
+def list_all_tags(client: Any, arn: str) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    for page in client.get_paginator("list_tags").paginate(
+        ResourceArn=arn, PaginationConfig={"PageSize": PAGE_SIZE}
+    ):
+        tags.update({t["Key"]: t.get("Value", "") for t in page.get("Tags", [])})
+    return tags
+
+
+def _calls_since(before: dict[tuple[str, str], int]) -> dict[str, int]:
+    return call_counter.difference(call_counter.snapshot(), before)
+
+
+# -- members ----------------------------------------------------------------------------------------------------
+def _dispatch_members(run_id: int, domain_pks: list[int], *, inline: bool) -> None:
+    if inline:
+        for pk in domain_pks:
+            member_sync_requested.send(sender=Domain, run_id=run_id, domain_pk=pk)
+        return
+    from portal.celery import app
+
+    def send() -> None:
+        for pk in domain_pks:
+            app.send_task(MEMBER_TASK, args=[run_id, pk])
+
+    transaction.on_commit(send)
+
+
+def claim_domain(run_id: int, domain_pk: int) -> int | None:
+    """Claim a domain's member sync for this run. None when claimed; else the id of the run that holds it."""
+    now = timezone.now()
+    claimed = (
+        Domain.objects.filter(pk=domain_pk)
+        .filter(Q(sync_claimed_by__isnull=True) | Q(sync_claimed_at__lt=now - CLAIM_TTL) | Q(sync_claimed_by=run_id))
+        .update(sync_claimed_by=run_id, sync_claimed_at=now)
+    )
+    if claimed:
+        return None
+    holder = Domain.objects.filter(pk=domain_pk).values_list("sync_claimed_by", flat=True).first()
+    return holder or 0
+
+
+def release_domain(run_id: int, domain_pk: int, *, completed: bool) -> None:
+    values: dict[str, Any] = {"sync_claimed_by": None, "sync_claimed_at": None}
+    if completed:
+        values["members_synced_at"] = timezone.now()
+    Domain.objects.filter(pk=domain_pk, sync_claimed_by=run_id).update(**values)

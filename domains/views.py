@@ -1,0 +1,224 @@
+"""Pages of the domains app: AWS accounts, domains, inventory sync runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from domains import services
+from domains.filtersets import AwsAccountFilterSet, DomainFilterSet, SyncRunFilterSet
+from domains.forms import AwsAccountForm
+from domains.models import AwsAccount, Domain
+from domains.sync import SyncScopeError, start_inventory_sync
+from portal.listing import FilteredListView
+from portal.models import TaskRun
+from portal.scoping import MANAGE, SYNC, grants_for
+
+
+def member_count(relation: str, extra: Q | None = None) -> Coalesce:
+    """A correlated count of a domain's active members (profiles, spaces, apps) without importing their app."""
+    model = Domain._meta.get_field(relation).related_model
+    members = model.objects.filter(domain=OuterRef("pk"), removed_at__isnull=True)
+    if extra is not None:
+        members = members.filter(extra)
+    counted = members.order_by().values("domain").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def with_member_counts(queryset: QuerySet) -> QuerySet:
+    return queryset.select_related("account").annotate(
+        profile_count=member_count("user_profiles"),
+        space_count=member_count("spaces"),
+        running_app_count=member_count("apps", Q(status="InService")),
+    )
+
+
+# -- accounts ---------------------------------------------------------------------------------------------------
+class AccountListView(FilteredListView):
+    model = AwsAccount
+    filterset_class = AwsAccountFilterSet
+    template_name = "domains/account_list.html"
+    partial_template_name = "domains/_account_rows.html"
+
+    def decorate(self, queryset: QuerySet) -> QuerySet:
+        counted = queryset.annotate(domain_count=Count("domains", filter=Q(domains__removed_at__isnull=True)))
+        return counted.order_by("name", "account_id")
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not grants_for(request.user).is_admin:
+            raise Http404("No such page.")
+        return super().get(request, *args, **kwargs)
+
+
+def _admin_only(request: HttpRequest) -> None:
+    if not grants_for(request.user).is_admin:
+        raise Http404("No such page.")
+
+
+@login_required
+def account_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    _admin_only(request)
+    account = get_object_or_404(AwsAccount.objects.restrict(request.user, MANAGE), pk=pk) if pk else None
+    form = AwsAccountForm(request.POST or None, instance=account)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if account is None:
+                account = services.do_add_account(actor=request.user, **form.cleaned_data)
+                messages.success(request, f"Account {account} added; access checked as {account.verified_identity}.")
+            else:
+                services.do_update_account(account, actor=request.user, **form.cleaned_data)
+                messages.success(request, f"Account {account} saved.")
+            return redirect("domains:account-list")
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        except services.AccountAccessError as exc:
+            form.add_error(None, str(exc))
+    return render(request, "domains/account_form.html", {"form": form, "account": account})
+
+
+@login_required
+@require_POST
+def account_verify(request: HttpRequest, pk: int) -> HttpResponse:
+    _admin_only(request)
+    account = get_object_or_404(AwsAccount.objects.restrict(request.user, MANAGE), pk=pk)
+    try:
+        services.do_verify_account(account, actor=request.user)
+        messages.success(request, f"Access to {account} works: {account.verified_identity}.")
+    except services.AccountAccessError as exc:
+        messages.error(request, str(exc))
+    return redirect("domains:account-list")
+
+
+# -- domains ----------------------------------------------------------------------------------------------------
+class DomainListView(FilteredListView):
+    model = Domain
+    filterset_class = DomainFilterSet
+    template_name = "domains/domain_list.html"
+    partial_template_name = "domains/_domain_rows.html"
+
+    def decorate(self, queryset: QuerySet) -> QuerySet:
+        return with_member_counts(queryset)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        grants = grants_for(self.request.user)
+        context["can_sync_all"] = grants.is_admin
+        context["has_accounts"] = AwsAccount.objects.exists() if grants.is_admin else True
+        context["stale_minutes"] = settings.INVENTORY_STALE_MINUTES
+        context["active_run"] = (
+            TaskRun.objects.restrict(self.request.user)
+            .filter(kind=TaskRun.Kind.INVENTORY_SYNC, status__in=TaskRun.ACTIVE)
+            .first()
+        )
+        return context
+
+
+@login_required
+def domain_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    domain = get_object_or_404(with_member_counts(Domain.objects.restrict(request.user)), pk=pk)
+    user = request.user
+    members = {
+        "profiles": domain.user_profiles.restrict(user).filter(removed_at__isnull=True).select_related("owner")[:25],
+        "spaces": domain.spaces.restrict(user).filter(removed_at__isnull=True)[:25],
+        "apps": domain.apps.restrict(user).filter(removed_at__isnull=True, status="InService")[:25],
+    }
+    can_sync = Domain.objects.restrict(user, SYNC).filter(pk=domain.pk).exists()
+    return render(
+        request,
+        "domains/domain_detail.html",
+        {
+            "domain": domain,
+            **members,
+            "can_sync": can_sync,
+            "stale_minutes": settings.INVENTORY_STALE_MINUTES,
+            "settings_rows": _settings_rows(domain),
+        },
+    )
+
+
+def _settings_rows(domain: Domain) -> list[tuple[str, Any]]:
+    snapshot = domain.settings_snapshot or {}
+    defaults = snapshot.get("DefaultUserSettings", {})
+    idle = defaults.get("JupyterLabAppSettings", {}).get("AppLifecycleManagement", {}).get("IdleSettings", {})
+    portal_settings = defaults.get("StudioWebPortalSettings", {})
+    return [
+        ("Auth mode", domain.auth_mode),
+        ("Network access", domain.network_access_type),
+        ("VPC", domain.vpc_id or "-"),
+        ("Subnets", ", ".join(domain.subnet_ids) or "-"),
+        ("Default execution role", domain.default_execution_role or "-"),
+        ("Studio experience", domain.get_studio_experience_display()),
+        ("Default landing", defaults.get("DefaultLandingUri", "-")),
+        ("Idle shutdown (JupyterLab)", f"{idle.get('LifecycleManagement', 'not set')}"
+         + (f", {idle['IdleTimeoutInMinutes']} min" if idle.get("IdleTimeoutInMinutes") else "")),
+        ("Hidden app types", ", ".join(portal_settings.get("HiddenAppTypes", [])) or "-"),
+        ("Hidden ML tools", ", ".join(portal_settings.get("HiddenMlTools", [])) or "-"),
+        ("Tag propagation", domain.tag_propagation or "-"),
+        ("Studio URL", domain.url or "-"),
+    ]
+
+
+# -- sync runs --------------------------------------------------------------------------------------------------
+class SyncRunListView(FilteredListView):
+    model = TaskRun
+    filterset_class = SyncRunFilterSet
+    template_name = "domains/syncrun_list.html"
+    partial_template_name = "domains/_syncrun_rows.html"
+
+    def decorate(self, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(kind=TaskRun.Kind.INVENTORY_SYNC).select_related("started_by")
+
+
+def _sync_runs(request: HttpRequest) -> QuerySet:
+    return TaskRun.objects.restrict(request.user).filter(kind=TaskRun.Kind.INVENTORY_SYNC).select_related("started_by")
+
+
+@login_required
+def syncrun_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_object_or_404(_sync_runs(request), pk=pk)
+    return render(request, "domains/syncrun_detail.html", {"run": run})
+
+
+@login_required
+def syncrun_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress fragment the run page polls; 286 tells HTMX to stop polling once the run is over."""
+    run = get_object_or_404(_sync_runs(request), pk=pk)
+    response = render(request, "domains/_syncrun_progress.html", {"run": run})
+    if not run.is_active:
+        response.status_code = 286
+    return response
+
+
+@login_required
+@require_POST
+def sync_start(request: HttpRequest) -> HttpResponse:
+    """Start (or join) a sync of everything (admins), an account (admins) or a domain (its approvers)."""
+    domain_pk = request.POST.get("domain")
+    account_id = request.POST.get("account") or None
+    if domain_pk:
+        domain = get_object_or_404(Domain.objects.restrict(request.user, SYNC), pk=domain_pk)
+        scope: dict[str, Any] = {"domain_id": domain.domain_id}
+    else:
+        _admin_only(request)
+        scope = {"account_id": account_id, "region": request.POST.get("region") or None}
+    try:
+        run, created = start_inventory_sync(actor=request.user, trigger=TaskRun.Trigger.USER, **scope)
+    except SyncScopeError as exc:
+        messages.error(request, str(exc))
+        return redirect(request.POST.get("next") or "domains:domain-list")
+    if not created:
+        messages.info(request, f"A sync of {run.scope_label} was already running; you are following it.")
+    if request.htmx:
+        return render(request, "domains/_syncrun_progress.html", {"run": run, "inline": True})
+    return redirect(reverse("domains:syncrun-detail", args=[run.pk]))

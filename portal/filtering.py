@@ -1,0 +1,64 @@
+"""Pieces shared by every FilterSet: text search over several fields and the removed/active switch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import Q, QuerySet
+
+
+class SearchFilter(django_filters.CharFilter):
+    """``?q=`` matched (case-insensitively, contains) against several fields at once."""
+
+    def __init__(self, *, fields: tuple[str, ...], **kwargs: Any) -> None:
+        kwargs.setdefault("label", "Search")
+        super().__init__(**kwargs)
+        self.search_fields = fields
+
+    def filter(self, qs: QuerySet, value: str) -> QuerySet:
+        value = (value or "").strip()
+        if not value:
+            return qs
+        condition = Q()
+        for name in self.search_fields:
+            condition |= Q(**{f"{name}__icontains": value})
+        return qs.filter(condition)
+
+
+class PresenceFilter(django_filters.ChoiceFilter):
+    """``?presence=`` active (default), removed or all: removed resources stay in the inventory with history."""
+
+    CHOICES = (("active", "Active"), ("removed", "Removed"), ("all", "All"))
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", "Present in AWS")
+        kwargs.setdefault("empty_label", None)
+        kwargs.setdefault("choices", self.CHOICES)
+        kwargs.setdefault("method", self.filter_presence)
+        super().__init__(**kwargs)
+
+    @staticmethod
+    def filter_presence(qs: QuerySet, name: str, value: str) -> QuerySet:
+        if value == "removed":
+            return qs.filter(removed_at__isnull=False)
+        if value == "all":
+            return qs
+        return qs.filter(removed_at__isnull=True)
+
+
+class InventoryFilterSet(django_filters.FilterSet):
+    """Active rows unless ``presence`` says otherwise, even when the parameter is absent."""
+
+    presence = PresenceFilter()
+
+    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
+        if data is not None and "presence" not in data:
+            data = data.copy()
+            data["presence"] = "active"
+        super().__init__(data, *args, **kwargs)
+
+
+def distinct_choices(queryset: QuerySet, field: str) -> list[tuple[str, str]]:
+    values = queryset.exclude(**{field: ""}).order_by(field).values_list(field, flat=True).distinct()
+    return [(v, v) for v in values]

@@ -1,0 +1,59 @@
+"""A terminal progress bar for commands that follow a task run."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from typing import TextIO
+
+from portal.models import TaskRun
+
+
+def follow(run_id: int, work: Callable[[], None], out: TextIO, *, interval: float = 0.25) -> TaskRun:
+    """Run ``work`` in a thread while drawing the run's progress on ``out``; return the finished run."""
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            work()
+        except BaseException as exc:  # shown to the person below, after the bar
+            failure.append(exc)
+
+    thread = threading.Thread(target=target, name=f"run-{run_id}", daemon=True)
+    thread.start()
+    tty = getattr(out, "isatty", lambda: False)()
+    last_line = ""
+    while True:
+        thread.join(interval)
+        run = TaskRun.objects.get(pk=run_id)
+        line = bar(run)
+        if line != last_line:
+            out.write(("\r" + line.ljust(len(last_line))) if tty else line + "\n")
+            out.flush()
+            last_line = line
+        if not thread.is_alive():
+            break
+    if tty:
+        out.write("\n")
+    if failure:
+        raise failure[0]
+    return TaskRun.objects.get(pk=run_id)
+
+
+def bar(run: TaskRun, width: int | None = None) -> str:
+    width = width or max(10, min(40, shutil.get_terminal_size((80, 20)).columns - 60))
+    filled = round(width * run.percent / 100)
+    elapsed = f"{run.duration:5.1f}s" if run.duration is not None else "  -  "
+    text = f"[{'#' * filled}{'-' * (width - filled)}] {run.steps_done}/{run.steps_total} steps {elapsed} {run.message}"
+    return text[: shutil.get_terminal_size((200, 20)).columns - 1]
+
+
+def wait_for(run_id: int, timeout: float) -> TaskRun:
+    deadline = time.monotonic() + timeout
+    while True:
+        run = TaskRun.objects.get(pk=run_id)
+        if not run.is_active or time.monotonic() > deadline:
+            return run
+        time.sleep(0.2)

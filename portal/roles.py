@@ -1,0 +1,47 @@
+"""Services for role assignments; each change writes an audit event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from portal import audit
+from portal.models import RoleAssignment
+from portal.scoping import forget_grants
+
+# Roles that make sense without a domain (every domain) and roles that need one.
+GLOBAL_ROLES = {RoleAssignment.Role.PLATFORM_ADMIN, RoleAssignment.Role.FINANCE, RoleAssignment.Role.DOMAIN_APPROVER}
+
+
+def do_assign_role(user: Any, role: str, *, domain_arn: str = "", actor: Any) -> RoleAssignment:
+    if role not in RoleAssignment.Role.values:
+        raise ValidationError({"role": f"Unknown role {role!r}."})
+    if role == RoleAssignment.Role.PLATFORM_ADMIN and domain_arn:
+        raise ValidationError({"domain_arn": "A platform admin has every domain; leave the domain empty."})
+    if not domain_arn and role not in GLOBAL_ROLES:
+        raise ValidationError({"domain_arn": f"A {RoleAssignment.Role(role).label.lower()} needs a domain."})
+    with transaction.atomic():
+        granted_by = actor if actor is not None and not isinstance(actor, str) else None
+        assignment, created = RoleAssignment.objects.get_or_create(
+            user=user, role=role, domain_arn=domain_arn, defaults={"granted_by": granted_by}
+        )
+        if created:
+            audit.record(
+                "role.assigned",
+                assignment,
+                actor=actor,
+                domain_arn=domain_arn,
+                after={"user": user.get_username(), "role": role, "domain_arn": domain_arn},
+            )
+    forget_grants(user)
+    return assignment
+
+
+def do_revoke_role(assignment: RoleAssignment, *, actor: Any) -> None:
+    with transaction.atomic():
+        before = {"user": assignment.user.get_username(), "role": assignment.role, "domain_arn": assignment.domain_arn}
+        audit.record("role.revoked", assignment, actor=actor, domain_arn=assignment.domain_arn, before=before)
+        assignment.delete()
+    forget_grants(assignment.user)

@@ -1,0 +1,163 @@
+"""Services for task runs: start (or join) a run, add steps, finish steps with their outcome, close the run.
+
+A run is split into steps (an account/region listing, a domain's members...) that workers finish in any order; the
+worker that finishes the last step closes the run. Every update locks the row, so concurrent steps merge their
+counts instead of overwriting each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from portal import audit
+from portal.models import TaskRun
+
+
+def start_run(
+    kind: str,
+    scope_key: str,
+    scope_label: str,
+    *,
+    trigger: str,
+    actor: AbstractBaseUser | None = None,
+    domain_arns: list[str] | None = None,
+    steps_total: int = 0,
+) -> tuple[TaskRun, bool]:
+    """A new queued run for this scope, or the queued/running one already there (``created`` is then False)."""
+    try:
+        with transaction.atomic():
+            run = TaskRun.objects.create(
+                kind=kind,
+                scope_key=scope_key,
+                scope_label=scope_label,
+                trigger=trigger,
+                started_by=actor,
+                domain_arns=domain_arns or [],
+                steps_total=steps_total,
+            )
+            return run, True
+    except IntegrityError:
+        existing = TaskRun.objects.filter(kind=kind, scope_key=scope_key, status__in=TaskRun.ACTIVE).first()
+        if existing is None:  # it finished between our insert and this read: try once more
+            return start_run(
+                kind, scope_key, scope_label, trigger=trigger, actor=actor, domain_arns=domain_arns,
+                steps_total=steps_total,
+            )
+        return existing, False
+
+
+def plan(run_id: int, steps: int, message: str = "") -> bool:
+    """Set the first steps of a queued run and mark it running; False when the run was already planned (a
+    redelivered task) or is over."""
+    with transaction.atomic():
+        run = TaskRun.objects.select_for_update().get(pk=run_id)
+        if not run.is_active or run.steps_total:
+            return False
+        run.status, run.started_at = TaskRun.Status.RUNNING, timezone.now()
+        run.steps_total = steps
+        run.message = message[:500]
+        run.save(update_fields=["status", "started_at", "steps_total", "message"])
+        return True
+
+
+def _merge_counts(into: dict[str, dict[str, int]], counts: Mapping[str, Mapping[str, int]]) -> None:
+    for resource, outcomes in counts.items():
+        bucket = into.setdefault(resource, {})
+        for outcome, number in outcomes.items():
+            bucket[outcome] = bucket.get(outcome, 0) + int(number)
+
+
+def finish_step(
+    run_id: int,
+    *,
+    scope: str,
+    counts: Mapping[str, Mapping[str, int]] | None = None,
+    aws_calls: Mapping[str, int] | None = None,
+    error: str | None = None,
+    message: str = "",
+    new_steps: int = 0,
+    domain_arns: list[str] | None = None,
+    note: str = "",
+) -> TaskRun:
+    """Record one finished step, and the ``new_steps`` it found to do next; the step that completes the run closes
+    it and writes the audit summary. A step finished twice (a redelivered task) counts once."""
+    with transaction.atomic():
+        run = TaskRun.objects.select_for_update().get(pk=run_id)
+        if scope in run.finished_steps or not run.is_active:
+            return run  # a redelivered or late step: its outcome is already counted
+        run.finished_steps.append(scope)
+        run.steps_total += new_steps
+        if domain_arns:
+            run.domain_arns = sorted(set(run.domain_arns) | set(domain_arns))
+        if counts:
+            _merge_counts(run.counts, counts)
+        for call, number in (aws_calls or {}).items():
+            run.aws_calls[call] = run.aws_calls.get(call, 0) + number
+        if note:
+            run.notes.append(note[:1000])
+        if error:
+            run.errors.append({"scope": scope, "message": error[:2000], "at": timezone.now().isoformat()})
+        run.steps_done += 1
+        run.message = (message or f"Finished {scope}")[:500]
+        if run.status == TaskRun.Status.QUEUED:
+            run.status, run.started_at = TaskRun.Status.RUNNING, timezone.now()
+        if run.steps_done >= run.steps_total:
+            _close(run)
+        run.save()
+        return run
+
+
+def fail_run(run_id: int, message: str) -> None:
+    """Close a run that could not go on at all (e.g. its account was deleted)."""
+    with transaction.atomic():
+        run = TaskRun.objects.select_for_update().get(pk=run_id)
+        if not run.is_active:
+            return
+        run.errors.append({"scope": run.scope_label, "message": message[:2000], "at": timezone.now().isoformat()})
+        run.steps_done = run.steps_total
+        _close(run)
+        run.save()
+
+
+def _close(run: TaskRun) -> None:
+    if run.errors and not any(run.counts.values()):
+        run.status = TaskRun.Status.FAILED
+    elif run.errors:
+        run.status = TaskRun.Status.PARTIAL
+    else:
+        run.status = TaskRun.Status.SUCCEEDED
+    run.finished_at = timezone.now()
+    run.message = f"{run.get_status_display()}: {summary_text(run)}"[:500]
+    audit.record(
+        f"{run.kind}.finished",
+        run,
+        actor=run.started_by or f"{run.get_trigger_display().lower()}",
+        domain_arn=run.domain_arns[0] if len(run.domain_arns) == 1 else "",
+        after={
+            "status": run.status,
+            "scope": run.scope_key,
+            "counts": run.counts,
+            "aws_calls": sum(run.aws_calls.values()),
+            "errors": len(run.errors),
+        },
+    )
+
+
+def summary_text(run: TaskRun) -> str:
+    parts = [f"{run.total(o)} {o}" for o in ("created", "updated", "removed", "unchanged")]
+    text = ", ".join(parts) + f"; {sum(run.aws_calls.values())} AWS calls"
+    if run.errors:
+        text += f"; {len(run.errors)} error(s)"
+    return text
+
+
+def describe_counts(counts: Mapping[str, Any]) -> str:
+    return "; ".join(
+        f"{resource}: " + ", ".join(f"{n} {outcome}" for outcome, n in sorted(outcomes.items()) if n)
+        for resource, outcomes in sorted(counts.items())
+    )

@@ -1,0 +1,41 @@
+"""Template filters used across the portal's pages (installed as builtins)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def stale(domain: Any, minutes: int) -> bool:
+    """True when a domain's last sync is older than ``minutes``."""
+    return bool(domain.is_stale(int(minutes)))
+
+
+@register.filter
+def get_item(mapping: dict[str, Any], key: str) -> Any:
+    return (mapping or {}).get(key)
+
+
+@register.filter
+def status_badge(status: str) -> str:
+    """The badge class for an AWS or run status."""
+    good = {"InService", "succeeded", "ENABLED", "active", "approved"}
+    bad = {"Failed", "Update_Failed", "Delete_Failed", "failed", "DISABLED", "rejected"}
+    warn = {"Pending", "Updating", "Deleting", "running", "queued", "partial"}
+    if status in good:
+        return "badge-ok"
+    if status in bad:
+        return "badge-bad"
+    if status in warn:
+        return "badge-warn"
+    return ""
+
+
+@register.filter
+def run_total(run: Any, outcome: str) -> int:
+    """A task run's total for one outcome (created, updated, removed, unchanged)."""
+    return int(run.total(outcome))

@@ -1,0 +1,146 @@
+"""User profiles, spaces and apps of the inventoried domains."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from domains.models import Domain, InventoryItem
+from portal.querysets import RestrictedQuerySet
+from portal.scoping import ALL_DOMAINS, MEMBER_WIDE_ROLES, Grants, domain_q
+
+
+def member_scope(grants: Grants, action: str, owner_field: str) -> Q | None:
+    """Members of the domains where a member-wide role allows ``action``, plus the person's own."""
+    domains = grants.domains_for(action, roles=MEMBER_WIDE_ROLES)
+    own = Q(**{owner_field: grants.user}) if action == "view" else None
+    if domains is ALL_DOMAINS:
+        return Q()
+    if domains:
+        wide = domain_q(domains, "domain__arn")
+        return wide | own if own is not None else wide
+    return own
+
+
+class UserProfile(InventoryItem):
+    """A SageMaker user profile: one person's identity in a domain, with the settings that govern it."""
+
+    domain = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="user_profiles")
+    name = models.CharField(max_length=63)
+    arn = models.CharField(max_length=400, unique=True)
+    status = models.CharField(max_length=32)
+    execution_role = models.CharField(max_length=2048, blank=True)
+    landing_uri = models.CharField(max_length=200, blank=True)
+    studio_web_portal = models.CharField(max_length=16, blank=True, help_text="ENABLED, DISABLED or blank (domain)")
+    hidden_app_types = models.JSONField(default=list, blank=True)
+    hidden_ml_tools = models.JSONField(default=list, blank=True)
+    hidden_instance_types = models.JSONField(default=list, blank=True)
+    idle_shutdown = models.CharField(max_length=16, blank=True, help_text="ENABLED, DISABLED or blank (not set)")
+    idle_timeout_minutes = models.PositiveIntegerField(null=True, blank=True)
+    sso_user_value = models.CharField(max_length=256, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="sagemaker_profiles"
+    )
+    tags = models.JSONField(default=dict, blank=True)
+    settings_snapshot = models.JSONField(default=dict, blank=True)
+    aws_created_at = models.DateTimeField(null=True, blank=True)
+    aws_modified_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["domain__name", "name"]
+        indexes = [models.Index(fields=["domain", "name"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} in {self.domain.name}"
+
+    @classmethod
+    def scope_q(cls, grants: Grants, action: str) -> Q | None:
+        return member_scope(grants, action, "owner")
+
+    @property
+    def studio_experience(self) -> str:
+        if self.landing_uri.startswith("app:JupyterServer") or self.studio_web_portal == "DISABLED":
+            return Domain.StudioExperience.CLASSIC
+        if self.landing_uri or self.studio_web_portal:
+            return Domain.StudioExperience.NEW
+        return self.domain.studio_experience
+
+
+class Space(InventoryItem):
+    """A SageMaker space: private to its owner's profile or shared with the domain."""
+
+    domain = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="spaces")
+    name = models.CharField(max_length=63)
+    display_name = models.CharField(max_length=64, blank=True)
+    arn = models.CharField(max_length=400, unique=True)
+    sharing_type = models.CharField(max_length=16, blank=True)
+    owner_profile_name = models.CharField(max_length=63, blank=True)
+    owner_profile = models.ForeignKey(
+        UserProfile, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_spaces"
+    )
+    app_type = models.CharField(max_length=32, blank=True)
+    instance_type = models.CharField(max_length=32, blank=True)
+    ebs_size_gb = models.PositiveIntegerField(null=True, blank=True)
+    idle_timeout_minutes = models.PositiveIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=32)
+    tags = models.JSONField(default=dict, blank=True)
+    settings_snapshot = models.JSONField(default=dict, blank=True)
+    aws_created_at = models.DateTimeField(null=True, blank=True)
+    aws_modified_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["domain__name", "name"]
+        indexes = [models.Index(fields=["domain", "name"])]
+
+    def __str__(self) -> str:
+        return f"{self.display_name or self.name} in {self.domain.name}"
+
+    @classmethod
+    def scope_q(cls, grants: Grants, action: str) -> Q | None:
+        return member_scope(grants, action, "owner_profile__owner")
+
+
+class App(InventoryItem):
+    """An app (JupyterLab, Code Editor, ...) running, or once run, on a profile or a space."""
+
+    domain = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="apps")
+    user_profile = models.ForeignKey(UserProfile, null=True, blank=True, on_delete=models.SET_NULL, related_name="apps")
+    space = models.ForeignKey(Space, null=True, blank=True, on_delete=models.SET_NULL, related_name="apps")
+    user_profile_name = models.CharField(max_length=63, blank=True)
+    space_name = models.CharField(max_length=63, blank=True)
+    app_type = models.CharField(max_length=32)
+    name = models.CharField(max_length=63)
+    arn = models.CharField(max_length=400, unique=True)
+    status = models.CharField(max_length=32)
+    instance_type = models.CharField(max_length=32, blank=True)
+    aws_created_at = models.DateTimeField(null=True, blank=True)
+    last_user_activity = models.DateTimeField(null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["domain__name", "app_type", "name"]
+        indexes = [models.Index(fields=["domain", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.app_type}/{self.name} on {self.user_profile_name or self.space_name}"
+
+    @classmethod
+    def scope_q(cls, grants: Grants, action: str) -> Q | None:
+        own = member_scope(grants, action, "user_profile__owner")
+        if own is None or own == Q():
+            return own
+        return own | Q(space__owner_profile__owner=grants.user) if action == "view" else own
+
+    @property
+    def is_running(self) -> bool:
+        return self.status == "InService"
+
+    @property
+    def owner_label(self) -> str:
+        return f"space {self.space_name}" if self.space_name else f"profile {self.user_profile_name}"

@@ -1,0 +1,70 @@
+"""Pages of the profiles app: user profiles, spaces and apps in the inventory."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from portal.listing import FilteredListView
+from profiles.filtersets import AppFilterSet, SpaceFilterSet, UserProfileFilterSet
+from profiles.models import App, Space, UserProfile
+
+
+class ProfileListView(FilteredListView):
+    model = UserProfile
+    filterset_class = UserProfileFilterSet
+    template_name = "profiles/profile_list.html"
+    partial_template_name = "profiles/_profile_rows.html"
+
+    def decorate(self, queryset: QuerySet) -> QuerySet:
+        return queryset.select_related("domain", "domain__account", "owner")
+
+
+class SpaceListView(FilteredListView):
+    model = Space
+    filterset_class = SpaceFilterSet
+    template_name = "profiles/space_list.html"
+    partial_template_name = "profiles/_space_rows.html"
+
+    def decorate(self, queryset: QuerySet) -> QuerySet:
+        return queryset.select_related("domain", "domain__account", "owner_profile")
+
+
+class AppListView(FilteredListView):
+    model = App
+    filterset_class = AppFilterSet
+    template_name = "profiles/app_list.html"
+    partial_template_name = "profiles/_app_rows.html"
+
+    def decorate(self, queryset: QuerySet) -> QuerySet:
+        return queryset.select_related("domain", "domain__account", "user_profile", "space")
+
+
+@login_required
+def profile_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    profile = get_object_or_404(
+        UserProfile.objects.restrict(request.user).select_related("domain", "domain__account", "owner"), pk=pk
+    )
+    return render(
+        request,
+        "profiles/profile_detail.html",
+        {
+            "profile": profile,
+            "spaces": profile.owned_spaces.restrict(request.user).filter(removed_at__isnull=True),
+            "apps": profile.apps.restrict(request.user).filter(removed_at__isnull=True).select_related("domain"),
+        },
+    )
+
+
+@login_required
+def space_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    space = get_object_or_404(
+        Space.objects.restrict(request.user).select_related("domain", "domain__account", "owner_profile"), pk=pk
+    )
+    return render(
+        request,
+        "profiles/space_detail.html",
+        {"space": space, "apps": space.apps.restrict(request.user).filter(removed_at__isnull=True)},
+    )
