@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+from django.conf import settings
 
 from domains.models import AwsAccount
 from portal.aws import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
@@ -16,10 +17,12 @@ ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/SageMakerExecution"
 
 
 def sagemaker(region: str = REGION) -> Any:
-    """A client that is not the portal's (its calls are not counted as the portal's)."""
+    """A client that is not the portal's (its calls are not counted as the portal's), on the sandbox in use:
+    the in-process one, or the server at ``settings.AWS_ENDPOINT_URL``."""
     return boto3.client(
         "sagemaker",
         region_name=region,
+        endpoint_url=settings.AWS_ENDPOINT_URL,
         aws_access_key_id=SANDBOX_ACCESS_KEY,
         aws_secret_access_key=SANDBOX_SECRET_KEY,
     )

@@ -1,0 +1,218 @@
+"""Benchmark: a full inventory sync of a large organisation, an unchanged resync, and the bare boto3 floor.
+
+Seeds the in-process AWS sandbox with 3 accounts x 2 regions, 30 domains, 3,000 user profiles, 1,500 spaces and
+4,000 apps, then prints, for the full sync and the unchanged resync: wall time, AWS calls by operation, SQL
+statements and rows written; and the wall time of a plain boto3 loop making the same calls (the floor).
+
+    python benchmarks/inventory_sync.py [--scale 0.1]
+
+Runs on the database DATABASE_URL names (a throw-away test database is created and dropped), so
+``DATABASE_URL=postgres://... python benchmarks/inventory_sync.py`` measures PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+import boto3  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test.utils import setup_test_environment  # noqa: E402
+
+from domains.models import AwsAccount  # noqa: E402
+from domains.sync import run_inventory_sync, start_inventory_sync  # noqa: E402
+from portal import sandbox  # noqa: E402
+from portal.aws import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, client_config, gateway  # noqa: E402
+from portal.models import TaskRun  # noqa: E402
+
+ACCOUNTS = ["111111111111", "222222222222", "333333333333"]
+REGIONS = ["us-east-1", "eu-west-1"]
+ROLE = "arn:aws:iam::{account}:role/SageMakerGovernancePortal"
+PAGE = 100
+
+
+class StatementCounter:
+    def __init__(self) -> None:
+        self.statements = 0
+        self.writes = 0
+
+    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        self.statements += 1
+        if sql.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
+            self.writes += 1
+        return execute(sql, params, many, context)
+
+
+def session_for(account: str) -> boto3.Session:
+    base = boto3.Session(aws_access_key_id=SANDBOX_ACCESS_KEY, aws_secret_access_key=SANDBOX_SECRET_KEY)
+    creds = base.client("sts", region_name="us-east-1").assume_role(
+        RoleArn=ROLE.format(account=account), RoleSessionName="bench"
+    )["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
+
+
+def seed(scale: float) -> dict[str, int]:
+    domains_per_scope = max(1, round(5 * scale))
+    profiles_per_domain, spaces_per_domain = max(1, round(100 * scale)), max(1, round(50 * scale))
+    counts: Counter[str] = Counter()
+    for account in ACCOUNTS:
+        session = session_for(account)
+        for region in REGIONS:
+            client = session.client("sagemaker", region_name=region)
+            for d in range(domains_per_scope):
+                domain_id = client.create_domain(
+                    DomainName=f"lob-{account[-2:]}-{region[:2]}-{d}",
+                    AuthMode="IAM",
+                    DefaultUserSettings={"ExecutionRole": f"arn:aws:iam::{account}:role/Exec"},
+                    SubnetIds=["subnet-0a1b2c3d"],
+                    VpcId="vpc-0a1b2c3d",
+                    Tags=[{"Key": "lob", "Value": str(d)}],
+                )["DomainId"]
+                counts["domains"] += 1
+                for p in range(profiles_per_domain):
+                    name = f"person-{p}"
+                    client.create_user_profile(
+                        DomainId=domain_id, UserProfileName=name, Tags=[{"Key": "owner", "Value": f"p{p}@example.com"}]
+                    )
+                    counts["user_profiles"] += 1
+                    if p < profiles_per_domain * 5 // 6:  # 2,500 of 3,000 profiles run an app
+                        client.create_app(DomainId=domain_id, UserProfileName=name, AppType="JupyterServer",
+                                          AppName="default", ResourceSpec={"InstanceType": "system"})
+                        counts["apps"] += 1
+                for s in range(spaces_per_domain):
+                    space = f"space-{s}"
+                    client.create_space(
+                        DomainId=domain_id, SpaceName=space, OwnershipSettings={"OwnerUserProfileName": "person-0"},
+                        SpaceSharingSettings={"SharingType": "Shared"}, SpaceSettings={"AppType": "JupyterLab"},
+                    )
+                    client.create_app(DomainId=domain_id, SpaceName=space, AppType="JupyterLab", AppName="default",
+                                      ResourceSpec={"InstanceType": "ml.t3.medium"})
+                    counts["spaces"] += 1
+                    counts["apps"] += 1
+    return dict(counts)
+
+
+def timed_sync() -> tuple[TaskRun, float, StatementCounter]:
+    counter = StatementCounter()
+    run, _ = start_inventory_sync(trigger=TaskRun.Trigger.COMMAND, enqueue=False)
+    started = time.perf_counter()
+    with connection.execute_wrapper(counter):
+        run_inventory_sync(run.pk, inline=True)
+    elapsed = time.perf_counter() - started
+    run.refresh_from_db()
+    return run, elapsed, counter
+
+
+def _pages(client: Any, operation: str, key: str, **params: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    for page in client.get_paginator(operation).paginate(**params, PaginationConfig={"PageSize": PAGE}):
+        items += page.get(key, [])
+    return items
+
+
+def bare_floor() -> tuple[float, Counter[str]]:
+    """The same listing and describe calls in a plain loop with no database: what no sync can beat."""
+    made: Counter[str] = Counter()
+
+    def count(event_name: str, **_: Any) -> None:
+        made[event_name.rsplit(".", 1)[-1]] += 1
+
+    started = time.perf_counter()
+    for account in ACCOUNTS:
+        session = session_for(account)
+        for region in REGIONS:
+            client = session.client("sagemaker", region_name=region, config=client_config())
+            client.meta.events.register("before-send.sagemaker", count)
+            for domain in _pages(client, "list_domains", "Domains"):
+                domain_id = domain["DomainId"]
+                client.describe_domain(DomainId=domain_id)
+                _pages(client, "list_tags", "Tags", ResourceArn=domain["DomainArn"])
+                for profile in _pages(client, "list_user_profiles", "UserProfiles", DomainIdEquals=domain_id):
+                    name = profile["UserProfileName"]
+                    answer = client.describe_user_profile(DomainId=domain_id, UserProfileName=name)
+                    _pages(client, "list_tags", "Tags", ResourceArn=answer["UserProfileArn"])
+                for space in _pages(client, "list_spaces", "Spaces", DomainIdEquals=domain_id):
+                    answer = client.describe_space(DomainId=domain_id, SpaceName=space["SpaceName"])
+                    _pages(client, "list_tags", "Tags", ResourceArn=answer["SpaceArn"])
+                for app in _pages(client, "list_apps", "Apps", DomainIdEquals=domain_id):
+                    owner = (
+                        {"SpaceName": app["SpaceName"]} if app.get("SpaceName")
+                        else {"UserProfileName": app["UserProfileName"]}
+                    )
+                    client.describe_app(DomainId=domain_id, AppType=app["AppType"], AppName=app["AppName"], **owner)
+    return time.perf_counter() - started, made
+
+
+def report(title: str, run: TaskRun, elapsed: float, sql: StatementCounter) -> None:
+    rows = sum(run.total(o) for o in ("created", "updated", "removed"))
+    listing_pages = sum(n for call, n in run.aws_calls.items() if ":List" in call and call != "sagemaker:ListTags")
+    print(f"\n== {title}: run #{run.pk} {run.status} in {elapsed:.2f} s")
+    print(f"   AWS calls: {run.aws_call_total}")
+    for call, n in sorted(run.aws_calls.items()):
+        print(f"     {call:38s} {n:6d}")
+    print(f"   SQL statements: {sql.statements} ({sql.writes} writes); per listing page: "
+          f"{sql.statements / max(1, listing_pages):.1f}")
+    print(f"   inventory rows written: {rows} ({run.total('created')} created, {run.total('updated')} updated, "
+          f"{run.total('removed')} removed); unchanged: {run.total('unchanged')}")
+    if run.errors:
+        print(f"   ERRORS: {run.errors[:3]}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="1.0 = 30 domains / 3,000 profiles (default)")
+    args = parser.parse_args()
+    setup_test_environment()
+    old_name = connection.creation.create_test_db(verbosity=0, keepdb=False)
+    settings.AWS_ENDPOINT_URL = None
+    settings.AWS_MAX_ATTEMPTS = 3
+    try:
+        with sandbox.running():
+            gateway().clear()
+            started = time.perf_counter()
+            seeded = seed(args.scale)
+            print(f"Seeded {seeded} in {time.perf_counter() - started:.1f} s "
+                  f"(database: {connection.vendor})")
+            for account in ACCOUNTS:
+                AwsAccount.objects.create(account_id=account, name=f"LOB {account}", regions=REGIONS,
+                                          role_arn=ROLE.format(account=account))
+            full, full_s, full_sql = timed_sync()
+            report("full sync", full, full_s, full_sql)
+            again, again_s, again_sql = timed_sync()
+            report("unchanged resync", again, again_s, again_sql)
+            floor_s, made = bare_floor()
+            same = made == Counter({call.split(":", 1)[1]: n for call, n in full.aws_calls.items()
+                                    if call.startswith("sagemaker:")})
+            print(f"\n== bare boto3 loop: {sum(made.values())} calls ({'the same' if same else 'NOT the same'} "
+                  f"as the full sync's SageMaker calls) in {floor_s:.2f} s")
+            described = sum(n for call, n in full.aws_calls.items() if ":Describe" in call)
+            pages = sum(n for call, n in full.aws_calls.items() if ":List" in call)
+            print("\n== targets")
+            print(f"   full sync calls = listing pages + describes: {full.aws_call_total} = {pages} + {described}"
+                  f" -> {'met' if full.aws_call_total == pages + described else 'MISSED'}")
+            print(f"   unchanged resync writes 0 inventory rows: "
+                  f"{again.total('created') + again.total('updated') + again.total('removed')}")
+            print(f"   full sync / bare floor: {full_s / floor_s:.2f}x (target <= 1.3x)")
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+if __name__ == "__main__":
+    main()
