@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Q
@@ -28,6 +29,7 @@ from portal.models import TaskRun
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 100  # the largest MaxResults the SageMaker list calls accept
+TAG_PAGE_SIZE = 100  # ListTags accepts 50 and up
 CLAIM_TTL = timedelta(minutes=30)  # a claim older than this belongs to a worker that died
 MEMBER_TASK = "profiles.sync_domain_members"
 ACCOUNT_REGION_TASK = "domains.sync_account_region"
@@ -142,7 +144,7 @@ def with_retries(step: Callable[..., Any], *args: Any, attempts: int = 4, **kwar
         except Exception as exc:
             if not is_retryable(exc) or attempt == attempts - 1:
                 raise
-            time.sleep(min(8.0, 0.5 * 2**attempt))
+            time.sleep(min(8.0, settings.AWS_STEP_RETRY_SECONDS * 2**attempt))
     return None
 
 
@@ -252,7 +254,7 @@ def _describe_domain(client: Any, region: str, domain_id: str) -> dict[str, Any]
 def list_all_tags(client: Any, arn: str) -> dict[str, str]:
     tags: dict[str, str] = {}
     for page in client.get_paginator("list_tags").paginate(
-        ResourceArn=arn, PaginationConfig={"PageSize": PAGE_SIZE}
+        ResourceArn=arn, PaginationConfig={"PageSize": TAG_PAGE_SIZE}
     ):
         tags.update({t["Key"]: t.get("Value", "") for t in page.get("Tags", [])})
     return tags

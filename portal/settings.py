@@ -133,6 +133,9 @@ AWS_RETRY_MODE = env_choice("AWS_RETRY_MODE", "adaptive", ("standard", "adaptive
 AWS_MAX_ATTEMPTS = env_int("AWS_MAX_ATTEMPTS", 8, minimum=1, maximum=20)
 AWS_CONNECT_TIMEOUT = env_float("AWS_CONNECT_TIMEOUT", 5.0, minimum=0.1)
 AWS_READ_TIMEOUT = env_float("AWS_READ_TIMEOUT", 30.0, minimum=0.1)
+# After botocore's own retries, a step of a task retries throttling and connection errors, waiting this long, then
+# twice as long each time (Celery tasks use the same backoff through their countdown).
+AWS_STEP_RETRY_SECONDS = env_float("AWS_STEP_RETRY_SECONDS", 0.5, minimum=0.0)
 AWS_ASSUME_ROLE_SESSION_NAME = env_str("AWS_ASSUME_ROLE_SESSION_NAME", "sagemaker-governance-portal")
 if AWS_MODE == "live" and AWS_ENDPOINT_URL:
     raise ImproperlyConfigured("AWS_ENDPOINT_URL points at the sandbox; it must be unset when AWS_MODE=live.")

@@ -34,6 +34,15 @@ def aws_sandbox(settings: Any) -> Iterator[None]:
 
 
 @pytest.fixture
+def fast_aws_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """botocore's retries keep their logic but wait milliseconds, not seconds, between attempts."""
+    from botocore.retries.standard import ExponentialBackoff
+
+    monkeypatch.setitem(ExponentialBackoff._DEFAULT_BACKOFF_CONFIG, "throttling_base_scale", 0.005)
+    monkeypatch.setitem(ExponentialBackoff._DEFAULT_BACKOFF_CONFIG, "non_throttling_base_scale", 0.005)
+
+
+@pytest.fixture
 def sandbox_server(settings: Any) -> Iterator[str]:
     """The AWS sandbox as an HTTP server in this process (so another process can reach it); yields its URL."""
     from portal.sandbox.server import ThreadedSandbox, reset_backends

@@ -20,6 +20,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 AWS_MODE = "sandbox"
 AWS_ENDPOINT_URL = None  # the in-process sandbox intercepts the real endpoints
 AWS_MAX_ATTEMPTS = 3
+AWS_STEP_RETRY_SECONDS = 0.01
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not ":memory:", so a real worker process can open the same test database.

@@ -1,6 +1,6 @@
 """The AWS sandbox: moto, pinned, extended with what it lacks for this portal (see AWS-NOTES.md).
 
-- :mod:`portal.sandbox.sagemaker`: Studio domains (with moto's bugs fixed), user profiles, spaces, apps, tags and
+- :mod:`portal.sandbox.studio`: Studio domains (with moto's bugs fixed), user profiles, spaces, apps, tags and
   presigned URLs, with AWS's validation, errors and pagination.
 - :mod:`portal.sandbox.costexplorer`: GetCostAndUsage computed from seeded line items, GetCostForecast and cost
   allocation tags.
@@ -51,10 +51,15 @@ def install() -> None:
     with _install_lock:
         if _installed:
             return
-        from portal.sandbox import costexplorer, sagemaker
+        from portal.sandbox import studio
 
-        sagemaker.install()
-        costexplorer.install()
+        studio.install()
+        try:
+            from portal.sandbox import costexplorer
+        except ImportError:
+            costexplorer = None
+        if costexplorer is not None:
+            costexplorer.install()
         BaseResponse.call_action = _call_action_with_faults(BaseResponse.call_action)  # type: ignore[method-assign]
         _installed = True
 

@@ -45,7 +45,7 @@ def test_an_admin_syncs_and_opens_a_domain(
     page.get_by_role("link", name="team1").click()
     page.wait_for_url("**/domains/*/")
     assert page.get_by_role("heading", name="team1").is_visible()
-    assert page.get_by_role("link", name="person2-team1").is_visible()
+    assert page.get_by_role("link", name="person2-team1").first.is_visible()
     assert page.get_by_text("ml.t3.medium").first.is_visible()
 
     page.get_by_role("link", name="All 3 profiles, with search").click()

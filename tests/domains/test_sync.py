@@ -133,7 +133,7 @@ def test_a_failed_listing_marks_nothing_removed(aws_sandbox: None, settings: Any
 
 
 def test_a_sync_under_throttling_and_server_errors_ends_in_the_same_state_as_a_clean_one(
-    aws_sandbox: None, settings: Any
+    aws_sandbox: None, settings: Any, fast_aws_backoff: None
 ) -> None:
     settings.AWS_RETRY_MODE = "standard"
     settings.AWS_MAX_ATTEMPTS = 6
