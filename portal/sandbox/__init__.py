@@ -2,10 +2,10 @@
 
 - :mod:`portal.sandbox.studio`: Studio domains (with moto's bugs fixed), user profiles, spaces, apps, tags and
   presigned URLs, with AWS's validation, errors and pagination.
-- :mod:`portal.sandbox.costexplorer`: GetCostAndUsage computed from seeded line items, GetCostForecast and cost
-  allocation tags.
+- :mod:`portal.sandbox.ce`: GetCostAndUsage computed from seeded line items, GetCostForecast and cost
+  allocation tags; :mod:`portal.sandbox.billing` writes the demo's line items.
 - :mod:`portal.sandbox.faults`: throttling, server errors and latency on demand.
-- :mod:`portal.sandbox.demo_org`: the deterministic demo organisation.
+- :mod:`portal.sandbox.organisation`: the deterministic demo organisation.
 - :mod:`portal.sandbox.server`: the same thing as an HTTP server on 127.0.0.1.
 
 moto routes every request, in process or over HTTP, through its response classes and looks the action method up by
@@ -51,15 +51,10 @@ def install() -> None:
     with _install_lock:
         if _installed:
             return
-        from portal.sandbox import studio
+        from portal.sandbox import ce, studio
 
         studio.install()
-        try:
-            from portal.sandbox import costexplorer
-        except ImportError:
-            costexplorer = None
-        if costexplorer is not None:
-            costexplorer.install()
+        ce.install()
         BaseResponse.call_action = _call_action_with_faults(BaseResponse.call_action)  # type: ignore[method-assign]
         _installed = True
 

@@ -33,9 +33,9 @@ def reset_backends() -> None:
 
 
 def seed_demo() -> dict[str, Any]:
-    from portal.sandbox import demo_org
+    from portal.sandbox import organisation
 
-    return demo_org.seed()
+    return organisation.seed()
 
 
 class SandboxApp:
