@@ -82,7 +82,8 @@ class AccountAccess:
 
 def client_config() -> Config:
     return Config(
-        retries={"mode": settings.AWS_RETRY_MODE, "max_attempts": settings.AWS_MAX_ATTEMPTS},
+        # total_max_attempts counts the first attempt too ("max_attempts" would count retries only).
+        retries={"mode": settings.AWS_RETRY_MODE, "total_max_attempts": settings.AWS_MAX_ATTEMPTS},
         connect_timeout=settings.AWS_CONNECT_TIMEOUT,
         read_timeout=settings.AWS_READ_TIMEOUT,
         user_agent_appid="sagemaker-governance-portal",

@@ -450,7 +450,7 @@ def _answer(handler: Any) -> Any:
         try:
             payload = handler(state, params)
         except CeError as exc:
-            return 400, {"Content-Type": "application/x-amz-json-1.1"}, json.dumps(
+            return 400, {"Content-Type": "application/x-amz-json-1.1", "status": 400}, json.dumps(
                 {"__type": exc.code, "Message": exc.message}
             )
         return json.dumps(payload)

@@ -644,7 +644,7 @@ def _answer(handler: Any) -> Any:
         try:
             payload = handler(state, params)
         except StudioError as exc:
-            return 400, {"Content-Type": "application/x-amz-json-1.1"}, json.dumps(
+            return 400, {"Content-Type": "application/x-amz-json-1.1", "status": 400}, json.dumps(
                 {"__type": exc.code, "message": exc.message}
             )
         return json.dumps(payload if payload is not None else {})
