@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 import venv
@@ -53,11 +54,13 @@ def main(argv: list[str]) -> int:
     else:
         args = [str(python), "-m", "pytest", *rest]
     process = subprocess.Popen(args)
+    # Ctrl-C in a terminal reaches the child too; a signal sent to this process alone is passed on.
+    signal.signal(signal.SIGTERM, lambda signum, frame: process.send_signal(signal.SIGTERM))
     while True:
         try:
             return process.wait()
         except KeyboardInterrupt:
-            continue  # the child got the same Ctrl-C and is shutting its own processes down
+            process.send_signal(signal.SIGINT)
 
 
 if __name__ == "__main__":

@@ -5,13 +5,13 @@ from __future__ import annotations
 import django_filters
 
 from domains.models import AwsAccount, Domain
-from portal.filtering import InventoryFilterSet, SearchFilter
+from portal.filtering import InventoryFilterSet, SearchFilter, YesNoAny
 from portal.models import TaskRun
 
 
 class AwsAccountFilterSet(django_filters.FilterSet):
     q = SearchFilter(fields=("account_id", "name"))
-    enabled = django_filters.BooleanFilter()
+    enabled = django_filters.BooleanFilter(widget=YesNoAny)
 
     class Meta:
         model = AwsAccount

@@ -40,6 +40,10 @@ class SyncScopeError(ValueError):
     """A sync was asked for something that cannot be synced; the message says why."""
 
 
+class AccountMismatchError(RuntimeError):
+    """AWS answered for another account or region than the one asked for."""
+
+
 # -- starting ---------------------------------------------------------------------------------------------------
 def start_inventory_sync(
     *,
@@ -189,6 +193,12 @@ def _list_and_store_domains(
         for page in client.get_paginator("list_domains").paginate(PaginationConfig={"PageSize": PAGE_SIZE})
         for summary in page.get("Domains", [])
     ]
+    foreign = [s["DomainArn"] for s in summaries if s["DomainArn"].split(":")[3:5] != [region, account.account_id]]
+    if foreign:
+        raise AccountMismatchError(
+            f"The credentials for account {account.account_id} in {region} list domains of another account or "
+            f"region ({foreign[0]}); check the account's role. Nothing was changed."
+        )
     existing = list(Domain.objects.filter(account=account, region=region))
     stored = {d.arn: d for d in existing}
     described: dict[str, dict[str, Any]] = {}

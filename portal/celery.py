@@ -3,9 +3,16 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_ready.connect
+def _report_at_start(sender: object, **kwargs: object) -> None:
+    """A worker reports itself at once instead of after the first heartbeat interval."""
+    app.send_task("portal.heartbeat")

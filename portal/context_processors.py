@@ -8,26 +8,32 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
+from portal.scoping import grants_for
+
 # The portal's areas, in menu order. An area appears once its app provides the named URL, so the menu never
 # links to a page that does not exist yet.
-NAVIGATION: list[tuple[str, str]] = [
-    ("Overview", "home"),
-    ("Accounts", "domains:account-list"),
-    ("Domains", "domains:domain-list"),
-    ("Profiles", "profiles:profile-list"),
-    ("Spaces", "profiles:space-list"),
-    ("Requests", "profiles:request-list"),
-    ("Costs", "costs:dashboard"),
-    ("Governance", "domains:posture"),
-    ("Sync runs", "domains:syncrun-list"),
-    ("Audit log", "portal:audit-list"),
-    ("API", "api-docs"),
+# Items marked admin_only are hidden from people who would only get a 404 there.
+NAVIGATION: list[tuple[str, str, bool]] = [
+    ("Overview", "home", False),
+    ("Accounts", "domains:account-list", True),
+    ("Domains", "domains:domain-list", False),
+    ("Profiles", "profiles:profile-list", False),
+    ("Spaces", "profiles:space-list", False),
+    ("Requests", "profiles:request-list", False),
+    ("Costs", "costs:dashboard", False),
+    ("Governance", "domains:posture", False),
+    ("Sync runs", "domains:syncrun-list", False),
+    ("Audit log", "portal:audit-list", False),
+    ("API", "api-docs", False),
 ]
 
 
 def _navigation(request: HttpRequest) -> list[dict[str, Any]]:
+    is_admin = grants_for(request.user).is_admin
     items = []
-    for label, name in NAVIGATION:
+    for label, name, admin_only in NAVIGATION:
+        if admin_only and not is_admin:
+            continue
         try:
             url = reverse(name)
         except NoReverseMatch:

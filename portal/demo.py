@@ -17,11 +17,12 @@ from django.db import transaction
 DEMO_PASSWORD = "sagemaker-demo"  # noqa: S105 - documented demo password, only ever set by the demo command
 
 # username -> (first name, last name, email, is platform admin)
+# The emails match the owner tags of the demo organisation's profiles, so the inventory links people to profiles.
 DEMO_USERS: dict[str, tuple[str, str, str, bool]] = {
-    "admin": ("Ada", "Admin", "admin@example.com", True),
-    "approver": ("Arjun", "Approver", "approver@example.com", False),
-    "finance": ("Fiona", "Finance", "finance@example.com", False),
-    "lead": ("Leila", "Lead", "lead@example.com", False),
+    "admin": ("Ada", "Okafor", "ada.okafor@example.com", True),
+    "approver": ("Arjun", "Mehta", "arjun.mehta@example.com", False),
+    "finance": ("Fiona", "Walsh", "fiona.walsh@example.com", False),
+    "lead": ("Leila", "Haddad", "leila.haddad@example.com", False),
     "scientist": ("Maria", "Garcia", "maria.garcia@example.com", False),
 }
 

@@ -114,6 +114,9 @@ if CELERY_BROKER_URL == "filesystem://":
         "processed_folder": str(CELERY_QUEUE_DIR / "processed"),
         "store_processed": False,
     }
+# The filesystem transport cannot share broadcast (pidbox) queues between processes safely: with it, workers take
+# no remote-control commands and exchange no gossip (kombu issue 1551).
+CELERY_WORKER_ENABLE_REMOTE_CONTROL = CELERY_BROKER_URL != "filesystem://"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

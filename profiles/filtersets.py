@@ -5,7 +5,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q, QuerySet
 
-from portal.filtering import InventoryFilterSet, SearchFilter
+from portal.filtering import InventoryFilterSet, SearchFilter, YesNoAny
 from profiles.models import App, Space, UserProfile
 
 
@@ -24,7 +24,7 @@ class UserProfileFilterSet(MemberFilterSet):
         label="Idle shutdown",
     )
     has_owner = django_filters.BooleanFilter(
-        field_name="owner", lookup_expr="isnull", exclude=True, label="Owner known"
+        field_name="owner", lookup_expr="isnull", exclude=True, label="Owner known", widget=YesNoAny
     )
 
     class Meta:
@@ -50,7 +50,7 @@ class AppFilterSet(MemberFilterSet):
     q = SearchFilter(fields=("name", "user_profile_name", "space_name", "instance_type"))
     app_type = django_filters.CharFilter()
     instance_type = django_filters.CharFilter()
-    running = django_filters.BooleanFilter(method="filter_running", label="Running")
+    running = django_filters.BooleanFilter(method="filter_running", label="Running", widget=YesNoAny)
 
     class Meta:
         model = App

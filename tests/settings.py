@@ -23,6 +23,17 @@ AWS_MAX_ATTEMPTS = 3
 AWS_RETRY_MODE = "standard"  # adaptive mode's client-side rate limiter would slow fault tests down
 AWS_STEP_RETRY_SECONDS = 0.01
 
+if CELERY_BROKER_URL == "filesystem://":  # noqa: F405
+    # Its own queue folder, so a demo running on the same checkout never takes the tests' tasks.
+    _queue = VAR_DIR / "test-celery-queue"
+    (_queue / "processed").mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        **CELERY_BROKER_TRANSPORT_OPTIONS,  # noqa: F405
+        "data_folder_in": str(_queue),
+        "data_folder_out": str(_queue),
+        "processed_folder": str(_queue / "processed"),
+    }
+
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not ":memory:", so a real worker process can open the same test database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-portal.sqlite3")}

@@ -39,3 +39,16 @@ def status_badge(status: str) -> str:
 def run_total(run: Any, outcome: str) -> int:
     """A task run's total for one outcome (created, updated, removed, unchanged)."""
     return int(run.total(outcome))
+
+
+@register.filter
+def ago(moment: Any) -> str:
+    """'just now' under a minute, else Django's timesince with 'ago'."""
+    from django.utils import timezone
+    from django.utils.timesince import timesince
+
+    if moment is None:
+        return "never"
+    if (timezone.now() - moment).total_seconds() < 60:
+        return "just now"
+    return f"{timesince(moment)} ago"

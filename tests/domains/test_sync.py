@@ -207,3 +207,12 @@ def test_paging_walks_every_page(aws_sandbox: None, monkeypatch: pytest.MonkeyPa
     assert UserProfile.objects.count() == 15
     assert run.aws_calls["sagemaker:ListDomains"] == 2
     assert run.aws_calls["sagemaker:ListUserProfiles"] == 3 * 3
+
+
+def test_credentials_that_reach_another_account_change_nothing(aws_sandbox: None) -> None:
+    build_org(domains=1, profiles=1, spaces=0)
+    make_account(account_id="210987654321")  # the plain sandbox credentials reach 123456789012 instead
+    run = sync()
+    assert run.status == TaskRun.Status.FAILED
+    assert "list domains of another account or region" in run.errors[0]["message"]
+    assert not Domain.objects.exists()

@@ -25,6 +25,10 @@ from portal.aws import gateway
 from portal.demo import DEMO_PASSWORD, DEMO_USERS, ensure_demo_users, setup_app_demos
 
 
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def _port_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -61,6 +65,7 @@ class Command(BaseCommand):
             "PYTHONUNBUFFERED": "1",
         }
         children: list[tuple[str, subprocess.Popen[bytes]]] = []
+        signal.signal(signal.SIGTERM, _raise_interrupt)  # a service manager's stop cleans up like Ctrl-C
 
         def start(name: str, command: list[str]) -> None:
             children.append((name, subprocess.Popen(command, env=env, cwd=settings.BASE_DIR)))
@@ -83,7 +88,8 @@ class Command(BaseCommand):
             if no_processes:
                 return
             celery = [sys.executable, "-m", "celery", "-A", "portal"]
-            start("worker", [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2", "--hostname", "demo@%h"])
+            start("worker", [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2", "--hostname", "demo@%h",
+                             "--without-gossip", "--without-mingle"])
             start("beat", [*celery, "beat", "--loglevel", "INFO", "--schedule", str(settings.VAR_DIR / "beat")])
             start("web", [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"])
             self.stdout.write(self.style.SUCCESS(f"Portal on http://127.0.0.1:{port}/ (Ctrl-C stops everything)."))
@@ -91,7 +97,11 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             self.stdout.write("\nStopping...")
         finally:
+            # A second Ctrl-C while stopping must not leave children behind.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
             self._stop(children)
+            self.stdout.write("Stopped.")
 
     def _wait_for_sandbox(self, endpoint: str, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
@@ -110,6 +120,7 @@ class Command(BaseCommand):
         while True:
             for name, process in children:
                 if process.poll() is not None:
+                    time.sleep(1)  # after a Ctrl-C, the interrupt lands here and stops everything quietly
                     raise CommandError(f"The demo's {name} process stopped (exit code {process.returncode}).")
             time.sleep(0.5)
 

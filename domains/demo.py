@@ -1,0 +1,56 @@
+"""Demo data of the domains app: the demo organisation's accounts, a first sync, and the demo logins' roles."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib.auth import get_user_model
+
+from domains.models import AwsAccount, Domain
+from domains.services import do_add_account
+from domains.sync import start_inventory_sync
+from portal.models import RoleAssignment, TaskRun
+from portal.roles import do_assign_role
+from portal.runs import summary_text
+from portal.sandbox import organisation
+
+Role = RoleAssignment.Role
+
+# login -> [(role, domain name or "" for every domain)]
+DEMO_ROLES: dict[str, list[tuple[str, str]]] = {
+    "approver": [(Role.DOMAIN_APPROVER, "risk-analytics"), (Role.DOMAIN_APPROVER, "payments-fraud")],
+    "finance": [(Role.FINANCE, "")],
+    "lead": [(Role.TEAM_LEAD, "research-lab")],
+    "scientist": [(Role.DATA_SCIENTIST, "research-lab")],
+}
+
+
+def setup_demo(log: Callable[[str], None]) -> None:
+    for account_id, name in organisation.DEMO_ACCOUNTS.items():
+        if AwsAccount.objects.filter(account_id=account_id).exists():
+            continue
+        do_add_account(
+            actor="demo",
+            account_id=account_id,
+            name=name,
+            regions=list(organisation.REGIONS),
+            role_arn=organisation.role_arn(account_id),
+            external_id=organisation.EXTERNAL_IDS.get(account_id, ""),
+            is_payer=account_id == organisation.PAYER_ACCOUNT_ID,
+            enabled=True,
+        )
+        log(f"Added AWS account {account_id} ({name}).")
+    run, _ = start_inventory_sync(trigger=TaskRun.Trigger.COMMAND, inline=True)
+    log(f"Inventory sync #{run.pk}: {run.get_status_display()}, {summary_text(run)}.")
+    users = get_user_model().objects.in_bulk(list(DEMO_ROLES), field_name="username")
+    domains = {d.name: d for d in Domain.objects.filter(removed_at__isnull=True)}
+    for username, roles in DEMO_ROLES.items():
+        user = users.get(username)
+        if user is None:
+            continue
+        for role, domain_name in roles:
+            domain = domains.get(domain_name) if domain_name else None
+            if domain_name and domain is None:
+                log(f"Domain {domain_name} is not in the inventory; {username} gets no {role} role there.")
+                continue
+            do_assign_role(user, role, domain_arn=domain.arn if domain else "", actor="demo")
