@@ -112,6 +112,7 @@ if CELERY_BROKER_URL == "filesystem://":
         "data_folder_in": str(CELERY_QUEUE_DIR),
         "data_folder_out": str(CELERY_QUEUE_DIR),
         "processed_folder": str(CELERY_QUEUE_DIR / "processed"),
+        "control_folder": str(CELERY_QUEUE_DIR / "control"),
         "store_processed": False,
     }
 # The filesystem transport cannot share broadcast (pidbox) queues between processes safely: with it, workers take

@@ -32,6 +32,7 @@ if CELERY_BROKER_URL == "filesystem://":  # noqa: F405
         "data_folder_in": str(_queue),
         "data_folder_out": str(_queue),
         "processed_folder": str(_queue / "processed"),
+        "control_folder": str(_queue / "control"),
     }
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
