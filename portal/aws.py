@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+import botocore.loaders
 import botocore.session
 from botocore.config import Config
 from botocore.exceptions import (
@@ -90,8 +91,13 @@ def client_config() -> Config:
     )
 
 
+# One loader for every session: service models are read and parsed once per process, not once per assumed role.
+_shared_loader = botocore.loaders.create_loader()
+
+
 def _base_session(credentials: dict[str, str] | None = None) -> boto3.Session:
     core = botocore.session.get_session()
+    core.register_component("data_loader", _shared_loader)
     core.register("before-send", _count_send)
     if credentials is not None:
         return boto3.Session(botocore_session=core, **credentials)

@@ -35,7 +35,9 @@ class FaultRule:
     count: int | None = None
     latency_ms: int = 0
     status: int = 500
+    after: int = 0  # let this many matching calls through first (to fail a listing halfway, say)
     fired: int = field(default=0)
+    seen: int = field(default=0)
 
     def validate(self) -> None:
         if self.service not in SERVICES:
@@ -50,6 +52,8 @@ class FaultRule:
             raise FaultError(f"count must be at least 1, not {self.count}.")
         if self.kind == "latency" and not 0 < self.latency_ms <= 60_000:
             raise FaultError("latency_ms must be between 1 and 60000 for a latency fault.")
+        if self.after < 0:
+            raise FaultError(f"after must be 0 or more, not {self.after}.")
         if self.kind == "server_error" and self.status not in (500, 502, 503, 504):
             raise FaultError("status must be 500, 502, 503 or 504 for a server_error fault.")
 
@@ -68,7 +72,7 @@ class FaultRegistry:
         self._seed = seed
 
     def add(self, **spec: Any) -> FaultRule:
-        unknown = set(spec) - {"service", "kind", "operation", "rate", "count", "latency_ms", "status"}
+        unknown = set(spec) - {"service", "kind", "operation", "rate", "count", "latency_ms", "status", "after"}
         if unknown:
             raise FaultError(f"Unknown fault fields: {', '.join(sorted(unknown))}.")
         try:
@@ -95,6 +99,9 @@ class FaultRegistry:
         with self._lock:
             for rule in self._rules:
                 if not rule.matches(service, operation) or rule.exhausted():
+                    continue
+                rule.seen += 1
+                if rule.seen <= rule.after:
                     continue
                 if rule.rate is not None and self._random.random() >= rule.rate:
                     continue

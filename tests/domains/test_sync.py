@@ -118,18 +118,30 @@ def test_changes_and_removals_are_picked_up_and_removed_rows_are_kept(aws_sandbo
     assert UserProfile.objects.restrict(None).count() == 0  # (anonymous sees nothing)
 
 
-def test_a_failed_listing_marks_nothing_removed(aws_sandbox: None, settings: Any) -> None:
+def test_a_listing_that_fails_halfway_marks_nothing_removed(
+    aws_sandbox: None, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import profiles.sync
+
     settings.AWS_MAX_ATTEMPTS = 1
-    build_org(domains=1, profiles=3, spaces=1)
+    monkeypatch.setattr(profiles.sync, "PAGE_SIZE", 2)
+    org = build_org(domains=1, profiles=5, spaces=1)
     make_account()
     sync()
-    faults.registry.add(service="sagemaker", kind="server_error", operation="ListUserProfiles", rate=1.0)
+    # Two profiles leave AWS; then the listing's first page comes back and the second fails.
+    client = sagemaker()
+    for name in ("person3-team0", "person4-team0"):
+        for app in client.list_apps(DomainIdEquals=org.domains["team0"], UserProfileNameEquals=name)["Apps"]:
+            client.delete_app(DomainId=org.domains["team0"], UserProfileName=name, AppType=app["AppType"],
+                              AppName=app["AppName"])
+    faults.registry.add(service="sagemaker", kind="server_error", operation="ListUserProfiles", rate=1.0, after=1)
     run = sync()
     faults.registry.clear()
     assert run.status in (TaskRun.Status.PARTIAL, TaskRun.Status.FAILED)
     assert any("ListUserProfiles" in e["message"] for e in run.errors)
     assert UserProfile.objects.filter(removed_at__isnull=False).count() == 0
     assert Space.objects.filter(removed_at__isnull=False).count() == 0
+    assert App.objects.filter(status="Deleted").count() == 0  # the step stored nothing, not even what it read
 
 
 def test_a_sync_under_throttling_and_server_errors_ends_in_the_same_state_as_a_clean_one(
