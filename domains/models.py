@@ -98,7 +98,22 @@ class InventoryItem(models.Model):
         return self.removed_at is not None
 
 
-class Domain(InventoryItem):
+class DescribedItem(InventoryItem):
+    """What a Describe call told about a resource: its settings, its tags and AWS's own timestamps.
+
+    ``aws_modified_at`` is compared with the listing's LastModifiedTime to decide whether to describe again.
+    """
+
+    settings_snapshot = models.JSONField(default=dict, blank=True)
+    tags = models.JSONField(default=dict, blank=True)
+    aws_created_at = models.DateTimeField(null=True, blank=True)
+    aws_modified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Domain(DescribedItem):
     """A SageMaker domain in one account and region: its settings as last described, and its tags."""
 
     class StudioExperience(models.TextChoices):
@@ -119,10 +134,6 @@ class Domain(InventoryItem):
     studio_experience = models.CharField(max_length=8, choices=StudioExperience.choices, blank=True)
     tag_propagation = models.CharField(max_length=16, blank=True)
     url = models.CharField(max_length=400, blank=True)
-    settings_snapshot = models.JSONField(default=dict, blank=True)
-    tags = models.JSONField(default=dict, blank=True)
-    aws_created_at = models.DateTimeField(null=True, blank=True)
-    aws_modified_at = models.DateTimeField(null=True, blank=True)
     members_synced_at = models.DateTimeField(null=True, blank=True, help_text="Last complete member sync.")
     sync_claimed_by = models.ForeignKey(
         "portal.TaskRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

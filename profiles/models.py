@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from domains.models import Domain, InventoryItem
+from domains.models import DescribedItem, Domain, InventoryItem
 from portal.querysets import RestrictedQuerySet
 from portal.scoping import ALL_DOMAINS, MEMBER_WIDE_ROLES, Grants, domain_q
 
@@ -23,7 +23,7 @@ def member_scope(grants: Grants, action: str, owner_field: str) -> Q | None:
     return own
 
 
-class UserProfile(InventoryItem):
+class UserProfile(DescribedItem):
     """A SageMaker user profile: one person's identity in a domain, with the settings that govern it."""
 
     domain = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="user_profiles")
@@ -42,10 +42,6 @@ class UserProfile(InventoryItem):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="sagemaker_profiles"
     )
-    tags = models.JSONField(default=dict, blank=True)
-    settings_snapshot = models.JSONField(default=dict, blank=True)
-    aws_created_at = models.DateTimeField(null=True, blank=True)
-    aws_modified_at = models.DateTimeField(null=True, blank=True)
 
     objects = RestrictedQuerySet.as_manager()
 
@@ -69,7 +65,7 @@ class UserProfile(InventoryItem):
         return self.domain.studio_experience
 
 
-class Space(InventoryItem):
+class Space(DescribedItem):
     """A SageMaker space: private to its owner's profile or shared with the domain."""
 
     domain = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="spaces")
@@ -86,10 +82,6 @@ class Space(InventoryItem):
     ebs_size_gb = models.PositiveIntegerField(null=True, blank=True)
     idle_timeout_minutes = models.PositiveIntegerField(null=True, blank=True)
     status = models.CharField(max_length=32)
-    tags = models.JSONField(default=dict, blank=True)
-    settings_snapshot = models.JSONField(default=dict, blank=True)
-    aws_created_at = models.DateTimeField(null=True, blank=True)
-    aws_modified_at = models.DateTimeField(null=True, blank=True)
 
     objects = RestrictedQuerySet.as_manager()
 

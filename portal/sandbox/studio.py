@@ -160,6 +160,18 @@ class StudioState:
         # Ids differ by account and region but repeat across runs: a seeded demo keeps its ARNs.
         self.rng = random.Random(f"{self.account_id}/{self.region}")
 
+    def _born(self, created: datetime | None, *, modified: bool = True) -> dict[str, Any]:
+        """Creation time, and the Pending countdown of a new resource."""
+        when = created or _now()
+        fields: dict[str, Any] = {
+            "created": when,
+            "pending": self.pending_describes,
+            "status": "Pending" if self.pending_describes else "InService",
+        }
+        if modified:
+            fields["modified"] = when
+        return fields
+
     def arn(self, kind: str, *parts: str) -> str:
         return f"arn:aws:sagemaker:{self.region}:{self.account_id}:{kind}/" + "/".join(parts)
 
@@ -191,7 +203,6 @@ class StudioState:
         _check_tags(tags or [])
         with self.lock:
             domain_id = "d-" + "".join(self.rng.choices(string.ascii_lowercase + string.digits, k=12))
-            when = created or _now()
             record = DomainRecord(
                 domain_id=domain_id,
                 name=name,
@@ -206,10 +217,7 @@ class StudioState:
                 domain_settings=copy.deepcopy(domain_settings),
                 tag_propagation=tag_propagation or "DISABLED",
                 home_efs_id="fs-" + "".join(self.rng.choices("0123456789abcdef", k=17)),
-                created=when,
-                modified=when,
-                pending=self.pending_describes,
-                status="Pending" if self.pending_describes else "InService",
+                **self._born(created),
             )
             self.domains[domain_id] = record
             self._set_tags(record.arn, tags or [])
@@ -283,18 +291,14 @@ class StudioState:
         with self.lock:
             if (domain_id, name) in self.profiles:
                 raise StudioError("ResourceInUse", f"User profile {name} already exists in domain {domain_id}.")
-            when = created or _now()
             record = ProfileRecord(
                 domain_id=domain_id,
                 name=name,
                 arn=self.arn("user-profile", domain_id, name),
                 user_settings=copy.deepcopy(user_settings or {}),
                 sso_value=sso_value,
-                created=when,
-                modified=when,
                 home_uid=str(200000 + len(self.profiles) + len(self.spaces)),
-                pending=self.pending_describes,
-                status="Pending" if self.pending_describes else "InService",
+                **self._born(created),
             )
             self.profiles[(domain_id, name)] = record
             self._set_tags(record.arn, tags or [])
@@ -360,7 +364,6 @@ class StudioState:
                 raise StudioError("ResourceNotFound", f"User profile {owner} does not exist in domain {domain_id}.")
             if (domain_id, name) in self.spaces:
                 raise StudioError("ResourceInUse", f"Space {name} already exists in domain {domain_id}.")
-            when = created or _now()
             record = SpaceRecord(
                 domain_id=domain_id,
                 name=name,
@@ -369,11 +372,8 @@ class StudioState:
                 space_settings=copy.deepcopy(settings),
                 owner=owner,
                 sharing=sharing,
-                created=when,
-                modified=when,
                 home_uid=str(200000 + len(self.profiles) + len(self.spaces)),
-                pending=self.pending_describes,
-                status="Pending" if self.pending_describes else "InService",
+                **self._born(created),
             )
             self.spaces[(domain_id, name)] = record
             self._set_tags(record.arn, tags or [])
@@ -440,10 +440,8 @@ class StudioState:
                 name=name,
                 arn=self.arn("app", domain_id, profile or space or "", app_type.lower(), name),
                 resource_spec=copy.deepcopy(resource_spec or {"InstanceType": "system"}),
-                created=created or _now(),
                 last_activity=last_activity,
-                pending=self.pending_describes,
-                status="Pending" if self.pending_describes else "InService",
+                **self._born(created, modified=False),
             )
             existing = self.apps.get(record.key)
             if existing is not None and existing.status != "Deleted":
