@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from domains.models import AwsAccount, Domain
+from portal.aws import gateway
 from portal.demo import DEMO_PASSWORD, DEMO_USERS
 from portal.models import RoleAssignment
 from profiles.models import App, Space, UserProfile
@@ -23,7 +24,12 @@ def free_port() -> int:
 
 
 def test_the_demo_brings_in_the_whole_demo_organisation(settings: Any, capsys: pytest.CaptureFixture[str]) -> None:
-    call_command("demo", "--no-processes", "--port", str(free_port()), "--sandbox-port", str(free_port()))
+    # The command points this process at its sandbox server; going through the fixture restores that afterwards.
+    settings.AWS_MODE, settings.AWS_ENDPOINT_URL = settings.AWS_MODE, settings.AWS_ENDPOINT_URL
+    try:
+        call_command("demo", "--no-processes", "--port", str(free_port()), "--sandbox-port", str(free_port()))
+    finally:
+        gateway().clear()
     out = capsys.readouterr().out
     assert "Demo data ready." in out and DEMO_PASSWORD in out
     assert AwsAccount.objects.count() == 2

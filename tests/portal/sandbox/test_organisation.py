@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import date
 from decimal import Decimal
 
-import boto3
+from moto.sagemaker.models import sagemaker_backends
 
 from portal import sandbox
 from portal.aws import AccountAccess, gateway
@@ -68,33 +68,27 @@ def test_the_anti_patterns_are_there() -> None:
         risk = studio_state("314159265358", "us-east-1")
         hidden = [p for p in risk.profiles.values() if p.user_settings.get("StudioWebPortalSettings")]
         assert hidden  # tools hidden in the UI
-        untagged_jobs = [
-            job for job in __import__("moto").sagemaker.models.sagemaker_backends["271828182845"]["eu-west-1"]
-            .training_jobs.values() if not job.tags
-        ]
+        jobs = sagemaker_backends["271828182845"]["eu-west-1"].training_jobs.values()
+        untagged_jobs = [job for job in jobs if not job.tags]
         assert untagged_jobs  # backfill candidates
         bill = cost_state(organisation.PAYER_ACCOUNT_ID).items
         assert any(not item.tags for item in bill)  # untagged spend
         assert min(i.day for i in bill) <= date(2025, 10, 25) and max(i.day for i in bill) == date(2026, 11, 23)
 
 
-def test_the_portal_reaches_each_demo_account_through_its_role() -> None:
-    with sandbox.running():
-        organisation.seed(TODAY, with_costs=False)
-        for account in organisation.DEMO_ACCOUNTS:
-            access = AccountAccess(account, organisation.role_arn(account), organisation.EXTERNAL_IDS.get(account))
-            assert gateway().caller_identity(access)["Account"] == account
-            listed = gateway().sagemaker(region="eu-west-1", account=access).list_domains()["Domains"]
-            expected = {d.arn for d in studio_state(account, "eu-west-1").domains.values()}
-            assert {d["DomainArn"] for d in listed} == expected
-        gateway().clear()
+def test_the_portal_reaches_each_demo_account_through_its_role(aws_sandbox: None) -> None:
+    organisation.seed(TODAY, with_costs=False)
+    for account in organisation.DEMO_ACCOUNTS:
+        access = AccountAccess(account, organisation.role_arn(account), organisation.EXTERNAL_IDS.get(account))
+        assert gateway().caller_identity(access)["Account"] == account
+        listed = gateway().sagemaker(region="eu-west-1", account=access).list_domains()["Domains"]
+        expected = {d.arn for d in studio_state(account, "eu-west-1").domains.values()}
+        assert {d["DomainArn"] for d in listed} == expected
 
 
 def test_the_bill_matches_the_price_table() -> None:
     with sandbox.running():
         organisation.seed(TODAY)
-        ce = boto3.client("ce", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
-        del ce  # the payer is another account; its items are checked directly
         items = cost_state(organisation.PAYER_ACCOUNT_ID).items
         t3 = [i for i in items if i.usage_type.endswith("ml.t3.medium") and i.region == "us-east-1"]
         assert t3 and all(abs(i.amount - i.usage_quantity * Decimal("0.05")) < Decimal("0.00000001") for i in t3)
