@@ -228,3 +228,42 @@ def test_credentials_that_reach_another_account_change_nothing(aws_sandbox: None
     assert run.status == TaskRun.Status.FAILED
     assert "list domains of another account or region" in run.errors[0]["message"]
     assert not Domain.objects.exists()
+
+
+def test_one_account_failing_does_not_stop_the_others(aws_sandbox: None) -> None:
+    build_org(domains=1, profiles=2, spaces=0)
+    make_account()  # reachable
+    make_account(account_id="210987654321")  # the plain sandbox credentials reach another account
+    run = sync()
+    assert run.status == TaskRun.Status.PARTIAL
+    assert [e["scope"] for e in run.errors] == ["account 210987654321 us-east-1"]
+    assert UserProfile.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_requests_for_one_scope_create_one_run(aws_sandbox: None) -> None:
+    import threading
+
+    from django.db import connections
+
+    make_account()
+    barrier = threading.Barrier(4)
+    results: list[tuple[int, bool]] = []
+
+    def request() -> None:
+        try:
+            barrier.wait()
+            run, created = start_inventory_sync(enqueue=False)
+            results.append((run.pk, created))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=request) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 4
+    assert len({pk for pk, _ in results}) == 1  # every request got the same run
+    assert sum(created for _, created in results) == 1
+    assert TaskRun.objects.count() == 1
