@@ -53,6 +53,7 @@ def main(argv: list[str]) -> int:
         args = [str(python), "manage.py", "demo", *rest]
     else:
         args = [str(python), "-m", "pytest", *rest]
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # a shell's `&` starts us with SIGINT ignored
     process = subprocess.Popen(args)
     # Ctrl-C in a terminal reaches the child too; a signal sent to this process alone is passed on.
     signal.signal(signal.SIGTERM, lambda signum, frame: process.send_signal(signal.SIGTERM))

@@ -66,6 +66,7 @@ class Command(BaseCommand):
         }
         children: list[tuple[str, subprocess.Popen[bytes]]] = []
         signal.signal(signal.SIGTERM, _raise_interrupt)  # a service manager's stop cleans up like Ctrl-C
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored (`&`)
 
         def start(name: str, command: list[str]) -> None:
             children.append((name, subprocess.Popen(command, env=env, cwd=settings.BASE_DIR)))
