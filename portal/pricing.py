@@ -36,16 +36,7 @@ EFS_GB_MONTH_USD = Decimal("0.30")  # EFS standard, the domain's home directorie
 REGION_FACTOR: dict[str, Decimal] = {"us-east-1": Decimal("1.00"), "us-west-2": Decimal("1.00"),
                                      "eu-west-1": Decimal("1.11"), "eu-central-1": Decimal("1.19")}
 
-HOURS_PER_MONTH = Decimal("730")
-
 
 def hourly_price(instance_type: str, region: str = "us-east-1") -> Decimal:
     """USD per hour; KeyError for an instance type the table does not know."""
     return (HOURLY_USD[instance_type] * REGION_FACTOR.get(region, Decimal("1.10"))).quantize(Decimal("0.0001"))
-
-
-def monthly_estimate(instance_type: str, hours_per_day: float, ebs_gb: int = 0, region: str = "us-east-1") -> Decimal:
-    """A month's spend for an instance running ``hours_per_day`` plus its EBS volume."""
-    compute = hourly_price(instance_type, region) * Decimal(str(hours_per_day)) * Decimal("30.4")
-    storage = EBS_GB_MONTH_USD * ebs_gb
-    return (compute + storage).quantize(Decimal("0.01"))

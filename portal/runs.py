@@ -8,7 +8,6 @@ counts instead of overwriting each other.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
@@ -154,10 +153,3 @@ def summary_text(run: TaskRun) -> str:
     if run.errors:
         text += f"; {len(run.errors)} error(s)"
     return text
-
-
-def describe_counts(counts: Mapping[str, Any]) -> str:
-    return "; ".join(
-        f"{resource}: " + ", ".join(f"{n} {outcome}" for outcome, n in sorted(outcomes.items()) if n)
-        for resource, outcomes in sorted(counts.items())
-    )

@@ -16,11 +16,6 @@ def stale(domain: Any, minutes: int) -> bool:
 
 
 @register.filter
-def get_item(mapping: dict[str, Any], key: str) -> Any:
-    return (mapping or {}).get(key)
-
-
-@register.filter
 def status_badge(status: str) -> str:
     """The badge class for an AWS or run status."""
     good = {"InService", "succeeded", "ENABLED", "active", "approved"}
