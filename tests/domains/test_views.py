@@ -193,3 +193,34 @@ def test_account_input_is_validated_before_aws_is_called(
     assert message in body
     assert call_counter.total() == calls
     assert not AwsAccount.objects.exists()
+
+
+def test_an_outsider_gets_404_on_every_account_and_run_page(client: Client, world: dict[str, Any]) -> None:
+    account = world["risk"].account
+    run = TaskRun.objects.create(
+        kind="inventory_sync", scope_key=f"domain:{world['risk'].arn}", scope_label="risk", trigger="user"
+    )
+    login(client, world["outsider"])
+    assert client.get(reverse("domains:account-add")).status_code == 404
+    assert client.get(reverse("domains:account-edit", args=[account.pk])).status_code == 404
+    assert client.post(reverse("domains:account-verify", args=[account.pk])).status_code == 404
+    assert client.get(reverse("domains:syncrun-progress", args=[run.pk])).status_code == 404
+    assert client.get(reverse("domains:syncrun-list")).content.decode().count(f"#{run.pk}<") == 0
+
+
+def test_an_admin_edits_an_account_without_a_new_access_check_when_only_the_name_changes(
+    client: Client, world: dict[str, Any]
+) -> None:
+    account = world["risk"].account
+    login(client, world["admin"])
+    form = {"account_id": account.account_id, "name": "Risk - production", "regions": "us-east-1, eu-west-1",
+            "enabled": "on"}
+    calls = call_counter.total()
+    assert client.post(reverse("domains:account-edit", args=[account.pk]), form).status_code == 302
+    account.refresh_from_db()
+    assert account.name == "Risk - production" and account.regions == ["us-east-1", "eu-west-1"]
+    assert call_counter.total() == calls
+    from portal.models import AuditEvent
+
+    event = AuditEvent.objects.get(action="account.updated")
+    assert event.before["name"] != event.after["name"] and event.actor == world["admin"]
