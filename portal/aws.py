@@ -110,10 +110,14 @@ def _base_session(credentials: dict[str, str] | None = None) -> boto3.Session:
     return boto3.Session(botocore_session=core)
 
 
+# Event names carry botocore's service id; the counter uses the names clients are made with.
+_SERVICE_NAMES = {"cost-explorer": "ce"}
+
+
 def _count_send(event_name: str, **_: Any) -> None:
     # "before-send.<service-id>.<Operation>" fires once per HTTP attempt, retries included: what AWS sees and bills.
     _, service, operation = event_name.split(".", 2)
-    call_counter.record(service, operation)
+    call_counter.record(_SERVICE_NAMES.get(service, service), operation)
 
 
 class AwsGateway:

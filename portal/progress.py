@@ -6,7 +6,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable
-from typing import TextIO
+from typing import Any, TextIO
 
 from portal.models import TaskRun
 
@@ -57,3 +57,34 @@ def wait_for(run_id: int, timeout: float) -> TaskRun:
         if not run.is_active or time.monotonic() > deadline:
             return run
         time.sleep(0.2)
+
+
+def run_command(command: Any, run: TaskRun, created: bool, work: Callable[[], None], *, queued: bool) -> TaskRun:
+    """What ``sync_aws`` and ``ingest_costs`` share: follow the run (doing ``work`` here unless it was queued or
+    joined), draw the bar, list the errors, end with the outcome; a failed run makes the command fail."""
+    from django.core.management.base import CommandError
+
+    from portal.runs import summary_text
+
+    if created:
+        command.stdout.write(f"Run #{run.pk}: {run.scope_label}")
+    else:
+        command.stdout.write(f"A run for {run.scope_label} is already going (#{run.pk}); following it.")
+
+    def follow_or_work() -> None:
+        if created and not queued:
+            work()
+        else:
+            wait_for(run.pk, timeout=6 * 3600)
+
+    finished = follow(run.pk, follow_or_work, command.stdout)
+    for note in finished.notes:
+        command.stdout.write(command.style.WARNING(f"  note: {note}"))
+    for error in finished.errors:
+        command.stderr.write(f"  {error['scope']}: {error['message']}")
+    styles = {"succeeded": command.style.SUCCESS, "partial": command.style.WARNING}
+    style = styles.get(finished.status, command.style.ERROR)
+    command.stdout.write(style(f"{finished.get_status_display()}: {summary_text(finished)}"))
+    if finished.status == TaskRun.Status.FAILED:
+        raise CommandError("The run failed; see the errors above.")
+    return finished

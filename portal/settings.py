@@ -238,3 +238,10 @@ CELERY_BEAT_SCHEDULE["inventory-sync"] = {
 }
 # A domain whose members were last synced longer ago than this is shown as stale.
 INVENTORY_STALE_MINUTES = env_int("INVENTORY_STALE_MINUTES", 120, minimum=1)
+
+# Cost Explorer restates recent days: each ingestion after the first re-fetches this many days.
+COST_RESTATED_DAYS = env_int("COST_RESTATED_DAYS", 14, minimum=1, maximum=90)
+CELERY_BEAT_SCHEDULE["cost-ingestion"] = {
+    "task": "costs.scheduled_cost_ingestion",
+    "schedule": 3600 * env_int("COST_INGESTION_HOURS", 6, minimum=1),
+}

@@ -21,7 +21,7 @@ def test_sync_aws_syncs_with_a_progress_bar(aws_sandbox: None) -> None:
     out = StringIO()
     call_command("sync_aws", stdout=out)
     text = out.getvalue()
-    assert "Sync run #" in text and "steps" in text and "Succeeded:" in text
+    assert "Run #" in text and "steps" in text and "Succeeded:" in text
     assert "[" + "#" * 10 in text  # the bar filled up
     assert Domain.objects.count() == 2
     assert TaskRun.objects.get().trigger == TaskRun.Trigger.COMMAND
@@ -47,6 +47,6 @@ def test_sync_aws_refuses_an_unknown_scope() -> None:
 
 def test_sync_aws_fails_loudly_when_nothing_can_be_synced(aws_sandbox: None) -> None:
     err = StringIO()
-    with pytest.raises(CommandError, match="The sync failed"):
+    with pytest.raises(CommandError, match="The run failed"):
         call_command("sync_aws", stdout=StringIO(), stderr=err)
     assert "add one on the Accounts page" in err.getvalue()

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
+from costs.models import CostRecord
 from domains.models import AwsAccount, Domain
 from portal.aws import gateway
 from portal.demo import DEMO_PASSWORD, DEMO_USERS
@@ -35,6 +36,8 @@ def test_the_demo_brings_in_the_whole_demo_organisation(settings: Any, capsys: p
     assert AwsAccount.objects.count() == 2
     assert Domain.objects.count() == 5
     assert UserProfile.objects.count() == 38 and Space.objects.count() == 15 and App.objects.count() == 27
+    assert CostRecord.objects.filter(domain__isnull=False).exists()
+    assert "Cost ingestion #" in out
     maria = UserProfile.objects.get(name="maria-garcia")
     assert maria.owner is not None and maria.owner.username == "scientist"
     assert set(RoleAssignment.objects.values_list("user__username", flat=True)) == set(DEMO_USERS) - {"admin"}

@@ -9,7 +9,6 @@ from django.core.management.base import BaseCommand, CommandError
 from domains.sync import SyncScopeError, run_inventory_sync, start_inventory_sync
 from portal import progress
 from portal.models import TaskRun
-from portal.runs import summary_text
 
 
 class Command(BaseCommand):
@@ -32,21 +31,4 @@ class Command(BaseCommand):
             )
         except SyncScopeError as exc:
             raise CommandError(str(exc)) from exc
-        if not created:
-            self.stdout.write(f"A sync of {run.scope_label} is already running (run #{run.pk}); following it.")
-        else:
-            self.stdout.write(f"Sync run #{run.pk}: {run.scope_label}")
-
-        def work() -> None:
-            if created and not queue:
-                run_inventory_sync(run.pk, inline=True)
-            else:
-                progress.wait_for(run.pk, timeout=6 * 3600)
-
-        finished = progress.follow(run.pk, work, self.stdout)
-        for error in finished.errors:
-            self.stderr.write(f"  {error['scope']}: {error['message']}")
-        style = {"succeeded": self.style.SUCCESS, "partial": self.style.WARNING}.get(finished.status, self.style.ERROR)
-        self.stdout.write(style(f"{finished.get_status_display()}: {summary_text(finished)}"))
-        if finished.status == TaskRun.Status.FAILED:
-            raise CommandError("The sync failed; see the errors above.")
+        progress.run_command(self, run, created, lambda: run_inventory_sync(run.pk, inline=True), queued=queue)

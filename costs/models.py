@@ -1,0 +1,140 @@
+"""Spend from Cost Explorer, kept per day and per domain, profile and space, and the rollups pages read."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from domains.models import AwsAccount
+from portal.querysets import RestrictedQuerySet
+from portal.scoping import ALL_DOMAINS, VIEW_COSTS, Grants, domain_q
+
+DOMAIN_TAG = "sagemaker:domain-arn"
+PROFILE_TAG = "sagemaker:user-profile-arn"
+SPACE_TAG = "sagemaker:space-arn"
+COST_TAGS = (DOMAIN_TAG, PROFILE_TAG, SPACE_TAG)
+
+
+def spend_scope(grants: Grants, action: str) -> Q | None:
+    """Spend of the domains where a role allows reading costs; a data scientist's own profiles' spend otherwise."""
+    domains = grants.domains_for(VIEW_COSTS)
+    if domains is ALL_DOMAINS:
+        return Q()
+    own = Q(user_profile__owner=grants.user)
+    if domains:
+        return domain_q(domains, "domain_arn") | own
+    return own
+
+
+class CostRecord(models.Model):
+    """One day of SageMaker spend of one (domain, member) pair, as Cost Explorer grouped it.
+
+    ``grain`` says which grouping it came from: ``profile`` (domain-arn x user-profile-arn, which covers all spend,
+    profile-less spend under an empty profile) or ``space`` (domain-arn x space-arn). Domain totals come from the
+    profile grain only, so no cost is counted twice. An empty ``domain_arn`` is spend without the domain tag; an ARN
+    the inventory does not know keeps its ARN with no foreign key.
+    """
+
+    class Grain(models.TextChoices):
+        PROFILE = "profile", "By user profile"
+        SPACE = "space", "By space"
+
+    payer = models.ForeignKey(AwsAccount, on_delete=models.CASCADE, related_name="cost_records")
+    day = models.DateField()
+    grain = models.CharField(max_length=8, choices=Grain.choices)
+    domain_arn = models.CharField(max_length=400, blank=True)
+    member_arn = models.CharField(max_length=400, blank=True, help_text="The profile or space ARN; blank: none.")
+    domain = models.ForeignKey("domains.Domain", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    user_profile = models.ForeignKey(
+        "profiles.UserProfile", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    space = models.ForeignKey("profiles.Space", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    metric = models.CharField(max_length=32, default="UnblendedCost")
+    amount = models.DecimalField(max_digits=18, decimal_places=10)
+    currency = models.CharField(max_length=8, default="USD")
+    estimated = models.BooleanField(default=False)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-day", "domain_arn", "member_arn"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["payer", "day", "grain", "domain_arn", "member_arn", "metric"], name="one_cost_record_per_key"
+            )
+        ]
+        indexes = [models.Index(fields=["payer", "day"]), models.Index(fields=["domain_arn", "day"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.domain_arn or 'untagged'} {self.member_arn or '-'} {self.amount} {self.currency}"
+
+    @classmethod
+    def scope_q(cls, grants: Grants, action: str) -> Q | None:
+        return spend_scope(grants, action)
+
+
+class SpendRollup(models.Model):
+    """Spend summed per day or per month for a domain, a profile or a space: what dashboards read.
+
+    Rebuilt by the ingestion for the days it re-fetched (and the months they fall in), in the same transaction.
+    """
+
+    class Period(models.TextChoices):
+        DAY = "day", "Day"
+        MONTH = "month", "Month"
+
+    class Level(models.TextChoices):
+        DOMAIN = "domain", "Domain"
+        PROFILE = "profile", "User profile"
+        SPACE = "space", "Space"
+
+    payer = models.ForeignKey(AwsAccount, on_delete=models.CASCADE, related_name="spend_rollups")
+    period = models.CharField(max_length=8, choices=Period.choices)
+    start = models.DateField(help_text="The day, or the first day of the month.")
+    level = models.CharField(max_length=8, choices=Level.choices)
+    domain_arn = models.CharField(max_length=400, blank=True)
+    key_arn = models.CharField(max_length=400, blank=True, help_text="Domain, profile or space ARN; blank: untagged.")
+    domain = models.ForeignKey("domains.Domain", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    user_profile = models.ForeignKey(
+        "profiles.UserProfile", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    space = models.ForeignKey("profiles.Space", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    amount = models.DecimalField(max_digits=18, decimal_places=10)
+    estimated = models.BooleanField(default=False)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["period", "start", "level", "domain_arn", "key_arn"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["payer", "period", "start", "level", "domain_arn", "key_arn"], name="one_rollup_per_key"
+            )
+        ]
+        indexes = [models.Index(fields=["period", "level", "start"]), models.Index(fields=["domain_arn", "start"])]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.start} {self.level} {self.key_arn or 'untagged'} {self.amount}"
+
+    @classmethod
+    def scope_q(cls, grants: Grants, action: str) -> Q | None:
+        return spend_scope(grants, action)
+
+
+class CostTagStatus(models.Model):
+    """Whether the SageMaker tags are activated as cost allocation tags in a payer account, as last checked.
+
+    An inactive tag puts all spend under the untagged key; pages show a banner with the fix.
+    """
+
+    payer = models.ForeignKey(AwsAccount, on_delete=models.CASCADE, related_name="cost_tag_statuses")
+    tag_key = models.CharField(max_length=128)
+    status = models.CharField(max_length=16, help_text="Active, Inactive, or Missing (never seen in the bill).")
+    checked_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["payer", "tag_key"]
+        constraints = [models.UniqueConstraint(fields=["payer", "tag_key"], name="one_status_per_payer_tag")]
+
+    def __str__(self) -> str:
+        return f"{self.payer.account_id} {self.tag_key}: {self.status}"
