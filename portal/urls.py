@@ -20,4 +20,5 @@ urlpatterns = [
     path("api/", include("profiles.api.urls")),
     path("", include("domains.urls")),
     path("", include("profiles.urls")),
+    path("", include("costs.urls")),
 ]

@@ -40,6 +40,16 @@ class FaultRule:
     seen: int = field(default=0)
 
     def validate(self) -> None:
+        # Rules also arrive as JSON over HTTP: check types first, so a wrong one is refused, not a crash.
+        for name in ("service", "kind", "operation"):
+            if not isinstance(getattr(self, name), str):
+                raise FaultError(f"{name} must be a string, not {getattr(self, name)!r}.")
+        if self.rate is not None and (isinstance(self.rate, bool) or not isinstance(self.rate, int | float)):
+            raise FaultError(f"rate must be a number, not {self.rate!r}.")
+        for name in ("count", "latency_ms", "status", "after"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                raise FaultError(f"{name} must be a whole number, not {value!r}.")
         if self.service not in SERVICES:
             raise FaultError(f"service must be one of {', '.join(SERVICES)}, not {self.service!r}.")
         if self.kind not in KINDS:

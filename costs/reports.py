@@ -1,0 +1,166 @@
+"""Spend figures for dashboards, CSV exports and the API, read from rollups only (never Cost Explorer).
+
+Every function takes a queryset of :class:`SpendRollup` already restricted to what the person may see, so pages and
+API share both the numbers and the scoping.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Max, QuerySet, Sum
+
+from costs.models import CostTagStatus, SpendRollup
+from domains.models import Domain
+
+CENT = Decimal("0.01")
+UNTAGGED = "Untagged"
+
+
+@dataclass(frozen=True)
+class Window:
+    start: date
+    end: date  # inclusive
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def daily(self) -> bool:
+        """Daily buckets for up to about two months, monthly ones beyond."""
+        return self.days <= 62
+
+
+def month_start(day: date) -> date:
+    return date(day.year, day.month, 1)
+
+
+def previous_month(day: date) -> date:
+    return month_start(month_start(day) - timedelta(days=1))
+
+
+def default_window(today: date) -> Window:
+    """The current month and the six before it."""
+    start = month_start(today)
+    for _ in range(6):
+        start = previous_month(start)
+    return Window(start, today)
+
+
+def domain_labels(arns: set[str]) -> dict[str, str]:
+    known = dict(Domain.objects.filter(arn__in=arns).values_list("arn", "name"))
+    return {arn: known.get(arn) or (f"Unknown domain ({arn.rsplit('/', 1)[-1]})" if arn else UNTAGGED) for arn in arns}
+
+
+def member_labels(arns: set[str]) -> dict[str, str]:
+    return {arn: arn.rsplit("/", 1)[-1] if arn else UNTAGGED for arn in arns}
+
+
+def series_by_domain(rollups: QuerySet, window: Window) -> dict[str, Any]:
+    """Chart.js data: one stacked dataset per domain over the window's days or months."""
+    period = SpendRollup.Period.DAY if window.daily else SpendRollup.Period.MONTH
+    start = window.start if window.daily else month_start(window.start)
+    rows = (
+        rollups.filter(period=period, level=SpendRollup.Level.DOMAIN, start__gte=start, start__lte=window.end)
+        .values("start", "domain_arn")
+        .annotate(total=Sum("amount"))
+        .order_by("start", "domain_arn")
+    )
+    buckets: list[date] = []
+    cursor = start
+    while cursor <= window.end:
+        buckets.append(cursor)
+        cursor = cursor + timedelta(days=1) if window.daily else month_start(cursor + timedelta(days=32))
+    index = {bucket: i for i, bucket in enumerate(buckets)}
+    values: dict[str, list[float]] = OrderedDict()
+    for row in rows:
+        series = values.setdefault(row["domain_arn"], [0.0] * len(buckets))
+        if row["start"] in index:
+            series[index[row["start"]]] = float(Decimal(row["total"]).quantize(CENT))
+    labels = domain_labels(set(values))
+    return {
+        "labels": [b.isoformat() if window.daily else b.strftime("%Y-%m") for b in buckets],
+        "datasets": [{"label": labels[arn], "data": data} for arn, data in values.items()],
+    }
+
+
+def totals(rollups: QuerySet, window: Window, level: str, *, limit: int | None = None) -> list[dict[str, Any]]:
+    """Spend per domain, profile or space over the window, largest first, with each one's share."""
+    rows = (
+        rollups.filter(period=SpendRollup.Period.DAY, level=level, start__gte=window.start, start__lte=window.end)
+        .values("domain_arn", "key_arn")
+        .annotate(total=Sum("amount"))
+        .order_by("-total", "key_arn")
+    )
+    rows = list(rows[:limit] if limit else rows)
+    grand = sum((Decimal(r["total"]) for r in rows), Decimal(0))
+    domains = domain_labels({r["domain_arn"] for r in rows})
+    members = member_labels({r["key_arn"] for r in rows})
+    return [
+        {
+            "domain": domains[r["domain_arn"]],
+            "domain_arn": r["domain_arn"],
+            "name": domains[r["key_arn"]] if level == SpendRollup.Level.DOMAIN else members[r["key_arn"]],
+            "arn": r["key_arn"],
+            "amount": Decimal(r["total"]).quantize(CENT),
+            "share": (Decimal(r["total"]) / grand * 100).quantize(Decimal("0.1")) if grand else Decimal(0),
+        }
+        for r in rows
+    ]
+
+
+def month_figures(rollups: QuerySet, today: date) -> dict[str, Any]:
+    """Month to date, last month (whole and to the same day), and a forecast to month end."""
+    domain_days = rollups.filter(period=SpendRollup.Period.DAY, level=SpendRollup.Level.DOMAIN)
+    this_month = month_start(today)
+    last_month = previous_month(today)
+    data_through = domain_days.aggregate(last=Max("start"))["last"]
+
+    def spend(start: date, end: date) -> Decimal:
+        value = domain_days.filter(start__gte=start, start__lte=end).aggregate(total=Sum("amount"))["total"]
+        return Decimal(value or 0).quantize(CENT)
+
+    mtd = spend(this_month, today)
+    same_day_last_month = min(today.day, calendar.monthrange(last_month.year, last_month.month)[1])
+    last_month_to_day = spend(last_month, last_month.replace(day=same_day_last_month))
+    last_month_total = spend(last_month, this_month - timedelta(days=1))
+    # Forecast: the month so far plus the average of the last 7 days with data for each day still to come.
+    days_in_month = calendar.monthrange(today.year, today.month)[1]
+    reference_end = data_through or today
+    recent = spend(reference_end - timedelta(days=6), reference_end)
+    days_left = days_in_month - (reference_end - this_month).days - 1 if data_through and data_through >= this_month \
+        else days_in_month
+    forecast = (mtd + recent / 7 * max(0, days_left)).quantize(CENT)
+    change = ((mtd - last_month_to_day) / last_month_to_day * 100).quantize(Decimal("0.1")) if last_month_to_day \
+        else None
+    return {
+        "month_to_date": mtd,
+        "last_month_to_date": last_month_to_day,
+        "last_month_total": last_month_total,
+        "change_percent": change,
+        "forecast": forecast,
+        "data_through": data_through,
+        "month": this_month,
+    }
+
+
+def untagged_share(rollups: QuerySet, window: Window) -> dict[str, Decimal]:
+    domain_days = rollups.filter(period=SpendRollup.Period.DAY, level=SpendRollup.Level.DOMAIN,
+                                 start__gte=window.start, start__lte=window.end)
+    total = Decimal(domain_days.aggregate(total=Sum("amount"))["total"] or 0)
+    untagged = Decimal(domain_days.filter(domain_arn="").aggregate(total=Sum("amount"))["total"] or 0)
+    return {
+        "total": total.quantize(CENT),
+        "untagged": untagged.quantize(CENT),
+        "percent": (untagged / total * 100).quantize(Decimal("0.1")) if total else Decimal(0),
+    }
+
+
+def inactive_tags() -> list[CostTagStatus]:
+    return list(CostTagStatus.objects.exclude(status="Active").select_related("payer"))

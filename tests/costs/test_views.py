@@ -1,0 +1,109 @@
+"""The spend dashboard: figures from rollups, CSV exports, scoping per role, fixed query counts."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from costs.models import SpendRollup
+from tests.factories import DomainFactory, UserFactory, UserProfileFactory, grant
+
+pytestmark = pytest.mark.django_db
+TODAY = timezone.localdate()
+
+
+def spend(domain: Any, amount: str, days_ago: int, level: str = "domain", key: str | None = None,
+          profile: Any = None) -> None:
+    day = TODAY - timedelta(days=days_ago)
+    SpendRollup.objects.create(payer=domain.account, period="day", start=day, level=level, domain_arn=domain.arn,
+                               key_arn=key or domain.arn, domain=domain, user_profile=profile,
+                               amount=Decimal(amount))
+    SpendRollup.objects.update_or_create(
+        payer=domain.account, period="month", start=day.replace(day=1), level=level, domain_arn=domain.arn,
+        key_arn=key or domain.arn, defaults={"amount": Decimal(amount), "domain": domain, "user_profile": profile},
+    )
+
+
+@pytest.fixture
+def world() -> dict[str, Any]:
+    risk, research = DomainFactory(name="risk"), DomainFactory(name="research")
+    finance = UserFactory(username="finance")
+    grant(finance, "finance")
+    lead = UserFactory(username="lead")
+    grant(lead, "team_lead", research)
+    scientist = UserFactory(username="maria")
+    grant(scientist, "data_scientist", research)
+    own = UserProfileFactory(domain=research, owner=scientist, name="maria-garcia")
+    spend(risk, "100.50", 1)
+    spend(research, "40.25", 1)
+    spend(research, "12.00", 1, level="profile", key=own.arn, profile=own)
+    return {"risk": risk, "research": research, "finance": finance, "lead": lead, "scientist": scientist}
+
+
+def get(user: Any, **params: str) -> Any:
+    client = Client()
+    client.force_login(user)
+    return client.get(reverse("costs:dashboard"), params)
+
+
+def test_finance_sees_every_domain_with_totals_and_the_chart_data(world: dict[str, Any]) -> None:
+    response = get(world["finance"])
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "risk" in body and "research" in body and "140.75" in body  # the per-domain total
+    series = response.context["series"]
+    assert {d["label"] for d in series["datasets"]} == {"risk", "research"}
+
+
+def test_a_team_lead_sees_only_their_domains_spend(world: dict[str, Any]) -> None:
+    response = get(world["lead"])
+    assert [row["name"] for row in response.context["domains"]] == ["research"]
+    assert "100.50" not in response.content.decode()
+
+
+def test_a_data_scientist_sees_only_their_own_spend(world: dict[str, Any]) -> None:
+    response = get(world["scientist"])
+    assert response.context["domains"] == []
+    assert [row["name"] for row in response.context["profiles"]] == ["maria-garcia"]
+
+
+def test_an_outsider_sees_no_spend(world: dict[str, Any]) -> None:
+    outsider = UserFactory(username="outsider")
+    grant(outsider, "domain_approver", DomainFactory(name="elsewhere"))
+    response = get(outsider)
+    assert response.context["domains"] == [] and response.context["series"]["datasets"] == []
+
+
+def test_the_domain_filter_and_the_csv_export(world: dict[str, Any]) -> None:
+    response = get(world["finance"], domain=world["risk"].arn, export="domains")
+    assert response["Content-Type"] == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0][:4] == ["domain", "name", "arn", "amount_usd"]
+    assert [r[1] for r in rows[1:-1]] == ["risk"] and rows[-1][0] == "total" and rows[-1][3] == "100.50"
+
+
+def test_bad_filters_say_what_is_wrong(world: dict[str, Any]) -> None:
+    body = get(world["finance"], account="123", start="2026-02-01", end="2026-01-01").content.decode()
+    assert "exactly 12 digits" in body and "The end is before the start" in body
+
+
+def test_the_dashboard_keeps_a_fixed_number_of_queries(world: dict[str, Any]) -> None:
+    with CaptureQueriesContext(connection) as small:
+        get(world["finance"])
+    for n in range(15):
+        domain = DomainFactory()
+        for days_ago in range(1, 20):
+            spend(domain, "1.00", days_ago)
+    with CaptureQueriesContext(connection) as large:
+        get(world["finance"])
+    assert len(large) == len(small)
