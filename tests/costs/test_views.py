@@ -100,7 +100,7 @@ def test_bad_filters_say_what_is_wrong(world: dict[str, Any]) -> None:
 def test_the_dashboard_keeps_a_fixed_number_of_queries(world: dict[str, Any]) -> None:
     with CaptureQueriesContext(connection) as small:
         get(world["finance"])
-    for n in range(15):
+    for _ in range(15):
         domain = DomainFactory()
         for days_ago in range(1, 20):
             spend(domain, "1.00", days_ago)
