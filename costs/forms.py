@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -30,3 +31,24 @@ class SpendFilterForm(forms.Form):
             self.add_error("start", "Choose at most about two years; Cost Explorer keeps 13 months anyway.")
         data["window"] = Window(start, end)
         return data
+
+
+class BudgetForm(forms.Form):
+    monthly_amount = forms.DecimalField(label="Monthly budget (USD)", min_value=Decimal("0.01"), max_digits=12,
+                                        decimal_places=2)
+    thresholds = forms.CharField(initial="50, 80, 100", help_text="Percentages of the budget that send an alert, "
+                                 "on actual and on forecast spend, once each per month.")
+
+    def clean_thresholds(self) -> list[int]:
+        raw = [part.strip().rstrip("%") for part in self.cleaned_data["thresholds"].split(",") if part.strip()]
+        try:
+            values = [int(part) for part in raw]
+        except ValueError:
+            raise forms.ValidationError("Use whole percentages separated by commas, e.g. 50, 80, 100.") from None
+        if not values:
+            raise forms.ValidationError("Give at least one threshold.")
+        if any(not 1 <= v <= 200 for v in values):
+            raise forms.ValidationError("Each threshold is between 1 and 200 percent.")
+        if len(set(values)) != len(values):
+            raise forms.ValidationError("A threshold is listed twice.")
+        return sorted(values)

@@ -22,6 +22,7 @@ from django.db.models import F, IntegerField, Max, Sum
 from django.db.models.functions import Cast, TruncMonth
 from django.utils import timezone
 
+from costs.budgets import evaluate_budgets
 from costs.models import COST_TAGS, DOMAIN_TAG, PROFILE_TAG, SPACE_TAG, CostRecord, CostTagStatus, SpendRollup
 from domains.models import AwsAccount, Domain
 from domains.sync import with_retries
@@ -153,13 +154,15 @@ def ingest_payer(run_id: int, payer_pk: int, since: date | None = None, *, final
             if statuses is not None:
                 store_tag_statuses(payer, statuses)
             counts = replace_window(payer, start, end, by_profile, by_space)
+            alerts = evaluate_budgets(timezone.localdate())
             runs.finish_step(
                 run_id,
                 scope=scope,
                 counts={"cost_records": counts},
                 aws_calls=call_counter.difference(call_counter.snapshot(), before),
                 message=f"Read {start} to {end - timedelta(days=1)} for {payer.account_id}",
-                note=_tag_note(payer, statuses) if statuses else "",
+                note=" ".join(filter(None, [_tag_note(payer, statuses) if statuses else "",
+                                            f"{len(alerts)} budget alert(s) sent." if alerts else ""])),
             )
     except Exception as exc:
         if is_retryable(exc) and not final_attempt:

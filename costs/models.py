@@ -138,3 +138,75 @@ class CostTagStatus(models.Model):
 
     def __str__(self) -> str:
         return f"{self.payer.account_id} {self.tag_key}: {self.status}"
+
+
+def validate_thresholds(value: object) -> None:
+    from django.core.exceptions import ValidationError
+
+    if not isinstance(value, list) or not value:
+        raise ValidationError("Give at least one threshold, as percentages of the budget (e.g. 50, 80, 100).")
+    if any(not isinstance(v, int) or isinstance(v, bool) or not 1 <= v <= 200 for v in value):
+        raise ValidationError("Each threshold is a whole percentage from 1 to 200.")
+    if len(set(value)) != len(value):
+        raise ValidationError("A threshold is listed twice.")
+
+
+class Budget(models.Model):
+    """A monthly spend limit for one domain, with alert thresholds (percent) on actual and forecast spend."""
+
+    domain = models.OneToOneField("domains.Domain", on_delete=models.CASCADE, related_name="budget")
+    monthly_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    thresholds = models.JSONField(default=list, validators=[validate_thresholds])
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["domain__name"]
+        constraints = [models.CheckConstraint(condition=Q(monthly_amount__gt=0), name="budget_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.domain.name}: ${self.monthly_amount}/month"
+
+    @property
+    def status(self) -> dict[str, object]:
+        """This month's spend and forecast against the budget (for templates, e.g. the domain page)."""
+        from django.utils import timezone
+
+        from costs.budgets import budget_status
+
+        return budget_status(self, timezone.localdate())
+
+    @classmethod
+    def scope_q(cls, grants: Grants, action: str) -> Q | None:
+        domains = grants.domains_for(action)
+        if domains is not ALL_DOMAINS and not domains:
+            return None
+        return domain_q(domains, "domain__arn")
+
+
+class BudgetAlert(models.Model):
+    """A threshold a budget crossed in a month, on actual or forecast spend: at most one per kind and month."""
+
+    class Basis(models.TextChoices):
+        ACTUAL = "actual", "Actual spend"
+        FORECAST = "forecast", "Forecast spend"
+
+    budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="alerts")
+    month = models.DateField()
+    threshold = models.PositiveSmallIntegerField()
+    basis = models.CharField(max_length=8, choices=Basis.choices)
+    spend = models.DecimalField(max_digits=12, decimal_places=2)
+    limit = models.DecimalField(max_digits=12, decimal_places=2)
+    created_at = models.DateTimeField(auto_now_add=True)
+    recipients = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-month", "budget__domain__name", "threshold"]
+        constraints = [
+            models.UniqueConstraint(fields=["budget", "month", "threshold", "basis"], name="one_alert_per_threshold")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.budget.domain.name} {self.month:%Y-%m} {self.basis} {self.threshold}%"

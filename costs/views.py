@@ -6,17 +6,19 @@ import csv
 from decimal import Decimal
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
-from costs import reports
-from costs.forms import SpendFilterForm
-from costs.models import SpendRollup
+from costs import budgets, reports
+from costs.forms import BudgetForm, SpendFilterForm
+from costs.models import Budget, BudgetAlert, SpendRollup
 from domains.models import Domain
-from portal.scoping import VIEW_COSTS, grants_for
+from portal.scoping import MANAGE, VIEW_COSTS, grants_for
 
 EXPORTS = {"domains": SpendRollup.Level.DOMAIN, "profiles": SpendRollup.Level.PROFILE,
            "spaces": SpendRollup.Level.SPACE}
@@ -58,6 +60,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "querystring": request.GET.urlencode(),
     }
     context["domains_total"] = sum((row["amount"] for row in context["domains"]), Decimal(0))
+    in_view = [row["domain_arn"] for row in context["domains"] if row["domain_arn"]]
+    by_arn = {s["budget"].domain.arn: s for s in budgets.statuses(
+        Budget.objects.restrict(request.user, VIEW_COSTS).filter(domain__arn__in=in_view), timezone.localdate()
+    ).values()}
+    for row in context["domains"]:
+        row["budget"] = by_arn.get(row["domain_arn"])
     return render(request, "costs/dashboard.html", context)
 
 
@@ -72,3 +80,38 @@ def _csv(kind: str, rows: list[dict[str, Any]], window: reports.Window) -> HttpR
     writer.writerow(["total", "", "", sum((r["amount"] for r in rows), Decimal(0)), "100.0" if rows else "0",
                      window.start, window.end])
     return response
+
+
+@login_required
+def budget_list(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    domains = Domain.objects.restrict(request.user, VIEW_COSTS).filter(removed_at__isnull=True).select_related(
+        "account").order_by("name")
+    manageable = set(Domain.objects.restrict(request.user, MANAGE).values_list("pk", flat=True))
+    by_domain = budgets.statuses(Budget.objects.filter(domain__in=domains), today)
+    rows = [{"domain": d, "status": by_domain.get(d.pk), "can_manage": d.pk in manageable} for d in domains]
+    alerts = BudgetAlert.objects.filter(budget__domain__in=domains).select_related("budget__domain")[:20]
+    return render(request, "costs/budget_list.html", {"rows": rows, "alerts": alerts, "month": today})
+
+
+@login_required
+def budget_form(request: HttpRequest, domain_pk: int) -> HttpResponse:
+    domain = get_object_or_404(Domain.objects.restrict(request.user, MANAGE), pk=domain_pk)
+    budget = Budget.objects.filter(domain=domain).first()
+    initial = {"monthly_amount": budget.monthly_amount, "thresholds": ", ".join(map(str, budget.thresholds))} \
+        if budget else None
+    form = BudgetForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        if request.POST.get("delete") and budget is not None:
+            budgets.do_delete_budget(budget, actor=request.user)
+            messages.success(request, f"The budget of {domain.name} was removed.")
+            return redirect("costs:budget-list")
+        if form.is_valid():
+            try:
+                budgets.do_set_budget(domain, actor=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, f"Budget of {domain.name} saved.")
+                return redirect("costs:budget-list")
+    return render(request, "costs/budget_form.html", {"form": form, "domain": domain, "budget": budget})

@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from django.db import connections
+
 from portal.models import TaskRun
 
 
@@ -20,6 +22,8 @@ def follow(run_id: int, work: Callable[[], None], out: TextIO, *, interval: floa
             work()
         except BaseException as exc:  # shown to the person below, after the bar
             failure.append(exc)
+        finally:
+            connections.close_all()  # this thread's own database connections
 
     thread = threading.Thread(target=target, name=f"run-{run_id}", daemon=True)
     thread.start()

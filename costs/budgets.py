@@ -1,0 +1,138 @@
+"""Budgets: services to set them, and their evaluation after each ingestion (one alert per threshold per month)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Q, Sum
+
+from costs import reports
+from costs.models import Budget, BudgetAlert, SpendRollup
+from domains.models import Domain
+from portal import audit
+from portal.models import RoleAssignment
+
+Role = RoleAssignment.Role
+
+
+def do_set_budget(domain: Domain, *, monthly_amount: Decimal, thresholds: list[int], actor: Any) -> Budget:
+    """Create or change a domain's budget; validated before anything is stored, audited with before and after."""
+    budget = Budget.objects.filter(domain=domain).first()
+    before = {"monthly_amount": str(budget.monthly_amount), "thresholds": budget.thresholds} if budget else None
+    candidate = budget or Budget(domain=domain)
+    candidate.monthly_amount = monthly_amount
+    candidate.thresholds = sorted(thresholds)
+    candidate.updated_by = actor if actor is not None and not isinstance(actor, str) else None
+    candidate.full_clean(exclude=["domain", "updated_by"])
+    if candidate.monthly_amount <= 0:
+        raise ValidationError({"monthly_amount": "A budget is more than zero."})
+    with transaction.atomic():
+        candidate.save()
+        audit.record("budget.set", candidate, actor=actor, domain_arn=domain.arn, before=before,
+                     after={"monthly_amount": str(candidate.monthly_amount), "thresholds": candidate.thresholds})
+    return candidate
+
+
+def do_delete_budget(budget: Budget, *, actor: Any) -> None:
+    with transaction.atomic():
+        audit.record("budget.deleted", budget, actor=actor, domain_arn=budget.domain.arn,
+                     before={"monthly_amount": str(budget.monthly_amount), "thresholds": budget.thresholds})
+        budget.delete()
+
+
+def budget_status(budget: Budget, today: date) -> dict[str, Any]:
+    """This month's spend and forecast against the budget."""
+    rollups = SpendRollup.objects.filter(domain_arn=budget.domain.arn)
+    figures = reports.month_figures(rollups, today)
+    amount = budget.monthly_amount
+
+    def percent(value: Decimal) -> Decimal:
+        return (value / amount * 100).quantize(Decimal("0.1"))
+
+    return {
+        "budget": budget,
+        "spend": figures["month_to_date"],
+        "forecast": figures["forecast"],
+        "spend_percent": percent(figures["month_to_date"]),
+        "forecast_percent": percent(figures["forecast"]),
+        "over": figures["month_to_date"] > amount,
+        "forecast_over": figures["forecast"] > amount,
+    }
+
+
+def statuses(budgets: Any, today: date) -> dict[int, dict[str, Any]]:
+    """Status per domain id for the given budgets (one query for their month's spend)."""
+    month = reports.month_start(today)
+    budgets = list(budgets.select_related("domain"))
+    spend = dict(
+        SpendRollup.objects.filter(period=SpendRollup.Period.MONTH, level=SpendRollup.Level.DOMAIN, start=month,
+                                   domain_arn__in=[b.domain.arn for b in budgets])
+        .values("domain_arn").annotate(total=Sum("amount")).values_list("domain_arn", "total")
+    )
+    result = {}
+    for budget in budgets:
+        actual = Decimal(spend.get(budget.domain.arn) or 0).quantize(reports.CENT)
+        result[budget.domain_id] = {"budget": budget, "spend": actual,
+                                    "spend_percent": (actual / budget.monthly_amount * 100).quantize(Decimal("0.1"))}
+    return result
+
+
+def evaluate_budgets(today: date) -> list[BudgetAlert]:
+    """Record (and mail, after commit) every threshold crossed this month that was not alerted yet."""
+    month = reports.month_start(today)
+    new_alerts: list[BudgetAlert] = []
+    for budget in Budget.objects.select_related("domain"):
+        status = budget_status(budget, today)
+        for threshold in sorted(budget.thresholds):
+            limit = (budget.monthly_amount * threshold / 100).quantize(reports.CENT)
+            for basis, value in ((BudgetAlert.Basis.ACTUAL, status["spend"]),
+                                 (BudgetAlert.Basis.FORECAST, status["forecast"])):
+                if value < limit:
+                    continue
+                alert, created = BudgetAlert.objects.get_or_create(
+                    budget=budget, month=month, threshold=threshold, basis=basis,
+                    defaults={"spend": value, "limit": limit},
+                )
+                if created:
+                    alert.recipients = recipients(budget.domain)
+                    alert.save(update_fields=["recipients"])
+                    audit.record("budget.threshold_crossed", alert, actor="cost ingestion",
+                                 domain_arn=budget.domain.arn,
+                                 after={"threshold": threshold, "basis": basis, "spend": str(value),
+                                        "limit": str(limit), "month": month.isoformat()})
+                    transaction.on_commit(lambda alert=alert: send_alert(alert))
+                    new_alerts.append(alert)
+    return new_alerts
+
+
+def recipients(domain: Domain) -> list[str]:
+    """The domain's approvers and finance (for every domain or this one), by email."""
+    roles = RoleAssignment.objects.filter(
+        Q(role__in=[Role.DOMAIN_APPROVER, Role.FINANCE]) & (Q(domain_arn=domain.arn) | Q(domain_arn=""))
+    )
+    emails = get_user_model().objects.filter(pk__in=roles.values("user"), is_active=True).exclude(email="")
+    return sorted(set(emails.values_list("email", flat=True)))
+
+
+def send_alert(alert: BudgetAlert) -> None:
+    if not alert.recipients:
+        return
+    domain = alert.budget.domain
+    what = "has reached" if alert.basis == BudgetAlert.Basis.ACTUAL else "is forecast to reach"
+    subject = f"Budget {alert.threshold}%: {domain.name} {what} ${alert.spend} of ${alert.budget.monthly_amount} " \
+              f"({alert.month:%B %Y})"
+    link = f"{settings.PORTAL_BASE_URL.rstrip('/')}/costs/?domain={domain.arn}"
+    body = (
+        f"SageMaker spend of the domain {domain.name} ({domain.domain_id}, account {domain.account.account_id}) "
+        f"{what} {alert.threshold}% of its monthly budget for {alert.month:%B %Y}.\n\n"
+        f"{alert.get_basis_display()}: ${alert.spend}\nThreshold: ${alert.limit} ({alert.threshold}% of "
+        f"${alert.budget.monthly_amount})\n\nSee the spend: {link}\n"
+    )
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, alert.recipients, fail_silently=False)
