@@ -1,6 +1,10 @@
 from django.urls import path
 
 from costs import views
+from portal import run_views
+from portal.models import TaskRun
+
+INGESTION = TaskRun.Kind.COST_INGESTION
 
 app_name = "costs"
 
@@ -8,4 +12,13 @@ urlpatterns = [
     path("costs/", views.dashboard, name="dashboard"),
     path("costs/budgets/", views.budget_list, name="budget-list"),
     path("costs/budgets/<int:domain_pk>/", views.budget_form, name="budget-form"),
+    path("costs/ingest/", views.ingest_start, name="ingest-start"),
+    path("costs/runs/", run_views.RunListView.as_view(
+        kind=INGESTION, title="Cost ingestion runs",
+        lead="Every read of Cost Explorer: the window it covered, the records it replaced, the requests it made "
+             "(AWS bills each one) and what it found.",
+        empty_text="No ingestion has run yet. The scheduler reads Cost Explorer every few hours; admins and "
+                   "finance can start one from the spend page."), name="run-list"),
+    path("costs/runs/<int:pk>/", run_views.run_detail, {"kind": INGESTION}, name="run-detail"),
+    path("costs/runs/<int:pk>/progress/", run_views.run_progress, {"kind": INGESTION}, name="run-progress"),
 ]

@@ -10,15 +10,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from costs import budgets, reports
 from costs.forms import BudgetForm, SpendFilterForm
+from costs.ingest import IngestionScopeError, start_cost_ingestion
 from costs.models import Budget, BudgetAlert, SpendRollup
 from domains.models import Domain
-from portal.scoping import MANAGE, VIEW_COSTS, grants_for
+from portal.models import TaskRun
+from portal.scoping import ALL_DOMAINS, MANAGE, VIEW_COSTS, grants_for
 
 EXPORTS = {"domains": SpendRollup.Level.DOMAIN, "profiles": SpendRollup.Level.PROFILE,
            "spaces": SpendRollup.Level.SPACE}
@@ -58,6 +61,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "untagged": reports.untagged_share(rollups, window),
         "inactive_tags": reports.inactive_tags() if grants_for(request.user).domains_for(VIEW_COSTS) else [],
         "querystring": request.GET.urlencode(),
+        "can_ingest": grants_for(request.user).domains_for(VIEW_COSTS) is ALL_DOMAINS,
     }
     context["domains_total"] = sum((row["amount"] for row in context["domains"]), Decimal(0))
     in_view = [row["domain_arn"] for row in context["domains"] if row["domain_arn"]]
@@ -115,3 +119,22 @@ def budget_form(request: HttpRequest, domain_pk: int) -> HttpResponse:
                 messages.success(request, f"Budget of {domain.name} saved.")
                 return redirect("costs:budget-list")
     return render(request, "costs/budget_form.html", {"form": form, "domain": domain, "budget": budget})
+
+
+@login_required
+@require_POST
+def ingest_start(request: HttpRequest) -> HttpResponse:
+    """Read Cost Explorer now (platform admins and finance for every domain): starts or joins an ingestion."""
+    grants = grants_for(request.user)
+    if not (grants.is_admin or grants.domains_for(VIEW_COSTS) is ALL_DOMAINS):
+        raise Http404("No such page.")
+    try:
+        run, created = start_cost_ingestion(actor=request.user, trigger=TaskRun.Trigger.USER)
+    except IngestionScopeError as exc:
+        messages.error(request, str(exc))
+        return redirect("costs:dashboard")
+    if not created:
+        messages.info(request, "An ingestion was already running; you are following it.")
+    if request.htmx:
+        return render(request, "portal/_run_progress.html", {"run": run, "inline": True})
+    return redirect(run.get_absolute_url())

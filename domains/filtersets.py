@@ -6,7 +6,6 @@ import django_filters
 
 from domains.models import AwsAccount, Domain
 from portal.filtering import InventoryFilterSet, SearchFilter, YesNoAny
-from portal.models import TaskRun
 
 
 class AwsAccountFilterSet(django_filters.FilterSet):
@@ -35,13 +34,3 @@ class DomainFilterSet(InventoryFilterSet):
     class Meta:
         model = Domain
         fields = ["q", "account", "region", "auth_mode", "network_access_type", "studio_experience", "status"]
-
-
-class SyncRunFilterSet(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=TaskRun.Status.choices)
-    trigger = django_filters.ChoiceFilter(choices=TaskRun.Trigger.choices)
-    q = SearchFilter(fields=("scope_label", "scope_key"))
-
-    class Meta:
-        model = TaskRun
-        fields = ["status", "trigger", "q"]

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from domains import services
-from domains.filtersets import AwsAccountFilterSet, DomainFilterSet, SyncRunFilterSet
+from domains.filtersets import AwsAccountFilterSet, DomainFilterSet
 from domains.forms import AwsAccountForm
 from domains.models import AwsAccount, Domain
 from domains.sync import SyncScopeError, start_inventory_sync
@@ -169,37 +169,7 @@ def _settings_rows(domain: Domain) -> list[tuple[str, Any]]:
     ]
 
 
-# -- sync runs --------------------------------------------------------------------------------------------------
-class SyncRunListView(FilteredListView):
-    model = TaskRun
-    filterset_class = SyncRunFilterSet
-    template_name = "domains/syncrun_list.html"
-    partial_template_name = "domains/_syncrun_rows.html"
-
-    def decorate(self, queryset: QuerySet) -> QuerySet:
-        return queryset.filter(kind=TaskRun.Kind.INVENTORY_SYNC).select_related("started_by")
-
-
-def _sync_runs(request: HttpRequest) -> QuerySet:
-    return TaskRun.objects.restrict(request.user).filter(kind=TaskRun.Kind.INVENTORY_SYNC).select_related("started_by")
-
-
-@login_required
-def syncrun_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    run = get_object_or_404(_sync_runs(request), pk=pk)
-    return render(request, "domains/syncrun_detail.html", {"run": run})
-
-
-@login_required
-def syncrun_progress(request: HttpRequest, pk: int) -> HttpResponse:
-    """The progress fragment the run page polls; 286 tells HTMX to stop polling once the run is over."""
-    run = get_object_or_404(_sync_runs(request), pk=pk)
-    response = render(request, "domains/_syncrun_progress.html", {"run": run})
-    if not run.is_active:
-        response.status_code = 286
-    return response
-
-
+# -- sync runs (their list, detail and progress pages are portal.run_views) -------------------------------------
 @login_required
 @require_POST
 def sync_start(request: HttpRequest) -> HttpResponse:
@@ -220,5 +190,5 @@ def sync_start(request: HttpRequest) -> HttpResponse:
     if not created:
         messages.info(request, f"A sync of {run.scope_label} was already running; you are following it.")
     if request.htmx:
-        return render(request, "domains/_syncrun_progress.html", {"run": run, "inline": True})
+        return render(request, "portal/_run_progress.html", {"run": run, "inline": True})
     return redirect(reverse("domains:syncrun-detail", args=[run.pk]))

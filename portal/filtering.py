@@ -7,6 +7,8 @@ from typing import Any
 import django_filters
 from django.db.models import Q, QuerySet
 
+from portal.models import TaskRun
+
 
 class SearchFilter(django_filters.CharFilter):
     """``?q=`` matched (case-insensitively, contains) against several fields at once."""
@@ -70,3 +72,15 @@ class YesNoAny(django_filters.widgets.BooleanWidget):
     def __init__(self, attrs: Any = None) -> None:
         super().__init__(attrs)
         self.choices = (("", "Any"), ("true", "Yes"), ("false", "No"))
+
+
+class TaskRunFilterSet(django_filters.FilterSet):
+    """Runs of one kind (syncs, ingestions): by status, trigger and scope."""
+
+    status = django_filters.ChoiceFilter(choices=TaskRun.Status.choices)
+    trigger = django_filters.ChoiceFilter(choices=TaskRun.Trigger.choices)
+    q = SearchFilter(fields=("scope_label", "scope_key"))
+
+    class Meta:
+        model = TaskRun
+        fields = ["status", "trigger", "q"]

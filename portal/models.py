@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 
 from portal.querysets import RestrictedQuerySet
 
@@ -47,6 +48,8 @@ class TaskRun(models.Model):
         FAILED = "failed", "Failed"
 
     ACTIVE = (Status.QUEUED, Status.RUNNING)
+    # The pages of each kind of run: "<namespace>:<prefix>-list|detail|progress".
+    URL_PREFIXES = {"inventory_sync": "domains:syncrun", "cost_ingestion": "costs:run"}
 
     class Trigger(models.TextChoices):
         SCHEDULE = "schedule", "Schedule"
@@ -91,17 +94,33 @@ class TaskRun(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk} ({self.scope_label})"
 
+    def get_absolute_url(self) -> str:
+        return reverse(self.url_name("detail"), args=[self.pk])
+
+    def url_name(self, page: str) -> str:
+        return f"{self.URL_PREFIXES[self.kind]}-{page}"
+
+    def get_progress_url(self) -> str:
+        return reverse(self.url_name("progress"), args=[self.pk])
+
+    def get_list_url(self) -> str:
+        return reverse(self.url_name("list"))
+
     @classmethod
     def scope_q(cls, grants: Any, action: str) -> Q | None:
-        """Non-admins see the runs they started and the runs of domains they may sync."""
-        from portal.scoping import ALL_DOMAINS, SYNC
+        """Non-admins see the runs they started, the syncs of domains they may sync, and (finance for every
+        domain) every cost ingestion."""
+        from portal.scoping import ALL_DOMAINS, SYNC, VIEW_COSTS
 
         domains = grants.domains_for(SYNC)
         if domains is ALL_DOMAINS:
             return Q()
         if action != "view":
             return None
-        return Q(started_by=grants.user) | Q(scope_key__in=[f"domain:{arn}" for arn in sorted(domains)])
+        visible = Q(started_by=grants.user) | Q(scope_key__in=[f"domain:{arn}" for arn in sorted(domains)])
+        if grants.domains_for(VIEW_COSTS) is ALL_DOMAINS:
+            visible |= Q(kind=cls.Kind.COST_INGESTION)
+        return visible
 
     @property
     def is_active(self) -> bool:

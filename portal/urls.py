@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/auth/token/", obtain_auth_token, name="api-token"),
     path("api/", include("domains.api.urls")),
     path("api/", include("profiles.api.urls")),
+    path("api/", include("costs.api.urls")),
     path("", include("domains.urls")),
     path("", include("profiles.urls")),
     path("", include("costs.urls")),

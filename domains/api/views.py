@@ -8,11 +8,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from domains.api.serializers import AwsAccountSerializer, DomainSerializer, SyncRequestSerializer, SyncRunSerializer
-from domains.filtersets import AwsAccountFilterSet, DomainFilterSet, SyncRunFilterSet
+from domains.filtersets import AwsAccountFilterSet, DomainFilterSet
 from domains.models import AwsAccount, Domain
 from domains.sync import SyncScopeError, start_inventory_sync
 from domains.views import with_member_counts
 from portal.api import ScopedReadOnlyViewSet, ScopedViewSetMixin
+from portal.filtering import TaskRunFilterSet
 from portal.models import TaskRun
 from portal.scoping import SYNC, grants_for
 
@@ -51,7 +52,7 @@ class SyncRunViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
     """Inventory sync runs; POST starts one (or joins the one of the same scope already running)."""
 
     serializer_class = SyncRunSerializer
-    filterset_class = SyncRunFilterSet
+    filterset_class = TaskRunFilterSet
 
     def base_queryset(self) -> QuerySet:
         return TaskRun.objects.filter(kind=TaskRun.Kind.INVENTORY_SYNC).select_related("started_by")

@@ -139,7 +139,7 @@ def test_sync_now_queues_a_run_and_shows_its_progress(
     run = TaskRun.objects.get()
     assert run.started_by == world["approver"] and run.scope_key == f"domain:{world['risk'].arn}"
     assert len(callbacks) == 1  # the task is sent once the transaction commits
-    assert f"Sync #{run.pk}" in response.content.decode()
+    assert f"Inventory sync #{run.pk}" in response.content.decode()
     progress = client.get(reverse("domains:syncrun-progress", args=[run.pk]))
     assert progress.status_code == 200  # still queued: keep polling
     run.status = TaskRun.Status.SUCCEEDED

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from rest_framework import serializers
+
+from costs.models import Budget, SpendRollup
+from domains.api.serializers import SyncRunSerializer
+
+
+class SpendRollupSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SpendRollup
+        fields = ["id", "period", "start", "level", "domain_arn", "key_arn", "amount", "estimated"]
+        read_only_fields = fields
+
+
+class SpendTotalSerializer(serializers.Serializer):
+    domain = serializers.CharField()
+    domain_arn = serializers.CharField()
+    name = serializers.CharField()
+    arn = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    share = serializers.DecimalField(max_digits=5, decimal_places=1)
+
+
+class BudgetSerializer(serializers.ModelSerializer):
+    domain_id = serializers.CharField(source="domain.domain_id")
+    thresholds = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=200), allow_empty=False)
+    monthly_amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+
+    class Meta:
+        model = Budget
+        fields = ["id", "domain_id", "monthly_amount", "thresholds", "updated_at"]
+        read_only_fields = ["id", "updated_at"]
+
+    def validate_thresholds(self, value: list[int]) -> list[int]:
+        if len(set(value)) != len(value):
+            raise serializers.ValidationError("A threshold is listed twice.")
+        return sorted(value)
+
+    def to_representation(self, instance: Budget) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        status = instance.status
+        data["month_to_date"] = str(status["spend"])
+        data["forecast"] = str(status["forecast"])
+        return data
+
+
+class CostRunSerializer(SyncRunSerializer):
+    pass

@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import api_view
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from costs import budgets, reports
+from costs.api.serializers import BudgetSerializer, CostRunSerializer, SpendRollupSerializer, SpendTotalSerializer
+from costs.forms import SpendFilterForm
+from costs.ingest import IngestionScopeError, start_cost_ingestion
+from costs.models import Budget, SpendRollup
+from domains.models import Domain
+from portal.api import ScopedReadOnlyViewSet, ScopedViewSetMixin
+from portal.filtering import TaskRunFilterSet
+from portal.models import TaskRun
+from portal.scoping import ALL_DOMAINS, MANAGE, VIEW_COSTS, grants_for
+
+LEVELS = {"domain": SpendRollup.Level.DOMAIN, "profile": SpendRollup.Level.PROFILE, "space": SpendRollup.Level.SPACE}
+
+
+class SpendRollupViewSet(ScopedReadOnlyViewSet):
+    """Daily and monthly spend per domain, profile and space (what the dashboards read)."""
+
+    serializer_class = SpendRollupSerializer
+    queryset_action = VIEW_COSTS
+    filterset_fields = ["period", "level", "domain_arn", "key_arn", "start"]
+
+    def base_queryset(self) -> QuerySet:
+        return SpendRollup.objects.order_by("period", "start", "level", "domain_arn", "key_arn")
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("group", OpenApiTypes.STR, enum=list(LEVELS), description="domain (default), profile, space"),
+        OpenApiParameter("start", OpenApiTypes.DATE), OpenApiParameter("end", OpenApiTypes.DATE),
+        OpenApiParameter("account", OpenApiTypes.STR), OpenApiParameter("domain", OpenApiTypes.STR,
+                                                                        description="a domain ARN"),
+    ],
+    responses=SpendTotalSerializer(many=True),
+)
+@api_view(["GET"])
+def spend_summary(request: Request) -> Response:
+    """Spend per domain, profile or space over a period, with shares: the dashboard's tables."""
+    group = request.query_params.get("group", "domain")
+    if group not in LEVELS:
+        raise ValidationError({"group": f"Use one of {', '.join(LEVELS)}."})
+    domains = Domain.objects.restrict(request.user, VIEW_COSTS).values_list("arn", "name")
+    form = SpendFilterForm(request.query_params, domains=list(domains), today=timezone.localdate())
+    if not form.is_valid():
+        raise ValidationError(form.errors)
+    rollups = SpendRollup.objects.restrict(request.user, VIEW_COSTS)
+    if form.cleaned_data.get("account"):
+        rollups = rollups.filter(domain_arn__contains=f":{form.cleaned_data['account']}:domain/")
+    if form.cleaned_data.get("domain"):
+        rollups = rollups.filter(domain_arn=form.cleaned_data["domain"])
+    window = form.cleaned_data["window"]
+    rows = reports.totals(rollups, window, LEVELS[group])
+    return Response({"start": window.start, "end": window.end, "group": group,
+                     "results": SpendTotalSerializer(rows, many=True).data})
+
+
+class BudgetViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                    mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """Monthly budgets per domain; a domain's approvers (and platform admins) set them, finance reads them."""
+
+    serializer_class = BudgetSerializer
+    queryset_action = VIEW_COSTS
+
+    def base_queryset(self) -> QuerySet:
+        return Budget.objects.select_related("domain")
+
+    def _domain(self, domain_id: str) -> Domain:
+        domain = Domain.objects.restrict(self.request.user, MANAGE).filter(domain_id=domain_id).first()
+        if domain is None:
+            raise NotFound(f"No domain {domain_id} whose budget you may set.")
+        return domain
+
+    def perform_create(self, serializer: BudgetSerializer) -> None:
+        domain = self._domain(serializer.validated_data["domain"]["domain_id"])
+        if Budget.objects.filter(domain=domain).exists():
+            raise ValidationError({"domain_id": "This domain has a budget already; change it instead."})
+        serializer.instance = self._set(domain, serializer.validated_data)
+
+    def perform_update(self, serializer: BudgetSerializer) -> None:
+        domain = self._domain(serializer.instance.domain.domain_id)
+        data = {"monthly_amount": serializer.instance.monthly_amount, "thresholds": serializer.instance.thresholds,
+                **serializer.validated_data}
+        serializer.instance = self._set(domain, data)
+
+    def perform_destroy(self, instance: Budget) -> None:
+        self._domain(instance.domain.domain_id)
+        budgets.do_delete_budget(instance, actor=self.request.user)
+
+    def _set(self, domain: Domain, data: dict) -> Budget:
+        try:
+            return budgets.do_set_budget(domain, monthly_amount=data["monthly_amount"],
+                                         thresholds=data["thresholds"], actor=self.request.user)
+        except DjangoValidationError as exc:
+            raise ValidationError(exc.message_dict) from exc
+
+
+class CostRunViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Cost ingestion runs; POST starts one (or joins the one already running)."""
+
+    serializer_class = CostRunSerializer
+    filterset_class = TaskRunFilterSet
+
+    def base_queryset(self) -> QuerySet:
+        return TaskRun.objects.filter(kind=TaskRun.Kind.COST_INGESTION).select_related("started_by")
+
+    @extend_schema(request=None, parameters=[OpenApiParameter("account", OpenApiTypes.STR),
+                                             OpenApiParameter("since", OpenApiTypes.DATE)],
+                   responses={201: CostRunSerializer, 200: CostRunSerializer})
+    def create(self, request: Request) -> Response:
+        grants = grants_for(request.user)
+        if not (grants.is_admin or grants.domains_for(VIEW_COSTS) is ALL_DOMAINS):
+            raise PermissionDenied("Only platform admins and finance start cost ingestions.")
+        since = request.data.get("since") or None
+        try:
+            since_day = date.fromisoformat(since) if since else None
+            run, created = start_cost_ingestion(account_id=request.data.get("account") or None, since=since_day,
+                                                actor=request.user, trigger=TaskRun.Trigger.API)
+        except ValueError as exc:  # IngestionScopeError is a ValueError too
+            message = str(exc) if isinstance(exc, IngestionScopeError) else f"since: {exc}"
+            raise ValidationError({"non_field_errors": [message]}) from exc
+        return Response(CostRunSerializer(run).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

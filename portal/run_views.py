@@ -1,0 +1,51 @@
+"""Pages of task runs, shared by every kind (inventory syncs, cost ingestions): list, detail, live progress."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from portal.filtering import TaskRunFilterSet
+from portal.listing import FilteredListView
+from portal.models import TaskRun
+
+
+def runs_of(request: HttpRequest, kind: str) -> QuerySet:
+    return TaskRun.objects.restrict(request.user).filter(kind=kind).select_related("started_by")
+
+
+class RunListView(FilteredListView):
+    model = TaskRun
+    filterset_class = TaskRunFilterSet
+    template_name = "portal/run_list.html"
+    partial_template_name = "portal/_run_rows.html"
+    kind = ""
+    title = ""
+    lead = ""
+    empty_text = ""
+
+    def decorate(self, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(kind=self.kind).select_related("started_by")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {**super().get_context_data(**kwargs), "title": self.title, "lead": self.lead,
+                "empty_text": self.empty_text}
+
+
+@login_required
+def run_detail(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    return render(request, "portal/run_detail.html", {"run": get_object_or_404(runs_of(request, kind), pk=pk)})
+
+
+@login_required
+def run_progress(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    """The progress fragment a page polls; 286 tells HTMX to stop polling once the run is over."""
+    run = get_object_or_404(runs_of(request, kind), pk=pk)
+    response = render(request, "portal/_run_progress.html", {"run": run})
+    if not run.is_active:
+        response.status_code = 286
+    return response
