@@ -13,7 +13,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Max, QuerySet, Sum
+from django.db.models import Max, Q, QuerySet, Sum
+from django.utils import timezone
 
 from costs.models import CostTagStatus, SpendRollup
 from domains.models import Domain
@@ -90,10 +91,32 @@ def series_by_domain(rollups: QuerySet, window: Window) -> dict[str, Any]:
     }
 
 
+def window_rollups(rollups: QuerySet, window: Window) -> QuerySet:
+    """The fewest rollup rows that cover the window: months it holds whole, days at its ragged edges.
+
+    The current month counts as whole once the window reaches today, since its rollup holds every day so far.
+    """
+    today = timezone.localdate()
+    months: list[date] = []
+    cursor = month_start(window.start)
+    while cursor <= window.end:
+        following = month_start(cursor + timedelta(days=32))
+        covers_end = window.end >= following - timedelta(days=1) or (cursor == month_start(today)
+                                                                      and window.end >= today - timedelta(days=1))
+        if cursor >= window.start and covers_end:
+            months.append(cursor)
+        cursor = following
+    condition = Q(period=SpendRollup.Period.MONTH, start__in=months)
+    day_range = Q(period=SpendRollup.Period.DAY, start__gte=window.start, start__lte=window.end)
+    for month in months:
+        day_range &= ~Q(start__gte=month, start__lt=month_start(month + timedelta(days=32)))
+    return rollups.filter(condition | day_range)
+
+
 def totals(rollups: QuerySet, window: Window, level: str, *, limit: int | None = None) -> list[dict[str, Any]]:
     """Spend per domain, profile or space over the window, largest first, with each one's share."""
     rows = (
-        rollups.filter(period=SpendRollup.Period.DAY, level=level, start__gte=window.start, start__lte=window.end)
+        window_rollups(rollups.filter(level=level), window)
         .values("domain_arn", "key_arn")
         .annotate(total=Sum("amount"))
         .order_by("-total", "key_arn")
