@@ -94,6 +94,11 @@ class CostState:
     page_size: int = 5000
     today: date | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
+    # Answers computed for a request, reused for its following pages; emptied whenever the bill changes.
+    answers: dict[str, Any] = field(default_factory=dict)
+
+    def changed(self) -> None:
+        self.answers.clear()
 
     def current_day(self) -> date:
         return self.today or date.today()
@@ -123,6 +128,7 @@ def add_line_items(payer_account_id: str, items: Iterable[LineItem]) -> int:
     new = list(items)
     with state.lock:
         state.items.extend(new)
+        state.changed()
     return len(new)
 
 
@@ -140,10 +146,13 @@ def set_tag_status(payer_account_id: str, key: str, status: str) -> None:
         else:
             state.inactive_tags.discard(key)
         state.tag_updated[key] = state.current_day()
+        state.changed()
 
 
 def set_today(payer_account_id: str, today: date | None) -> None:
-    cost_state(payer_account_id).today = today
+    state = cost_state(payer_account_id)
+    state.today = today
+    state.changed()
 
 
 # -- expressions ------------------------------------------------------------------------------------------------
@@ -290,33 +299,14 @@ def get_cost_and_usage(state: CostState, p: dict[str, Any]) -> dict[str, Any]:
     if start < earliest:
         raise CeError("DataUnavailableException", f"Data is not available for dates before {earliest}.")
 
-    buckets = _buckets(start, end, granularity)
-    index_of_day: dict[date, int] = {}
-    for index, (b_start, b_end) in enumerate(buckets):
-        day = b_start
-        while day < b_end:
-            index_of_day[day] = index
-            day += timedelta(days=1)
-    inactive = set(state.inactive_tags)
-    sums: dict[tuple[int, tuple[str, ...]], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    signature = json.dumps({k: v for k, v in p.items() if k != "NextPageToken"}, sort_keys=True, default=str)
     with state.lock:
-        items = list(state.items)
-    for item in items:
-        index = index_of_day.get(item.day)
-        if index is None or not _matches(p.get("Filter"), item, inactive):
-            continue
-        keys = tuple(_group_key(item, group, inactive) for group in group_by)
-        bucket = sums[(index, keys)]
-        for metric in metrics:
-            bucket[metric] += item.usage_quantity if metric in USAGE_METRICS else item.amount
-
-    rows: list[tuple[int, tuple[str, ...] | None]] = []
-    for index in range(len(buckets)):
-        groups = sorted(keys for (i, keys) in sums if i == index)
-        if group_by and groups:
-            rows.extend((index, keys) for keys in groups)
-        else:
-            rows.append((index, None))
+        computed = state.answers.get(signature)
+    if computed is None:
+        computed = _compute(state, p, start, end, granularity, metrics, group_by)
+        with state.lock:
+            state.answers[signature] = computed
+    buckets, sums, rows = computed
     offset = _offset(p.get("NextPageToken"))
     if offset > len(rows):
         raise CeError("InvalidNextTokenException", "The NextPageToken is not valid.")
@@ -342,6 +332,42 @@ def get_cost_and_usage(state: CostState, p: dict[str, Any]) -> dict[str, Any]:
     if offset + state.page_size < len(rows):
         answer["NextPageToken"] = _token(offset + state.page_size)
     return answer
+
+
+def _compute(state: CostState, p: dict[str, Any], start: date, end: date, granularity: str, metrics: list[str],
+             group_by: list[dict[str, str]]) -> tuple[list[tuple[date, date]], Any, list[Any]]:
+    """Every (period, group) row of a request, in order; computed once per request, whatever its page."""
+    buckets = _buckets(start, end, granularity)
+    index_of_day: dict[date, int] = {}
+    for index, (b_start, b_end) in enumerate(buckets):
+        day = b_start
+        while day < b_end:
+            index_of_day[day] = index
+            day += timedelta(days=1)
+    inactive = set(state.inactive_tags)
+    sums: dict[tuple[int, tuple[str, ...]], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    with state.lock:
+        items = list(state.items)
+    for item in items:
+        index = index_of_day.get(item.day)
+        if index is None or not _matches(p.get("Filter"), item, inactive):
+            continue
+        keys = tuple(_group_key(item, group, inactive) for group in group_by)
+        bucket = sums[(index, keys)]
+        for metric in metrics:
+            bucket[metric] += item.usage_quantity if metric in USAGE_METRICS else item.amount
+
+    groups_of: dict[int, list[tuple[str, ...]]] = defaultdict(list)
+    for index, keys in sums:
+        groups_of[index].append(keys)
+    rows: list[tuple[int, tuple[str, ...] | None]] = []
+    for index in range(len(buckets)):
+        groups = sorted(groups_of.get(index, []))
+        if group_by and groups:
+            rows.extend((index, keys) for keys in groups)
+        else:
+            rows.append((index, None))
+    return buckets, sums, rows
 
 
 def _group_key(item: LineItem, group: dict[str, str], inactive: set[str]) -> str:
@@ -440,6 +466,7 @@ def update_cost_allocation_tags_status(state: CostState, p: dict[str, Any]) -> d
             else:
                 state.inactive_tags.discard(entry["TagKey"])
             state.tag_updated[entry["TagKey"]] = state.current_day()
+            state.changed()
     return {"Errors": errors}
 
 
