@@ -22,7 +22,7 @@ from domains.models import AwsAccount, Domain
 from domains.sync import SyncScopeError, start_inventory_sync
 from portal.listing import FilteredListView
 from portal.models import TaskRun
-from portal.scoping import MANAGE, SYNC, grants_for
+from portal.scoping import MANAGE, SYNC, VIEW_COSTS, grants_for
 
 
 def member_count(relation: str, extra: Q | None = None) -> Coalesce:
@@ -134,6 +134,7 @@ def domain_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "apps": domain.apps.restrict(user).filter(removed_at__isnull=True, status="InService")[:25],
     }
     can_sync = Domain.objects.restrict(user, SYNC).filter(pk=domain.pk).exists()
+    sees_costs = Domain.objects.restrict(user, VIEW_COSTS).filter(pk=domain.pk).exists()
     return render(
         request,
         "domains/domain_detail.html",
@@ -141,6 +142,7 @@ def domain_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "domain": domain,
             **members,
             "can_sync": can_sync,
+            "sees_costs": sees_costs,
             "stale_minutes": settings.INVENTORY_STALE_MINUTES,
             "settings_rows": _settings_rows(domain),
         },

@@ -116,3 +116,12 @@ def test_the_domain_page_and_the_dashboard_show_the_budget(world: dict[str, Any]
     dashboard = client_for(world["finance"]).get(reverse("costs:dashboard"))
     risk_row = next(r for r in dashboard.context["domains"] if r["name"] == "risk")
     assert risk_row["budget"]["spend_percent"] == Decimal("95.0")
+
+
+def test_a_data_scientist_does_not_see_the_domains_budget(world: dict[str, Any]) -> None:
+    scientist = UserFactory(username="maria")
+    grant(scientist, "data_scientist", world["risk"])
+    do_set_budget(world["risk"], monthly_amount=Decimal("200"), thresholds=[80], actor="test")
+    month_spend(world["risk"], "190")
+    page = client_for(scientist).get(reverse("domains:domain-detail", args=[world["risk"].pk])).content.decode()
+    assert "spent this month" not in page
