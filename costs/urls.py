@@ -4,8 +4,6 @@ from costs import views
 from portal import run_views
 from portal.models import TaskRun
 
-INGESTION = TaskRun.Kind.COST_INGESTION
-
 app_name = "costs"
 
 urlpatterns = [
@@ -13,12 +11,11 @@ urlpatterns = [
     path("costs/budgets/", views.budget_list, name="budget-list"),
     path("costs/budgets/<int:domain_pk>/", views.budget_form, name="budget-form"),
     path("costs/ingest/", views.ingest_start, name="ingest-start"),
-    path("costs/runs/", run_views.RunListView.as_view(
-        kind=INGESTION, title="Cost ingestion runs",
+    *run_views.run_urls(
+        TaskRun.Kind.COST_INGESTION, "costs/runs", "run", title="Cost ingestion runs",
         lead="Every read of Cost Explorer: the window it covered, the records it replaced, the requests it made "
              "(AWS bills each one) and what it found.",
         empty_text="No ingestion has run yet. The scheduler reads Cost Explorer every few hours; admins and "
-                   "finance can start one from the spend page."), name="run-list"),
-    path("costs/runs/<int:pk>/", run_views.run_detail, {"kind": INGESTION}, name="run-detail"),
-    path("costs/runs/<int:pk>/progress/", run_views.run_progress, {"kind": INGESTION}, name="run-progress"),
+                   "finance can start one from the spend page.",
+    ),
 ]

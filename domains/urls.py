@@ -4,8 +4,6 @@ from domains import views
 from portal import run_views
 from portal.models import TaskRun
 
-SYNC = TaskRun.Kind.INVENTORY_SYNC
-
 app_name = "domains"
 
 urlpatterns = [
@@ -16,12 +14,11 @@ urlpatterns = [
     path("domains/", views.DomainListView.as_view(), name="domain-list"),
     path("domains/<int:pk>/", views.domain_detail, name="domain-detail"),
     path("sync/", views.sync_start, name="sync-start"),
-    path("sync-runs/", run_views.RunListView.as_view(
-        kind=SYNC, title="Inventory sync runs",
+    *run_views.run_urls(
+        TaskRun.Kind.INVENTORY_SYNC, "sync-runs", "syncrun", title="Inventory sync runs",
         lead="Every sync: who or what started it, how long it took, what changed, the AWS calls it made and the "
              "errors it met.",
         empty_text="No sync has run yet. Start one with Sync now on the Domains page; the scheduler also runs one "
-                   "regularly."), name="syncrun-list"),
-    path("sync-runs/<int:pk>/", run_views.run_detail, {"kind": SYNC}, name="syncrun-detail"),
-    path("sync-runs/<int:pk>/progress/", run_views.run_progress, {"kind": SYNC}, name="syncrun-progress"),
+                   "regularly.",
+    ),
 ]

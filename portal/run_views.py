@@ -49,3 +49,16 @@ def run_progress(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     if not run.is_active:
         response.status_code = 286
     return response
+
+
+def run_urls(kind: str, route: str, name: str, *, title: str, lead: str, empty_text: str) -> list[Any]:
+    """The list, detail and progress pages of one kind of run, under ``route`` and named ``name-<page>`` (the names
+    :attr:`TaskRun.URL_PREFIXES` expects)."""
+    from django.urls import path
+
+    listing = RunListView.as_view(kind=kind, title=title, lead=lead, empty_text=empty_text)
+    return [
+        path(f"{route}/", listing, name=f"{name}-list"),
+        path(f"{route}/<int:pk>/", run_detail, {"kind": kind}, name=f"{name}-detail"),
+        path(f"{route}/<int:pk>/progress/", run_progress, {"kind": kind}, name=f"{name}-progress"),
+    ]
