@@ -201,7 +201,7 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="1.0 = 30 domains / 3,000 profiles (default)")
     args = parser.parse_args()
     setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, keepdb=False)
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     settings.AWS_ENDPOINT_URL = None
     settings.AWS_MAX_ATTEMPTS = 3
     try:
