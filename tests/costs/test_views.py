@@ -107,3 +107,11 @@ def test_the_dashboard_keeps_a_fixed_number_of_queries(world: dict[str, Any]) ->
     with CaptureQueriesContext(connection) as large:
         get(world["finance"])
     assert len(large) == len(small)
+
+
+def test_an_inactive_cost_allocation_tag_shows_a_banner_with_the_fix(world: dict[str, Any]) -> None:
+    from costs.models import CostTagStatus
+
+    CostTagStatus.objects.create(payer=world["risk"].account, tag_key="sagemaker:domain-arn", status="Inactive")
+    body = get(world["finance"]).content.decode()
+    assert "is inactive as a cost allocation tag" in body and "choose <em>Activate</em>" in body
