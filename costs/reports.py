@@ -106,11 +106,20 @@ def window_rollups(rollups: QuerySet, window: Window) -> QuerySet:
         if cursor >= window.start and covers_end:
             months.append(cursor)
         cursor = following
-    condition = Q(period=SpendRollup.Period.MONTH, start__in=months)
-    day_range = Q(period=SpendRollup.Period.DAY, start__gte=window.start, start__lte=window.end)
-    for month in months:
-        day_range &= ~Q(start__gte=month, start__lt=month_start(month + timedelta(days=32)))
-    return rollups.filter(condition | day_range)
+    # The days the whole months leave uncovered, as at most two ranges: before the first and after the last.
+    edges: list[tuple[date, date]] = []
+    if not months:
+        edges.append((window.start, window.end))
+    else:
+        if window.start < months[0]:
+            edges.append((window.start, months[0] - timedelta(days=1)))
+        after = month_start(months[-1] + timedelta(days=32))
+        if after <= window.end:
+            edges.append((after, window.end))
+    condition = Q(period=SpendRollup.Period.MONTH, start__in=months) if months else Q(pk__in=[])
+    for first, last in edges:
+        condition |= Q(period=SpendRollup.Period.DAY, start__gte=first, start__lte=last)
+    return rollups.filter(condition)
 
 
 def totals(rollups: QuerySet, window: Window, level: str, *, limit: int | None = None) -> list[dict[str, Any]]:

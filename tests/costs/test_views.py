@@ -115,3 +115,22 @@ def test_an_inactive_cost_allocation_tag_shows_a_banner_with_the_fix(world: dict
     CostTagStatus.objects.create(payer=world["risk"].account, tag_key="sagemaker:domain-arn", status="Inactive")
     body = get(world["finance"]).content.decode()
     assert "is inactive as a cost allocation tag" in body and "choose <em>Activate</em>" in body
+
+
+def test_totals_over_ragged_windows_equal_the_daily_sums(world: dict[str, Any]) -> None:
+    from costs.reports import Window, totals
+
+    risk = world["risk"]
+    SpendRollup.objects.all().delete()
+    for days_ago in range(1, 120):
+        spend(risk, "1.00", days_ago)  # month rollups hold one day each here, the point is which rows are read
+    month_rows = SpendRollup.objects.filter(period="month")
+    for rollup in month_rows:  # make each month rollup the true sum of its days
+        days = SpendRollup.objects.filter(period="day", start__year=rollup.start.year, start__month=rollup.start.month)
+        rollup.amount = sum(days.values_list("amount", flat=True), Decimal(0))
+        rollup.save()
+    for start_ago, end_ago in ((100, 10), (95, 40), (30, 1), (119, 1)):
+        window = Window(TODAY - timedelta(days=start_ago), TODAY - timedelta(days=end_ago))
+        expected = sum(SpendRollup.objects.filter(period="day", start__gte=window.start, start__lte=window.end)
+                       .values_list("amount", flat=True), Decimal(0))
+        assert totals(SpendRollup.objects.all(), window, "domain")[0]["amount"] == expected
