@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
 
-from portal.models import TaskRun
+from portal.models import AuditEvent, TaskRun
 
 
 class SearchFilter(django_filters.CharFilter):
@@ -84,3 +85,19 @@ class TaskRunFilterSet(django_filters.FilterSet):
     class Meta:
         model = TaskRun
         fields = ["status", "trigger", "q"]
+
+
+class AuditEventFilterSet(django_filters.FilterSet):
+    q = SearchFilter(fields=("object_repr", "actor_label", "action", "object_id"))
+    action = django_filters.CharFilter(lookup_expr="startswith", help_text="e.g. account. or budget.set")
+    actor = django_filters.CharFilter(field_name="actor_label", label="Actor")
+    object_type = django_filters.CharFilter(label="Object type")
+    domain = django_filters.CharFilter(field_name="domain_arn", label="Domain ARN")
+    since = django_filters.DateFilter(field_name="at", lookup_expr="date__gte", label="From",
+                                      widget=forms.DateInput(attrs={"type": "date"}))
+    until = django_filters.DateFilter(field_name="at", lookup_expr="date__lte", label="To",
+                                      widget=forms.DateInput(attrs={"type": "date"}))
+
+    class Meta:
+        model = AuditEvent
+        fields = ["q", "action", "actor", "object_type", "domain", "since", "until"]

@@ -149,6 +149,16 @@ class TaskRun(models.Model):
         return sum(self.aws_calls.values())
 
 
+class AuditQuerySet(RestrictedQuerySet):
+    """Audit events are never changed or removed in bulk either."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise ValueError("Audit events are append-only.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise ValueError("Audit events are append-only.")
+
+
 class AuditEvent(models.Model):
     """An append-only record of a change a person or a task made: who, when, what, before and after.
 
@@ -167,6 +177,8 @@ class AuditEvent(models.Model):
     after = models.JSONField(null=True, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
 
+    objects = AuditQuerySet.as_manager()
+
     class Meta:
         ordering = ["-at", "-pk"]
 
@@ -180,6 +192,19 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise ValueError("Audit events are append-only.")
+
+    @classmethod
+    def scope_q(cls, grants: Any, action: str) -> Q | None:
+        """Approvers see the events of their domains; everyone sees what they did themselves."""
+        from portal.scoping import ALL_DOMAINS, MANAGE, domain_q
+
+        if action != "view":
+            return None
+        domains = grants.domains_for(MANAGE)
+        own = Q(actor=grants.user)
+        if domains is ALL_DOMAINS:
+            return Q()
+        return own | domain_q(domains, "domain_arn") if domains else own
 
 
 class RoleAssignment(models.Model):

@@ -3,8 +3,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
 
-from portal import views
+from portal import audit_views, views
+
+audit_patterns = [path("", audit_views.AuditListView.as_view(), name="audit-list")]
+audit_api = DefaultRouter(trailing_slash=True)
+audit_api.include_root_view = False
+audit_api.register("audit", audit_views.AuditEventViewSet, basename="api-audit")
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -19,6 +25,8 @@ urlpatterns = [
     path("api/", include("domains.api.urls")),
     path("api/", include("profiles.api.urls")),
     path("api/", include("costs.api.urls")),
+    path("api/", include(audit_api.urls)),
+    path("audit/", include((audit_patterns, "portal"))),
     path("", include("domains.urls")),
     path("", include("profiles.urls")),
     path("", include("costs.urls")),
