@@ -1,6 +1,6 @@
 from django.urls import path
 
-from domains import views
+from domains import roles, views
 from portal import run_views
 from portal.models import TaskRun
 
@@ -14,6 +14,8 @@ urlpatterns = [
     path("domains/", views.DomainListView.as_view(), name="domain-list"),
     path("domains/<int:pk>/", views.domain_detail, name="domain-detail"),
     path("sync/", views.sync_start, name="sync-start"),
+    path("roles/", roles.RoleListView.as_view(), name="role-list"),
+    path("roles/<int:pk>/revoke/", roles.role_revoke, name="role-revoke"),
     *run_views.run_urls(
         TaskRun.Kind.INVENTORY_SYNC, "sync-runs", "syncrun", title="Inventory sync runs",
         lead="Every sync: who or what started it, how long it took, what changed, the AWS calls it made and the "

@@ -24,6 +24,7 @@ NAVIGATION: list[tuple[str, str, bool]] = [
     ("Governance", "domains:posture", False),
     ("Sync runs", "domains:syncrun-list", False),
     ("Audit log", "portal:audit-list", False),
+    ("Roles", "domains:role-list", True),
     ("API", "api-docs", False),
 ]
 

@@ -1,11 +1,13 @@
 from rest_framework.routers import DefaultRouter
 
 from domains.api import views
+from domains.roles import RoleAssignmentViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("accounts", views.AwsAccountViewSet, basename="api-account")
 router.register("domains", views.DomainViewSet, basename="api-domain")
 router.register("sync-runs", views.SyncRunViewSet, basename="api-syncrun")
+router.register("roles", RoleAssignmentViewSet, basename="api-role")
 
 urlpatterns = router.urls
