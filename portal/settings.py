@@ -140,6 +140,9 @@ AWS_READ_TIMEOUT = env_float("AWS_READ_TIMEOUT", 30.0, minimum=0.1)
 # After botocore's own retries, a step of a task retries throttling and connection errors, waiting this long, then
 # twice as long each time (Celery tasks use the same backoff through their countdown).
 AWS_STEP_RETRY_SECONDS = env_float("AWS_STEP_RETRY_SECONDS", 0.5, minimum=0.0)
+# Studio: how long a session opened from the portal lasts, and where SSO users sign in instead.
+STUDIO_SESSION_SECONDS = env_int("STUDIO_SESSION_SECONDS", 43200, minimum=1800, maximum=43200)
+SSO_ACCESS_PORTAL_URL = env_str("SSO_ACCESS_PORTAL_URL", "")
 AWS_ASSUME_ROLE_SESSION_NAME = env_str("AWS_ASSUME_ROLE_SESSION_NAME", "sagemaker-governance-portal")
 if AWS_MODE == "live" and AWS_ENDPOINT_URL:
     raise ImproperlyConfigured("AWS_ENDPOINT_URL points at the sandbox; it must be unset when AWS_MODE=live.")

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from portal.listing import FilteredListView
 from profiles.filtersets import AppFilterSet, SpaceFilterSet, UserProfileFilterSet
 from profiles.models import App, Space, UserProfile
+from profiles.studio import StudioAccessError, studio_url_for
 
 
 class ProfileListView(FilteredListView):
@@ -52,6 +55,7 @@ def profile_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "profiles/profile_detail.html",
         {
             "profile": profile,
+            "is_mine": profile.owner_id == request.user.pk,
             "spaces": profile.owned_spaces.restrict(request.user).filter(removed_at__isnull=True),
             "apps": profile.apps.restrict(request.user).filter(removed_at__isnull=True).select_related("domain"),
         },
@@ -68,3 +72,16 @@ def space_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "profiles/space_detail.html",
         {"space": space, "apps": space.apps.restrict(request.user).filter(removed_at__isnull=True)},
     )
+
+
+@login_required
+@require_POST
+def open_studio(request: HttpRequest, pk: int) -> HttpResponse:
+    """Open Studio on one's own profile: a presigned URL on IAM domains, the access portal on SSO domains."""
+    profile = get_object_or_404(UserProfile.objects.restrict(request.user).select_related("domain__account"), pk=pk)
+    try:
+        url = studio_url_for(profile, request.user)
+    except StudioAccessError as exc:
+        messages.error(request, str(exc))
+        return redirect("profiles:profile-detail", pk=profile.pk)
+    return redirect(url)
