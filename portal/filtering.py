@@ -62,11 +62,6 @@ class InventoryFilterSet(django_filters.FilterSet):
         super().__init__(data, *args, **kwargs)
 
 
-def distinct_choices(queryset: QuerySet, field: str) -> list[tuple[str, str]]:
-    values = queryset.exclude(**{field: ""}).order_by(field).values_list(field, flat=True).distinct()
-    return [(v, v) for v in values]
-
-
 class YesNoAny(django_filters.widgets.BooleanWidget):
     """A yes/no/any select for boolean filters ('any' rather than Django's 'Unknown')."""
 

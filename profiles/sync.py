@@ -264,12 +264,12 @@ def _store(domain: Domain, listing: Listing) -> dict[str, dict[str, int]]:
         now=now,
         complete=True,
     )
-    profile_by_name = {p.name: p for p in UserProfile.objects.filter(domain=domain, removed_at__isnull=True).only(
-        "pk", "name")} if listing.spaces or listing.apps else {}
+    # Every listed profile, new ones included (bulk_create set their pk): what spaces and apps link to.
+    profile_by_name = {p.name: p.pk for p in profiles.objects.values()}
     space_values = {}
     for arn, values in listing.spaces.items():
         owner = profile_by_name.get(values["owner_profile_name"])
-        space_values[arn] = {**values, "domain_id": domain.pk, "owner_profile_id": owner.pk if owner else None}
+        space_values[arn] = {**values, "domain_id": domain.pk, "owner_profile_id": owner}
     spaces = upsert_by_arn(
         Space,
         Space.objects.filter(domain=domain),
@@ -278,8 +278,7 @@ def _store(domain: Domain, listing: Listing) -> dict[str, dict[str, int]]:
         now=now,
         complete=True,
     )
-    space_by_name = {s.name: s for s in Space.objects.filter(domain=domain, removed_at__isnull=True).only(
-        "pk", "name")} if listing.apps else {}
+    space_by_name = {s.name: s.pk for s in spaces.objects.values()}
     app_values = {}
     for arn, values in listing.apps.items():
         profile = profile_by_name.get(values["user_profile_name"]) if values["user_profile_name"] else None
@@ -287,8 +286,8 @@ def _store(domain: Domain, listing: Listing) -> dict[str, dict[str, int]]:
         app_values[arn] = {
             **values,
             "domain_id": domain.pk,
-            "user_profile_id": profile.pk if profile else None,
-            "space_id": space.pk if space else None,
+            "user_profile_id": profile,
+            "space_id": space,
         }
     apps = upsert_by_arn(
         App, App.objects.filter(domain=domain), described=app_values, listed=listing.app_arns, now=now, complete=True
