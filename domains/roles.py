@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 from rest_framework import mixins, serializers, viewsets
@@ -27,12 +27,7 @@ from portal.filtering import SearchFilter
 from portal.listing import FilteredListView
 from portal.models import RoleAssignment
 from portal.roles import do_assign_role, do_revoke_role
-from portal.scoping import grants_for
-
-
-def _admin_only(request: HttpRequest) -> None:
-    if not grants_for(request.user).is_admin:
-        raise Http404("No such page.")
+from portal.scoping import grants_for, require_admin
 
 
 def domain_names() -> dict[str, str]:
@@ -68,14 +63,14 @@ class RoleListView(FilteredListView):
     partial_template_name = "domains/_role_rows.html"
 
     def scoped_queryset(self) -> QuerySet:
-        _admin_only(self.request)
+        require_admin(self.request.user)
         return RoleAssignment.objects.all()
 
     def decorate(self, queryset: QuerySet) -> QuerySet:
         return queryset.select_related("user", "granted_by").order_by("user__username", "role", "domain_arn")
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        _admin_only(request)
+        require_admin(request.user)
         form = RoleForm(request.POST)
         if form.is_valid():
             try:
@@ -100,7 +95,7 @@ class RoleListView(FilteredListView):
 @login_required
 @require_POST
 def role_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    _admin_only(request)
+    require_admin(request.user)
     assignment = get_object_or_404(RoleAssignment.objects.select_related("user"), pk=pk)
     do_revoke_role(assignment, actor=request.user)
     messages.success(request, f"Took the role {assignment.get_role_display().lower()} from {assignment.user}.")

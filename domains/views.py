@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -22,7 +22,7 @@ from domains.models import AwsAccount, Domain
 from domains.sync import SyncScopeError, start_inventory_sync
 from portal.listing import FilteredListView
 from portal.models import TaskRun
-from portal.scoping import MANAGE, SYNC, VIEW_COSTS, grants_for
+from portal.scoping import MANAGE, SYNC, VIEW_COSTS, grants_for, require_admin
 
 
 def member_count(relation: str, extra: Q | None = None) -> Coalesce:
@@ -55,19 +55,13 @@ class AccountListView(FilteredListView):
         return counted.order_by("name", "account_id")
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not grants_for(request.user).is_admin:
-            raise Http404("No such page.")
+        require_admin(request.user)
         return super().get(request, *args, **kwargs)
-
-
-def _admin_only(request: HttpRequest) -> None:
-    if not grants_for(request.user).is_admin:
-        raise Http404("No such page.")
 
 
 @login_required
 def account_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    _admin_only(request)
+    require_admin(request.user)
     account = get_object_or_404(AwsAccount.objects.restrict(request.user, MANAGE), pk=pk) if pk else None
     form = AwsAccountForm(request.POST or None, instance=account)
     if request.method == "POST" and form.is_valid():
@@ -90,7 +84,7 @@ def account_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 @login_required
 @require_POST
 def account_verify(request: HttpRequest, pk: int) -> HttpResponse:
-    _admin_only(request)
+    require_admin(request.user)
     account = get_object_or_404(AwsAccount.objects.restrict(request.user, MANAGE), pk=pk)
     try:
         services.do_verify_account(account, actor=request.user)
@@ -182,7 +176,7 @@ def sync_start(request: HttpRequest) -> HttpResponse:
         domain = get_object_or_404(Domain.objects.restrict(request.user, SYNC), pk=domain_pk)
         scope: dict[str, Any] = {"domain_id": domain.domain_id}
     else:
-        _admin_only(request)
+        require_admin(request.user)
         scope = {"account_id": account_id, "region": request.POST.get("region") or None}
     try:
         run, created = start_inventory_sync(actor=request.user, trigger=TaskRun.Trigger.USER, **scope)

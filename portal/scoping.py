@@ -106,3 +106,11 @@ def domain_q(domains: DomainSet, field: str) -> Q:
 
 
 NOTHING = Q(pk__in=[])
+
+
+def require_admin(user: Any) -> None:
+    """Pages only platform admins have: anyone else gets the 404 of a page that does not exist."""
+    from django.http import Http404
+
+    if not grants_for(user).is_admin:
+        raise Http404("No such page.")
