@@ -117,6 +117,7 @@ class RoleAssignmentViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixi
 
     serializer_class = RoleAssignmentSerializer
     filterset_class = RoleAssignmentFilterSet
+    queryset = RoleAssignment.objects.none()  # tells the schema the model; get_queryset decides what is seen
 
     def get_queryset(self) -> QuerySet:
         if not grants_for(self.request.user).is_admin:

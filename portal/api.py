@@ -1,12 +1,13 @@
-"""REST API pieces shared by every app: the scoped viewset base."""
+"""REST API pieces shared by every app: the scoped viewset base and the task run serializer."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.db.models import QuerySet
-from rest_framework import viewsets
+from rest_framework import serializers, viewsets
 
+from portal.models import TaskRun
 from portal.scoping import VIEW
 
 
@@ -25,3 +26,20 @@ class ScopedViewSetMixin:
 
 class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     pass
+
+
+class TaskRunSerializer(serializers.ModelSerializer):
+    """A run of any kind (inventory sync, cost ingestion) with its progress, counts, calls and errors."""
+
+    started_by = serializers.CharField(source="started_by.username", read_only=True, default=None)
+    percent = serializers.IntegerField(read_only=True)
+    duration = serializers.FloatField(read_only=True)
+
+    class Meta:
+        model = TaskRun
+        fields = [
+            "id", "scope_key", "scope_label", "trigger", "started_by", "status", "queued_at", "started_at",
+            "finished_at", "duration", "steps_total", "steps_done", "percent", "message", "counts", "aws_calls",
+            "errors", "notes",
+        ]
+        read_only_fields = fields

@@ -6,7 +6,6 @@ from typing import Any
 from rest_framework import serializers
 
 from costs.models import Budget, SpendRollup
-from domains.api.serializers import SyncRunSerializer
 
 
 class SpendRollupSerializer(serializers.ModelSerializer):
@@ -46,7 +45,3 @@ class BudgetSerializer(serializers.ModelSerializer):
         data["month_to_date"] = str(status["spend"])
         data["forecast"] = str(status["forecast"])
         return data
-
-
-class CostRunSerializer(SyncRunSerializer):
-    pass

@@ -14,12 +14,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from costs import budgets, reports
-from costs.api.serializers import BudgetSerializer, CostRunSerializer, SpendRollupSerializer, SpendTotalSerializer
+from costs.api.serializers import BudgetSerializer, SpendRollupSerializer, SpendTotalSerializer
 from costs.forms import SpendFilterForm
 from costs.ingest import IngestionScopeError, start_cost_ingestion
 from costs.models import Budget, SpendRollup
 from domains.models import Domain
-from portal.api import ScopedReadOnlyViewSet, ScopedViewSetMixin
+from portal.api import ScopedReadOnlyViewSet, ScopedViewSetMixin, TaskRunSerializer
 from portal.filtering import TaskRunFilterSet
 from portal.models import TaskRun
 from portal.scoping import ALL_DOMAINS, MANAGE, VIEW_COSTS, grants_for
@@ -111,7 +111,7 @@ class BudgetViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
 class CostRunViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Cost ingestion runs; POST starts one (or joins the one already running)."""
 
-    serializer_class = CostRunSerializer
+    serializer_class = TaskRunSerializer
     filterset_class = TaskRunFilterSet
 
     def base_queryset(self) -> QuerySet:
@@ -119,7 +119,7 @@ class CostRunViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
 
     @extend_schema(request=None, parameters=[OpenApiParameter("account", OpenApiTypes.STR),
                                              OpenApiParameter("since", OpenApiTypes.DATE)],
-                   responses={201: CostRunSerializer, 200: CostRunSerializer})
+                   responses={201: TaskRunSerializer, 200: TaskRunSerializer})
     def create(self, request: Request) -> Response:
         grants = grants_for(request.user)
         if not (grants.is_admin or grants.domains_for(VIEW_COSTS) is ALL_DOMAINS):
@@ -132,4 +132,4 @@ class CostRunViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
         except ValueError as exc:  # IngestionScopeError is a ValueError too
             message = str(exc) if isinstance(exc, IngestionScopeError) else f"since: {exc}"
             raise ValidationError({"non_field_errors": [message]}) from exc
-        return Response(CostRunSerializer(run).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        return Response(TaskRunSerializer(run).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

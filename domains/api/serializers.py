@@ -8,7 +8,6 @@ from rest_framework import serializers
 from domains import services
 from domains.forms import AwsAccountForm
 from domains.models import AwsAccount, Domain
-from portal.models import TaskRun
 
 
 class AwsAccountSerializer(serializers.ModelSerializer):
@@ -61,21 +60,6 @@ class DomainSerializer(serializers.ModelSerializer):
             "vpc_id", "subnet_ids", "default_execution_role", "studio_experience", "tag_propagation", "url", "tags",
             "settings_snapshot", "profile_count", "space_count", "running_app_count", "first_seen", "last_seen",
             "removed_at", "last_synced_at", "aws_created_at", "aws_modified_at",
-        ]
-        read_only_fields = fields
-
-
-class SyncRunSerializer(serializers.ModelSerializer):
-    started_by = serializers.CharField(source="started_by.username", read_only=True, default=None)
-    percent = serializers.IntegerField(read_only=True)
-    duration = serializers.FloatField(read_only=True)
-
-    class Meta:
-        model = TaskRun
-        fields = [
-            "id", "scope_key", "scope_label", "trigger", "started_by", "status", "queued_at", "started_at",
-            "finished_at", "duration", "steps_total", "steps_done", "percent", "message", "counts", "aws_calls",
-            "errors", "notes",
         ]
         read_only_fields = fields
 

@@ -7,12 +7,12 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from domains.api.serializers import AwsAccountSerializer, DomainSerializer, SyncRequestSerializer, SyncRunSerializer
+from domains.api.serializers import AwsAccountSerializer, DomainSerializer, SyncRequestSerializer
 from domains.filtersets import AwsAccountFilterSet, DomainFilterSet
 from domains.models import AwsAccount, Domain
 from domains.sync import SyncScopeError, start_inventory_sync
 from domains.views import with_member_counts
-from portal.api import ScopedReadOnlyViewSet, ScopedViewSetMixin
+from portal.api import ScopedReadOnlyViewSet, ScopedViewSetMixin, TaskRunSerializer
 from portal.filtering import TaskRunFilterSet
 from portal.models import TaskRun
 from portal.scoping import SYNC, grants_for
@@ -51,13 +51,13 @@ class DomainViewSet(ScopedReadOnlyViewSet):
 class SyncRunViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Inventory sync runs; POST starts one (or joins the one of the same scope already running)."""
 
-    serializer_class = SyncRunSerializer
+    serializer_class = TaskRunSerializer
     filterset_class = TaskRunFilterSet
 
     def base_queryset(self) -> QuerySet:
         return TaskRun.objects.filter(kind=TaskRun.Kind.INVENTORY_SYNC).select_related("started_by")
 
-    @extend_schema(request=SyncRequestSerializer, responses={201: SyncRunSerializer, 200: SyncRunSerializer})
+    @extend_schema(request=SyncRequestSerializer, responses={201: TaskRunSerializer, 200: TaskRunSerializer})
     def create(self, request: Request) -> Response:
         params = SyncRequestSerializer(data=request.data)
         params.is_valid(raise_exception=True)
@@ -78,4 +78,4 @@ class SyncRunViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
             )
         except SyncScopeError as exc:
             raise ValidationError({"non_field_errors": [str(exc)]}) from exc
-        return Response(SyncRunSerializer(run).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        return Response(TaskRunSerializer(run).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

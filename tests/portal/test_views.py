@@ -96,3 +96,10 @@ def test_vendored_static_files_are_served(client: Client) -> None:
 
     assert finders.find("vendor/htmx-2.0.8.min.js")
     assert finders.find("vendor/chart-4.5.1.umd.min.js")
+
+
+def test_the_openapi_schema_generates_without_warnings(tmp_path: Any) -> None:
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
+    assert "/api/costs/budgets/" in (tmp_path / "schema.yml").read_text()
