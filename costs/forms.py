@@ -5,8 +5,13 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
+from django.utils import timezone
 
+from costs.models import SpendRollup
 from costs.reports import Window, default_window
+from domains.models import Domain
+from portal.scoping import VIEW_COSTS
 
 
 class SpendFilterForm(forms.Form):
@@ -20,6 +25,22 @@ class SpendFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["domain"].choices = [("", "All domains"), *domains]
         self.today = today
+
+    @classmethod
+    def for_user(cls, user: Any, data: Any) -> SpendFilterForm:
+        """The filters with the domains ``user`` may read spend of to choose from."""
+        domains = Domain.objects.restrict(user, VIEW_COSTS).order_by("name").values_list("arn", "name")
+        return cls(data, domains=list(domains), today=timezone.localdate())
+
+    def rollups(self, user: Any) -> QuerySet:
+        """The rollups ``user`` may read, narrowed by the account and domain chosen (when the form is valid)."""
+        rollups = SpendRollup.objects.restrict(user, VIEW_COSTS)
+        data = self.cleaned_data if self.is_valid() else {}
+        if data.get("account"):
+            rollups = rollups.filter(domain_arn__contains=f":{data['account']}:domain/")
+        if data.get("domain"):
+            rollups = rollups.filter(domain_arn=data["domain"])
+        return rollups
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

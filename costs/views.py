@@ -9,7 +9,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -27,26 +26,11 @@ EXPORTS = {"domains": SpendRollup.Level.DOMAIN, "profiles": SpendRollup.Level.PR
            "spaces": SpendRollup.Level.SPACE}
 
 
-def scoped_rollups(request: HttpRequest, form: SpendFilterForm) -> QuerySet:
-    rollups = SpendRollup.objects.restrict(request.user, VIEW_COSTS)
-    data = form.cleaned_data if form.is_valid() else {}
-    if data.get("account"):
-        rollups = rollups.filter(domain_arn__contains=f":{data['account']}:domain/")
-    if data.get("domain"):
-        rollups = rollups.filter(domain_arn=data["domain"])
-    return rollups
-
-
-def _form(request: HttpRequest) -> SpendFilterForm:
-    domains = Domain.objects.restrict(request.user, VIEW_COSTS).order_by("name").values_list("arn", "name")
-    return SpendFilterForm(request.GET, domains=list(domains), today=timezone.localdate())
-
-
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    form = _form(request)
+    form = SpendFilterForm.for_user(request.user, request.GET)
     window = form.cleaned_data["window"] if form.is_valid() else reports.default_window(timezone.localdate())
-    rollups = scoped_rollups(request, form)
+    rollups = form.rollups(request.user)
     export = request.GET.get("export")
     if export in EXPORTS:
         return _csv(export, reports.totals(rollups, window, EXPORTS[export]), window)

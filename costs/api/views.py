@@ -4,7 +4,6 @@ from datetime import date
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -53,17 +52,11 @@ def spend_summary(request: Request) -> Response:
     group = request.query_params.get("group", "domain")
     if group not in LEVELS:
         raise ValidationError({"group": f"Use one of {', '.join(LEVELS)}."})
-    domains = Domain.objects.restrict(request.user, VIEW_COSTS).values_list("arn", "name")
-    form = SpendFilterForm(request.query_params, domains=list(domains), today=timezone.localdate())
+    form = SpendFilterForm.for_user(request.user, request.query_params)
     if not form.is_valid():
         raise ValidationError(form.errors)
-    rollups = SpendRollup.objects.restrict(request.user, VIEW_COSTS)
-    if form.cleaned_data.get("account"):
-        rollups = rollups.filter(domain_arn__contains=f":{form.cleaned_data['account']}:domain/")
-    if form.cleaned_data.get("domain"):
-        rollups = rollups.filter(domain_arn=form.cleaned_data["domain"])
     window = form.cleaned_data["window"]
-    rows = reports.totals(rollups, window, LEVELS[group])
+    rows = reports.totals(form.rollups(request.user), window, LEVELS[group])
     return Response({"start": window.start, "end": window.end, "group": group,
                      "results": SpendTotalSerializer(rows, many=True).data})
 
