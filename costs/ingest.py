@@ -9,7 +9,6 @@ Every request is billed by AWS: the run records how many it made.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -27,11 +26,9 @@ from costs.models import COST_TAGS, DOMAIN_TAG, PROFILE_TAG, SPACE_TAG, CostReco
 from domains.models import AwsAccount, Domain
 from domains.sync import with_retries
 from portal import runs
-from portal.aws import call_counter, describe_error, gateway, is_retryable
+from portal.aws import gateway
 from portal.models import TaskRun
 from profiles.models import Space, UserProfile
-
-logger = logging.getLogger(__name__)
 
 SAGEMAKER_FILTER = {"Dimensions": {"Key": "SERVICE", "Values": ["Amazon SageMaker"]}}
 HISTORY_MONTHS = 13
@@ -143,8 +140,7 @@ def ingest_payer(run_id: int, payer_pk: int, since: date | None = None, *, final
         runs.finish_step(run_id, scope=f"payer #{payer_pk}", error="The account was deleted.")
         return
     scope = f"payer {payer.account_id}"
-    before = call_counter.snapshot()
-    try:
+    with runs.recorded_step(run_id, scope, final_attempt=final_attempt) as calls:
         start, end = ingestion_window(payer, since, timezone.localdate())
         client = gateway().cost_explorer(account=payer.access)
         statuses = check_cost_tags(client) if tag_check_due(payer) else None
@@ -159,17 +155,11 @@ def ingest_payer(run_id: int, payer_pk: int, since: date | None = None, *, final
                 run_id,
                 scope=scope,
                 counts={"cost_records": counts},
-                aws_calls=call_counter.difference(call_counter.snapshot(), before),
+                aws_calls=calls.made(),
                 message=f"Read {start} to {end - timedelta(days=1)} for {payer.account_id}",
                 note=" ".join(filter(None, [_tag_note(payer, statuses) if statuses else "",
                                             f"{len(alerts)} budget alert(s) sent." if alerts else ""])),
             )
-    except Exception as exc:
-        if is_retryable(exc) and not final_attempt:
-            raise
-        logger.warning("Cost ingestion %s failed: %s", scope, describe_error(exc), exc_info=not is_retryable(exc))
-        calls = call_counter.difference(call_counter.snapshot(), before)
-        runs.finish_step(run_id, scope=scope, error=describe_error(exc), aws_calls=calls)
 
 
 def tag_check_due(payer: AwsAccount) -> bool:

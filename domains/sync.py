@@ -7,7 +7,6 @@ order; :mod:`portal.runs` merges their counts and closes the run after the last 
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -23,10 +22,8 @@ from domains.models import AwsAccount, Domain
 from domains.signals import domains_removed, member_sync_requested
 from domains.upsert import jsonable, upsert_by_arn
 from portal import runs
-from portal.aws import call_counter, describe_error, gateway, is_retryable
+from portal.aws import gateway, is_retryable
 from portal.models import TaskRun
-
-logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 100  # the largest MaxResults the SageMaker list calls accept
 TAG_PAGE_SIZE = 100  # ListTags accepts 50 and up
@@ -170,21 +167,15 @@ def sync_account_region(
         runs.finish_step(run_id, scope=f"account #{account_pk} {region}", error="The account was deleted.")
         return
     scope = step_name_account_region(account.account_id, region)
-    before = call_counter.snapshot()
-    try:
-        live = _list_and_store_domains(run_id, account, region, scope, before)
-    except Exception as exc:
-        if is_retryable(exc) and not final_attempt:
-            raise
-        logger.warning("Domain listing %s failed: %s", scope, describe_error(exc), exc_info=not is_retryable(exc))
-        runs.finish_step(run_id, scope=scope, error=describe_error(exc), aws_calls=_calls_since(before))
-        return
+    live = None
+    with runs.recorded_step(run_id, scope, final_attempt=final_attempt) as calls:
+        live = _list_and_store_domains(run_id, account, region, scope, calls)
     if live is not None:
         _dispatch_members(run_id, live, inline=inline)
 
 
 def _list_and_store_domains(
-    run_id: int, account: AwsAccount, region: str, scope: str, before: dict[tuple[str, str], int]
+    run_id: int, account: AwsAccount, region: str, scope: str, calls: runs.StepCalls
 ) -> list[int] | None:
     """The account-region step proper; returns the live domains whose members come next (None: run is over)."""
     client = gateway().sagemaker(region=region, account=account.access)
@@ -227,7 +218,7 @@ def _list_and_store_domains(
             run_id,
             scope=scope,
             counts={"domains": result.counts()},
-            aws_calls=_calls_since(before),
+            aws_calls=calls.made(),
             message=f"Listed {len(summaries)} domain(s) in {account.account_id} {region}",
             new_steps=len(live),
             domain_arns=[d.arn for d in live],
@@ -268,10 +259,6 @@ def list_all_tags(client: Any, arn: str) -> dict[str, str]:
     ):
         tags.update({t["Key"]: t.get("Value", "") for t in page.get("Tags", [])})
     return tags
-
-
-def _calls_since(before: dict[tuple[str, str], int]) -> dict[str, int]:
-    return call_counter.difference(call_counter.snapshot(), before)
 
 
 # -- members ----------------------------------------------------------------------------------------------------

@@ -7,14 +7,47 @@ counts instead of overwriting each other.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import logging
+from collections.abc import Iterator, Mapping
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from portal import audit
+from portal.aws import call_counter, describe_error, is_retryable
 from portal.models import TaskRun
+
+logger = logging.getLogger(__name__)
+
+
+class StepCalls:
+    """The AWS calls a step has made since it began."""
+
+    def __init__(self) -> None:
+        self.before = call_counter.snapshot()
+
+    def made(self) -> dict[str, int]:
+        return call_counter.difference(call_counter.snapshot(), self.before)
+
+
+@contextlib.contextmanager
+def recorded_step(run_id: int, scope: str, *, final_attempt: bool) -> Iterator[StepCalls]:
+    """Do a step's work; a failure in it becomes the step's error on the run, with the calls it made.
+
+    A retryable AWS error (throttling, 5xx, connection trouble) is raised again instead, unless this is the final
+    attempt, so that the caller (a Celery retry, or :func:`domains.sync.with_retries`) tries the step again.
+    """
+    calls = StepCalls()
+    try:
+        yield calls
+    except Exception as exc:
+        if is_retryable(exc) and not final_attempt:
+            raise
+        logger.warning("Step %s of run %s failed: %s", scope, run_id, describe_error(exc),
+                       exc_info=not is_retryable(exc))
+        finish_step(run_id, scope=scope, error=describe_error(exc), aws_calls=calls.made())
 
 
 def start_run(

@@ -7,7 +7,6 @@ nothing removed.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -21,10 +20,8 @@ from domains.signals import domains_removed, member_sync_requested
 from domains.sync import PAGE_SIZE, claim_domain, list_all_tags, release_domain, with_retries
 from domains.upsert import jsonable, upsert_by_arn
 from portal import runs
-from portal.aws import call_counter, describe_error, gateway, is_retryable
+from portal.aws import gateway
 from profiles.models import App, Space, UserProfile
-
-logger = logging.getLogger(__name__)
 
 OWNER_TAG_KEYS = ("owner", "Owner", "portal:owner")
 
@@ -44,26 +41,15 @@ def sync_domain_members(run_id: int, domain_pk: int, *, final_attempt: bool = Tr
         note = f"{domain.name} was being synced by run #{holder}; this run joined that sync instead of doubling it."
         runs.finish_step(run_id, scope=scope, note=note)
         return
-    before = call_counter.snapshot()
     completed = False
     try:
-        listing = _fetch(domain)
-        with transaction.atomic():
-            counts = _store(domain, listing)
+        with runs.recorded_step(run_id, scope, final_attempt=final_attempt) as calls:
+            listing = _fetch(domain)
+            with transaction.atomic():
+                counts = _store(domain, listing)
+                runs.finish_step(run_id, scope=scope, counts=counts, aws_calls=calls.made(),
+                                 message=f"Synced {domain.name}")
             completed = True
-            runs.finish_step(
-                run_id,
-                scope=scope,
-                counts=counts,
-                aws_calls=call_counter.difference(call_counter.snapshot(), before),
-                message=f"Synced {domain.name}",
-            )
-    except Exception as exc:
-        if is_retryable(exc) and not final_attempt:
-            raise
-        logger.warning("Member sync of %s failed: %s", domain.arn, describe_error(exc), exc_info=not is_retryable(exc))
-        calls = call_counter.difference(call_counter.snapshot(), before)
-        runs.finish_step(run_id, scope=scope, error=describe_error(exc), aws_calls=calls)
     finally:
         release_domain(run_id, domain.pk, completed=completed)
 
