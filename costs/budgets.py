@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Q
 
 from costs import reports
 from costs.models import Budget, BudgetAlert, SpendRollup
@@ -47,49 +47,39 @@ def do_delete_budget(budget: Budget, *, actor: Any) -> None:
         budget.delete()
 
 
-def budget_status(budget: Budget, today: date) -> dict[str, Any]:
-    """This month's spend and forecast against the budget."""
-    rollups = SpendRollup.objects.filter(domain_arn=budget.domain.arn)
-    figures = reports.month_figures(rollups, today)
-    amount = budget.monthly_amount
-
-    def percent(value: Decimal) -> Decimal:
-        return (value / amount * 100).quantize(Decimal("0.1"))
-
-    return {
-        "budget": budget,
-        "spend": figures["month_to_date"],
-        "forecast": figures["forecast"],
-        "spend_percent": percent(figures["month_to_date"]),
-        "forecast_percent": percent(figures["forecast"]),
-        "over": figures["month_to_date"] > amount,
-        "forecast_over": figures["forecast"] > amount,
-    }
-
-
 def statuses(budgets: Any, today: date) -> dict[int, dict[str, Any]]:
-    """Status per domain id for the given budgets (one query for their month's spend)."""
-    month = reports.month_start(today)
+    """This month's spend and forecast against each budget, by domain id (three queries in all)."""
     budgets = list(budgets.select_related("domain"))
-    spend = dict(
-        SpendRollup.objects.filter(period=SpendRollup.Period.MONTH, level=SpendRollup.Level.DOMAIN, start=month,
-                                   domain_arn__in=[b.domain.arn for b in budgets])
-        .values("domain_arn").annotate(total=Sum("amount")).values_list("domain_arn", "total")
-    )
+    arns = [b.domain.arn for b in budgets]
+    figures = reports.month_figures_by_domain(SpendRollup.objects.filter(domain_arn__in=arns), today)
+    none = reports.figures_from_days({}, None, today)
     result = {}
     for budget in budgets:
-        actual = Decimal(spend.get(budget.domain.arn) or 0).quantize(reports.CENT)
-        result[budget.domain_id] = {"budget": budget, "spend": actual,
-                                    "spend_percent": (actual / budget.monthly_amount * 100).quantize(Decimal("0.1"))}
+        found = figures.get(budget.domain.arn, none)
+        amount = budget.monthly_amount
+        result[budget.domain_id] = {
+            "budget": budget,
+            "spend": found["month_to_date"],
+            "forecast": found["forecast"],
+            "spend_percent": (found["month_to_date"] / amount * 100).quantize(Decimal("0.1")),
+            "forecast_percent": (found["forecast"] / amount * 100).quantize(Decimal("0.1")),
+            "over": found["month_to_date"] > amount,
+            "forecast_over": found["forecast"] > amount,
+        }
     return result
+
+
+def budget_status(budget: Budget, today: date) -> dict[str, Any]:
+    """This month's spend and forecast against one budget."""
+    return statuses(Budget.objects.filter(pk=budget.pk), today)[budget.domain_id]
 
 
 def evaluate_budgets(today: date) -> list[BudgetAlert]:
     """Record (and mail, after commit) every threshold crossed this month that was not alerted yet."""
     month = reports.month_start(today)
     new_alerts: list[BudgetAlert] = []
-    for budget in Budget.objects.select_related("domain"):
-        status = budget_status(budget, today)
+    for status in statuses(Budget.objects.all(), today).values():
+        budget = status["budget"]
         for threshold in sorted(budget.thresholds):
             limit = (budget.monthly_amount * threshold / 100).quantize(reports.CENT)
             for basis, value in ((BudgetAlert.Basis.ACTUAL, status["spend"]),

@@ -147,16 +147,13 @@ def totals(rollups: QuerySet, window: Window, level: str, *, limit: int | None =
     ]
 
 
-def month_figures(rollups: QuerySet, today: date) -> dict[str, Any]:
-    """Month to date, last month (whole and to the same day), and a forecast to month end."""
-    domain_days = rollups.filter(period=SpendRollup.Period.DAY, level=SpendRollup.Level.DOMAIN)
+def figures_from_days(days: dict[date, Decimal], data_through: date | None, today: date) -> dict[str, Any]:
+    """Month to date, last month (whole and to the same day) and a forecast, from spend per day."""
     this_month = month_start(today)
     last_month = previous_month(today)
-    data_through = domain_days.aggregate(last=Max("start"))["last"]
 
     def spend(start: date, end: date) -> Decimal:
-        value = domain_days.filter(start__gte=start, start__lte=end).aggregate(total=Sum("amount"))["total"]
-        return Decimal(value or 0).quantize(CENT)
+        return sum((amount for day, amount in days.items() if start <= day <= end), Decimal(0)).quantize(CENT)
 
     mtd = spend(this_month, today)
     same_day_last_month = min(today.day, calendar.monthrange(last_month.year, last_month.month)[1])
@@ -180,6 +177,30 @@ def month_figures(rollups: QuerySet, today: date) -> dict[str, Any]:
         "data_through": data_through,
         "month": this_month,
     }
+
+
+def month_figures_by_domain(rollups: QuerySet, today: date) -> dict[str, dict[str, Any]]:
+    """:func:`month_figures` for each domain of ``rollups``, in two queries however many domains there are."""
+    domain_days = rollups.filter(period=SpendRollup.Period.DAY, level=SpendRollup.Level.DOMAIN)
+    through = dict(domain_days.values("domain_arn").annotate(last=Max("start")).values_list("domain_arn", "last"))
+    earliest = min([previous_month(today), *(last - timedelta(days=6) for last in through.values())])
+    days: dict[str, dict[date, Decimal]] = {arn: {} for arn in through}
+    totals = domain_days.filter(start__gte=earliest, start__lte=today).values("domain_arn", "start").annotate(
+        total=Sum("amount")).values_list("domain_arn", "start", "total")
+    for arn, day, total in totals:
+        days[arn][day] = Decimal(total)
+    return {arn: figures_from_days(days[arn], through[arn], today) for arn in through}
+
+
+def month_figures(rollups: QuerySet, today: date) -> dict[str, Any]:
+    """Month to date, last month (whole and to the same day), and a forecast to month end, for all of
+    ``rollups`` together."""
+    domain_days = rollups.filter(period=SpendRollup.Period.DAY, level=SpendRollup.Level.DOMAIN)
+    data_through = domain_days.aggregate(last=Max("start"))["last"]
+    earliest = min(previous_month(today), (data_through or today) - timedelta(days=6))
+    totals = domain_days.filter(start__gte=earliest, start__lte=today).values("start").annotate(
+        total=Sum("amount")).values_list("start", "total")
+    return figures_from_days({day: Decimal(total) for day, total in totals}, data_through, today)
 
 
 def untagged_share(rollups: QuerySet, window: Window) -> dict[str, Decimal]:

@@ -41,7 +41,8 @@ class BudgetSerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance: Budget) -> dict[str, Any]:
         data = super().to_representation(instance)
-        status = instance.status
+        # A list computes every budget's status at once (see BudgetViewSet.list); a single budget its own.
+        status = self.context.get("statuses", {}).get(instance.domain_id) or instance.status
         data["month_to_date"] = str(status["spend"])
         data["forecast"] = str(status["forecast"])
         return data

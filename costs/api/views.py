@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -70,6 +72,13 @@ class BudgetViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
 
     def base_queryset(self) -> QuerySet:
         return Budget.objects.select_related("domain")
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        ids = [budget.pk for budget in page]
+        context = {**self.get_serializer_context(),
+                   "statuses": budgets.statuses(Budget.objects.filter(pk__in=ids), timezone.localdate())}
+        return self.get_paginated_response(self.get_serializer(page, many=True, context=context).data)
 
     def _domain(self, domain_id: str) -> Domain:
         domain = Domain.objects.restrict(self.request.user, MANAGE).filter(domain_id=domain_id).first()

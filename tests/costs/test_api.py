@@ -96,3 +96,23 @@ def test_cost_run_pages_follow_the_same_rules(world: dict[str, Any]) -> None:
     assert lead.get(reverse("costs:run-progress", args=[run.pk])).status_code == 404
     assert lead.post(reverse("costs:ingest-start")).status_code == 404
     assert "Cost ingestion runs" in finance.get(reverse("costs:run-list")).content.decode()
+
+
+def test_the_budget_list_keeps_a_fixed_number_of_queries(world: dict[str, Any]) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from costs.budgets import do_set_budget
+
+    do_set_budget(world["risk"], monthly_amount=Decimal("100"), thresholds=[50], actor="test")
+    api(world["finance"]).get("/api/costs/budgets/")  # warm Django's per-process caches
+    with CaptureQueriesContext(connection) as small:
+        assert api(world["finance"]).get("/api/costs/budgets/").status_code == 200
+    for _ in range(6):
+        domain = DomainFactory()
+        spend(domain, "3.00", 1)
+        do_set_budget(domain, monthly_amount=Decimal("100"), thresholds=[50], actor="test")
+    with CaptureQueriesContext(connection) as large:
+        body = api(world["finance"]).get("/api/costs/budgets/").json()
+    assert len(large) == len(small)
+    assert {b["month_to_date"] for b in body["results"]} >= {"100.50", "3.00"}
