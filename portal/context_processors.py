@@ -19,7 +19,7 @@ NAVIGATION: list[tuple[str, str, bool]] = [
     ("Domains", "domains:domain-list", False),
     ("Profiles", "profiles:profile-list", False),
     ("Spaces", "profiles:space-list", False),
-    ("Requests", "profiles:request-list", False),
+    ("Requests", "onboarding:inbox", False),
     ("Costs", "costs:dashboard", False),
     ("Governance", "domains:posture", False),
     ("Sync runs", "domains:syncrun-list", False),

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "domains",
     "profiles",
     "costs",
+    "onboarding",
 ]
 
 MIDDLEWARE = [
@@ -104,7 +105,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_optional("REDIS_URL")
 CELERY_QUEUE_DIR = VAR_DIR / "celery-queue"
 CELERY_BROKER_URL = env_optional("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
-CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
+# A task a worker took but never finished (the worker died) is handed out again after this many seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1),
+}
 if CELERY_BROKER_URL == "filesystem://":
     CELERY_QUEUE_DIR.mkdir(parents=True, exist_ok=True)
     (CELERY_QUEUE_DIR / "processed").mkdir(exist_ok=True)
@@ -143,6 +147,13 @@ AWS_STEP_RETRY_SECONDS = env_float("AWS_STEP_RETRY_SECONDS", 0.5, minimum=0.0)
 # Studio: how long a session opened from the portal lasts, and where SSO users sign in instead.
 STUDIO_SESSION_SECONDS = env_int("STUDIO_SESSION_SECONDS", 43200, minimum=1800, maximum=43200)
 SSO_ACCESS_PORTAL_URL = env_str("SSO_ACCESS_PORTAL_URL", "")
+# Provisioning approved requests: how often to ask AWS whether a new profile or space is InService, for how long,
+# and when a request that no task has touched is handed to a worker again (after a crash, say).
+PROVISION_POLL_SECONDS = env_float("PROVISION_POLL_SECONDS", 5.0, minimum=0.0)
+PROVISION_WAIT_SECONDS = env_int("PROVISION_WAIT_SECONDS", 900, minimum=1)
+PROVISION_STALE_MINUTES = env_int("PROVISION_STALE_MINUTES", 30, minimum=1)
+# A team lead is reminded this many days before a shared space expires.
+SPACE_EXPIRY_REMINDER_DAYS = env_int("SPACE_EXPIRY_REMINDER_DAYS", 7, minimum=1, maximum=60)
 AWS_ASSUME_ROLE_SESSION_NAME = env_str("AWS_ASSUME_ROLE_SESSION_NAME", "sagemaker-governance-portal")
 if AWS_MODE == "live" and AWS_ENDPOINT_URL:
     raise ImproperlyConfigured("AWS_ENDPOINT_URL points at the sandbox; it must be unset when AWS_MODE=live.")
@@ -247,4 +258,12 @@ COST_RESTATED_DAYS = env_int("COST_RESTATED_DAYS", 14, minimum=1, maximum=90)
 CELERY_BEAT_SCHEDULE["cost-ingestion"] = {
     "task": "costs.scheduled_cost_ingestion",
     "schedule": 3600 * env_int("COST_INGESTION_HOURS", 6, minimum=1),
+}
+CELERY_BEAT_SCHEDULE["onboarding-resume-stalled"] = {
+    "task": "onboarding.resume_stalled",
+    "schedule": 60 * 5,
+}
+CELERY_BEAT_SCHEDULE["onboarding-space-expiry"] = {
+    "task": "onboarding.check_space_expiry",
+    "schedule": 3600 * 6,
 }

@@ -25,9 +25,11 @@ urlpatterns = [
     path("api/", include("domains.api.urls")),
     path("api/", include("profiles.api.urls")),
     path("api/", include("costs.api.urls")),
+    path("api/", include("onboarding.api.urls")),
     path("api/", include(audit_api.urls)),
     path("audit/", include((audit_patterns, "portal"))),
     path("", include("domains.urls")),
     path("", include("profiles.urls")),
     path("", include("costs.urls")),
+    path("", include("onboarding.urls")),
 ]

@@ -18,9 +18,10 @@ def stale(domain: Any, minutes: int) -> bool:
 @register.filter
 def status_badge(status: str) -> str:
     """The badge class for an AWS or run status."""
-    good = {"InService", "succeeded", "ENABLED", "active", "approved"}
-    bad = {"Failed", "Update_Failed", "Delete_Failed", "failed", "DISABLED", "rejected"}
-    warn = {"Pending", "Updating", "Deleting", "running", "queued", "partial"}
+    good = {"InService", "succeeded", "ENABLED", "active", "approved", "done"}
+    bad = {"Failed", "Update_Failed", "Delete_Failed", "failed", "DISABLED", "rejected", "expired"}
+    warn = {"Pending", "Updating", "Deleting", "running", "queued", "partial", "submitted", "provisioning",
+            "planned", "deleting", "flagged"}
     if status in good:
         return "badge-ok"
     if status in bad:

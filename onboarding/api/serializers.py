@@ -1,0 +1,162 @@
+"""Serializers of the onboarding API: read shapes of requests and plans, write shapes of what people submit."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from domains.models import Domain
+from onboarding.models import (
+    Offboarding,
+    OffboardingStep,
+    PersonaTemplate,
+    ProfileRequest,
+    SpacePolicy,
+    SpaceRequest,
+)
+from portal.pricing import HOURLY_USD
+
+LIVE_DOMAINS = Domain.objects.filter(removed_at__isnull=True)
+USERS = get_user_model().objects.filter(is_active=True)
+REQUEST_FIELDS = ["id", "request_id", "domain", "domain_name", "status", "requested_by", "created_at", "updated_at",
+                  "decided_by", "decided_at", "decision_reason", "auto_approved", "progress", "error", "attempts",
+                  "finished_at"]
+
+
+class RequestSerializer(serializers.ModelSerializer):
+    domain = serializers.SlugRelatedField(slug_field="arn", read_only=True)
+    domain_name = serializers.CharField(source="domain.name", read_only=True)
+    requested_by = serializers.CharField(source="requested_by.username", read_only=True)
+    decided_by = serializers.CharField(source="decided_by.username", read_only=True, default=None)
+    request_id = serializers.CharField(read_only=True)
+
+
+class ProfileRequestSerializer(RequestSerializer):
+    person = serializers.CharField(source="person.username", read_only=True)
+    template = serializers.PrimaryKeyRelatedField(read_only=True)
+    template_name = serializers.CharField(source="template.name", read_only=True)
+
+    class Meta:
+        model = ProfileRequest
+        fields = [*REQUEST_FIELDS, "person", "template", "template_name", "profile_name", "sso_user_name",
+                  "justification", "profile", "profile_arn"]
+        read_only_fields = fields
+
+
+class ProfileRequestCreateSerializer(serializers.Serializer):
+    domain = serializers.SlugRelatedField(slug_field="arn", queryset=LIVE_DOMAINS, help_text="The domain's ARN.")
+    template = serializers.PrimaryKeyRelatedField(queryset=PersonaTemplate.objects.all(), help_text="Persona id.")
+    person = serializers.SlugRelatedField(slug_field="username", queryset=USERS, required=False,
+                                          help_text="On someone's behalf (admins and approvers); yourself if left out.")
+    sso_user_name = serializers.CharField(required=False, allow_blank=True, max_length=128)
+    justification = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+
+
+class SpaceRequestSerializer(RequestSerializer):
+    owner_profile = serializers.CharField(source="owner_profile.name", read_only=True)
+
+    class Meta:
+        model = SpaceRequest
+        fields = [*REQUEST_FIELDS, "space_name", "display_name", "app_type", "instance_type", "ebs_size_gb",
+                  "idle_timeout_minutes", "expires_on", "purpose", "estimated_monthly_usd", "owner_profile", "space",
+                  "space_arn", "reminded_at"]
+        read_only_fields = fields
+
+
+class SpaceRequestCreateSerializer(serializers.Serializer):
+    domain = serializers.SlugRelatedField(slug_field="arn", queryset=LIVE_DOMAINS, help_text="The domain's ARN.")
+    space_name = serializers.CharField(max_length=63)
+    display_name = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    app_type = serializers.ChoiceField(choices=["JupyterLab", "CodeEditor"])
+    instance_type = serializers.ChoiceField(choices=sorted(HOURLY_USD))
+    ebs_size_gb = serializers.IntegerField(min_value=5, max_value=16384)
+    idle_timeout_minutes = serializers.IntegerField(min_value=60, max_value=525600, default=60)
+    expires_on = serializers.DateField()
+    purpose = serializers.CharField(max_length=1000)
+
+
+class EstimateSerializer(serializers.Serializer):
+    instance_type = serializers.CharField()
+    ebs_size_gb = serializers.IntegerField()
+    hourly = serializers.DecimalField(max_digits=10, decimal_places=4)
+    hours = serializers.IntegerField()
+    compute = serializers.DecimalField(max_digits=10, decimal_places=2)
+    storage = serializers.DecimalField(max_digits=10, decimal_places=2)
+    total = serializers.DecimalField(max_digits=10, decimal_places=2)
+    prices_source = serializers.CharField()
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+
+
+class ExtendSerializer(serializers.Serializer):
+    expires_on = serializers.DateField()
+
+
+class PersonaTemplateSerializer(serializers.ModelSerializer):
+    domain = serializers.SlugRelatedField(slug_field="arn", queryset=LIVE_DOMAINS)
+
+    class Meta:
+        model = PersonaTemplate
+        fields = ["id", "domain", "name", "description", "execution_role", "allowed_instance_types",
+                  "hidden_app_types", "hidden_ml_tools", "idle_timeout_minutes", "studio_new_landing", "active",
+                  "created_at", "updated_at"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+    def validate_domain(self, value: Domain) -> Domain:
+        if self.instance is not None and value.pk != self.instance.domain_id:
+            raise serializers.ValidationError("A persona stays in its domain; create a new one instead.")
+        return value
+
+
+class SpacePolicySerializer(serializers.ModelSerializer):
+    domain = serializers.SlugRelatedField(slug_field="arn", read_only=True)
+
+    class Meta:
+        model = SpacePolicy
+        fields = ["id", "domain", "allowed_instance_types", "max_ebs_gb", "max_days", "auto_approve_quota",
+                  "updated_at"]
+        read_only_fields = ["id", "domain", "updated_at"]
+
+
+class SpacePolicyCreateSerializer(SpacePolicySerializer):
+    domain = serializers.SlugRelatedField(slug_field="arn", queryset=LIVE_DOMAINS)
+
+    class Meta(SpacePolicySerializer.Meta):
+        read_only_fields = ["id", "updated_at"]
+
+
+class OffboardingStepSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OffboardingStep
+        fields = ["position", "action", "domain_arn", "domain_name", "target", "resource_arn", "state", "message",
+                  "done_at"]
+        read_only_fields = fields
+
+
+class PlannedStepSerializer(serializers.Serializer):
+    action = serializers.CharField()
+    domain_arn = serializers.CharField()
+    domain_name = serializers.CharField()
+    target = serializers.CharField()
+    resource_arn = serializers.CharField()
+
+
+class OffboardingSerializer(serializers.ModelSerializer):
+    person = serializers.CharField(source="person.username", read_only=True)
+    requested_by = serializers.CharField(source="requested_by.username", read_only=True)
+    decided_by = serializers.CharField(source="decided_by.username", read_only=True, default=None)
+    request_id = serializers.CharField(read_only=True)
+    steps = OffboardingStepSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Offboarding
+        fields = ["id", "request_id", "person", "reason", "status", "requested_by", "created_at", "decided_by",
+                  "decided_at", "progress", "error", "attempts", "finished_at", "steps"]
+        read_only_fields = fields
+
+
+class OffboardingCreateSerializer(serializers.Serializer):
+    person = serializers.SlugRelatedField(slug_field="username", queryset=USERS)
+    reason = serializers.CharField(max_length=1000)

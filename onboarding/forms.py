@@ -1,0 +1,146 @@
+"""Forms of the onboarding pages. Choices come from what the person may do; the rules live in the services."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from domains.models import Domain
+from onboarding.models import HIDEABLE_APP_TYPES, HIDEABLE_ML_TOOLS, SPACE_APP_TYPES, PersonaTemplate, SpacePolicy
+from portal.pricing import HOURLY_USD
+from portal.scoping import MANAGE, REQUEST_PROFILE, REQUEST_SPACE, domain_q, grants_for
+
+INSTANCE_CHOICES = [(t, t) for t in HOURLY_USD]
+
+
+def domains_for(user: Any, *actions: str) -> QuerySet:
+    """InService domains of the inventory where ``user`` may do one of ``actions``."""
+    grants = grants_for(user)
+    condition = None
+    for action in actions:
+        q = domain_q(grants.domains_for(action), "arn") if grants.domains_for(action) else None
+        if q is not None:
+            condition = q if condition is None else condition | q
+    live = Domain.objects.filter(removed_at__isnull=True, status="InService").select_related("account")
+    return live.filter(condition).order_by("name") if condition is not None else live.none()
+
+
+def chosen_domain(form: forms.Form) -> Domain | None:
+    """The domain picked so far (bound data or initial), among the ones the form offers."""
+    value = form.data.get("domain") or form.initial.get("domain")
+    if not value:
+        return None
+    try:
+        return form.fields["domain"].queryset.filter(pk=int(value)).first()
+    except (TypeError, ValueError):
+        return None
+
+
+class ProfileRequestForm(forms.Form):
+    domain = forms.ModelChoiceField(queryset=Domain.objects.none(), empty_label="Choose a domain")
+    template = forms.ModelChoiceField(queryset=PersonaTemplate.objects.none(), label="Persona",
+                                      empty_label="Choose the domain first")
+    person = forms.ModelChoiceField(queryset=get_user_model().objects.none(), required=False, to_field_name="username",
+                                    label="For", help_text="Admins and approvers may ask on someone's behalf.")
+    sso_user_name = forms.CharField(required=False, max_length=128, label="IAM Identity Center user name",
+                                    help_text="SSO domains only; your login when left empty.")
+    justification = forms.CharField(required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3}),
+                                    label="What you will work on")
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["domain"].queryset = domains_for(user, REQUEST_PROFILE, MANAGE)
+        if grants_for(user).domains_for(MANAGE):
+            self.fields["person"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
+            self.fields["person"].empty_label = f"Myself ({user.get_username()})"
+        else:
+            del self.fields["person"]
+        domain = self.chosen_domain()
+        if domain is not None:
+            self.fields["template"].queryset = PersonaTemplate.objects.filter(domain=domain, active=True)
+            self.fields["template"].empty_label = "Choose a persona" if self.fields["template"].queryset.exists() \
+                else "This domain has no persona yet"
+            if domain.auth_mode != "SSO":
+                del self.fields["sso_user_name"]
+
+    def chosen_domain(self) -> Domain | None:
+        return chosen_domain(self)
+
+
+class SpaceRequestForm(forms.Form):
+    domain = forms.ModelChoiceField(queryset=Domain.objects.none(), empty_label="Choose a domain")
+    space_name = forms.CharField(max_length=63, help_text="Letters, digits and dashes, e.g. churn-model-2027.")
+    display_name = forms.CharField(max_length=64, required=False)
+    app_type = forms.ChoiceField(choices=SPACE_APP_TYPES, label="Application")
+    instance_type = forms.ChoiceField(choices=INSTANCE_CHOICES)
+    ebs_size_gb = forms.IntegerField(min_value=5, max_value=16384, initial=20, label="Storage (GB)")
+    idle_timeout_minutes = forms.IntegerField(min_value=60, max_value=525600, initial=60,
+                                              label="Idle shutdown after (minutes)")
+    expires_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Expires on")
+    purpose = forms.CharField(max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {})
+        kwargs["initial"].setdefault("expires_on", timezone.localdate() + timedelta(days=90))
+        super().__init__(*args, **kwargs)
+        self.fields["domain"].queryset = domains_for(user, REQUEST_SPACE)
+        domain = self.chosen_domain()
+        policy = SpacePolicy.objects.filter(domain=domain).first() if domain else None
+        if policy is not None:
+            self.fields["instance_type"].choices = [(t, t) for t in policy.allowed_instance_types]
+            self.fields["ebs_size_gb"].max_value = policy.max_ebs_gb
+            self.fields["ebs_size_gb"].help_text = f"At most {policy.max_ebs_gb} GB in {domain.name}."
+        self.policy = policy
+
+    def chosen_domain(self) -> Domain | None:
+        return chosen_domain(self)
+
+
+class DecisionForm(forms.Form):
+    reason = forms.CharField(required=False, max_length=1000)
+
+
+class ExtendForm(forms.Form):
+    expires_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class ListField(forms.MultipleChoiceField):
+    widget = forms.CheckboxSelectMultiple
+
+
+class PersonaTemplateForm(forms.ModelForm):
+    hidden_app_types = ListField(choices=[(a, a) for a in HIDEABLE_APP_TYPES], required=False)
+    hidden_ml_tools = ListField(choices=[(t, t) for t in HIDEABLE_ML_TOOLS], required=False,
+                                label="Hidden ML tools")
+    allowed_instance_types = ListField(choices=INSTANCE_CHOICES)
+
+    class Meta:
+        model = PersonaTemplate
+        fields = ["domain", "name", "description", "execution_role", "allowed_instance_types", "hidden_app_types",
+                  "hidden_ml_tools", "idle_timeout_minutes", "studio_new_landing", "active"]
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["domain"].queryset = domains_for(user, MANAGE)
+        if self.instance.pk:
+            self.fields["domain"].disabled = True
+
+
+class SpacePolicyForm(forms.ModelForm):
+    allowed_instance_types = ListField(choices=INSTANCE_CHOICES)
+
+    class Meta:
+        model = SpacePolicy
+        fields = ["allowed_instance_types", "max_ebs_gb", "max_days", "auto_approve_quota"]
+
+
+class OffboardingForm(forms.Form):
+    person = forms.ModelChoiceField(queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
+                                    to_field_name="username")
+    reason = forms.CharField(max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))

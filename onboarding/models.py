@@ -1,0 +1,399 @@
+"""What people ask for and what the portal then does in AWS: persona templates, profile and shared-space requests,
+offboarding plans. Every state change goes through :mod:`onboarding.services` (rules, audit, emails)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from domains.models import Domain
+from portal.querysets import RestrictedQuerySet
+from portal.scoping import ALL_DOMAINS, APPROVE, MANAGE, VIEW, Grants, Role, domain_q
+from profiles.models import Space, UserProfile
+
+EXECUTION_ROLE_RE = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$")
+# Studio apps a template may hide, and the ML tools of Studio's left-hand menu.
+HIDEABLE_APP_TYPES = ("JupyterServer", "KernelGateway", "CodeEditor", "JupyterLab", "RStudioServerPro", "Canvas")
+HIDEABLE_ML_TOOLS = (
+    "DataWrangler", "FeatureStore", "EmrClusters", "AutoMl", "Experiments", "Training", "ModelEvaluation",
+    "Pipelines", "Models", "JumpStart", "InferenceRecommender", "Endpoints", "Projects", "InferenceOptimization",
+    "HyperPodClusters", "Comet", "DeepchecksLLMEvaluation", "Fiddler", "LakeraGuard",
+)
+SPACE_APP_TYPES = (("JupyterLab", "JupyterLab"), ("CodeEditor", "Code Editor"))
+IDLE_MINUTES = (MinValueValidator(60), MaxValueValidator(525600))
+
+
+# Who sees requests beyond their own: approvers and team leads of the request's domain.
+REQUEST_WIDE_ROLES = frozenset({Role.DOMAIN_APPROVER, Role.TEAM_LEAD})
+
+
+def request_scope(grants: Grants, action: str, own: Q) -> Q | None:
+    """Requests of the domains where the person may act; for viewing, also the ones they made or are about."""
+    if action == VIEW:
+        domains = grants.domains_for(VIEW, roles=REQUEST_WIDE_ROLES)
+    else:
+        domains = grants.domains_for(action)
+        own = None  # type: ignore[assignment]
+    if domains is ALL_DOMAINS:
+        return Q()
+    wide = domain_q(domains, "domain__arn") if domains else None
+    if wide is not None and own is not None:
+        return wide | own
+    return wide if wide is not None else own
+
+
+class PersonaTemplate(models.Model):
+    """How a kind of person works in a domain: the UserSettings every profile requested from it gets."""
+
+    domain = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="persona_templates")
+    name = models.CharField(max_length=80)
+    description = models.CharField(max_length=300, blank=True)
+    execution_role = models.CharField(max_length=2048, help_text="IAM role ARN the profile's apps run as.")
+    hidden_app_types = models.JSONField(default=list, blank=True)
+    hidden_ml_tools = models.JSONField(default=list, blank=True)
+    allowed_instance_types = models.JSONField(default=list, help_text="Instance types the person may pick; the "
+                                                                      "others are hidden in Studio.")
+    idle_timeout_minutes = models.PositiveIntegerField(default=60, validators=IDLE_MINUTES)
+    studio_new_landing = models.BooleanField(default=True, help_text="Open the new Studio, not Studio Classic.")
+    active = models.BooleanField(default=True, help_text="Offered on the request form.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["domain__name", "name"]
+        constraints = [models.UniqueConstraint(fields=["domain", "name"], name="one_persona_name_per_domain")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.domain.name})"
+
+    @classmethod
+    def scope_q(cls, grants: Grants, action: str) -> Q | None:
+        """Everyone who may request a profile in a domain sees its templates; approvers manage them."""
+        domains = grants.domains_for(MANAGE if action == MANAGE else VIEW)
+        if domains is ALL_DOMAINS:
+            return Q()
+        return domain_q(domains, "domain__arn") if domains else None
+
+    def clean(self) -> None:
+        from portal.pricing import HOURLY_USD
+
+        errors: dict[str, str] = {}
+        if not EXECUTION_ROLE_RE.match(self.execution_role or ""):
+            errors["execution_role"] = "Not an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)."
+        bad = [a for a in self.hidden_app_types or [] if a not in HIDEABLE_APP_TYPES]
+        if bad:
+            errors["hidden_app_types"] = f"Not an app type Studio can hide: {', '.join(bad)}."
+        bad = [t for t in self.hidden_ml_tools or [] if t not in HIDEABLE_ML_TOOLS]
+        if bad:
+            errors["hidden_ml_tools"] = f"Not an ML tool Studio can hide: {', '.join(bad)}."
+        unknown = [t for t in self.allowed_instance_types or [] if t not in HOURLY_USD]
+        if not self.allowed_instance_types:
+            errors["allowed_instance_types"] = "Allow at least one instance type."
+        elif unknown:
+            errors["allowed_instance_types"] = f"Not an instance type the portal knows: {', '.join(unknown)}."
+        if errors:
+            raise ValidationError(errors)
+
+    def user_settings(self) -> dict[str, Any]:
+        """The CreateUserProfile UserSettings: role, what Studio hides, idle shutdown, the new Studio."""
+        from portal.pricing import HOURLY_USD
+
+        idle = {"AppLifecycleManagement": {"IdleSettings": {
+            "LifecycleManagement": "ENABLED", "IdleTimeoutInMinutes": self.idle_timeout_minutes}}}
+        hidden_instances = sorted(t for t in HOURLY_USD if t not in self.allowed_instance_types)
+        portal_settings: dict[str, Any] = {}
+        if self.hidden_app_types:
+            portal_settings["HiddenAppTypes"] = list(self.hidden_app_types)
+        if self.hidden_ml_tools:
+            portal_settings["HiddenMlTools"] = list(self.hidden_ml_tools)
+        if hidden_instances:
+            portal_settings["HiddenInstanceTypes"] = hidden_instances
+        user_settings: dict[str, Any] = {
+            "ExecutionRole": self.execution_role,
+            "JupyterLabAppSettings": idle,
+            "CodeEditorAppSettings": idle,
+        }
+        if self.studio_new_landing:
+            user_settings["StudioWebPortal"] = "ENABLED"
+            user_settings["DefaultLandingUri"] = "studio::"
+        if portal_settings:
+            user_settings["StudioWebPortalSettings"] = portal_settings
+        return user_settings
+
+
+class SpacePolicy(models.Model):
+    """A domain's rules for shared spaces: instance types, sizes, lifetime, and how many are approved by quota."""
+
+    domain = models.OneToOneField(Domain, on_delete=models.CASCADE, related_name="space_policy")
+    allowed_instance_types = models.JSONField(default=list)
+    max_ebs_gb = models.PositiveIntegerField(default=100, validators=[MinValueValidator(5),
+                                                                      MaxValueValidator(16384)])
+    max_days = models.PositiveIntegerField(default=180, validators=[MinValueValidator(1), MaxValueValidator(730)],
+                                           help_text="Longest lifetime a space may be requested for.")
+    auto_approve_quota = models.PositiveIntegerField(
+        default=0, help_text="Shared spaces the portal approves by itself while fewer are live (0: an approver "
+                             "decides each one).")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["domain__name"]
+        verbose_name_plural = "space policies"
+
+    def __str__(self) -> str:
+        return f"Space policy of {self.domain.name}"
+
+    @classmethod
+    def scope_q(cls, grants: Grants, action: str) -> Q | None:
+        return PersonaTemplate.scope_q(grants, action)
+
+    def clean(self) -> None:
+        from portal.pricing import HOURLY_USD
+
+        unknown = [t for t in self.allowed_instance_types or [] if t not in HOURLY_USD]
+        if not self.allowed_instance_types:
+            raise ValidationError({"allowed_instance_types": "Allow at least one instance type."})
+        if unknown:
+            raise ValidationError({"allowed_instance_types": f"Not an instance type the portal knows: "
+                                                             f"{', '.join(unknown)}."})
+
+
+class Request(models.Model):
+    """What profile and space requests share: a state machine, who decided, and the AWS outcome."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", "Waiting for approval"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        PROVISIONING = "provisioning", "Provisioning"
+        ACTIVE = "active", "Active"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+        EXPIRED = "expired", "Expired: deletion proposed"
+        DELETING = "deleting", "Deleting"
+        DELETED = "deleted", "Deleted"
+
+    # A request in one of these states holds its name (and, for profiles, the person's place) in the domain.
+    OPEN = ("submitted", "approved", "provisioning", "active", "failed", "expired", "deleting")
+    CANCELLABLE = ("submitted", "approved", "failed")
+    WORKING = ("approved", "provisioning", "deleting")
+
+    domain = models.ForeignKey(Domain, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.SUBMITTED, db_index=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.CharField(max_length=1000, blank=True)
+    auto_approved = models.BooleanField(default=False)
+    progress = models.CharField(max_length=300, blank=True, help_text="What the provisioning task is doing now.")
+    error = models.TextField(blank=True, help_text="The AWS error of the last failed attempt.")
+    attempts = models.PositiveIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_working(self) -> bool:
+        return self.status in self.WORKING
+
+    @property
+    def request_id(self) -> str:
+        return f"{self.ID_PREFIX}-{self.pk}"
+
+
+class ProfileRequest(Request):
+    """A person asks for their own user profile in a domain, from one of its persona templates."""
+
+    ID_PREFIX = "PR"
+
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="profile_requests")
+    template = models.ForeignKey(PersonaTemplate, on_delete=models.PROTECT, related_name="requests")
+    profile_name = models.CharField(max_length=63)
+    sso_user_name = models.CharField(max_length=128, blank=True)
+    justification = models.CharField(max_length=1000, blank=True)
+    profile = models.ForeignKey(UserProfile, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    profile_arn = models.CharField(max_length=400, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # One person, one profile per domain; one request per name: held by the database too.
+            models.UniqueConstraint(fields=["domain", "person"], condition=Q(status__in=Request.OPEN),
+                                    name="one_open_profile_request_per_person_and_domain"),
+            models.UniqueConstraint(fields=["domain", "profile_name"], condition=Q(status__in=Request.OPEN),
+                                    name="one_open_profile_request_per_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}: profile {self.profile_name} in {self.domain.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("onboarding:profile-request-detail", args=[self.pk])
+
+    @classmethod
+    def scope_q(cls, grants: Grants, action: str) -> Q | None:
+        return request_scope(grants, action, Q(person=grants.user) | Q(requested_by=grants.user))
+
+
+class SpaceRequest(Request):
+    """A team lead asks for a shared space, owned by their own profile in the domain, until an expiry date."""
+
+    ID_PREFIX = "SR"
+
+    owner_profile = models.ForeignKey(UserProfile, on_delete=models.PROTECT, related_name="+")
+    space_name = models.CharField(max_length=63)
+    display_name = models.CharField(max_length=64)
+    app_type = models.CharField(max_length=16, choices=SPACE_APP_TYPES)
+    instance_type = models.CharField(max_length=32)
+    ebs_size_gb = models.PositiveIntegerField(validators=[MinValueValidator(5), MaxValueValidator(16384)])
+    idle_timeout_minutes = models.PositiveIntegerField(default=60, validators=IDLE_MINUTES)
+    expires_on = models.DateField()
+    purpose = models.CharField(max_length=1000)
+    estimated_monthly_usd = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
+    space = models.ForeignKey(Space, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    space_arn = models.CharField(max_length=400, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["domain", "space_name"], condition=Q(status__in=Request.OPEN),
+                                    name="one_open_space_request_per_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}: space {self.space_name} in {self.domain.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("onboarding:space-request-detail", args=[self.pk])
+
+    @classmethod
+    def scope_q(cls, grants: Grants, action: str) -> Q | None:
+        return request_scope(grants, action, Q(requested_by=grants.user) | Q(owner_profile__owner=grants.user))
+
+    @property
+    def days_left(self) -> int:
+        return (self.expires_on - date.today()).days
+
+
+class Offboarding(models.Model):
+    """Taking a person out of SageMaker: a plan of steps shown first, approved, then carried out by a task."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Waiting for approval"
+        APPROVED = "approved", "Approved"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed: can resume"
+        CANCELLED = "cancelled", "Cancelled"
+
+    ID_PREFIX = "OB"
+
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="offboardings")
+    reason = models.CharField(max_length=1000)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PLANNED, db_index=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    progress = models.CharField(max_length=300, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["person"], condition=Q(status__in=["planned", "approved", "running",
+                                                                             "failed"]),
+                                    name="one_open_offboarding_per_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}: offboarding {self.person}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("onboarding:offboarding-detail", args=[self.pk])
+
+    @property
+    def request_id(self) -> str:
+        return f"{self.ID_PREFIX}-{self.pk}"
+
+    @classmethod
+    def scope_q(cls, grants: Grants, action: str) -> Q | None:
+        """Approvers of a domain the plan touches; acting on a plan is checked step by step in the service."""
+        domains = grants.domains_for(APPROVE)
+        if domains is ALL_DOMAINS:
+            return Q()
+        if not domains:
+            return None
+        touched = OffboardingStep.objects.filter(domain_arn__in=sorted(domains)).values("offboarding_id")
+        return Q(pk__in=touched)
+
+    @property
+    def is_working(self) -> bool:
+        return self.status in (self.Status.APPROVED, self.Status.RUNNING)
+
+    @property
+    def percent(self) -> int:
+        steps = list(self.steps.all())
+        if not steps:
+            return 100
+        return round(100 * sum(1 for s in steps if s.state != OffboardingStep.State.PENDING) / len(steps))
+
+
+class OffboardingStep(models.Model):
+    """One idempotent AWS step of an offboarding, in the order it runs: apps, private spaces, profiles."""
+
+    class Action(models.TextChoices):
+        DELETE_APP = "delete_app", "Delete app"
+        DELETE_SPACE = "delete_space", "Delete private space"
+        DELETE_PROFILE = "delete_profile", "Delete user profile"
+        FLAG_SHARED_SPACE = "flag_shared_space", "Flag shared space (reassign by hand)"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DONE = "done", "Done"
+        FLAGGED = "flagged", "Flagged"
+        FAILED = "failed", "Failed"
+
+    offboarding = models.ForeignKey(Offboarding, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveIntegerField()
+    action = models.CharField(max_length=24, choices=Action.choices)
+    domain_arn = models.CharField(max_length=400, db_index=True)
+    domain_name = models.CharField(max_length=63)
+    target = models.CharField(max_length=200, help_text="What the step acts on, as people read it.")
+    params = models.JSONField(default=dict, help_text="The AWS call's parameters (domain id, names, app type).")
+    resource_arn = models.CharField(max_length=400, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    message = models.CharField(max_length=1000, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["offboarding", "position"]
+        constraints = [models.UniqueConstraint(fields=["offboarding", "position"], name="one_step_per_position")]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.target}"

@@ -1,0 +1,523 @@
+"""The rules of onboarding, in one place for pages and API: who may ask for what, who decides, what happens next.
+
+Every function validates before anything reaches AWS, changes state in one transaction with its audit event, and
+enqueues background work and emails only once that transaction has committed.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from domains.models import Domain
+from onboarding import notify
+from onboarding.models import (
+    Offboarding,
+    OffboardingStep,
+    PersonaTemplate,
+    ProfileRequest,
+    Request,
+    SpacePolicy,
+    SpaceRequest,
+)
+from portal import audit
+from portal.pricing import EBS_GB_MONTH_USD, hourly_price
+from portal.scoping import ALL_DOMAINS, APPROVE, MANAGE, REQUEST_PROFILE, REQUEST_SPACE, grants_for
+from profiles.models import App, Space, UserProfile
+
+# SageMaker's pattern for user profile and space names.
+NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+# Names that say "several people use this", which one person's profile must never be.
+GENERIC_RE = re.compile(r"^(team|shared|share|test|testing|admin|administrator|common|group|generic|default|"
+                        r"temp|tmp|demo|user|guest|root|service|svc)(\d*)(-|$)", re.IGNORECASE)
+# Hours a shared space's instance is assumed to run in a month: working days with idle shutdown on.
+ESTIMATE_HOURS_PER_MONTH = 8 * 21
+
+
+# -- who may do what --------------------------------------------------------------------------------------------
+def may(user: Any, action: str, domain: Domain) -> bool:
+    domains = grants_for(user).domains_for(action)
+    return domains is ALL_DOMAINS or domain.arn in domains
+
+
+def _check_approver(req: Request, actor: Any, *people: Any) -> None:
+    if not may(actor, APPROVE, req.domain):
+        raise ValidationError(f"Only an approver of the domain {req.domain.name} may decide on this request.")
+    if any(p is not None and p.pk == actor.pk for p in people):
+        raise ValidationError("Nobody approves or rejects their own request; another approver of the domain must.")
+
+
+def _snapshot(req: Request, *fields: str) -> dict[str, Any]:
+    return {"status": req.status, **{f: str(getattr(req, f)) for f in fields}}
+
+
+def _record(action: str, req: Any, actor: Any, before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
+    domain_arn = req.domain.arn if hasattr(req, "domain") else ""
+    audit.record(action, req, actor=actor, domain_arn=domain_arn, before=before, after=after,
+                 request_id=req.request_id)
+
+
+# -- profile names ----------------------------------------------------------------------------------------------
+def name_from(value: str) -> str:
+    """A SageMaker-safe name from a user name or an email: lower case, other characters become single dashes."""
+    local = value.split("@", 1)[0].lower()
+    name = re.sub(r"[^a-z0-9]+", "-", local).strip("-")
+    return name[:63].rstrip("-")
+
+
+def derive_profile_name(person: Any, domain: Domain, sso_user_name: str = "") -> str:
+    """The profile name of a person in a domain: their SSO user name on SSO domains, their login otherwise."""
+    source = sso_user_name if domain.auth_mode == "SSO" and sso_user_name else person.get_username()
+    return name_from(source)
+
+
+def check_profile_name(name: str) -> None:
+    if not name:
+        raise ValidationError("No profile name can be made from this person's user name; give them a user name "
+                              "with letters or digits.")
+    if not NAME_RE.match(name):
+        raise ValidationError(f"{name!r} is not a valid SageMaker name: up to 63 letters, digits and dashes, "
+                              f"starting with a letter or digit.")
+    if GENERIC_RE.match(name):
+        raise ValidationError(f"{name!r} looks like a shared or generic name (team-, shared-, test-, admin-...). "
+                              f"A user profile belongs to one person: use the person's own login.")
+
+
+# -- profile requests -------------------------------------------------------------------------------------------
+@transaction.atomic
+def do_submit_profile_request(
+    *, actor: Any, person: Any, domain: Domain, template: PersonaTemplate, sso_user_name: str = "",
+    justification: str = "",
+) -> ProfileRequest:
+    """A person asks for their profile (or an admin or approver asks on their behalf)."""
+    on_behalf = person.pk != actor.pk
+    if on_behalf and not may(actor, MANAGE, domain):
+        raise ValidationError("Only an admin or an approver of the domain may request a profile for someone else.")
+    if not on_behalf and not may(actor, REQUEST_PROFILE, domain) and not may(actor, MANAGE, domain):
+        raise ValidationError(f"You may not request a profile in {domain.name}: ask an admin for the data "
+                              f"scientist role there.")
+    if domain.removed_at is not None or domain.status != "InService":
+        raise ValidationError(f"The domain {domain.name} is {domain.status or 'gone'}; profiles cannot be added.")
+    if template.domain_id != domain.pk or not template.active:
+        raise ValidationError({"template": "Choose one of this domain's persona templates."})
+    sso_user_name = sso_user_name.strip()
+    if domain.auth_mode == "SSO":
+        sso_user_name = sso_user_name or person.get_username()
+        if not re.match(r"^[\w+=,.@-]{1,128}$", sso_user_name):
+            raise ValidationError({"sso_user_name": "Not an IAM Identity Center user name."})
+    else:
+        sso_user_name = ""
+    name = derive_profile_name(person, domain, sso_user_name)
+    check_profile_name(name)
+    who = "You already have" if not on_behalf else f"{person.get_username()} already has"
+    mine = UserProfile.objects.filter(domain=domain, owner=person, removed_at__isnull=True).first()
+    if mine is not None:
+        raise ValidationError(f"{who} a profile in {domain.name} ({mine.name}): one person, one profile per domain.")
+    pending = ProfileRequest.objects.filter(domain=domain, person=person, status__in=Request.OPEN).first()
+    if pending is not None:
+        raise ValidationError(f"{who} a request for a profile in {domain.name} ({pending.request_id}, "
+                              f"{pending.get_status_display().lower()}): one person, one profile per domain.")
+    if UserProfile.objects.filter(domain=domain, name=name, removed_at__isnull=True).exists() or \
+            ProfileRequest.objects.filter(domain=domain, profile_name=name, status__in=Request.OPEN).exists():
+        raise ValidationError(f"A profile named {name} already exists or is requested in {domain.name}; ask an "
+                              f"admin to look at who owns it.")
+    try:
+        with transaction.atomic():
+            req = ProfileRequest.objects.create(
+                domain=domain, person=person, requested_by=actor, template=template, profile_name=name,
+                sso_user_name=sso_user_name, justification=justification.strip(),
+            )
+    except IntegrityError as exc:  # a request submitted at the same moment
+        raise ValidationError(f"{who} a request for a profile in {domain.name}: one person, one profile per "
+                              f"domain.") from exc
+    _record("profile_request.submitted", req, actor, None,
+            {"status": req.status, "profile_name": name, "template": template.name, "person": person.get_username()})
+    transaction.on_commit(lambda: _email_new_request(req))
+    return req
+
+
+def _email_new_request(req: ProfileRequest | SpaceRequest) -> None:
+    what = f"a user profile {req.profile_name} for {req.person.get_username()}" if isinstance(req, ProfileRequest) \
+        else f"a shared space {req.space_name} ({req.instance_type}, about ${req.estimated_monthly_usd} a month)"
+    notify.send(
+        f"[{req.request_id}] Approval needed: {what} in {req.domain.name}",
+        f"{req.requested_by.get_username()} asks for {what} in the SageMaker domain {req.domain.name}.\n\n"
+        f"Approve or reject it: {notify.link(req)}\n",
+        [e for e in notify.approver_emails([req.domain.arn]) if e != req.requested_by.email],
+    )
+
+
+def _email_requester(req: Request, subject: str, body: str) -> None:
+    people = [req.requested_by, getattr(req, "person", None)]
+    notify.send(f"[{req.request_id}] {subject}", f"{body}\n\nSee the request: {notify.link(req)}\n",
+                notify.people_emails(*people))
+
+
+def _enqueue(task_name: str, pk: int) -> None:
+    from onboarding import tasks
+
+    transaction.on_commit(lambda: getattr(tasks, task_name).delay(pk))
+
+
+@transaction.atomic
+def do_approve(req: Request, *, actor: Any) -> Request:
+    req = type(req).objects.select_for_update().select_related("domain", "requested_by").get(pk=req.pk)
+    _check_approver(req, actor, req.requested_by, getattr(req, "person", None))
+    if req.status != Request.Status.SUBMITTED:
+        raise ValidationError(f"This request is {req.get_status_display().lower()}; only a request waiting for "
+                              f"approval can be approved.")
+    before = _snapshot(req)
+    req.status, req.decided_by, req.decided_at = Request.Status.APPROVED, actor, timezone.now()
+    req.progress = "Queued for provisioning."
+    req.save()
+    _record(f"{type(req)._meta.model_name}.approved", req, actor, before, _snapshot(req, "decided_by"))
+    _enqueue("provision_profile" if isinstance(req, ProfileRequest) else "provision_space", req.pk)
+    transaction.on_commit(lambda: _email_requester(
+        req, "Approved", f"{actor.get_username()} approved {req}. The portal is creating it in AWS now."))
+    return req
+
+
+@transaction.atomic
+def do_reject(req: Request, *, actor: Any, reason: str) -> Request:
+    req = type(req).objects.select_for_update().select_related("domain", "requested_by").get(pk=req.pk)
+    _check_approver(req, actor, req.requested_by, getattr(req, "person", None))
+    reason = (reason or "").strip()
+    if len(reason) < 3:
+        raise ValidationError({"reason": "Say why the request is rejected; the requester reads it."})
+    if req.status != Request.Status.SUBMITTED:
+        raise ValidationError(f"This request is {req.get_status_display().lower()}; only a request waiting for "
+                              f"approval can be rejected.")
+    before = _snapshot(req)
+    req.status, req.decided_by, req.decided_at = Request.Status.REJECTED, actor, timezone.now()
+    req.decision_reason = reason[:1000]
+    req.finished_at = req.decided_at
+    req.save()
+    _record(f"{type(req)._meta.model_name}.rejected", req, actor, before, _snapshot(req, "decision_reason"))
+    transaction.on_commit(lambda: _email_requester(
+        req, "Rejected", f"{actor.get_username()} rejected {req}.\n\nReason: {reason}"))
+    return req
+
+
+def _is_requester(req: Request, actor: Any) -> bool:
+    return actor.pk in (req.requested_by_id, getattr(req, "person_id", None))
+
+
+@transaction.atomic
+def do_cancel(req: Request, *, actor: Any) -> Request:
+    req = type(req).objects.select_for_update().select_related("domain").get(pk=req.pk)
+    if not _is_requester(req, actor) and not grants_for(actor).is_admin:
+        raise ValidationError("Only the person who asked (or a platform admin) may cancel this request.")
+    if req.status not in Request.CANCELLABLE:
+        raise ValidationError(f"This request is {req.get_status_display().lower()}; it can no longer be cancelled.")
+    before = _snapshot(req)
+    req.status, req.finished_at, req.progress = Request.Status.CANCELLED, timezone.now(), ""
+    req.save()
+    _record(f"{type(req)._meta.model_name}.cancelled", req, actor, before, _snapshot(req))
+    return req
+
+
+@transaction.atomic
+def do_retry(req: Request, *, actor: Any) -> Request:
+    req = type(req).objects.select_for_update().select_related("domain").get(pk=req.pk)
+    if not may(actor, APPROVE, req.domain) and not _is_requester(req, actor):
+        raise ValidationError("Only the requester or an approver of the domain may retry this request.")
+    if req.status != Request.Status.FAILED:
+        raise ValidationError("Only a failed request can be tried again.")
+    before = _snapshot(req, "error")
+    req.status, req.progress, req.finished_at = Request.Status.APPROVED, "Queued for another attempt.", None
+    req.save()
+    _record(f"{type(req)._meta.model_name}.retried", req, actor, before, _snapshot(req))
+    _enqueue("provision_profile" if isinstance(req, ProfileRequest) else "provision_space", req.pk)
+    return req
+
+
+# -- shared spaces ----------------------------------------------------------------------------------------------
+def estimate_space(instance_type: str, ebs_size_gb: int, region: str = "us-east-1") -> dict[str, Any]:
+    """Monthly cost of a shared space: its instance for a working month (idle shutdown on) plus its volume."""
+    hourly = hourly_price(instance_type, region)
+    compute = (hourly * ESTIMATE_HOURS_PER_MONTH).quantize(Decimal("0.01"))
+    storage = (EBS_GB_MONTH_USD * int(ebs_size_gb)).quantize(Decimal("0.01"))
+    return {"hourly": hourly, "hours": ESTIMATE_HOURS_PER_MONTH, "compute": compute, "storage": storage,
+            "total": compute + storage}
+
+
+def live_space_count(domain: Domain) -> int:
+    return SpaceRequest.objects.filter(domain=domain, status__in=["approved", "provisioning", "active",
+                                                                   "expired", "deleting"]).count()
+
+
+def lead_profile(actor: Any, domain: Domain) -> UserProfile:
+    profile = UserProfile.objects.filter(domain=domain, owner=actor, removed_at__isnull=True).first()
+    if profile is None:
+        raise ValidationError(f"A shared space is owned by your own profile, and you have none in {domain.name}: "
+                              f"request your profile there first.")
+    if profile.status != "InService":
+        raise ValidationError(f"Your profile {profile.name} is {profile.status}; it must be InService to own a "
+                              f"space.")
+    return profile
+
+
+def check_space(domain: Domain, *, name: str, app_type: str, instance_type: str, ebs_size_gb: int,
+                idle_timeout_minutes: int, expires_on: date) -> SpacePolicy:
+    """Every field against the domain's space policy, all problems at once (field: message)."""
+    policy = SpacePolicy.objects.filter(domain=domain).first()
+    if policy is None:
+        raise ValidationError(f"The domain {domain.name} has no space policy yet, so no shared space can be "
+                              f"requested: an admin sets one on the domain's request settings.")
+    errors: dict[str, str] = {}
+    if not NAME_RE.match(name or ""):
+        errors["space_name"] = "Up to 63 letters, digits and dashes, starting with a letter or digit."
+    elif Space.objects.filter(domain=domain, name=name, removed_at__isnull=True).exists() or \
+            SpaceRequest.objects.filter(domain=domain, space_name=name, status__in=Request.OPEN).exists():
+        errors["space_name"] = f"A space named {name} already exists or is requested in {domain.name}."
+    if app_type not in ("JupyterLab", "CodeEditor"):
+        errors["app_type"] = "Choose JupyterLab or Code Editor."
+    if instance_type not in policy.allowed_instance_types:
+        errors["instance_type"] = f"{domain.name} allows {', '.join(policy.allowed_instance_types)}."
+    if not 5 <= ebs_size_gb <= policy.max_ebs_gb:
+        errors["ebs_size_gb"] = f"Between 5 and {policy.max_ebs_gb} GB in {domain.name}."
+    if not 60 <= idle_timeout_minutes <= 525600:
+        errors["idle_timeout_minutes"] = "Between 60 minutes and 365 days."
+    today = timezone.localdate()
+    if expires_on <= today:
+        errors["expires_on"] = "The expiry date must be in the future."
+    elif expires_on > today + timedelta(days=policy.max_days):
+        errors["expires_on"] = f"At most {policy.max_days} days from today in {domain.name} " \
+                               f"({today + timedelta(days=policy.max_days):%Y-%m-%d})."
+    if errors:
+        raise ValidationError(errors)
+    return policy
+
+
+@transaction.atomic
+def do_submit_space_request(
+    *, actor: Any, domain: Domain, space_name: str, display_name: str, app_type: str, instance_type: str,
+    ebs_size_gb: int, idle_timeout_minutes: int, expires_on: date, purpose: str,
+) -> SpaceRequest:
+    if not may(actor, REQUEST_SPACE, domain):
+        raise ValidationError(f"Only a team lead of {domain.name} may request a shared space there.")
+    if not (purpose or "").strip():
+        raise ValidationError({"purpose": "Say what the team will use the space for."})
+    policy = check_space(domain, name=space_name, app_type=app_type, instance_type=instance_type,
+                         ebs_size_gb=ebs_size_gb, idle_timeout_minutes=idle_timeout_minutes, expires_on=expires_on)
+    owner = lead_profile(actor, domain)
+    SpacePolicy.objects.select_for_update().filter(pk=policy.pk).first()  # one quota decision at a time
+    estimate = estimate_space(instance_type, ebs_size_gb, domain.region)
+    auto = policy.auto_approve_quota > 0 and live_space_count(domain) < policy.auto_approve_quota
+    try:
+        with transaction.atomic():
+            req = SpaceRequest.objects.create(
+                domain=domain, requested_by=actor, owner_profile=owner, space_name=space_name,
+                display_name=(display_name or space_name).strip()[:64], app_type=app_type,
+                instance_type=instance_type, ebs_size_gb=ebs_size_gb, idle_timeout_minutes=idle_timeout_minutes,
+                expires_on=expires_on, purpose=purpose.strip(), estimated_monthly_usd=estimate["total"],
+            )
+    except IntegrityError as exc:
+        raise ValidationError({"space_name": f"A space named {space_name} is already requested."}) from exc
+    _record("spacerequest.submitted", req, actor, None,
+            {"status": req.status, "space_name": space_name, "instance_type": instance_type,
+             "estimated_monthly_usd": str(req.estimated_monthly_usd)})
+    if auto:
+        req.status, req.auto_approved, req.decided_at = Request.Status.APPROVED, True, timezone.now()
+        req.decision_reason = f"Within the domain's quota of {policy.auto_approve_quota} shared spaces."
+        req.progress = "Queued for provisioning."
+        req.save()
+        _record("spacerequest.approved", req, "quota", {"status": "submitted"},
+                {"status": req.status, "auto_approved": True})
+        _enqueue("provision_space", req.pk)
+    else:
+        transaction.on_commit(lambda: _email_new_request(req))
+    return req
+
+
+@transaction.atomic
+def do_extend_space(req: SpaceRequest, *, actor: Any, expires_on: date) -> SpaceRequest:
+    req = SpaceRequest.objects.select_for_update().select_related("domain").get(pk=req.pk)
+    if actor.pk != req.requested_by_id and not may(actor, APPROVE, req.domain):
+        raise ValidationError("Only the team lead who asked or an approver of the domain may extend this space.")
+    if req.status not in (Request.Status.ACTIVE, Request.Status.EXPIRED):
+        raise ValidationError("Only a live space can be extended.")
+    policy = SpacePolicy.objects.filter(domain=req.domain).first()
+    today = timezone.localdate()
+    limit = today + timedelta(days=policy.max_days if policy else 180)
+    if not today < expires_on <= limit:
+        raise ValidationError({"expires_on": f"A date after today and no later than {limit:%Y-%m-%d}."})
+    before = _snapshot(req, "expires_on")
+    req.expires_on, req.status, req.reminded_at = expires_on, Request.Status.ACTIVE, None
+    req.save()
+    _record("spacerequest.extended", req, actor, before, _snapshot(req, "expires_on"))
+    return req
+
+
+@transaction.atomic
+def do_delete_space(req: SpaceRequest, *, actor: Any) -> SpaceRequest:
+    """An approver accepts the deletion proposed at expiry (or ends a live space early)."""
+    req = SpaceRequest.objects.select_for_update().select_related("domain").get(pk=req.pk)
+    if not may(actor, APPROVE, req.domain):
+        raise ValidationError(f"Only an approver of {req.domain.name} may delete a shared space.")
+    if req.status not in (Request.Status.ACTIVE, Request.Status.EXPIRED):
+        raise ValidationError(f"This space is {req.get_status_display().lower()}; there is nothing to delete.")
+    before = _snapshot(req)
+    req.status, req.progress = Request.Status.DELETING, "Queued for deletion."
+    req.save()
+    _record("spacerequest.deletion_approved", req, actor, before, _snapshot(req))
+    _enqueue("delete_space", req.pk)
+    return req
+
+
+# -- offboarding ------------------------------------------------------------------------------------------------
+def offboarding_plan(actor: Any, person: Any) -> list[dict[str, Any]]:
+    """The steps that take ``person`` out of the domains ``actor`` approves in: apps, private spaces, profiles;
+    shared spaces the person owns are flagged for reassignment (SageMaker cannot change a space's owner)."""
+    profiles = list(UserProfile.objects.restrict(actor, APPROVE).filter(owner=person, removed_at__isnull=True)
+                    .select_related("domain", "domain__account"))
+    steps: list[dict[str, Any]] = []
+    if not profiles:
+        return steps
+    spaces = list(Space.objects.filter(owner_profile__in=profiles, removed_at__isnull=True)
+                  .select_related("domain", "owner_profile"))
+    private = [s for s in spaces if s.sharing_type != "Shared"]
+    apps = list(App.objects.filter(removed_at__isnull=True).exclude(status__in=["Deleted", "Failed"])
+                .filter(user_profile__in=profiles) | App.objects.filter(removed_at__isnull=True)
+                .exclude(status__in=["Deleted", "Failed"]).filter(space__in=private))
+
+    def step(action: str, domain: Domain, target: str, arn: str, **params: Any) -> None:
+        steps.append({"action": action, "domain_arn": domain.arn, "domain_name": domain.name, "target": target,
+                      "resource_arn": arn, "params": {"DomainId": domain.domain_id, **params}})
+
+    for app in sorted(apps, key=lambda a: (a.domain.name, a.owner_label, a.name)):
+        owner = {"SpaceName": app.space_name} if app.space_name else {"UserProfileName": app.user_profile_name}
+        step(OffboardingStep.Action.DELETE_APP, app.domain, f"{app.app_type} {app.name} on {app.owner_label}",
+             app.arn, AppType=app.app_type, AppName=app.name, **owner)
+    for space in sorted(private, key=lambda s: (s.domain.name, s.name)):
+        step(OffboardingStep.Action.DELETE_SPACE, space.domain, f"private space {space.name}", space.arn,
+             SpaceName=space.name)
+    for space in sorted((s for s in spaces if s.sharing_type == "Shared"), key=lambda s: (s.domain.name, s.name)):
+        step(OffboardingStep.Action.FLAG_SHARED_SPACE, space.domain, f"shared space {space.name} (owned by "
+             f"{space.owner_profile_name})", space.arn, SpaceName=space.name)
+    for profile in sorted(profiles, key=lambda p: (p.domain.name, p.name)):
+        step(OffboardingStep.Action.DELETE_PROFILE, profile.domain, f"user profile {profile.name}", profile.arn,
+             UserProfileName=profile.name)
+    return steps
+
+
+@transaction.atomic
+def do_plan_offboarding(*, actor: Any, person: AbstractBaseUser, reason: str) -> Offboarding:
+    if not grants_for(actor).domains_for(APPROVE):
+        raise ValidationError("Only an admin or a domain approver may offboard people.")
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "Say why this person leaves SageMaker (it goes in the audit log)."})
+    open_one = Offboarding.objects.filter(person=person, status__in=["planned", "approved", "running", "failed"])
+    if open_one.exists():
+        raise ValidationError(f"{person.get_username()} already has an offboarding in progress "
+                              f"({open_one.first().request_id}).")
+    steps = offboarding_plan(actor, person)
+    if not steps:
+        raise ValidationError(f"{person.get_username()} has no profile in the domains you approve in: there is "
+                              f"nothing to offboard.")
+    offboarding = Offboarding.objects.create(person=person, reason=reason.strip(), requested_by=actor)
+    OffboardingStep.objects.bulk_create(OffboardingStep(offboarding=offboarding, position=i, **s)
+                                        for i, s in enumerate(steps))
+    audit.record("offboarding.planned", offboarding, actor=actor, request_id=offboarding.request_id,
+                 domain_arn=steps[0]["domain_arn"],
+                 after={"person": person.get_username(), "steps": [f"{s['action']} {s['target']}" for s in steps]})
+    transaction.on_commit(lambda: notify.send(
+        f"[{offboarding.request_id}] Approval needed: offboarding {person.get_username()}",
+        f"{actor.get_username()} plans to offboard {person.get_username()} ({len(steps)} steps).\n\n"
+        f"Review the plan: {notify.link(offboarding)}\n",
+        [e for e in notify.approver_emails(s["domain_arn"] for s in steps) if e != actor.email]))
+    return offboarding
+
+
+def _check_offboarding_approver(offboarding: Offboarding, actor: Any) -> None:
+    domains = grants_for(actor).domains_for(APPROVE)
+    arns = set(offboarding.steps.values_list("domain_arn", flat=True))
+    if domains is not ALL_DOMAINS and not arns <= domains:
+        raise ValidationError("This plan touches domains you do not approve in; an approver of all of them (or a "
+                              "platform admin) must decide.")
+
+
+@transaction.atomic
+def do_approve_offboarding(offboarding: Offboarding, *, actor: Any) -> Offboarding:
+    offboarding = Offboarding.objects.select_for_update().get(pk=offboarding.pk)
+    _check_offboarding_approver(offboarding, actor)
+    if actor.pk in (offboarding.requested_by_id, offboarding.person_id):
+        raise ValidationError("Nobody approves their own plan; another approver must.")
+    if offboarding.status != Offboarding.Status.PLANNED:
+        raise ValidationError(f"This plan is {offboarding.get_status_display().lower()}; it cannot be approved.")
+    offboarding.status, offboarding.decided_by, offboarding.decided_at = "approved", actor, timezone.now()
+    offboarding.progress = "Queued."
+    offboarding.save()
+    audit.record("offboarding.approved", offboarding, actor=actor, request_id=offboarding.request_id,
+                 before={"status": "planned"}, after={"status": "approved"})
+    _enqueue("run_offboarding", offboarding.pk)
+    return offboarding
+
+
+@transaction.atomic
+def do_cancel_offboarding(offboarding: Offboarding, *, actor: Any) -> Offboarding:
+    offboarding = Offboarding.objects.select_for_update().get(pk=offboarding.pk)
+    _check_offboarding_approver(offboarding, actor)
+    if offboarding.status not in (Offboarding.Status.PLANNED, Offboarding.Status.FAILED):
+        raise ValidationError(f"This plan is {offboarding.get_status_display().lower()}; it cannot be cancelled.")
+    before = {"status": offboarding.status}
+    offboarding.status, offboarding.finished_at = "cancelled", timezone.now()
+    offboarding.save()
+    audit.record("offboarding.cancelled", offboarding, actor=actor, request_id=offboarding.request_id,
+                 before=before, after={"status": "cancelled"})
+    return offboarding
+
+
+@transaction.atomic
+def do_resume_offboarding(offboarding: Offboarding, *, actor: Any) -> Offboarding:
+    offboarding = Offboarding.objects.select_for_update().get(pk=offboarding.pk)
+    _check_offboarding_approver(offboarding, actor)
+    if offboarding.status != Offboarding.Status.FAILED:
+        raise ValidationError("Only a failed offboarding can resume.")
+    offboarding.status, offboarding.progress = "approved", "Queued to resume after the last step that finished."
+    offboarding.save()
+    offboarding.steps.filter(state=OffboardingStep.State.FAILED).update(state=OffboardingStep.State.PENDING)
+    audit.record("offboarding.resumed", offboarding, actor=actor, request_id=offboarding.request_id,
+                 before={"status": "failed"}, after={"status": "approved"})
+    _enqueue("run_offboarding", offboarding.pk)
+    return offboarding
+
+
+# -- persona templates and space policies -----------------------------------------------------------------------
+PERSONA_FIELDS = ["name", "description", "execution_role", "allowed_instance_types", "hidden_app_types",
+                  "hidden_ml_tools", "idle_timeout_minutes", "studio_new_landing", "active"]
+POLICY_FIELDS = ["allowed_instance_types", "max_ebs_gb", "max_days", "auto_approve_quota"]
+
+
+def _fields(instance: Any, names: list[str]) -> dict[str, Any]:
+    values = {name: getattr(instance, name) for name in names}
+    return {k: v if isinstance(v, list | int | bool) else str(v) for k, v in values.items()}
+
+
+def _save_audited(instance: Any, names: list[str], action: str, *, actor: Any) -> Any:
+    """Validate, check the actor manages the instance's domain, save, and record before and after."""
+    if not may(actor, MANAGE, instance.domain):
+        raise ValidationError(f"Only an approver of {instance.domain.name} may change its {action}s.")
+    instance.full_clean()
+    with transaction.atomic():
+        stored = type(instance).objects.filter(pk=instance.pk).first() if instance.pk else None
+        before = _fields(stored, names) if stored else None
+        instance.save()
+        audit.record(f"{action}.{'updated' if before else 'created'}", instance, actor=actor,
+                     domain_arn=instance.domain.arn, before=before, after=_fields(instance, names))
+    return instance
+
+
+def do_save_persona(persona: PersonaTemplate, *, actor: Any) -> PersonaTemplate:
+    return _save_audited(persona, PERSONA_FIELDS, "persona", actor=actor)
+
+
+def do_save_space_policy(policy: SpacePolicy, *, actor: Any) -> SpacePolicy:
+    return _save_audited(policy, POLICY_FIELDS, "space_policy", actor=actor)

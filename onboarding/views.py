@@ -1,0 +1,420 @@
+"""Pages of onboarding: the approver inbox, request forms and timelines, persona templates and space policies,
+offboarding plans. Actions post to small views that call the services and answer HTMX with the updated fragment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from domains.models import Domain
+from onboarding import services
+from onboarding.filtersets import (
+    OffboardingFilterSet,
+    PersonaTemplateFilterSet,
+    ProfileRequestFilterSet,
+    SpaceRequestFilterSet,
+)
+from onboarding.forms import (
+    DecisionForm,
+    ExtendForm,
+    OffboardingForm,
+    PersonaTemplateForm,
+    ProfileRequestForm,
+    SpacePolicyForm,
+    SpaceRequestForm,
+    domains_for,
+)
+from onboarding.models import Offboarding, PersonaTemplate, ProfileRequest, Request, SpacePolicy, SpaceRequest
+from portal.listing import FilteredListView
+from portal.models import AuditEvent
+from portal.pricing import PRICES_SOURCE
+from portal.scoping import APPROVE, MANAGE, REQUEST_PROFILE, REQUEST_SPACE, VIEW, grants_for
+
+KINDS: dict[str, type[Request]] = {"profile": ProfileRequest, "space": SpaceRequest}
+
+
+def _errors(exc: ValidationError) -> list[str]:
+    if hasattr(exc, "error_dict"):
+        return [m for messages_ in exc.message_dict.values() for m in messages_]
+    return exc.messages
+
+
+def _form_errors(form: Any, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def _related(queryset: QuerySet) -> QuerySet:
+    fields = ["domain", "requested_by", "decided_by"]
+    if queryset.model is ProfileRequest:
+        fields += ["person", "template"]
+    else:
+        fields += ["owner_profile"]
+    return queryset.select_related(*fields)
+
+
+def _pending(user: Any, model: type[Request]) -> QuerySet:
+    """What waits for this person's decision: submitted requests in their domains that are not their own."""
+    queryset = model.objects.restrict(user, APPROVE).filter(status=Request.Status.SUBMITTED).exclude(
+        requested_by=user)
+    if model is ProfileRequest:
+        queryset = queryset.exclude(person=user)
+    return _related(queryset).order_by("created_at")
+
+
+# -- inbox ------------------------------------------------------------------------------------------------------
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    grants = grants_for(user)
+    mine_profiles = _related(ProfileRequest.objects.filter(person=user) | ProfileRequest.objects.filter(
+        requested_by=user)).order_by("-created_at")[:10]
+    mine_spaces = _related(SpaceRequest.objects.filter(requested_by=user)).order_by("-created_at")[:10]
+    offboardings = Offboarding.objects.restrict(user, VIEW).filter(status=Offboarding.Status.PLANNED).exclude(
+        requested_by=user).select_related("person", "requested_by")
+    return render(request, "onboarding/inbox.html", {
+        "pending_profiles": _pending(user, ProfileRequest),
+        "pending_spaces": _pending(user, SpaceRequest),
+        "pending_offboardings": offboardings,
+        "is_approver": bool(grants.domains_for(APPROVE)),
+        "may_request_profile": bool(grants.domains_for(REQUEST_PROFILE) or grants.domains_for(MANAGE)),
+        "may_request_space": bool(grants.domains_for(REQUEST_SPACE)),
+        "mine_profiles": mine_profiles,
+        "mine_spaces": mine_spaces,
+    })
+
+
+# -- lists ------------------------------------------------------------------------------------------------------
+class ProfileRequestListView(FilteredListView):
+    model = ProfileRequest
+    filterset_class = ProfileRequestFilterSet
+    template_name = "onboarding/profile_request_list.html"
+    partial_template_name = "onboarding/_profile_request_rows.html"
+
+    def decorate(self, queryset: QuerySet) -> QuerySet:
+        return _related(queryset)
+
+
+class SpaceRequestListView(FilteredListView):
+    model = SpaceRequest
+    filterset_class = SpaceRequestFilterSet
+    template_name = "onboarding/space_request_list.html"
+    partial_template_name = "onboarding/_space_request_rows.html"
+
+    def decorate(self, queryset: QuerySet) -> QuerySet:
+        return _related(queryset)
+
+
+# -- profile requests -------------------------------------------------------------------------------------------
+@login_required
+def profile_request_new(request: HttpRequest) -> HttpResponse:
+    data = request.POST if request.method == "POST" else (request.GET if "domain" in request.GET else None)
+    form = ProfileRequestForm(data, user=request.user)
+    if not form.fields["domain"].queryset.exists():
+        raise Http404("You may not request a profile in any domain.")
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        person = form.cleaned_data.get("person") or request.user
+        try:
+            req = services.do_submit_profile_request(
+                actor=request.user, person=person, domain=form.cleaned_data["domain"],
+                template=form.cleaned_data["template"], sso_user_name=form.cleaned_data.get("sso_user_name", ""),
+                justification=form.cleaned_data["justification"])
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, f"Request {req.request_id} for the profile {req.profile_name} is submitted; "
+                                      f"the domain's approvers have been told.")
+            return redirect(req)
+    domain = form.chosen_domain()
+    if domain is not None:
+        person = request.user
+        if request.method != "GET" and form.is_valid() and form.cleaned_data.get("person"):
+            person = form.cleaned_data["person"]
+        preview = services.derive_profile_name(person, domain, form.data.get("sso_user_name", ""))
+    form.is_bound = request.method == "POST"  # a domain change re-renders the form without errors
+    template = "onboarding/_profile_request_form.html" if request.htmx and request.method == "GET" \
+        else "onboarding/profile_request_form.html"
+    return render(request, template, {"form": form, "preview": preview, "domain": domain})
+
+
+def _detail(request: HttpRequest, model: type[Request], pk: int) -> Request:
+    return get_object_or_404(_related(model.objects.restrict(request.user, VIEW)), pk=pk)
+
+
+def _timeline(req: Any) -> QuerySet:
+    return AuditEvent.objects.filter(request_id=req.request_id).order_by("at", "pk")
+
+
+@login_required
+def request_detail(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    req = _detail(request, KINDS[kind], pk)
+    context = {"req": req, "kind": kind, "timeline": _timeline(req), **_permissions(request.user, req)}
+    return render(request, f"onboarding/{kind}_request_detail.html", context)
+
+
+def _permissions(user: Any, req: Request) -> dict[str, bool]:
+    approver = services.may(user, APPROVE, req.domain)
+    own = user.pk in (req.requested_by_id, getattr(req, "person_id", None))
+    return {
+        "can_decide": approver and not own and req.status == Request.Status.SUBMITTED,
+        "can_cancel": (own or grants_for(user).is_admin) and req.status in Request.CANCELLABLE,
+        "can_retry": (approver or own) and req.status == Request.Status.FAILED,
+        "can_extend": (approver or user.pk == req.requested_by_id) and req.status in ("active", "expired"),
+        "can_delete": approver and req.status in ("active", "expired"),
+        "is_own": own,
+    }
+
+
+@login_required
+def request_progress(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    """The status fragment a request page polls while a task works on it; 286 stops the polling."""
+    req = _detail(request, KINDS[kind], pk)
+    response = render(request, "onboarding/_request_status.html", {"req": req, "kind": kind,
+                                                                   "timeline": _timeline(req)})
+    if not req.is_working:
+        response.status_code = 286
+    return response
+
+
+@login_required
+@require_POST
+def request_action(request: HttpRequest, kind: str, pk: int, action: str) -> HttpResponse:
+    """Approve, reject, cancel, retry, extend or delete; HTMX gets the inbox row (or the status) back."""
+    req = _detail(request, KINDS[kind], pk)
+    form = DecisionForm(request.POST)
+    form.is_valid()
+    try:
+        if action == "approve":
+            req = services.do_approve(req, actor=request.user)
+        elif action == "reject":
+            req = services.do_reject(req, actor=request.user, reason=form.cleaned_data.get("reason", ""))
+        elif action == "cancel":
+            req = services.do_cancel(req, actor=request.user)
+        elif action == "retry":
+            req = services.do_retry(req, actor=request.user)
+        elif action == "extend" and isinstance(req, SpaceRequest):
+            extend = ExtendForm(request.POST)
+            if not extend.is_valid():
+                raise ValidationError({"expires_on": "Give the new expiry date (YYYY-MM-DD)."})
+            req = services.do_extend_space(req, actor=request.user, expires_on=extend.cleaned_data["expires_on"])
+        elif action == "delete" and isinstance(req, SpaceRequest):
+            req = services.do_delete_space(req, actor=request.user)
+        else:
+            raise Http404("No such action.")
+        error = None
+    except ValidationError as exc:
+        error = " ".join(_errors(exc))
+    req = _detail(request, KINDS[kind], pk)
+    if request.htmx and request.POST.get("from") == "inbox":
+        return render(request, "onboarding/_inbox_row.html", {"req": req, "kind": kind, "error": error})
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, f"{req.request_id} is now {req.get_status_display().lower()}.")
+    return redirect(req)
+
+
+# -- shared spaces ----------------------------------------------------------------------------------------------
+def _estimate(form: SpaceRequestForm, domain: Domain | None) -> dict[str, Any] | None:
+    instance = form.data.get("instance_type")
+    try:
+        size = int(form.data.get("ebs_size_gb") or form.initial.get("ebs_size_gb") or 20)
+        return {**services.estimate_space(instance, size, domain.region if domain else "us-east-1"),
+                "instance_type": instance, "ebs_size_gb": size}
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+@login_required
+def space_request_new(request: HttpRequest) -> HttpResponse:
+    data = request.POST if request.method == "POST" else (request.GET if "domain" in request.GET else None)
+    form = SpaceRequestForm(data, user=request.user)
+    if not form.fields["domain"].queryset.exists():
+        raise Http404("You may not request a shared space in any domain.")
+    if request.method == "POST" and form.is_valid():
+        values = form.cleaned_data
+        try:
+            req = services.do_submit_space_request(
+                actor=request.user, domain=values["domain"], space_name=values["space_name"],
+                display_name=values["display_name"], app_type=values["app_type"],
+                instance_type=values["instance_type"], ebs_size_gb=values["ebs_size_gb"],
+                idle_timeout_minutes=values["idle_timeout_minutes"], expires_on=values["expires_on"],
+                purpose=values["purpose"])
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            outcome = "approved within the domain's quota and is being created" if req.auto_approved \
+                else "submitted; the domain's approvers have been told"
+            messages.success(request, f"Request {req.request_id} for the shared space {req.space_name} is {outcome}.")
+            return redirect(req)
+    domain = form.chosen_domain()
+    form.is_bound = request.method == "POST"
+    context = {"form": form, "domain": domain, "estimate": _estimate(form, domain), "prices_source": PRICES_SOURCE,
+               "own_profile": None, "policy": form.policy}
+    if domain is not None:
+        try:
+            context["own_profile"] = services.lead_profile(request.user, domain)
+        except ValidationError as exc:
+            context["profile_problem"] = " ".join(exc.messages)
+    template = "onboarding/_space_request_form.html" if request.htmx and request.method == "GET" \
+        else "onboarding/space_request_form.html"
+    return render(request, template, context)
+
+
+@login_required
+def space_estimate(request: HttpRequest) -> HttpResponse:
+    """The monthly estimate shown beside the form as the lead changes instance type or size."""
+    form = SpaceRequestForm(request.GET, user=request.user)
+    domain = form.chosen_domain()
+    return render(request, "onboarding/_space_estimate.html",
+                  {"estimate": _estimate(form, domain), "prices_source": PRICES_SOURCE})
+
+
+# -- persona templates and space policies -----------------------------------------------------------------------
+class PersonaTemplateListView(FilteredListView):
+    model = PersonaTemplate
+    filterset_class = PersonaTemplateFilterSet
+    template_name = "onboarding/persona_list.html"
+    partial_template_name = "onboarding/_persona_rows.html"
+    action = MANAGE
+
+    def scoped_queryset(self) -> QuerySet:
+        if not grants_for(self.request.user).domains_for(MANAGE):
+            raise Http404("No such page.")
+        return super().scoped_queryset()
+
+    def decorate(self, queryset: QuerySet) -> QuerySet:
+        return queryset.select_related("domain")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        domains = domains_for(self.request.user, MANAGE)
+        policies = {p.domain_id: p for p in SpacePolicy.objects.filter(domain__in=domains)}
+        return {**super().get_context_data(**kwargs),
+                "policy_rows": [(d, policies.get(d.pk)) for d in domains]}
+
+
+@login_required
+def persona_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    instance = get_object_or_404(PersonaTemplate.objects.restrict(request.user, MANAGE), pk=pk) if pk else None
+    if instance is None and not grants_for(request.user).domains_for(MANAGE):
+        raise Http404("No such page.")
+    form = PersonaTemplateForm(request.POST or None, instance=instance, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.do_save_persona(form.instance, actor=request.user)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+            return render(request, "onboarding/persona_form.html", {"form": form, "object": instance})
+        messages.success(request, f"Persona {form.instance.name} of {form.instance.domain.name} is saved.")
+        return redirect("onboarding:persona-list")
+    return render(request, "onboarding/persona_form.html", {"form": form, "object": instance})
+
+
+@login_required
+def space_policy_form(request: HttpRequest, domain_pk: int) -> HttpResponse:
+    domain = get_object_or_404(domains_for(request.user, MANAGE), pk=domain_pk)
+    instance = SpacePolicy.objects.filter(domain=domain).first() or SpacePolicy(domain=domain)
+    form = SpacePolicyForm(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.do_save_space_policy(form.instance, actor=request.user)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+            return render(request, "onboarding/space_policy_form.html", {"form": form, "domain": domain})
+        messages.success(request, f"The space policy of {domain.name} is saved.")
+        return redirect("onboarding:persona-list")
+    return render(request, "onboarding/space_policy_form.html", {"form": form, "domain": domain})
+
+
+# -- offboarding ------------------------------------------------------------------------------------------------
+class OffboardingListView(FilteredListView):
+    model = Offboarding
+    filterset_class = OffboardingFilterSet
+    template_name = "onboarding/offboarding_list.html"
+    partial_template_name = "onboarding/_offboarding_rows.html"
+
+    def scoped_queryset(self) -> QuerySet:
+        if not grants_for(self.request.user).domains_for(APPROVE):
+            raise Http404("No such page.")
+        return super().scoped_queryset()
+
+    def decorate(self, queryset: QuerySet) -> QuerySet:
+        return queryset.select_related("person", "requested_by", "decided_by")
+
+
+@login_required
+def offboarding_new(request: HttpRequest) -> HttpResponse:
+    if not grants_for(request.user).domains_for(APPROVE):
+        raise Http404("No such page.")
+    form = OffboardingForm(request.POST or request.GET or None)
+    plan: list[dict[str, Any]] | None = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            offboarding = services.do_plan_offboarding(actor=request.user, person=form.cleaned_data["person"],
+                                                       reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, f"Plan {offboarding.request_id} is ready; another approver must approve it.")
+            return redirect(offboarding)
+    username = form.data.get("person")
+    if username:
+        person = get_user_model().objects.filter(username=username, is_active=True).first()
+        plan = services.offboarding_plan(request.user, person) if person else None
+    form.is_bound = request.method == "POST"
+    return render(request, "onboarding/offboarding_form.html", {"form": form, "plan": plan})
+
+
+def _offboarding(request: HttpRequest, pk: int) -> Offboarding:
+    return get_object_or_404(Offboarding.objects.restrict(request.user, VIEW).select_related(
+        "person", "requested_by", "decided_by"), pk=pk)
+
+
+@login_required
+def offboarding_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    offboarding = _offboarding(request, pk)
+    return render(request, "onboarding/offboarding_detail.html", {
+        "offboarding": offboarding, "steps": offboarding.steps.all(),
+        "timeline": _timeline(offboarding),
+        "can_decide": offboarding.status == "planned" and request.user.pk not in (
+            offboarding.requested_by_id, offboarding.person_id),
+    })
+
+
+@login_required
+def offboarding_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    offboarding = _offboarding(request, pk)
+    response = render(request, "onboarding/_offboarding_status.html",
+                      {"offboarding": offboarding, "steps": offboarding.steps.all()})
+    if not offboarding.is_working:
+        response.status_code = 286
+    return response
+
+
+@login_required
+@require_POST
+def offboarding_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    offboarding = _offboarding(request, pk)
+    actions = {"approve": services.do_approve_offboarding, "cancel": services.do_cancel_offboarding,
+               "resume": services.do_resume_offboarding}
+    if action not in actions:
+        raise Http404("No such action.")
+    try:
+        offboarding = actions[action](offboarding, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(_errors(exc)))
+    else:
+        messages.success(request, f"{offboarding.request_id} is now {offboarding.get_status_display().lower()}.")
+    return redirect(offboarding)
