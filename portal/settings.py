@@ -229,6 +229,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a status field with their own choices; name each set after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "RequestStatusEnum": "onboarding.models.Request.Status",
+        "OffboardingStatusEnum": "onboarding.models.Offboarding.Status",
+        "TaskRunStatusEnum": "portal.models.TaskRun.Status",
+    },
 }
 
 LOGGING = {
