@@ -105,10 +105,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_optional("REDIS_URL")
 CELERY_QUEUE_DIR = VAR_DIR / "celery-queue"
 CELERY_BROKER_URL = env_optional("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
-# A task a worker took but never finished (the worker died) is handed out again after this many seconds.
-CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
-    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1),
-}
+# Redis: a task a worker took but never finished (the worker died) is handed out again after this many seconds.
+# Keep it longer than the longest task (provisioning waits up to PROVISION_WAIT_SECONDS).
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1)
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+if CELERY_VISIBILITY_TIMEOUT < 60:
+    # A short timeout (tests) also wants the abandoned messages looked for often, not every 100 s.
+    CELERY_BROKER_TRANSPORT_OPTIONS.update(unacked_restore_interval=1, unacked_restore_throttle=1)
 if CELERY_BROKER_URL == "filesystem://":
     CELERY_QUEUE_DIR.mkdir(parents=True, exist_ok=True)
     (CELERY_QUEUE_DIR / "processed").mkdir(exist_ok=True)

@@ -91,23 +91,38 @@ class WorkerProcess:
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db: None, tmp_path: Path) -> Iterator[WorkerProcess]:
-    """Start a Celery worker process against the real broker and the test database; stopped after the test."""
+def start_worker(transactional_db: None, tmp_path: Path) -> Iterator[Any]:
+    """Start Celery worker processes (with extra environment variables) against the real broker and the test
+    database; all are stopped after the test."""
     from portal.celery import app
 
     app.control.purge()  # a queue left over from an earlier run must not feed this worker
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "PORTAL_TEST_DATABASE_NAME": str(connection.settings_dict["NAME"]),
-        "AWS_MODE": django_settings.AWS_MODE,
-        "AWS_ENDPOINT_URL": django_settings.AWS_ENDPOINT_URL or "",
-    }
-    worker = WorkerProcess(env, tmp_path / "worker.log")
+    workers: list[WorkerProcess] = []
+
+    def start(**extra_env: str) -> WorkerProcess:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "PORTAL_TEST_DATABASE_NAME": str(connection.settings_dict["NAME"]),
+            "AWS_MODE": django_settings.AWS_MODE,
+            "AWS_ENDPOINT_URL": django_settings.AWS_ENDPOINT_URL or "",
+            **extra_env,
+        }
+        worker = WorkerProcess(env, tmp_path / f"worker{len(workers)}.log")
+        workers.append(worker)
+        return worker
+
     try:
-        yield worker
+        yield start
     finally:
-        worker.stop()
+        for worker in workers:
+            worker.stop()
+
+
+@pytest.fixture
+def celery_worker_process(start_worker: Any) -> WorkerProcess:
+    """One Celery worker process against the real broker and the test database; stopped after the test."""
+    return start_worker()
 
 
 def chromium_path() -> str | None:
