@@ -30,6 +30,16 @@ def domains_for(user: Any, *actions: str) -> QuerySet:
     return live.filter(condition).order_by("name") if condition is not None else live.none()
 
 
+class DomainChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Domain) -> str:
+        return f"{obj.name} (account {obj.account.account_id}, {obj.region})"
+
+
+class PersonaChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: PersonaTemplate) -> str:
+        return obj.name
+
+
 def chosen_domain(form: forms.Form) -> Domain | None:
     """The domain picked so far (bound data or initial), among the ones the form offers."""
     value = form.data.get("domain") or form.initial.get("domain")
@@ -42,8 +52,8 @@ def chosen_domain(form: forms.Form) -> Domain | None:
 
 
 class ProfileRequestForm(forms.Form):
-    domain = forms.ModelChoiceField(queryset=Domain.objects.none(), empty_label="Choose a domain")
-    template = forms.ModelChoiceField(queryset=PersonaTemplate.objects.none(), label="Persona",
+    domain = DomainChoiceField(queryset=Domain.objects.none(), empty_label="Choose a domain")
+    template = PersonaChoiceField(queryset=PersonaTemplate.objects.none(), label="Persona",
                                       empty_label="Choose the domain first")
     person = forms.ModelChoiceField(queryset=get_user_model().objects.none(), required=False, to_field_name="username",
                                     label="For", help_text="Admins and approvers may ask on someone's behalf.")
@@ -74,7 +84,7 @@ class ProfileRequestForm(forms.Form):
 
 
 class SpaceRequestForm(forms.Form):
-    domain = forms.ModelChoiceField(queryset=Domain.objects.none(), empty_label="Choose a domain")
+    domain = DomainChoiceField(queryset=Domain.objects.none(), empty_label="Choose a domain")
     space_name = forms.CharField(max_length=63, help_text="Letters, digits and dashes, e.g. churn-model-2027.")
     display_name = forms.CharField(max_length=64, required=False)
     app_type = forms.ChoiceField(choices=SPACE_APP_TYPES, label="Application")

@@ -119,8 +119,8 @@ class SpaceRequestListView(FilteredListView):
 # -- profile requests -------------------------------------------------------------------------------------------
 @login_required
 def profile_request_new(request: HttpRequest) -> HttpResponse:
-    data = request.POST if request.method == "POST" else (request.GET if "domain" in request.GET else None)
-    form = ProfileRequestForm(data, user=request.user)
+    form = ProfileRequestForm(request.POST if request.method == "POST" else None, initial=request.GET.dict(),
+                              user=request.user)
     if not form.fields["domain"].queryset.exists():
         raise Http404("You may not request a profile in any domain.")
     preview = None
@@ -139,11 +139,9 @@ def profile_request_new(request: HttpRequest) -> HttpResponse:
             return redirect(req)
     domain = form.chosen_domain()
     if domain is not None:
-        person = request.user
-        if request.method != "GET" and form.is_valid() and form.cleaned_data.get("person"):
-            person = form.cleaned_data["person"]
-        preview = services.derive_profile_name(person, domain, form.data.get("sso_user_name", ""))
-    form.is_bound = request.method == "POST"  # a domain change re-renders the form without errors
+        values = form.data if form.is_bound else form.initial
+        person = get_user_model().objects.filter(username=values.get("person") or "", is_active=True).first()
+        preview = services.derive_profile_name(person or request.user, domain, values.get("sso_user_name", ""))
     template = "onboarding/_profile_request_form.html" if request.htmx and request.method == "GET" \
         else "onboarding/profile_request_form.html"
     return render(request, template, {"form": form, "preview": preview, "domain": domain})
@@ -228,9 +226,10 @@ def request_action(request: HttpRequest, kind: str, pk: int, action: str) -> Htt
 
 # -- shared spaces ----------------------------------------------------------------------------------------------
 def _estimate(form: SpaceRequestForm, domain: Domain | None) -> dict[str, Any] | None:
-    instance = form.data.get("instance_type")
+    values = form.data if form.is_bound else form.initial
+    instance = values.get("instance_type") or form.fields["instance_type"].choices[0][0]
     try:
-        size = int(form.data.get("ebs_size_gb") or form.initial.get("ebs_size_gb") or 20)
+        size = int(values.get("ebs_size_gb") or form.fields["ebs_size_gb"].initial or 20)
         return {**services.estimate_space(instance, size, domain.region if domain else "us-east-1"),
                 "instance_type": instance, "ebs_size_gb": size}
     except (KeyError, TypeError, ValueError):
@@ -239,8 +238,8 @@ def _estimate(form: SpaceRequestForm, domain: Domain | None) -> dict[str, Any] |
 
 @login_required
 def space_request_new(request: HttpRequest) -> HttpResponse:
-    data = request.POST if request.method == "POST" else (request.GET if "domain" in request.GET else None)
-    form = SpaceRequestForm(data, user=request.user)
+    form = SpaceRequestForm(request.POST if request.method == "POST" else None, initial=request.GET.dict(),
+                            user=request.user)
     if not form.fields["domain"].queryset.exists():
         raise Http404("You may not request a shared space in any domain.")
     if request.method == "POST" and form.is_valid():
@@ -260,7 +259,6 @@ def space_request_new(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Request {req.request_id} for the shared space {req.space_name} is {outcome}.")
             return redirect(req)
     domain = form.chosen_domain()
-    form.is_bound = request.method == "POST"
     context = {"form": form, "domain": domain, "estimate": _estimate(form, domain), "prices_source": PRICES_SOURCE,
                "own_profile": None, "policy": form.policy}
     if domain is not None:
@@ -276,7 +274,7 @@ def space_request_new(request: HttpRequest) -> HttpResponse:
 @login_required
 def space_estimate(request: HttpRequest) -> HttpResponse:
     """The monthly estimate shown beside the form as the lead changes instance type or size."""
-    form = SpaceRequestForm(request.GET, user=request.user)
+    form = SpaceRequestForm(initial=request.GET.dict(), user=request.user)
     domain = form.chosen_domain()
     return render(request, "onboarding/_space_estimate.html",
                   {"estimate": _estimate(form, domain), "prices_source": PRICES_SOURCE})
@@ -358,7 +356,7 @@ class OffboardingListView(FilteredListView):
 def offboarding_new(request: HttpRequest) -> HttpResponse:
     if not grants_for(request.user).domains_for(APPROVE):
         raise Http404("No such page.")
-    form = OffboardingForm(request.POST or request.GET or None)
+    form = OffboardingForm(request.POST if request.method == "POST" else None, initial=request.GET.dict())
     plan: list[dict[str, Any]] | None = None
     if request.method == "POST" and form.is_valid():
         try:
@@ -369,11 +367,10 @@ def offboarding_new(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Plan {offboarding.request_id} is ready; another approver must approve it.")
             return redirect(offboarding)
-    username = form.data.get("person")
+    username = (form.data if form.is_bound else form.initial).get("person")
     if username:
         person = get_user_model().objects.filter(username=username, is_active=True).first()
         plan = services.offboarding_plan(request.user, person) if person else None
-    form.is_bound = request.method == "POST"
     return render(request, "onboarding/offboarding_form.html", {"form": form, "plan": plan})
 
 

@@ -191,3 +191,29 @@ def test_list_pages_pin_their_query_counts(world: World, name: str, count: int) 
     with CaptureQueriesContext(connection) as queries:
         assert client.get(reverse(name)).status_code == 200
     assert len(queries) == count, "\n".join(q["sql"] for q in queries.captured_queries)
+
+
+def test_an_offboarding_is_planned_shown_and_approved_from_the_pages(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    client = client_for(world.approver)
+    preview = client.get(reverse("onboarding:offboarding-new"), {"person": "leila"}).content.decode()
+    assert "user profile leila" in preview and "Ask for approval" in preview
+    missing = client.post(reverse("onboarding:offboarding-new"), {"person": "leila", "reason": ""})
+    assert "This field is required." in missing.content.decode()
+    created = client.post(reverse("onboarding:offboarding-new"), {"person": "leila", "reason": "Moved team"})
+    from onboarding.models import Offboarding
+
+    plan = Offboarding.objects.get()
+    assert created["Location"] == plan.get_absolute_url()
+    page = client.get(plan.get_absolute_url()).content.decode()
+    assert "Another approver must approve this plan." in page and 'id="approve"' not in page
+    other = client_for(world.approver2)
+    assert 'id="approve"' in other.get(plan.get_absolute_url()).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        other.post(reverse("onboarding:offboarding-action", args=[plan.pk, "approve"]))
+    plan.refresh_from_db()
+    assert plan.status == "done", plan.error
+    status = other.get(reverse("onboarding:offboarding-progress", args=[plan.pk]))
+    assert status.status_code == 286 and 'aria-valuenow="100"' in status.content.decode()
+    assert client_for(world.lead).get(plan.get_absolute_url()).status_code == 404
