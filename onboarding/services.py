@@ -73,9 +73,11 @@ def name_from(value: str) -> str:
 
 
 def derive_profile_name(person: Any, domain: Domain, sso_user_name: str = "") -> str:
-    """The profile name of a person in a domain: their SSO user name on SSO domains, their login otherwise."""
-    source = sso_user_name if domain.auth_mode == "SSO" and sso_user_name else person.get_username()
-    return name_from(source)
+    """The profile name of a person in a domain: their SSO user name on SSO domains; elsewhere their email's local
+    part (maria.garcia@... gives maria-garcia), or their login when they have no email."""
+    if domain.auth_mode == "SSO" and sso_user_name:
+        return name_from(sso_user_name)
+    return name_from(getattr(person, "email", "") or person.get_username())
 
 
 def check_profile_name(name: str) -> None:

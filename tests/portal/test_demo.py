@@ -54,4 +54,10 @@ def test_the_demo_brings_in_the_whole_demo_organisation(settings: Any, capsys: p
     from django.contrib.auth import authenticate
 
     assert all(authenticate(username=name, password=DEMO_PASSWORD) for name in DEMO_USERS)
+    # Onboarding: personas, space policies, a profile request waiting for the approver, a space approved by quota.
+    assert "waits for the approver" in out and "(churn-features) was approved." in out
+    from onboarding.models import PersonaTemplate, ProfileRequest
+
+    assert PersonaTemplate.objects.count() == 5
+    assert ProfileRequest.objects.get().profile_name == "maria-garcia"
     gateway().clear()
