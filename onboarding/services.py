@@ -139,7 +139,7 @@ def do_submit_profile_request(
     except IntegrityError as exc:  # a request submitted at the same moment
         raise ValidationError(f"{who} a request for a profile in {domain.name}: one person, one profile per "
                               f"domain.") from exc
-    _record("profile_request.submitted", req, actor, None,
+    _record("profilerequest.submitted", req, actor, None,
             {"status": req.status, "profile_name": name, "template": template.name, "person": person.get_username()})
     transaction.on_commit(lambda: _email_new_request(req))
     return req
@@ -328,7 +328,7 @@ def do_submit_space_request(
              "estimated_monthly_usd": str(req.estimated_monthly_usd)})
     if auto:
         req.status, req.auto_approved, req.decided_at = Request.Status.APPROVED, True, timezone.now()
-        req.decision_reason = f"Within the domain's quota of {policy.auto_approve_quota} shared spaces."
+        req.decision_reason = f"Within the domain's quota of {policy.auto_approve_quota} shared spaces"
         req.progress = "Queued for provisioning."
         req.save()
         _record("spacerequest.approved", req, "quota", {"status": "submitted"},

@@ -230,8 +230,9 @@ def _estimate(form: SpaceRequestForm, domain: Domain | None) -> dict[str, Any] |
     instance = values.get("instance_type") or form.fields["instance_type"].choices[0][0]
     try:
         size = int(values.get("ebs_size_gb") or form.fields["ebs_size_gb"].initial or 20)
-        return {**services.estimate_space(instance, size, domain.region if domain else "us-east-1"),
-                "instance_type": instance, "ebs_size_gb": size}
+        region = domain.region if domain else "us-east-1"
+        return {**services.estimate_space(instance, size, region), "instance_type": instance, "ebs_size_gb": size,
+                "region": region}
     except (KeyError, TypeError, ValueError):
         return None
 

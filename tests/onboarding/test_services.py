@@ -189,7 +189,7 @@ def test_an_approved_request_is_provisioned_with_the_persona_settings_and_tags(
     assert (profile.owner, profile.status, req.profile) == (world.scientist, "InService", profile)
     actions = list(AuditEvent.objects.filter(request_id=req.request_id).order_by("pk").values_list("action",
                                                                                                  flat=True))
-    assert actions == ["profile_request.submitted", "profilerequest.approved", "aws.create_user_profile",
+    assert actions == ["profilerequest.submitted", "profilerequest.approved", "aws.create_user_profile",
                        "profilerequest.active"]
 
 

@@ -41,7 +41,7 @@ def test_a_scientist_requests_a_profile_from_the_form(world: World) -> None:
     req = ProfileRequest.objects.get()
     assert response.status_code == 302 and response["Location"] == req.get_absolute_url()
     detail = client.get(response["Location"]).content.decode()
-    assert "Waiting for approval" in detail and "profile_request.submitted" in detail
+    assert "Waiting for approval" in detail and "profilerequest.submitted" in detail
 
 
 def test_the_form_shows_the_rule_that_refused(world: World) -> None:

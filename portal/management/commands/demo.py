@@ -63,6 +63,8 @@ class Command(BaseCommand):
             "AWS_MODE": "sandbox",
             "AWS_ENDPOINT_URL": endpoint,
             "PYTHONUNBUFFERED": "1",
+            # Links in the demo's emails (printed by the worker) point at this web server.
+            "PORTAL_BASE_URL": os.environ.get("PORTAL_BASE_URL", f"http://127.0.0.1:{port}"),
         }
         children: list[tuple[str, subprocess.Popen[bytes]]] = []
         signal.signal(signal.SIGTERM, _raise_interrupt)  # a service manager's stop cleans up like Ctrl-C
