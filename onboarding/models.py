@@ -51,6 +51,16 @@ def request_scope(grants: Grants, action: str, own: Q) -> Q | None:
     return wide if wide is not None else own
 
 
+def instance_type_error(values: list[str] | None) -> str | None:
+    """What is wrong with a list of allowed instance types, or None."""
+    from portal.pricing import HOURLY_USD
+
+    if not values:
+        return "Allow at least one instance type."
+    unknown = [t for t in values if t not in HOURLY_USD]
+    return f"Not an instance type the portal knows: {', '.join(unknown)}." if unknown else None
+
+
 class PersonaTemplate(models.Model):
     """How a kind of person works in a domain: the UserSettings every profile requested from it gets."""
 
@@ -86,8 +96,6 @@ class PersonaTemplate(models.Model):
         return domain_q(domains, "domain__arn") if domains else None
 
     def clean(self) -> None:
-        from portal.pricing import HOURLY_USD
-
         errors: dict[str, str] = {}
         if not EXECUTION_ROLE_RE.match(self.execution_role or ""):
             errors["execution_role"] = "Not an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)."
@@ -97,11 +105,9 @@ class PersonaTemplate(models.Model):
         bad = [t for t in self.hidden_ml_tools or [] if t not in HIDEABLE_ML_TOOLS]
         if bad:
             errors["hidden_ml_tools"] = f"Not an ML tool Studio can hide: {', '.join(bad)}."
-        unknown = [t for t in self.allowed_instance_types or [] if t not in HOURLY_USD]
-        if not self.allowed_instance_types:
-            errors["allowed_instance_types"] = "Allow at least one instance type."
-        elif unknown:
-            errors["allowed_instance_types"] = f"Not an instance type the portal knows: {', '.join(unknown)}."
+        instance_error = instance_type_error(self.allowed_instance_types)
+        if instance_error:
+            errors["allowed_instance_types"] = instance_error
         if errors:
             raise ValidationError(errors)
 
@@ -160,14 +166,9 @@ class SpacePolicy(models.Model):
         return PersonaTemplate.scope_q(grants, action)
 
     def clean(self) -> None:
-        from portal.pricing import HOURLY_USD
-
-        unknown = [t for t in self.allowed_instance_types or [] if t not in HOURLY_USD]
-        if not self.allowed_instance_types:
-            raise ValidationError({"allowed_instance_types": "Allow at least one instance type."})
-        if unknown:
-            raise ValidationError({"allowed_instance_types": f"Not an instance type the portal knows: "
-                                                             f"{', '.join(unknown)}."})
+        instance_error = instance_type_error(self.allowed_instance_types)
+        if instance_error:
+            raise ValidationError({"allowed_instance_types": instance_error})
 
 
 class Request(models.Model):

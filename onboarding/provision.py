@@ -134,6 +134,21 @@ def _create_or_adopt(req: Request, create: Callable[[], dict[str, Any]], describ
     return arn
 
 
+def _create_and_wait(req: Request, client: Any, create: Callable[[], dict[str, Any]],
+                     describe: Callable[[], dict[str, Any]], arn_key: str, what: str
+                     ) -> tuple[str, dict[str, Any]] | None:
+    """Create (or adopt) the resource and wait until it is InService: its ARN and last description, or None after
+    marking the request failed with the reason."""
+    try:
+        arn = _create_or_adopt(req, create, describe, arn_key, what, client)
+        return arn, _wait_in_service(req, describe, what)
+    except (ClientError, BotoCoreError) as exc:
+        _fail(req, describe_error(exc))
+    except ProvisioningError as exc:
+        _fail(req, str(exc))
+    return None
+
+
 def _request_tags(req: Request, owner: str) -> list[dict[str, str]]:
     approver = req.decided_by.get_username() if req.decided_by else "quota"
     return [{"Key": OWNER_TAG, "Value": owner}, {"Key": REQUEST_TAG, "Value": req.request_id},
@@ -164,17 +179,12 @@ def provision_profile(pk: int) -> None:
                               "Tags": _request_tags(req, req.person.get_username())}
     if domain.auth_mode == "SSO":
         params.update(SingleSignOnUserIdentifier="UserName", SingleSignOnUserValue=req.sso_user_name)
-    try:
-        arn = _create_or_adopt(req, lambda: client.create_user_profile(**params),
-                               lambda: client.describe_user_profile(**ids), "UserProfileArn", "user profile", client)
-        answer = _wait_in_service(req, lambda: client.describe_user_profile(**ids), "user profile")
-        values = _profile_values(answer, _tags(client, arn))
-    except (ClientError, BotoCoreError) as exc:
-        _fail(req, describe_error(exc))
+    outcome = _create_and_wait(req, client, lambda: client.create_user_profile(**params),
+                               lambda: client.describe_user_profile(**ids), "UserProfileArn", "user profile")
+    if outcome is None:
         return
-    except ProvisioningError as exc:
-        _fail(req, str(exc))
-        return
+    arn, answer = outcome
+    values = _profile_values(answer, _tags(client, arn))
     now = timezone.now()
     profile, _ = UserProfile.objects.update_or_create(
         arn=arn, defaults={**values, "domain": domain, "owner": req.person, "last_seen": now, "removed_at": None})
@@ -204,17 +214,12 @@ def provision_space(pk: int) -> None:
               "SpaceSharingSettings": {"SharingType": "Shared"},
               "Tags": [*_request_tags(req, req.requested_by.get_username()),
                        {"Key": "portal:expires-on", "Value": req.expires_on.isoformat()}]}
-    try:
-        arn = _create_or_adopt(req, lambda: client.create_space(**params), lambda: client.describe_space(**ids),
-                               "SpaceArn", "space", client)
-        answer = _wait_in_service(req, lambda: client.describe_space(**ids), "space")
-        values = _space_values(answer, _tags(client, arn))
-    except (ClientError, BotoCoreError) as exc:
-        _fail(req, describe_error(exc))
+    outcome = _create_and_wait(req, client, lambda: client.create_space(**params),
+                               lambda: client.describe_space(**ids), "SpaceArn", "space")
+    if outcome is None:
         return
-    except ProvisioningError as exc:
-        _fail(req, str(exc))
-        return
+    arn, answer = outcome
+    values = _space_values(answer, _tags(client, arn))
     space, _ = Space.objects.update_or_create(
         arn=arn, defaults={**values, "domain": domain, "owner_profile": owner, "last_seen": timezone.now(),
                            "removed_at": None})

@@ -304,21 +304,28 @@ class PersonaTemplateListView(FilteredListView):
                 "policy_rows": [(d, policies.get(d.pk)) for d in domains]}
 
 
+def _save_form(request: HttpRequest, form: Any, save: Any, template: str, context: dict[str, Any],
+               success: str) -> HttpResponse:
+    """Validate the form, save its instance through the audited service, or show the form with what is wrong."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            save(form.instance, actor=request.user)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, success.format(obj=form.instance))
+            return redirect("onboarding:persona-list")
+    return render(request, template, {"form": form, **context})
+
+
 @login_required
 def persona_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     instance = get_object_or_404(PersonaTemplate.objects.restrict(request.user, MANAGE), pk=pk) if pk else None
     if instance is None and not grants_for(request.user).domains_for(MANAGE):
         raise Http404("No such page.")
     form = PersonaTemplateForm(request.POST or None, instance=instance, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.do_save_persona(form.instance, actor=request.user)
-        except ValidationError as exc:
-            _form_errors(form, exc)
-            return render(request, "onboarding/persona_form.html", {"form": form, "object": instance})
-        messages.success(request, f"Persona {form.instance.name} of {form.instance.domain.name} is saved.")
-        return redirect("onboarding:persona-list")
-    return render(request, "onboarding/persona_form.html", {"form": form, "object": instance})
+    return _save_form(request, form, services.do_save_persona, "onboarding/persona_form.html",
+                      {"object": instance}, "Persona {obj.name} of {obj.domain.name} is saved.")
 
 
 @login_required
@@ -326,15 +333,8 @@ def space_policy_form(request: HttpRequest, domain_pk: int) -> HttpResponse:
     domain = get_object_or_404(domains_for(request.user, MANAGE), pk=domain_pk)
     instance = SpacePolicy.objects.filter(domain=domain).first() or SpacePolicy(domain=domain)
     form = SpacePolicyForm(request.POST or None, instance=instance)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.do_save_space_policy(form.instance, actor=request.user)
-        except ValidationError as exc:
-            _form_errors(form, exc)
-            return render(request, "onboarding/space_policy_form.html", {"form": form, "domain": domain})
-        messages.success(request, f"The space policy of {domain.name} is saved.")
-        return redirect("onboarding:persona-list")
-    return render(request, "onboarding/space_policy_form.html", {"form": form, "domain": domain})
+    return _save_form(request, form, services.do_save_space_policy, "onboarding/space_policy_form.html",
+                      {"domain": domain}, "The space policy of {obj.domain.name} is saved.")
 
 
 # -- offboarding ------------------------------------------------------------------------------------------------

@@ -7,8 +7,6 @@ task ``onboarding.resume_stalled`` hands it out again, tested below without a wo
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -19,21 +17,11 @@ from onboarding import provision, services
 from onboarding.models import ProfileRequest
 from portal.models import AuditEvent
 from portal.sandbox.studio import studio_state
-from tests.conftest import WorkerProcess
 from tests.inventory import ACCOUNT_ID, REGION, sagemaker
 from tests.onboarding.world import build_world
+from tests.portal.test_worker import _wait_for as wait_for
 
 pytestmark = [pytest.mark.timeout(240)]
-
-
-def wait_for(predicate: Callable[[], bool], worker: WorkerProcess, what: str, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        assert worker.process.poll() is None, f"the worker exited:\n{worker.output()}"
-        time.sleep(0.1)
-    raise AssertionError(f"{what} did not happen within {timeout} s; worker output:\n{worker.output()}")
 
 
 @pytest.mark.worker
@@ -54,7 +42,7 @@ def test_a_worker_killed_mid_provisioning_leaves_one_profile(sandbox_server: str
     def waiting() -> bool:
         return ProfileRequest.objects.filter(pk=req.pk, progress__startswith="Waiting for AWS").exists()
 
-    wait_for(waiting, first, "provisioning to reach the wait for InService")
+    wait_for(waiting, first)
     first.kill()
     assert ProfileRequest.objects.get(pk=req.pk).status == "provisioning"
     assert [p["UserProfileName"] for p in sagemaker().list_user_profiles(
@@ -63,8 +51,7 @@ def test_a_worker_killed_mid_provisioning_leaves_one_profile(sandbox_server: str
     with state.lock:  # AWS finishes creating the profile while no worker watches
         state.profiles[(world.research.domain_id, "maria")].pending = 1
     second = start_worker(**env)
-    wait_for(lambda: ProfileRequest.objects.get(pk=req.pk).status in ("active", "failed"), second,
-             "the redelivered task to finish", timeout=150)
+    wait_for(lambda: ProfileRequest.objects.get(pk=req.pk).status in ("active", "failed"), second, timeout=150)
     req.refresh_from_db()
     assert req.status == "active", req.error
     assert req.attempts == 2
