@@ -83,8 +83,9 @@ class TaskRunFilterSet(django_filters.FilterSet):
 
 
 class AuditEventFilterSet(django_filters.FilterSet):
-    q = SearchFilter(fields=("object_repr", "actor_label", "action", "object_id"))
+    q = SearchFilter(fields=("object_repr", "actor_label", "action", "object_id", "request_id"))
     action = django_filters.CharFilter(lookup_expr="startswith", help_text="e.g. account. or budget.set")
+    request_id = django_filters.CharFilter(label="Request id", help_text="e.g. PR-12, SR-3, OB-1")
     actor = django_filters.CharFilter(field_name="actor_label", label="Actor")
     object_type = django_filters.CharFilter(label="Object type")
     domain = django_filters.CharFilter(field_name="domain_arn", label="Domain ARN")
@@ -95,4 +96,4 @@ class AuditEventFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = AuditEvent
-        fields = ["q", "action", "actor", "object_type", "domain", "since", "until"]
+        fields = ["q", "action", "actor", "object_type", "domain", "request_id", "since", "until"]

@@ -217,3 +217,12 @@ def test_an_offboarding_is_planned_shown_and_approved_from_the_pages(
     status = other.get(reverse("onboarding:offboarding-progress", args=[plan.pk]))
     assert status.status_code == 286 and 'aria-valuenow="100"' in status.content.decode()
     assert client_for(world.lead).get(plan.get_absolute_url()).status_code == 404
+
+
+def test_the_audit_log_filters_by_request_id(world: World) -> None:
+    req = services.do_submit_profile_request(actor=world.scientist, person=world.scientist, domain=world.research,
+                                             template=world.persona)
+    body = client_for(world.approver).get(reverse("portal:audit-list"), {"request_id": req.request_id}).content
+    assert b"profilerequest.submitted" in body and b"role.assigned" not in body
+    api = client_for(world.approver).get("/api/audit/", {"request_id": req.request_id}).json()
+    assert [e["action"] for e in api["results"]] == ["profilerequest.submitted"]
