@@ -83,9 +83,12 @@ def inbox(request: HttpRequest) -> HttpResponse:
     mine_spaces = _related(SpaceRequest.objects.filter(requested_by=user)).order_by("-created_at")[:10]
     offboardings = Offboarding.objects.restrict(user, VIEW).filter(status=Offboarding.Status.PLANNED).exclude(
         requested_by=user).select_related("person", "requested_by")
+    expired = _related(SpaceRequest.objects.restrict(user, APPROVE).filter(status=Request.Status.EXPIRED)
+                       ).order_by("expires_on")
     return render(request, "onboarding/inbox.html", {
         "pending_profiles": _pending(user, ProfileRequest),
         "pending_spaces": _pending(user, SpaceRequest),
+        "expired_spaces": expired,
         "pending_offboardings": offboardings,
         "is_approver": bool(grants.domains_for(APPROVE)),
         "may_request_profile": bool(grants.domains_for(REQUEST_PROFILE) or grants.domains_for(MANAGE)),

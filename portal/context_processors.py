@@ -8,32 +8,34 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
-from portal.scoping import grants_for
+from portal.scoping import APPROVE, grants_for
 
-# The portal's areas, in menu order. An area appears once its app provides the named URL, so the menu never
-# links to a page that does not exist yet.
-# Items marked admin_only are hidden from people who would only get a 404 there.
-NAVIGATION: list[tuple[str, str, bool]] = [
-    ("Overview", "home", False),
-    ("Accounts", "domains:account-list", True),
-    ("Domains", "domains:domain-list", False),
-    ("Profiles", "profiles:profile-list", False),
-    ("Spaces", "profiles:space-list", False),
-    ("Requests", "onboarding:inbox", False),
-    ("Costs", "costs:dashboard", False),
-    ("Governance", "domains:posture", False),
-    ("Sync runs", "domains:syncrun-list", False),
-    ("Audit log", "portal:audit-list", False),
-    ("Roles", "domains:role-list", True),
-    ("API", "api-docs", False),
+# The portal's areas, in menu order, and who sees them ("" everyone, "approver" people who approve in some domain,
+# "admin" platform admins): an item is hidden from people who would only get a 404 there. An area appears once its
+# app provides the named URL, so the menu never links to a page that does not exist yet.
+NAVIGATION: list[tuple[str, str, str]] = [
+    ("Overview", "home", ""),
+    ("Accounts", "domains:account-list", "admin"),
+    ("Domains", "domains:domain-list", ""),
+    ("Profiles", "profiles:profile-list", ""),
+    ("Spaces", "profiles:space-list", ""),
+    ("Requests", "onboarding:inbox", ""),
+    ("Offboarding", "onboarding:offboarding-list", "approver"),
+    ("Costs", "costs:dashboard", ""),
+    ("Governance", "domains:posture", ""),
+    ("Sync runs", "domains:syncrun-list", ""),
+    ("Audit log", "portal:audit-list", ""),
+    ("Roles", "domains:role-list", "admin"),
+    ("API", "api-docs", ""),
 ]
 
 
 def _navigation(request: HttpRequest) -> list[dict[str, Any]]:
-    is_admin = grants_for(request.user).is_admin
+    grants = grants_for(request.user)
+    sees = {"": True, "admin": grants.is_admin, "approver": bool(grants.domains_for(APPROVE))}
     items = []
-    for label, name, admin_only in NAVIGATION:
-        if admin_only and not is_admin:
+    for label, name, who in NAVIGATION:
+        if not sees[who]:
             continue
         try:
             url = reverse(name)

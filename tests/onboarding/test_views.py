@@ -176,7 +176,7 @@ def test_an_outsider_gets_404_on_every_request_page(world: World) -> None:
 
 
 @pytest.mark.parametrize("name, count", [("onboarding:profile-request-list", 5),
-                                         ("onboarding:space-request-list", 5), ("onboarding:inbox", 8)])
+                                         ("onboarding:space-request-list", 5), ("onboarding:inbox", 9)])
 def test_list_pages_pin_their_query_counts(world: World, name: str, count: int) -> None:
     from tests.factories import UserFactory, grant
 
@@ -226,3 +226,17 @@ def test_the_audit_log_filters_by_request_id(world: World) -> None:
     assert b"profilerequest.submitted" in body and b"role.assigned" not in body
     api = client_for(world.approver).get("/api/audit/", {"request_id": req.request_id}).json()
     assert [e["action"] for e in api["results"]] == ["profilerequest.submitted"]
+
+
+def test_expired_spaces_wait_in_the_approvers_inbox(world: World) -> None:
+    req = services.do_submit_space_request(actor=world.lead, **world.space_fields())
+    SpaceRequest.objects.filter(pk=req.pk).update(status="expired")
+    inbox = client_for(world.approver).get(reverse("onboarding:inbox")).content.decode()
+    assert 'id="expired-spaces"' in inbox and "churn-model" in inbox
+    assert 'id="expired-spaces"' not in client_for(world.lead).get(reverse("onboarding:inbox")).content.decode()
+
+
+def test_the_menu_shows_offboarding_to_approvers_only(world: World) -> None:
+    link = f'href="{reverse("onboarding:offboarding-list")}"'
+    assert link in client_for(world.approver).get(reverse("home")).content.decode()
+    assert link not in client_for(world.scientist).get(reverse("home")).content.decode()
