@@ -39,6 +39,7 @@ from portal.pricing import PRICES_SOURCE
 from portal.scoping import APPROVE, MANAGE, REQUEST_PROFILE, REQUEST_SPACE, VIEW, grants_for
 
 KINDS: dict[str, type[Request]] = {"profile": ProfileRequest, "space": SpaceRequest}
+INBOX_ROWS = 50  # per kind, oldest first; the full lists are a link away
 
 
 def _errors(exc: ValidationError) -> list[str]:
@@ -85,9 +86,13 @@ def inbox(request: HttpRequest) -> HttpResponse:
         requested_by=user).select_related("person", "requested_by")
     expired = _related(SpaceRequest.objects.restrict(user, APPROVE).filter(status=Request.Status.EXPIRED)
                        ).order_by("expires_on")
+    pending_profiles, pending_spaces = _pending(user, ProfileRequest), _pending(user, SpaceRequest)
     return render(request, "onboarding/inbox.html", {
-        "pending_profiles": _pending(user, ProfileRequest),
-        "pending_spaces": _pending(user, SpaceRequest),
+        "pending_profiles": pending_profiles[:INBOX_ROWS],
+        "pending_spaces": pending_spaces[:INBOX_ROWS],
+        "pending_profile_count": pending_profiles.count(),
+        "pending_space_count": pending_spaces.count(),
+        "inbox_rows": INBOX_ROWS,
         "expired_spaces": expired,
         "pending_offboardings": offboardings,
         "is_approver": bool(grants.domains_for(APPROVE)),

@@ -176,7 +176,7 @@ def test_an_outsider_gets_404_on_every_request_page(world: World) -> None:
 
 
 @pytest.mark.parametrize("name, count", [("onboarding:profile-request-list", 5),
-                                         ("onboarding:space-request-list", 5), ("onboarding:inbox", 9)])
+                                         ("onboarding:space-request-list", 5), ("onboarding:inbox", 11)])
 def test_list_pages_pin_their_query_counts(world: World, name: str, count: int) -> None:
     from tests.factories import UserFactory, grant
 
