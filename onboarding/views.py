@@ -385,7 +385,7 @@ def offboarding_new(request: HttpRequest) -> HttpResponse:
 
 def _offboarding(request: HttpRequest, pk: int) -> Offboarding:
     return get_object_or_404(Offboarding.objects.restrict(request.user, VIEW).select_related(
-        "person", "requested_by", "decided_by"), pk=pk)
+        "person", "requested_by", "decided_by").prefetch_related("steps"), pk=pk)
 
 
 @login_required

@@ -240,3 +240,13 @@ def test_the_menu_shows_offboarding_to_approvers_only(world: World) -> None:
     link = f'href="{reverse("onboarding:offboarding-list")}"'
     assert link in client_for(world.approver).get(reverse("home")).content.decode()
     assert link not in client_for(world.scientist).get(reverse("home")).content.decode()
+
+
+def test_the_offboarding_status_fragment_keeps_its_query_count(world: World) -> None:
+    plan = services.do_plan_offboarding(actor=world.approver, person=world.lead, reason="Moved team")
+    client = client_for(world.approver)
+    url = reverse("onboarding:offboarding-progress", args=[plan.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 286  # planned, not running: the page stops polling
+    assert len(queries) == 5, "\n".join(q["sql"] for q in queries.captured_queries)
