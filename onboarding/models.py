@@ -171,7 +171,39 @@ class SpacePolicy(models.Model):
             raise ValidationError({"allowed_instance_types": instance_error})
 
 
-class Request(models.Model):
+class ApprovedWork(models.Model):
+    """What requests and offboarding plans share: who asked and who decided, and the progress, error and attempts of
+    the task that carries the work out. ``request_id`` (e.g. PR-12) names it in emails, tags and the audit log."""
+
+    ID_PREFIX = ""
+    WORKING: tuple[str, ...] = ()  # the states in which a task works on it
+
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    progress = models.CharField(max_length=300, blank=True, help_text="What the task is doing now.")
+    error = models.TextField(blank=True, help_text="The AWS error of the last failed attempt.")
+    attempts = models.PositiveIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_working(self) -> bool:
+        return self.status in self.WORKING  # type: ignore[attr-defined]
+
+    @property
+    def request_id(self) -> str:
+        return f"{self.ID_PREFIX}-{self.pk}"
+
+
+class Request(ApprovedWork):
     """What profile and space requests share: a state machine, who decided, and the AWS outcome."""
 
     class Status(models.TextChoices):
@@ -193,31 +225,11 @@ class Request(models.Model):
 
     domain = models.ForeignKey(Domain, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.SUBMITTED, db_index=True)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
-    decided_at = models.DateTimeField(null=True, blank=True)
     decision_reason = models.CharField(max_length=1000, blank=True)
     auto_approved = models.BooleanField(default=False)
-    progress = models.CharField(max_length=300, blank=True, help_text="What the provisioning task is doing now.")
-    error = models.TextField(blank=True, help_text="The AWS error of the last failed attempt.")
-    attempts = models.PositiveIntegerField(default=0)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         abstract = True
-
-    @property
-    def is_working(self) -> bool:
-        return self.status in self.WORKING
-
-    @property
-    def request_id(self) -> str:
-        return f"{self.ID_PREFIX}-{self.pk}"
 
 
 class ProfileRequest(Request):
@@ -295,7 +307,10 @@ class SpaceRequest(Request):
         return (self.expires_on - date.today()).days
 
 
-class Offboarding(models.Model):
+OFFBOARDING_OPEN = ("planned", "approved", "running", "failed")  # at most one of these per person
+
+
+class Offboarding(ApprovedWork):
     """Taking a person out of SageMaker: a plan of steps shown first, approved, then carried out by a task."""
 
     class Status(models.TextChoices):
@@ -307,28 +322,17 @@ class Offboarding(models.Model):
         CANCELLED = "cancelled", "Cancelled"
 
     ID_PREFIX = "OB"
+    OPEN = OFFBOARDING_OPEN
+    WORKING = ("approved", "running")
 
     person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="offboardings")
     reason = models.CharField(max_length=1000)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PLANNED, db_index=True)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
-    decided_at = models.DateTimeField(null=True, blank=True)
-    progress = models.CharField(max_length=300, blank=True)
-    error = models.TextField(blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["person"], condition=Q(status__in=["planned", "approved", "running",
-                                                                             "failed"]),
+            models.UniqueConstraint(fields=["person"], condition=Q(status__in=list(OFFBOARDING_OPEN)),
                                     name="one_open_offboarding_per_person"),
         ]
 
@@ -337,10 +341,6 @@ class Offboarding(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("onboarding:offboarding-detail", args=[self.pk])
-
-    @property
-    def request_id(self) -> str:
-        return f"{self.ID_PREFIX}-{self.pk}"
 
     @classmethod
     def scope_q(cls, grants: Grants, action: str) -> Q | None:
@@ -352,10 +352,6 @@ class Offboarding(models.Model):
             return None
         touched = OffboardingStep.objects.filter(domain_arn__in=sorted(domains)).values("offboarding_id")
         return Q(pk__in=touched)
-
-    @property
-    def is_working(self) -> bool:
-        return self.status in (self.Status.APPROVED, self.Status.RUNNING)
 
     @property
     def percent(self) -> int:

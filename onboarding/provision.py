@@ -375,15 +375,12 @@ def check_space_expiry() -> dict[str, int]:
 def stalled() -> list[tuple[str, int]]:
     """Work no task has touched for PROVISION_STALE_MINUTES: its worker died, or the queue lost it."""
     cutoff = timezone.now() - timedelta(minutes=settings.PROVISION_STALE_MINUTES)
-    work: list[tuple[str, int]] = []
-    for pk in ProfileRequest.objects.filter(status__in=["approved", "provisioning"], updated_at__lt=cutoff) \
-            .values_list("pk", flat=True):
-        work.append(("provision_profile", pk))
-    for status, task in (("approved", "provision_space"), ("provisioning", "provision_space"),
-                         ("deleting", "delete_space")):
-        for pk in SpaceRequest.objects.filter(status=status, updated_at__lt=cutoff).values_list("pk", flat=True):
-            work.append((task, pk))
-    for pk in Offboarding.objects.filter(status__in=["approved", "running"], updated_at__lt=cutoff) \
-            .values_list("pk", flat=True):
-        work.append(("run_offboarding", pk))
+
+    def stale(model: Any) -> list[tuple[int, str]]:
+        return list(model.objects.filter(status__in=model.WORKING, updated_at__lt=cutoff).values_list("pk", "status"))
+
+    work = [("provision_profile", pk) for pk, _ in stale(ProfileRequest)]
+    work += [("delete_space" if status == Request.Status.DELETING else "provision_space", pk)
+             for pk, status in stale(SpaceRequest)]
+    work += [("run_offboarding", pk) for pk, _ in stale(Offboarding)]
     return work

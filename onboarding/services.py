@@ -416,7 +416,7 @@ def do_plan_offboarding(*, actor: Any, person: AbstractBaseUser, reason: str) ->
         raise ValidationError("Only an admin or a domain approver may offboard people.")
     if not (reason or "").strip():
         raise ValidationError({"reason": "Say why this person leaves SageMaker (it goes in the audit log)."})
-    open_one = Offboarding.objects.filter(person=person, status__in=["planned", "approved", "running", "failed"])
+    open_one = Offboarding.objects.filter(person=person, status__in=Offboarding.OPEN)
     if open_one.exists():
         raise ValidationError(f"{person.get_username()} already has an offboarding in progress "
                               f"({open_one.first().request_id}).")
