@@ -202,6 +202,18 @@ class ApprovedWork(models.Model):
     def request_id(self) -> str:
         return f"{self.ID_PREFIX}-{self.pk}"
 
+    def record(self, action: str, *, actor: Any, domain_arn: str | None = None, **fields: Any) -> Any:
+        """An audit event about this work, carrying its request id: ``action`` is a verb of this model
+        (``approved`` becomes ``profilerequest.approved``) or a full name (``aws.create_space``)."""
+        from portal import audit
+
+        if "." not in action:
+            action = f"{self._meta.model_name}.{action}"
+        if domain_arn is None:
+            domain = getattr(self, "domain", None)
+            domain_arn = domain.arn if domain is not None else ""
+        return audit.record(action, self, actor=actor, domain_arn=domain_arn, request_id=self.request_id, **fields)
+
 
 class Request(ApprovedWork):
     """What profile and space requests share: a state machine, who decided, and the AWS outcome."""
@@ -236,6 +248,7 @@ class ProfileRequest(Request):
     """A person asks for their own user profile in a domain, from one of its persona templates."""
 
     ID_PREFIX = "PR"
+    PROVISION_TASK = "provision_profile"
 
     person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="profile_requests")
     template = models.ForeignKey(PersonaTemplate, on_delete=models.PROTECT, related_name="requests")
@@ -270,6 +283,9 @@ class SpaceRequest(Request):
     """A team lead asks for a shared space, owned by their own profile in the domain, until an expiry date."""
 
     ID_PREFIX = "SR"
+    PROVISION_TASK = "provision_space"
+    # Approved and not yet deleted: what counts against the domain's auto-approval quota.
+    LIVE = ("approved", "provisioning", "active", "expired", "deleting")
 
     owner_profile = models.ForeignKey(UserProfile, on_delete=models.PROTECT, related_name="+")
     space_name = models.CharField(max_length=63)

@@ -22,7 +22,6 @@ from django.utils import timezone
 
 from onboarding import notify
 from onboarding.models import Offboarding, OffboardingStep, ProfileRequest, Request, SpaceRequest
-from portal import audit
 from portal.aws import describe_error, error_code, gateway, is_retryable
 from profiles.models import App, Space, UserProfile
 from profiles.sync import _profile_values, _space_values
@@ -83,8 +82,7 @@ def _fail(req: Request, message: str) -> None:
         before = {"status": req.status}
         type(req).objects.filter(pk=req.pk).update(status=Request.Status.FAILED, error=message, progress="",
                                                    finished_at=timezone.now(), updated_at=timezone.now())
-        audit.record(f"{type(req)._meta.model_name}.failed", req, actor=ACTOR, domain_arn=req.domain.arn,
-                     before=before, after={"status": "failed", "error": message}, request_id=req.request_id)
+        req.record("failed", actor=ACTOR, before=before, after={"status": "failed", "error": message})
     notify.send(f"[{req.request_id}] Failed: {req}",
                 f"The portal could not create {req} in AWS.\n\n{message}\n\nAn approver or you can try again from "
                 f"the request: {notify.link(req)}\n",
@@ -125,12 +123,10 @@ def _create_or_adopt(req: Request, create: Callable[[], dict[str, Any]], describ
                 f"(its {REQUEST_TAG} tag is {tag or 'missing'}). Nothing was changed; cancel this request or ask an "
                 f"admin to find who owns it.") from exc
         _progress(req, f"Adopted the {what} an earlier attempt of this request created.")
-        audit.record(f"aws.adopt_{what.replace(' ', '_')}", req, actor=ACTOR, domain_arn=req.domain.arn,
-                     after={"arn": arn}, request_id=req.request_id)
+        req.record(f"aws.adopt_{what.replace(' ', '_')}", actor=ACTOR, after={"arn": arn})
         return arn
     arn = answer[arn_key]
-    audit.record(f"aws.create_{what.replace(' ', '_')}", req, actor=ACTOR, domain_arn=req.domain.arn,
-                 after={"arn": arn}, request_id=req.request_id)
+    req.record(f"aws.create_{what.replace(' ', '_')}", actor=ACTOR, after={"arn": arn})
     return arn
 
 
@@ -159,10 +155,8 @@ def _finish(req: Request, message: str, **fields: Any) -> None:
     with transaction.atomic():
         type(req).objects.filter(pk=req.pk).update(status=Request.Status.ACTIVE, progress=message,
                                                    finished_at=timezone.now(), updated_at=timezone.now(), **fields)
-        audit.record(f"{type(req)._meta.model_name}.active", req, actor=ACTOR, domain_arn=req.domain.arn,
-                     before={"status": "provisioning"}, after={"status": "active", **{k: str(v) for k, v in
-                                                                                        fields.items()}},
-                     request_id=req.request_id)
+        req.record("active", actor=ACTOR, before={"status": "provisioning"},
+                   after={"status": "active", **{k: str(v) for k, v in fields.items()}})
     notify.send(f"[{req.request_id}] Ready: {req}", f"{req} is InService.\n\n{message}\n\nSee it: "
                 f"{notify.link(req)}\n", notify.people_emails(req.requested_by, getattr(req, "person", None)))
 
@@ -259,8 +253,7 @@ def delete_space(pk: int) -> None:
     except (ClientError, BotoCoreError) as exc:
         SpaceRequest.objects.filter(pk=req.pk).update(error=describe_error(exc), status=Request.Status.EXPIRED,
                                                       progress="", updated_at=timezone.now())
-        audit.record("spacerequest.deletion_failed", req, actor=ACTOR, domain_arn=domain.arn,
-                     after={"error": describe_error(exc)}, request_id=req.request_id)
+        req.record("deletion_failed", actor=ACTOR, after={"error": describe_error(exc)})
         return
     now = timezone.now()
     with transaction.atomic():
@@ -269,9 +262,8 @@ def delete_space(pk: int) -> None:
         SpaceRequest.objects.filter(pk=req.pk).update(status=Request.Status.DELETED, finished_at=now,
                                                       progress=f"Space {outcome}; {stopped} app(s) stopped first.",
                                                       updated_at=now)
-        audit.record("aws.delete_space", req, actor=ACTOR, domain_arn=domain.arn, before={"status": "deleting"},
-                     after={"status": "deleted", "outcome": outcome, "apps_deleted": stopped},
-                     request_id=req.request_id)
+        req.record("aws.delete_space", actor=ACTOR, before={"status": "deleting"},
+                   after={"status": "deleted", "outcome": outcome, "apps_deleted": stopped})
 
 
 # -- offboarding ------------------------------------------------------------------------------------------------
@@ -297,9 +289,8 @@ def _run_step(step: OffboardingStep) -> str:
                                                                                          removed_at=now)
         ProfileRequest.objects.filter(profile_arn=step.resource_arn, status=Request.Status.ACTIVE).update(
             status=Request.Status.DELETED, updated_at=now)
-    audit.record(f"aws.{step.action}", step.offboarding, actor=ACTOR, domain_arn=step.domain_arn,
-                 object_repr=step.target, after={"arn": step.resource_arn, "outcome": outcome},
-                 request_id=step.offboarding.request_id)
+    step.offboarding.record(f"aws.{step.action}", actor=ACTOR, domain_arn=step.domain_arn, object_repr=step.target,
+                            after={"arn": step.resource_arn, "outcome": outcome})
     return outcome.capitalize() + "."
 
 
@@ -324,8 +315,8 @@ def run_offboarding(pk: int) -> None:
                                                               message=describe_error(exc)[:1000])
             Offboarding.objects.filter(pk=pk).update(status=Offboarding.Status.FAILED, error=error, progress="",
                                                      updated_at=timezone.now())
-            audit.record("offboarding.failed", offboarding, actor=ACTOR, request_id=offboarding.request_id,
-                         domain_arn=step.domain_arn, after={"status": "failed", "error": error})
+            offboarding.record("failed", actor=ACTOR, domain_arn=step.domain_arn,
+                               after={"status": "failed", "error": error})
             notify.send(f"[{offboarding.request_id}] Offboarding stopped", f"{error}\n\nResume it once the cause is "
                         f"fixed: {notify.link(offboarding)}\n", notify.people_emails(offboarding.requested_by))
             return
@@ -335,8 +326,7 @@ def run_offboarding(pk: int) -> None:
     now = timezone.now()
     Offboarding.objects.filter(pk=pk).update(status=Offboarding.Status.DONE, progress="Every step is done.",
                                              finished_at=now, updated_at=now)
-    audit.record("offboarding.done", offboarding, actor=ACTOR, request_id=offboarding.request_id,
-                 before={"status": "running"}, after={"status": "done"})
+    offboarding.record("done", actor=ACTOR, before={"status": "running"}, after={"status": "done"})
     notify.send(f"[{offboarding.request_id}] Offboarding done", f"{offboarding.person.get_username()} is out of "
                 f"SageMaker. See what was done: {notify.link(offboarding)}\n",
                 notify.people_emails(offboarding.requested_by))
@@ -352,8 +342,7 @@ def check_space_expiry() -> dict[str, int]:
     for req in live.filter(expires_on__gt=today, expires_on__lte=soon, reminded_at__isnull=True):
         with transaction.atomic():
             SpaceRequest.objects.filter(pk=req.pk).update(reminded_at=timezone.now())
-            audit.record("spacerequest.expiry_reminder", req, actor="expiry check", domain_arn=req.domain.arn,
-                         after={"expires_on": req.expires_on.isoformat()}, request_id=req.request_id)
+            req.record("expiry_reminder", actor="expiry check", after={"expires_on": req.expires_on.isoformat()})
         notify.send(f"[{req.request_id}] Shared space {req.space_name} expires on {req.expires_on:%Y-%m-%d}",
                     f"The shared space {req.space_name} in {req.domain.name} expires in {req.days_left} day(s). "
                     f"At expiry it is proposed for deletion. Extend it if the team still needs it: "
@@ -362,8 +351,7 @@ def check_space_expiry() -> dict[str, int]:
     for req in live.filter(expires_on__lte=today):
         with transaction.atomic():
             SpaceRequest.objects.filter(pk=req.pk).update(status=Request.Status.EXPIRED, updated_at=timezone.now())
-            audit.record("spacerequest.expired", req, actor="expiry check", domain_arn=req.domain.arn,
-                         before={"status": "active"}, after={"status": "expired"}, request_id=req.request_id)
+            req.record("expired", actor="expiry check", before={"status": "active"}, after={"status": "expired"})
         notify.send(f"[{req.request_id}] Shared space {req.space_name} expired: deletion proposed",
                     f"The shared space {req.space_name} in {req.domain.name} expired on {req.expires_on:%Y-%m-%d}. "
                     f"An approver can delete it, or the lead can extend it: {notify.link(req)}\n",

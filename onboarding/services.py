@@ -14,6 +14,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from domains.models import Domain
@@ -43,25 +44,23 @@ ESTIMATE_HOURS_PER_MONTH = 8 * 21
 
 # -- who may do what --------------------------------------------------------------------------------------------
 def may(user: Any, action: str, domain: Domain) -> bool:
-    domains = grants_for(user).domains_for(action)
-    return domains is ALL_DOMAINS or domain.arn in domains
+    return grants_for(user).allows(action, domain.arn)
 
 
-def _check_approver(req: Request, actor: Any, *people: Any) -> None:
+def _check_approver(req: Request, actor: Any) -> None:
     if not may(actor, APPROVE, req.domain):
         raise ValidationError(f"Only an approver of the domain {req.domain.name} may decide on this request.")
-    if any(p is not None and p.pk == actor.pk for p in people):
+    if _is_requester(req, actor):
         raise ValidationError("Nobody approves or rejects their own request; another approver of the domain must.")
+
+
+def _is_requester(req: Request, actor: Any) -> bool:
+    """The actor asked for this request, or it is about them."""
+    return actor.pk in (req.requested_by_id, getattr(req, "person_id", None))
 
 
 def _snapshot(req: Request, *fields: str) -> dict[str, Any]:
     return {"status": req.status, **{f: str(getattr(req, f)) for f in fields}}
-
-
-def _record(action: str, req: Any, actor: Any, before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
-    domain_arn = req.domain.arn if hasattr(req, "domain") else ""
-    audit.record(action, req, actor=actor, domain_arn=domain_arn, before=before, after=after,
-                 request_id=req.request_id)
 
 
 # -- profile names ----------------------------------------------------------------------------------------------
@@ -139,8 +138,8 @@ def do_submit_profile_request(
     except IntegrityError as exc:  # a request submitted at the same moment
         raise ValidationError(f"{who} a request for a profile in {domain.name}: one person, one profile per "
                               f"domain.") from exc
-    _record("profilerequest.submitted", req, actor, None,
-            {"status": req.status, "profile_name": name, "template": template.name, "person": person.get_username()})
+    req.record("submitted", actor=actor, after={"status": req.status, "profile_name": name, "template": template.name,
+                                                "person": person.get_username()})
     transaction.on_commit(lambda: _email_new_request(req))
     return req
 
@@ -170,8 +169,8 @@ def _enqueue(task_name: str, pk: int) -> None:
 
 @transaction.atomic
 def do_approve(req: Request, *, actor: Any) -> Request:
-    req = type(req).objects.select_for_update().select_related("domain", "requested_by").get(pk=req.pk)
-    _check_approver(req, actor, req.requested_by, getattr(req, "person", None))
+    req = type(req).objects.select_for_update().select_related("domain").get(pk=req.pk)
+    _check_approver(req, actor)
     if req.status != Request.Status.SUBMITTED:
         raise ValidationError(f"This request is {req.get_status_display().lower()}; only a request waiting for "
                               f"approval can be approved.")
@@ -179,8 +178,8 @@ def do_approve(req: Request, *, actor: Any) -> Request:
     req.status, req.decided_by, req.decided_at = Request.Status.APPROVED, actor, timezone.now()
     req.progress = "Queued for provisioning."
     req.save()
-    _record(f"{type(req)._meta.model_name}.approved", req, actor, before, _snapshot(req, "decided_by"))
-    _enqueue("provision_profile" if isinstance(req, ProfileRequest) else "provision_space", req.pk)
+    req.record("approved", actor=actor, before=before, after=_snapshot(req, "decided_by"))
+    _enqueue(req.PROVISION_TASK, req.pk)
     transaction.on_commit(lambda: _email_requester(
         req, "Approved", f"{actor.get_username()} approved {req}. The portal is creating it in AWS now."))
     return req
@@ -188,8 +187,8 @@ def do_approve(req: Request, *, actor: Any) -> Request:
 
 @transaction.atomic
 def do_reject(req: Request, *, actor: Any, reason: str) -> Request:
-    req = type(req).objects.select_for_update().select_related("domain", "requested_by").get(pk=req.pk)
-    _check_approver(req, actor, req.requested_by, getattr(req, "person", None))
+    req = type(req).objects.select_for_update().select_related("domain").get(pk=req.pk)
+    _check_approver(req, actor)
     reason = (reason or "").strip()
     if len(reason) < 3:
         raise ValidationError({"reason": "Say why the request is rejected; the requester reads it."})
@@ -201,14 +200,10 @@ def do_reject(req: Request, *, actor: Any, reason: str) -> Request:
     req.decision_reason = reason[:1000]
     req.finished_at = req.decided_at
     req.save()
-    _record(f"{type(req)._meta.model_name}.rejected", req, actor, before, _snapshot(req, "decision_reason"))
+    req.record("rejected", actor=actor, before=before, after=_snapshot(req, "decision_reason"))
     transaction.on_commit(lambda: _email_requester(
         req, "Rejected", f"{actor.get_username()} rejected {req}.\n\nReason: {reason}"))
     return req
-
-
-def _is_requester(req: Request, actor: Any) -> bool:
-    return actor.pk in (req.requested_by_id, getattr(req, "person_id", None))
 
 
 @transaction.atomic
@@ -221,7 +216,7 @@ def do_cancel(req: Request, *, actor: Any) -> Request:
     before = _snapshot(req)
     req.status, req.finished_at, req.progress = Request.Status.CANCELLED, timezone.now(), ""
     req.save()
-    _record(f"{type(req)._meta.model_name}.cancelled", req, actor, before, _snapshot(req))
+    req.record("cancelled", actor=actor, before=before, after=_snapshot(req))
     return req
 
 
@@ -235,8 +230,8 @@ def do_retry(req: Request, *, actor: Any) -> Request:
     before = _snapshot(req, "error")
     req.status, req.progress, req.finished_at = Request.Status.APPROVED, "Queued for another attempt.", None
     req.save()
-    _record(f"{type(req)._meta.model_name}.retried", req, actor, before, _snapshot(req))
-    _enqueue("provision_profile" if isinstance(req, ProfileRequest) else "provision_space", req.pk)
+    req.record("retried", actor=actor, before=before, after=_snapshot(req))
+    _enqueue(req.PROVISION_TASK, req.pk)
     return req
 
 
@@ -251,8 +246,7 @@ def estimate_space(instance_type: str, ebs_size_gb: int, region: str = "us-east-
 
 
 def live_space_count(domain: Domain) -> int:
-    return SpaceRequest.objects.filter(domain=domain, status__in=["approved", "provisioning", "active",
-                                                                   "expired", "deleting"]).count()
+    return SpaceRequest.objects.filter(domain=domain, status__in=SpaceRequest.LIVE).count()
 
 
 def lead_profile(actor: Any, domain: Domain) -> UserProfile:
@@ -268,8 +262,9 @@ def lead_profile(actor: Any, domain: Domain) -> UserProfile:
 
 def check_space(domain: Domain, *, name: str, app_type: str, instance_type: str, ebs_size_gb: int,
                 idle_timeout_minutes: int, expires_on: date) -> SpacePolicy:
-    """Every field against the domain's space policy, all problems at once (field: message)."""
-    policy = SpacePolicy.objects.filter(domain=domain).first()
+    """Every field against the domain's space policy, all problems at once (field: message). The policy row stays
+    locked until the transaction ends, so two requests never both take the last place of the quota."""
+    policy = SpacePolicy.objects.select_for_update().filter(domain=domain).first()
     if policy is None:
         raise ValidationError(f"The domain {domain.name} has no space policy yet, so no shared space can be "
                               f"requested: an admin sets one on the domain's request settings.")
@@ -310,7 +305,6 @@ def do_submit_space_request(
     policy = check_space(domain, name=space_name, app_type=app_type, instance_type=instance_type,
                          ebs_size_gb=ebs_size_gb, idle_timeout_minutes=idle_timeout_minutes, expires_on=expires_on)
     owner = lead_profile(actor, domain)
-    SpacePolicy.objects.select_for_update().filter(pk=policy.pk).first()  # one quota decision at a time
     estimate = estimate_space(instance_type, ebs_size_gb, domain.region)
     auto = policy.auto_approve_quota > 0 and live_space_count(domain) < policy.auto_approve_quota
     try:
@@ -323,17 +317,17 @@ def do_submit_space_request(
             )
     except IntegrityError as exc:
         raise ValidationError({"space_name": f"A space named {space_name} is already requested."}) from exc
-    _record("spacerequest.submitted", req, actor, None,
-            {"status": req.status, "space_name": space_name, "instance_type": instance_type,
-             "estimated_monthly_usd": str(req.estimated_monthly_usd)})
+    req.record("submitted", actor=actor, after={"status": req.status, "space_name": space_name,
+                                                "instance_type": instance_type,
+                                                "estimated_monthly_usd": str(req.estimated_monthly_usd)})
     if auto:
         req.status, req.auto_approved, req.decided_at = Request.Status.APPROVED, True, timezone.now()
         req.decision_reason = f"Within the domain's quota of {policy.auto_approve_quota} shared spaces"
         req.progress = "Queued for provisioning."
         req.save()
-        _record("spacerequest.approved", req, "quota", {"status": "submitted"},
-                {"status": req.status, "auto_approved": True})
-        _enqueue("provision_space", req.pk)
+        req.record("approved", actor="quota", before={"status": "submitted"},
+                   after={"status": req.status, "auto_approved": True})
+        _enqueue(req.PROVISION_TASK, req.pk)
     else:
         transaction.on_commit(lambda: _email_new_request(req))
     return req
@@ -354,7 +348,7 @@ def do_extend_space(req: SpaceRequest, *, actor: Any, expires_on: date) -> Space
     before = _snapshot(req, "expires_on")
     req.expires_on, req.status, req.reminded_at = expires_on, Request.Status.ACTIVE, None
     req.save()
-    _record("spacerequest.extended", req, actor, before, _snapshot(req, "expires_on"))
+    req.record("extended", actor=actor, before=before, after=_snapshot(req, "expires_on"))
     return req
 
 
@@ -369,7 +363,7 @@ def do_delete_space(req: SpaceRequest, *, actor: Any) -> SpaceRequest:
     before = _snapshot(req)
     req.status, req.progress = Request.Status.DELETING, "Queued for deletion."
     req.save()
-    _record("spacerequest.deletion_approved", req, actor, before, _snapshot(req))
+    req.record("deletion_approved", actor=actor, before=before, after=_snapshot(req))
     _enqueue("delete_space", req.pk)
     return req
 
@@ -386,9 +380,8 @@ def offboarding_plan(actor: Any, person: Any) -> list[dict[str, Any]]:
     spaces = list(Space.objects.filter(owner_profile__in=profiles, removed_at__isnull=True)
                   .select_related("domain", "owner_profile"))
     private = [s for s in spaces if s.sharing_type != "Shared"]
-    apps = list(App.objects.filter(removed_at__isnull=True).exclude(status__in=["Deleted", "Failed"])
-                .filter(user_profile__in=profiles) | App.objects.filter(removed_at__isnull=True)
-                .exclude(status__in=["Deleted", "Failed"]).filter(space__in=private))
+    apps = list(App.objects.filter(Q(user_profile__in=profiles) | Q(space__in=private), removed_at__isnull=True)
+                .exclude(status__in=["Deleted", "Failed"]).select_related("domain"))
 
     def step(action: str, domain: Domain, target: str, arn: str, **params: Any) -> None:
         steps.append({"action": action, "domain_arn": domain.arn, "domain_name": domain.name, "target": target,
@@ -427,9 +420,8 @@ def do_plan_offboarding(*, actor: Any, person: AbstractBaseUser, reason: str) ->
     offboarding = Offboarding.objects.create(person=person, reason=reason.strip(), requested_by=actor)
     OffboardingStep.objects.bulk_create(OffboardingStep(offboarding=offboarding, position=i, **s)
                                         for i, s in enumerate(steps))
-    audit.record("offboarding.planned", offboarding, actor=actor, request_id=offboarding.request_id,
-                 domain_arn=steps[0]["domain_arn"],
-                 after={"person": person.get_username(), "steps": [f"{s['action']} {s['target']}" for s in steps]})
+    offboarding.record("planned", actor=actor, domain_arn=steps[0]["domain_arn"], after={
+        "person": person.get_username(), "steps": [f"{s['action']} {s['target']}" for s in steps]})
     transaction.on_commit(lambda: notify.send(
         f"[{offboarding.request_id}] Approval needed: offboarding {person.get_username()}",
         f"{actor.get_username()} plans to offboard {person.get_username()} ({len(steps)} steps).\n\n"
@@ -457,8 +449,7 @@ def do_approve_offboarding(offboarding: Offboarding, *, actor: Any) -> Offboardi
     offboarding.status, offboarding.decided_by, offboarding.decided_at = "approved", actor, timezone.now()
     offboarding.progress = "Queued."
     offboarding.save()
-    audit.record("offboarding.approved", offboarding, actor=actor, request_id=offboarding.request_id,
-                 before={"status": "planned"}, after={"status": "approved"})
+    offboarding.record("approved", actor=actor, before={"status": "planned"}, after={"status": "approved"})
     _enqueue("run_offboarding", offboarding.pk)
     return offboarding
 
@@ -472,8 +463,7 @@ def do_cancel_offboarding(offboarding: Offboarding, *, actor: Any) -> Offboardin
     before = {"status": offboarding.status}
     offboarding.status, offboarding.finished_at = "cancelled", timezone.now()
     offboarding.save()
-    audit.record("offboarding.cancelled", offboarding, actor=actor, request_id=offboarding.request_id,
-                 before=before, after={"status": "cancelled"})
+    offboarding.record("cancelled", actor=actor, before=before, after={"status": "cancelled"})
     return offboarding
 
 
@@ -486,8 +476,7 @@ def do_resume_offboarding(offboarding: Offboarding, *, actor: Any) -> Offboardin
     offboarding.status, offboarding.progress = "approved", "Queued to resume after the last step that finished."
     offboarding.save()
     offboarding.steps.filter(state=OffboardingStep.State.FAILED).update(state=OffboardingStep.State.PENDING)
-    audit.record("offboarding.resumed", offboarding, actor=actor, request_id=offboarding.request_id,
-                 before={"status": "failed"}, after={"status": "approved"})
+    offboarding.record("resumed", actor=actor, before={"status": "failed"}, after={"status": "approved"})
     _enqueue("run_offboarding", offboarding.pk)
     return offboarding
 

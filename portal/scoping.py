@@ -78,6 +78,11 @@ class Grants:
                 arns.add(arn)
         return arns
 
+    def allows(self, action: str, domain_arn: str) -> bool:
+        """Whether some role of this person allows ``action`` in the domain with this ARN."""
+        domains = self.domains_for(action)
+        return domains is ALL_DOMAINS or domain_arn in domains
+
     def roles(self) -> set[str]:
         return {role for role, _ in self.pairs}
 
