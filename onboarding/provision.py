@@ -20,11 +20,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from domains.sync import list_all_tags
 from onboarding import notify
 from onboarding.models import Offboarding, OffboardingStep, ProfileRequest, Request, SpaceRequest
 from portal.aws import describe_error, error_code, gateway, is_retryable
 from profiles.models import App, Space, UserProfile
-from profiles.sync import _profile_values, _space_values
+from profiles.sync import profile_values, space_values
 
 logger = logging.getLogger(__name__)
 
@@ -57,8 +58,7 @@ def _client(domain: Any) -> Any:
 
 
 def _tags(client: Any, arn: str) -> dict[str, str]:
-    answer = call(client.list_tags, ResourceArn=arn)
-    return {t["Key"]: t["Value"] for t in answer.get("Tags", [])}
+    return call(list_all_tags, client=client, arn=arn)
 
 
 def _claim(model: type[Request], pk: int, states: tuple[str, ...], working: str) -> Request | None:
@@ -178,7 +178,7 @@ def provision_profile(pk: int) -> None:
     if outcome is None:
         return
     arn, answer = outcome
-    values = _profile_values(answer, _tags(client, arn))
+    values = profile_values(answer, _tags(client, arn))
     now = timezone.now()
     profile, _ = UserProfile.objects.update_or_create(
         arn=arn, defaults={**values, "domain": domain, "owner": req.person, "last_seen": now, "removed_at": None})
@@ -213,7 +213,7 @@ def provision_space(pk: int) -> None:
     if outcome is None:
         return
     arn, answer = outcome
-    values = _space_values(answer, _tags(client, arn))
+    values = space_values(answer, _tags(client, arn))
     space, _ = Space.objects.update_or_create(
         arn=arn, defaults={**values, "domain": domain, "owner_profile": owner, "last_seen": timezone.now(),
                            "removed_at": None})
@@ -231,13 +231,18 @@ def _delete(method: Callable[..., Any], **params: Any) -> str:
     return "deleted"
 
 
-def _delete_space_apps(client: Any, domain_id: str, space_name: str) -> int:
+def _remove_space(client: Any, domain_id: str, space_name: str, arn: str) -> tuple[int, str]:
+    """Delete a space's live apps, then the space, then mark it removed in the inventory (kept, with history):
+    how many apps were stopped, and the space's outcome. Safe to repeat."""
     apps = call(client.list_apps, DomainIdEquals=domain_id, SpaceNameEquals=space_name).get("Apps", [])
     live = [a for a in apps if a.get("Status") not in ("Deleted", "Deleting", "Failed")]
     for app in live:
         _delete(client.delete_app, DomainId=domain_id, SpaceName=space_name, AppType=app["AppType"],
                 AppName=app["AppName"])
-    return len(live)
+    outcome = _delete(client.delete_space, DomainId=domain_id, SpaceName=space_name)
+    if arn:
+        Space.objects.filter(arn=arn, removed_at__isnull=True).update(status="Deleted", removed_at=timezone.now())
+    return len(live), outcome
 
 
 def delete_space(pk: int) -> None:
@@ -248,8 +253,7 @@ def delete_space(pk: int) -> None:
     domain = req.domain
     client = _client(domain)
     try:
-        stopped = _delete_space_apps(client, domain.domain_id, req.space_name)
-        outcome = _delete(client.delete_space, DomainId=domain.domain_id, SpaceName=req.space_name)
+        stopped, outcome = _remove_space(client, domain.domain_id, req.space_name, req.space_arn)
     except (ClientError, BotoCoreError) as exc:
         SpaceRequest.objects.filter(pk=req.pk).update(error=describe_error(exc), status=Request.Status.EXPIRED,
                                                       progress="", updated_at=timezone.now())
@@ -257,8 +261,6 @@ def delete_space(pk: int) -> None:
         return
     now = timezone.now()
     with transaction.atomic():
-        Space.objects.filter(arn=req.space_arn or "-", removed_at__isnull=True).update(status="Deleted",
-                                                                                       removed_at=now)
         SpaceRequest.objects.filter(pk=req.pk).update(status=Request.Status.DELETED, finished_at=now,
                                                       progress=f"Space {outcome}; {stopped} app(s) stopped first.",
                                                       updated_at=now)
@@ -280,9 +282,7 @@ def _run_step(step: OffboardingStep) -> str:
         outcome = _delete(client.delete_app, **params)
         App.objects.filter(arn=step.resource_arn).update(status="Deleted")
     elif step.action == OffboardingStep.Action.DELETE_SPACE:
-        _delete_space_apps(client, params["DomainId"], params["SpaceName"])
-        outcome = _delete(client.delete_space, **params)
-        Space.objects.filter(arn=step.resource_arn, removed_at__isnull=True).update(status="Deleted", removed_at=now)
+        _, outcome = _remove_space(client, params["DomainId"], params["SpaceName"], step.resource_arn)
     else:
         outcome = _delete(client.delete_user_profile, **params)
         UserProfile.objects.filter(arn=step.resource_arn, removed_at__isnull=True).update(status="Deleted",

@@ -118,7 +118,7 @@ def _fetch(domain: Domain) -> Listing:
         listing.profile_arns.append(arn)
         if _changed(stored_profiles.get(arn), summary):
             answer = client.describe_user_profile(DomainId=domain.domain_id, UserProfileName=summary["UserProfileName"])
-            listing.profiles[arn] = _profile_values(answer, list_all_tags(client, answer["UserProfileArn"]))
+            listing.profiles[arn] = profile_values(answer, list_all_tags(client, answer["UserProfileArn"]))
 
     stored_spaces = {s.arn: s for s in Space.objects.filter(domain=domain).only(
         "arn", "status", "aws_modified_at", "removed_at")}
@@ -127,7 +127,7 @@ def _fetch(domain: Domain) -> Listing:
         listing.space_arns.append(arn)
         if _changed(stored_spaces.get(arn), summary):
             answer = client.describe_space(DomainId=domain.domain_id, SpaceName=summary["SpaceName"])
-            listing.spaces[arn] = _space_values(answer, list_all_tags(client, answer["SpaceArn"]))
+            listing.spaces[arn] = space_values(answer, list_all_tags(client, answer["SpaceArn"]))
 
     stored_apps = {a.arn: a for a in App.objects.filter(domain=domain).only("arn", "status", "removed_at")}
     for summary in _paginate(client, "list_apps", "Apps", DomainIdEquals=domain.domain_id):
@@ -154,7 +154,7 @@ def _idle(settings: dict[str, Any]) -> tuple[str, int | None]:
     return "", None
 
 
-def _profile_values(answer: dict[str, Any], tags: dict[str, str]) -> dict[str, Any]:
+def profile_values(answer: dict[str, Any], tags: dict[str, str]) -> dict[str, Any]:
     user_settings = answer.get("UserSettings", {})
     portal = user_settings.get("StudioWebPortalSettings", {})
     idle, timeout = _idle(user_settings)
@@ -177,7 +177,7 @@ def _profile_values(answer: dict[str, Any], tags: dict[str, str]) -> dict[str, A
     }
 
 
-def _space_values(answer: dict[str, Any], tags: dict[str, str]) -> dict[str, Any]:
+def space_values(answer: dict[str, Any], tags: dict[str, str]) -> dict[str, Any]:
     space_settings = answer.get("SpaceSettings", {})
     app_type = space_settings.get("AppType", "")
     app_settings = space_settings.get("JupyterLabAppSettings") or space_settings.get("CodeEditorAppSettings") or {}
