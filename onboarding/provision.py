@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from domains.models import Domain
 from domains.sync import list_all_tags
 from onboarding import notify
 from onboarding.models import Offboarding, OffboardingStep, ProfileRequest, Request, SpaceRequest
@@ -61,16 +62,21 @@ def _tags(client: Any, arn: str) -> dict[str, str]:
     return call(list_all_tags, client=client, arn=arn)
 
 
-def _claim(model: type[Request], pk: int, states: tuple[str, ...], working: str) -> Request | None:
-    """Take the request for this run if it is in one of ``states``; None when there is nothing to do."""
+REQUEST_RELATED = ("domain", "domain__account", "requested_by", "decided_by")
+
+
+def _claim(model: type[Any], pk: int, states: tuple[str, ...], working: str,
+           related: tuple[str, ...] = REQUEST_RELATED) -> Any:
+    """Take the request (or plan) for this run if it is in one of ``states``, counting the attempt; None when
+    there is nothing to do (another run finished it, or it was cancelled)."""
     with transaction.atomic():
-        req = model.objects.select_for_update().filter(pk=pk).first()
-        if req is None or req.status not in states:
+        work = model.objects.select_for_update().filter(pk=pk).first()
+        if work is None or work.status not in states:
             return None
-        req.status, req.attempts, req.error = working, req.attempts + 1, ""
-        req.progress = "Calling AWS."
-        req.save()
-    return model.objects.select_related("domain", "domain__account", "requested_by", "decided_by").get(pk=pk)
+        work.status, work.attempts, work.error = working, work.attempts + 1, ""
+        work.progress = "Calling AWS."
+        work.save()
+    return model.objects.select_related(*related).get(pk=pk)
 
 
 def _progress(req: Any, message: str) -> None:
@@ -269,12 +275,11 @@ def delete_space(pk: int) -> None:
 
 
 # -- offboarding ------------------------------------------------------------------------------------------------
-def _run_step(step: OffboardingStep) -> str:
-    from domains.models import Domain
-
+def _run_step(step: OffboardingStep, domain: Domain | None) -> str:
     if step.action == OffboardingStep.Action.FLAG_SHARED_SPACE:
         return "Flagged: SageMaker cannot give a space another owner; recreate it under a teammate's profile."
-    domain = Domain.objects.select_related("account").get(arn=step.domain_arn)
+    if domain is None:
+        raise ProvisioningError(f"The domain {step.domain_name} is no longer in the inventory.")
     client = _client(domain)
     params = dict(step.params)
     now = timezone.now()
@@ -295,24 +300,22 @@ def _run_step(step: OffboardingStep) -> str:
 
 
 def run_offboarding(pk: int) -> None:
-    with transaction.atomic():
-        offboarding = Offboarding.objects.select_for_update().filter(pk=pk).first()
-        if offboarding is None or offboarding.status not in ("approved", "running"):
-            return
-        offboarding.status, offboarding.attempts, offboarding.error = "running", offboarding.attempts + 1, ""
-        offboarding.save()
-    offboarding = Offboarding.objects.select_related("person", "requested_by").get(pk=pk)
+    offboarding = _claim(Offboarding, pk, Offboarding.WORKING, "running", ("person", "requested_by"))
+    if offboarding is None:
+        return
     steps = list(offboarding.steps.filter(state=OffboardingStep.State.PENDING).order_by("position"))
+    domains = {d.arn: d for d in Domain.objects.filter(arn__in={s.domain_arn for s in steps})
+               .select_related("account")}
     for step in steps:
         step.offboarding = offboarding
-        Offboarding.objects.filter(pk=pk).update(progress=f"Step {step.position + 1}: {step}",
-                                                 updated_at=timezone.now())
+        _progress(offboarding, f"Step {step.position + 1}: {step}")
         try:
-            message = _run_step(step)
-        except (ClientError, BotoCoreError) as exc:
-            error = f"Step {step.position + 1} ({step}): {describe_error(exc)}"
+            message = _run_step(step, domains.get(step.domain_arn))
+        except (ClientError, BotoCoreError, ProvisioningError) as exc:
+            reason = str(exc) if isinstance(exc, ProvisioningError) else describe_error(exc)
+            error = f"Step {step.position + 1} ({step}): {reason}"
             OffboardingStep.objects.filter(pk=step.pk).update(state=OffboardingStep.State.FAILED,
-                                                              message=describe_error(exc)[:1000])
+                                                              message=reason[:1000])
             Offboarding.objects.filter(pk=pk).update(status=Offboarding.Status.FAILED, error=error, progress="",
                                                      updated_at=timezone.now())
             offboarding.record("failed", actor=ACTOR, domain_arn=step.domain_arn,
