@@ -40,6 +40,8 @@ GENERIC_RE = re.compile(r"^(team|shared|share|test|testing|admin|administrator|c
                         r"temp|tmp|demo|user|guest|root|service|svc)(\d*)(-|$)", re.IGNORECASE)
 # Hours a shared space's instance is assumed to run in a month: working days with idle shutdown on.
 ESTIMATE_HOURS_PER_MONTH = 8 * 21
+# A shared space that can be extended or deleted.
+LIVE_SPACE = (Request.Status.ACTIVE, Request.Status.EXPIRED)
 
 
 # -- who may do what --------------------------------------------------------------------------------------------
@@ -57,6 +59,20 @@ def _check_approver(req: Request, actor: Any) -> None:
 def _is_requester(req: Request, actor: Any) -> bool:
     """The actor asked for this request, or it is about them."""
     return actor.pk in (req.requested_by_id, getattr(req, "person_id", None))
+
+
+def open_actions(user: Any, req: Request) -> dict[str, bool]:
+    """Which of this module's actions ``user`` may take on ``req`` now: the buttons a request page shows."""
+    approver = may(user, APPROVE, req.domain)
+    own = _is_requester(req, user)
+    return {
+        "can_decide": approver and not own and req.status == Request.Status.SUBMITTED,
+        "can_cancel": (own or grants_for(user).is_admin) and req.status in Request.CANCELLABLE,
+        "can_retry": (approver or own) and req.status == Request.Status.FAILED,
+        "can_extend": (approver or user.pk == req.requested_by_id) and req.status in LIVE_SPACE,
+        "can_delete": approver and req.status in LIVE_SPACE,
+        "is_own": own,
+    }
 
 
 def _snapshot(req: Request, *fields: str) -> dict[str, Any]:
@@ -338,7 +354,7 @@ def do_extend_space(req: SpaceRequest, *, actor: Any, expires_on: date) -> Space
     req = SpaceRequest.objects.select_for_update().select_related("domain").get(pk=req.pk)
     if actor.pk != req.requested_by_id and not may(actor, APPROVE, req.domain):
         raise ValidationError("Only the team lead who asked or an approver of the domain may extend this space.")
-    if req.status not in (Request.Status.ACTIVE, Request.Status.EXPIRED):
+    if req.status not in LIVE_SPACE:
         raise ValidationError("Only a live space can be extended.")
     policy = SpacePolicy.objects.filter(domain=req.domain).first()
     today = timezone.localdate()
@@ -358,7 +374,7 @@ def do_delete_space(req: SpaceRequest, *, actor: Any) -> SpaceRequest:
     req = SpaceRequest.objects.select_for_update().select_related("domain").get(pk=req.pk)
     if not may(actor, APPROVE, req.domain):
         raise ValidationError(f"Only an approver of {req.domain.name} may delete a shared space.")
-    if req.status not in (Request.Status.ACTIVE, Request.Status.EXPIRED):
+    if req.status not in LIVE_SPACE:
         raise ValidationError(f"This space is {req.get_status_display().lower()}; there is nothing to delete.")
     before = _snapshot(req)
     req.status, req.progress = Request.Status.DELETING, "Queued for deletion."

@@ -36,7 +36,7 @@ from onboarding.models import Offboarding, PersonaTemplate, ProfileRequest, Requ
 from portal.listing import FilteredListView
 from portal.models import AuditEvent
 from portal.pricing import PRICES_SOURCE
-from portal.scoping import APPROVE, MANAGE, REQUEST_PROFILE, REQUEST_SPACE, VIEW, grants_for
+from portal.scoping import APPROVE, MANAGE, REQUEST_PROFILE, REQUEST_SPACE, VIEW, grants_for, require_somewhere
 
 KINDS: dict[str, type[Request]] = {"profile": ProfileRequest, "space": SpaceRequest}
 INBOX_ROWS = 50  # per kind, oldest first; the full lists are a link away
@@ -104,24 +104,23 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 
 # -- lists ------------------------------------------------------------------------------------------------------
-class ProfileRequestListView(FilteredListView):
+class RequestListView(FilteredListView):
+    def decorate(self, queryset: QuerySet) -> QuerySet:
+        return _related(queryset)
+
+
+class ProfileRequestListView(RequestListView):
     model = ProfileRequest
     filterset_class = ProfileRequestFilterSet
     template_name = "onboarding/profile_request_list.html"
     partial_template_name = "onboarding/_profile_request_rows.html"
 
-    def decorate(self, queryset: QuerySet) -> QuerySet:
-        return _related(queryset)
 
-
-class SpaceRequestListView(FilteredListView):
+class SpaceRequestListView(RequestListView):
     model = SpaceRequest
     filterset_class = SpaceRequestFilterSet
     template_name = "onboarding/space_request_list.html"
     partial_template_name = "onboarding/_space_request_rows.html"
-
-    def decorate(self, queryset: QuerySet) -> QuerySet:
-        return _related(queryset)
 
 
 # -- profile requests -------------------------------------------------------------------------------------------
@@ -166,21 +165,8 @@ def _timeline(req: Any) -> QuerySet:
 @login_required
 def request_detail(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     req = _detail(request, KINDS[kind], pk)
-    context = {"req": req, "kind": kind, "timeline": _timeline(req), **_permissions(request.user, req)}
+    context = {"req": req, "kind": kind, "timeline": _timeline(req), **services.open_actions(request.user, req)}
     return render(request, f"onboarding/{kind}_request_detail.html", context)
-
-
-def _permissions(user: Any, req: Request) -> dict[str, bool]:
-    approver = services.may(user, APPROVE, req.domain)
-    own = user.pk in (req.requested_by_id, getattr(req, "person_id", None))
-    return {
-        "can_decide": approver and not own and req.status == Request.Status.SUBMITTED,
-        "can_cancel": (own or grants_for(user).is_admin) and req.status in Request.CANCELLABLE,
-        "can_retry": (approver or own) and req.status == Request.Status.FAILED,
-        "can_extend": (approver or user.pk == req.requested_by_id) and req.status in ("active", "expired"),
-        "can_delete": approver and req.status in ("active", "expired"),
-        "is_own": own,
-    }
 
 
 @login_required
@@ -298,8 +284,7 @@ class PersonaTemplateListView(FilteredListView):
     action = MANAGE
 
     def scoped_queryset(self) -> QuerySet:
-        if not grants_for(self.request.user).domains_for(MANAGE):
-            raise Http404("No such page.")
+        require_somewhere(self.request.user, MANAGE)
         return super().scoped_queryset()
 
     def decorate(self, queryset: QuerySet) -> QuerySet:
@@ -329,8 +314,8 @@ def _save_form(request: HttpRequest, form: Any, save: Any, template: str, contex
 @login_required
 def persona_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     instance = get_object_or_404(PersonaTemplate.objects.restrict(request.user, MANAGE), pk=pk) if pk else None
-    if instance is None and not grants_for(request.user).domains_for(MANAGE):
-        raise Http404("No such page.")
+    if instance is None:
+        require_somewhere(request.user, MANAGE)
     form = PersonaTemplateForm(request.POST or None, instance=instance, user=request.user)
     return _save_form(request, form, services.do_save_persona, "onboarding/persona_form.html",
                       {"object": instance}, "Persona {obj.name} of {obj.domain.name} is saved.")
@@ -353,8 +338,7 @@ class OffboardingListView(FilteredListView):
     partial_template_name = "onboarding/_offboarding_rows.html"
 
     def scoped_queryset(self) -> QuerySet:
-        if not grants_for(self.request.user).domains_for(APPROVE):
-            raise Http404("No such page.")
+        require_somewhere(self.request.user, APPROVE)
         return super().scoped_queryset()
 
     def decorate(self, queryset: QuerySet) -> QuerySet:
@@ -363,8 +347,7 @@ class OffboardingListView(FilteredListView):
 
 @login_required
 def offboarding_new(request: HttpRequest) -> HttpResponse:
-    if not grants_for(request.user).domains_for(APPROVE):
-        raise Http404("No such page.")
+    require_somewhere(request.user, APPROVE)
     form = OffboardingForm(request.POST if request.method == "POST" else None, initial=request.GET.dict())
     plan: list[dict[str, Any]] | None = None
     if request.method == "POST" and form.is_valid():

@@ -119,3 +119,12 @@ def require_admin(user: Any) -> None:
 
     if not grants_for(user).is_admin:
         raise Http404("No such page.")
+
+
+def require_somewhere(user: Any, action: str) -> None:
+    """Pages for people who may do ``action`` in at least one domain: anyone else gets the 404 of a page that does
+    not exist."""
+    from django.http import Http404
+
+    if not grants_for(user).domains_for(action):
+        raise Http404("No such page.")

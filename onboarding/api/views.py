@@ -11,7 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request as ApiRequest
 from rest_framework.response import Response
 
@@ -26,7 +26,7 @@ from onboarding.filtersets import (
 from onboarding.models import Offboarding, PersonaTemplate, ProfileRequest, SpacePolicy, SpaceRequest
 from portal.api import ScopedViewSetMixin
 from portal.pricing import HOURLY_USD, PRICES_SOURCE
-from portal.scoping import APPROVE, grants_for
+from portal.scoping import APPROVE, require_somewhere
 
 
 def rules(call: Any, *args: Any, **kwargs: Any) -> Any:
@@ -211,8 +211,7 @@ class OffboardingViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retri
     queryset = Offboarding.objects.none()
 
     def base_queryset(self) -> QuerySet:
-        if not grants_for(self.request.user).domains_for(APPROVE):
-            raise NotFound()
+        require_somewhere(self.request.user, APPROVE)
         return Offboarding.objects.select_related("person", "requested_by", "decided_by").prefetch_related("steps")
 
     def _answer(self, offboarding: Offboarding, code: int = status.HTTP_200_OK) -> Response:
