@@ -23,6 +23,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
 from domains.models import Domain
+from portal.api import service_call
 from portal.filtering import SearchFilter
 from portal.listing import FilteredListView
 from portal.models import RoleAssignment
@@ -129,11 +130,8 @@ class RoleAssignmentViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixi
         data = serializer.validated_data
         if data.get("domain_arn") and data["domain_arn"] not in domain_names():
             raise ApiValidationError({"domain_arn": "No such domain in the inventory."})
-        try:
-            serializer.instance = do_assign_role(data["user"], data["role"], domain_arn=data.get("domain_arn", ""),
-                                                 actor=self.request.user)
-        except ValidationError as exc:
-            raise ApiValidationError(exc.message_dict) from exc
+        serializer.instance = service_call(do_assign_role, data["user"], data["role"],
+                                           domain_arn=data.get("domain_arn", ""), actor=self.request.user)
 
     def perform_destroy(self, instance: RoleAssignment) -> None:
         do_revoke_role(instance, actor=self.request.user)

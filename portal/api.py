@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from rest_framework import serializers, viewsets
+from rest_framework.exceptions import ValidationError
 
 from portal.models import TaskRun
 from portal.scoping import VIEW
+
+
+def service_call(call: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run a service from the API: its ValidationError becomes a 400 with the messages the pages show (by field,
+    or under ``detail``)."""
+    try:
+        return call(*args, **kwargs)
+    except DjangoValidationError as exc:
+        raise ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}) from exc
 
 
 class ScopedViewSetMixin:

@@ -3,7 +3,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -20,7 +19,7 @@ from costs.forms import SpendFilterForm
 from costs.ingest import IngestionScopeError, start_cost_ingestion
 from costs.models import Budget, SpendRollup
 from domains.models import Domain
-from portal.api import ScopedReadOnlyViewSet, ScopedViewSetMixin, TaskRunSerializer
+from portal.api import ScopedReadOnlyViewSet, ScopedViewSetMixin, TaskRunSerializer, service_call
 from portal.filtering import TaskRunFilterSet
 from portal.models import TaskRun
 from portal.scoping import ALL_DOMAINS, MANAGE, VIEW_COSTS, grants_for
@@ -103,11 +102,8 @@ class BudgetViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
         budgets.do_delete_budget(instance, actor=self.request.user)
 
     def _set(self, domain: Domain, data: dict) -> Budget:
-        try:
-            return budgets.do_set_budget(domain, monthly_amount=data["monthly_amount"],
-                                         thresholds=data["thresholds"], actor=self.request.user)
-        except DjangoValidationError as exc:
-            raise ValidationError(exc.message_dict) from exc
+        return service_call(budgets.do_set_budget, domain, monthly_amount=data["monthly_amount"],
+                            thresholds=data["thresholds"], actor=self.request.user)
 
 
 class CostRunViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -24,17 +23,9 @@ from onboarding.filtersets import (
     SpaceRequestFilterSet,
 )
 from onboarding.models import Offboarding, PersonaTemplate, ProfileRequest, SpacePolicy, SpaceRequest
-from portal.api import ScopedViewSetMixin
+from portal.api import ScopedViewSetMixin, service_call
 from portal.pricing import HOURLY_USD, PRICES_SOURCE
 from portal.scoping import APPROVE, require_somewhere
-
-
-def rules(call: Any, *args: Any, **kwargs: Any) -> Any:
-    """Run a service; its ValidationError becomes a 400 with the same messages the pages show."""
-    try:
-        return call(*args, **kwargs)
-    except DjangoValidationError as exc:
-        raise ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}) from exc
 
 
 class RequestViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
@@ -57,24 +48,24 @@ class RequestViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
     @extend_schema(request=None)
     @action(detail=True, methods=["post"])
     def approve(self, request: ApiRequest, pk: str | None = None) -> Response:
-        return self._answer(rules(services.do_approve, self.get_object(), actor=request.user))
+        return self._answer(service_call(services.do_approve, self.get_object(), actor=request.user))
 
     @action(detail=True, methods=["post"])
     def reject(self, request: ApiRequest, pk: str | None = None) -> Response:
         data = s.ReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return self._answer(rules(services.do_reject, self.get_object(), actor=request.user,
+        return self._answer(service_call(services.do_reject, self.get_object(), actor=request.user,
                                   reason=data.validated_data.get("reason", "")))
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"])
     def cancel(self, request: ApiRequest, pk: str | None = None) -> Response:
-        return self._answer(rules(services.do_cancel, self.get_object(), actor=request.user))
+        return self._answer(service_call(services.do_cancel, self.get_object(), actor=request.user))
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"])
     def retry(self, request: ApiRequest, pk: str | None = None) -> Response:
-        return self._answer(rules(services.do_retry, self.get_object(), actor=request.user))
+        return self._answer(service_call(services.do_retry, self.get_object(), actor=request.user))
 
 
 class ProfileRequestViewSet(RequestViewSet):
@@ -93,7 +84,7 @@ class ProfileRequestViewSet(RequestViewSet):
         data = s.ProfileRequestCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        req = rules(services.do_submit_profile_request, actor=request.user,
+        req = service_call(services.do_submit_profile_request, actor=request.user,
                     person=values.get("person") or request.user, domain=values["domain"],
                     template=values["template"], sso_user_name=values.get("sso_user_name", ""),
                     justification=values.get("justification", ""))
@@ -117,20 +108,20 @@ class SpaceRequestViewSet(RequestViewSet):
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         values.setdefault("display_name", "")
-        req = rules(services.do_submit_space_request, actor=request.user, **values)
+        req = service_call(services.do_submit_space_request, actor=request.user, **values)
         return self._answer(req, status.HTTP_201_CREATED)
 
     @action(detail=True, methods=["post"])
     def extend(self, request: ApiRequest, pk: str | None = None) -> Response:
         data = s.ExtendSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return self._answer(rules(services.do_extend_space, self.get_object(), actor=request.user,
+        return self._answer(service_call(services.do_extend_space, self.get_object(), actor=request.user,
                                   expires_on=data.validated_data["expires_on"]))
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"], url_path="delete-space")
     def delete_space(self, request: ApiRequest, pk: str | None = None) -> Response:
-        return self._answer(rules(services.do_delete_space, self.get_object(), actor=request.user))
+        return self._answer(service_call(services.do_delete_space, self.get_object(), actor=request.user))
 
     @extend_schema(
         parameters=[OpenApiParameter("instance_type", OpenApiTypes.STR, required=True),
@@ -165,14 +156,14 @@ class PersonaTemplateViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.R
         return PersonaTemplate.objects.select_related("domain")
 
     def perform_create(self, serializer: s.PersonaTemplateSerializer) -> None:
-        serializer.instance = rules(services.do_save_persona, PersonaTemplate(**serializer.validated_data),
+        serializer.instance = service_call(services.do_save_persona, PersonaTemplate(**serializer.validated_data),
                                     actor=self.request.user)
 
     def perform_update(self, serializer: s.PersonaTemplateSerializer) -> None:
         persona = serializer.instance
         for field, value in serializer.validated_data.items():
             setattr(persona, field, value)
-        serializer.instance = rules(services.do_save_persona, persona, actor=self.request.user)
+        serializer.instance = service_call(services.do_save_persona, persona, actor=self.request.user)
 
 
 class SpacePolicyViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
@@ -192,14 +183,14 @@ class SpacePolicyViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retri
     def perform_create(self, serializer: Any) -> None:
         if SpacePolicy.objects.filter(domain=serializer.validated_data["domain"]).exists():
             raise ValidationError({"domain": "This domain has a policy already; update it instead."})
-        serializer.instance = rules(services.do_save_space_policy, SpacePolicy(**serializer.validated_data),
+        serializer.instance = service_call(services.do_save_space_policy, SpacePolicy(**serializer.validated_data),
                                     actor=self.request.user)
 
     def perform_update(self, serializer: Any) -> None:
         policy = serializer.instance
         for field, value in serializer.validated_data.items():
             setattr(policy, field, value)
-        serializer.instance = rules(services.do_save_space_policy, policy, actor=self.request.user)
+        serializer.instance = service_call(services.do_save_space_policy, policy, actor=self.request.user)
 
 
 class OffboardingViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
@@ -223,7 +214,7 @@ class OffboardingViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retri
         self.base_queryset()
         data = s.OffboardingCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return self._answer(rules(services.do_plan_offboarding, actor=request.user, **data.validated_data),
+        return self._answer(service_call(services.do_plan_offboarding, actor=request.user, **data.validated_data),
                             status.HTTP_201_CREATED)
 
     @extend_schema(parameters=[OpenApiParameter("person", OpenApiTypes.STR, required=True)],
@@ -240,16 +231,16 @@ class OffboardingViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retri
     @extend_schema(request=None)
     @action(detail=True, methods=["post"])
     def approve(self, request: ApiRequest, pk: str | None = None) -> Response:
-        return self._answer(rules(services.do_approve_offboarding, self.get_object(), actor=request.user))
+        return self._answer(service_call(services.do_approve_offboarding, self.get_object(), actor=request.user))
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"])
     def cancel(self, request: ApiRequest, pk: str | None = None) -> Response:
-        return self._answer(rules(services.do_cancel_offboarding, self.get_object(), actor=request.user))
+        return self._answer(service_call(services.do_cancel_offboarding, self.get_object(), actor=request.user))
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"])
     def resume(self, request: ApiRequest, pk: str | None = None) -> Response:
-        return self._answer(rules(services.do_resume_offboarding, self.get_object(), actor=request.user))
+        return self._answer(service_call(services.do_resume_offboarding, self.get_object(), actor=request.user))
 
 
