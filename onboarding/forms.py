@@ -13,21 +13,17 @@ from django.utils import timezone
 from domains.models import Domain
 from onboarding.models import HIDEABLE_APP_TYPES, HIDEABLE_ML_TOOLS, SPACE_APP_TYPES, PersonaTemplate, SpacePolicy
 from portal.pricing import HOURLY_USD
-from portal.scoping import MANAGE, REQUEST_PROFILE, REQUEST_SPACE, domain_q, grants_for
+from portal.scoping import MANAGE, REQUEST_PROFILE, REQUEST_SPACE, grants_for
 
 INSTANCE_CHOICES = [(t, t) for t in HOURLY_USD]
 
 
-def domains_for(user: Any, *actions: str) -> QuerySet:
-    """InService domains of the inventory where ``user`` may do one of ``actions``."""
-    grants = grants_for(user)
-    condition = None
+def live_domains(user: Any, *actions: str) -> QuerySet:
+    """InService domains of the inventory where ``user`` may do one of ``actions`` (the domains' own scoping)."""
+    allowed = Domain.objects.none()
     for action in actions:
-        q = domain_q(grants.domains_for(action), "arn") if grants.domains_for(action) else None
-        if q is not None:
-            condition = q if condition is None else condition | q
-    live = Domain.objects.filter(removed_at__isnull=True, status="InService").select_related("account")
-    return live.filter(condition).order_by("name") if condition is not None else live.none()
+        allowed |= Domain.objects.restrict(user, action)
+    return allowed.filter(removed_at__isnull=True, status="InService").select_related("account").order_by("name")
 
 
 class DomainChoiceField(forms.ModelChoiceField):
@@ -65,7 +61,7 @@ class ProfileRequestForm(forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["domain"].queryset = domains_for(user, REQUEST_PROFILE, MANAGE)
+        self.fields["domain"].queryset = live_domains(user, REQUEST_PROFILE, MANAGE)
         if grants_for(user).domains_for(MANAGE):
             self.fields["person"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
             self.fields["person"].empty_label = f"Myself ({user.get_username()})"
@@ -99,7 +95,7 @@ class SpaceRequestForm(forms.Form):
         kwargs.setdefault("initial", {})
         kwargs["initial"].setdefault("expires_on", timezone.localdate() + timedelta(days=90))
         super().__init__(*args, **kwargs)
-        self.fields["domain"].queryset = domains_for(user, REQUEST_SPACE)
+        self.fields["domain"].queryset = live_domains(user, REQUEST_SPACE)
         domain = self.chosen_domain()
         policy = SpacePolicy.objects.filter(domain=domain).first() if domain else None
         if policy is not None:
@@ -137,7 +133,7 @@ class PersonaTemplateForm(forms.ModelForm):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["domain"].queryset = domains_for(user, MANAGE)
+        self.fields["domain"].queryset = live_domains(user, MANAGE)
         if self.instance.pk:
             self.fields["domain"].disabled = True
 

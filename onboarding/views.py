@@ -30,7 +30,7 @@ from onboarding.forms import (
     ProfileRequestForm,
     SpacePolicyForm,
     SpaceRequestForm,
-    domains_for,
+    live_domains,
 )
 from onboarding.models import Offboarding, PersonaTemplate, ProfileRequest, Request, SpacePolicy, SpaceRequest
 from portal.listing import FilteredListView
@@ -291,7 +291,7 @@ class PersonaTemplateListView(FilteredListView):
         return queryset.select_related("domain")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        domains = domains_for(self.request.user, MANAGE)
+        domains = live_domains(self.request.user, MANAGE)
         policies = {p.domain_id: p for p in SpacePolicy.objects.filter(domain__in=domains)}
         return {**super().get_context_data(**kwargs),
                 "policy_rows": [(d, policies.get(d.pk)) for d in domains]}
@@ -323,7 +323,7 @@ def persona_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 @login_required
 def space_policy_form(request: HttpRequest, domain_pk: int) -> HttpResponse:
-    domain = get_object_or_404(domains_for(request.user, MANAGE), pk=domain_pk)
+    domain = get_object_or_404(live_domains(request.user, MANAGE), pk=domain_pk)
     instance = SpacePolicy.objects.filter(domain=domain).first() or SpacePolicy(domain=domain)
     form = SpacePolicyForm(request.POST or None, instance=instance)
     return _save_form(request, form, services.do_save_space_policy, "onboarding/space_policy_form.html",
