@@ -7,17 +7,16 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q
 
 from costs import reports
 from costs.models import Budget, BudgetAlert, SpendRollup
 from domains.models import Domain
 from portal import audit
 from portal.models import RoleAssignment
+from portal.roles import role_emails
 
 Role = RoleAssignment.Role
 
@@ -104,11 +103,7 @@ def evaluate_budgets(today: date) -> list[BudgetAlert]:
 
 def recipients(domain: Domain) -> list[str]:
     """The domain's approvers and finance (for every domain or this one), by email."""
-    roles = RoleAssignment.objects.filter(
-        Q(role__in=[Role.DOMAIN_APPROVER, Role.FINANCE]) & (Q(domain_arn=domain.arn) | Q(domain_arn=""))
-    )
-    emails = get_user_model().objects.filter(pk__in=roles.values("user"), is_active=True).exclude(email="")
-    return sorted(set(emails.values_list("email", flat=True)))
+    return role_emails([Role.DOMAIN_APPROVER, Role.FINANCE], [domain.arn])
 
 
 def send_alert(alert: BudgetAlert) -> None:

@@ -13,6 +13,7 @@ from django.core.mail import send_mail
 from django.db.models import Q
 
 from portal.models import RoleAssignment
+from portal.roles import role_emails
 
 logger = logging.getLogger(__name__)
 Role = RoleAssignment.Role
@@ -24,14 +25,12 @@ def link(obj: Any) -> str:
 
 def approver_emails(domain_arns: Iterable[str]) -> list[str]:
     """Approvers of these domains (or of every domain); platform admins when a domain has no approver."""
-    arns = sorted(set(domain_arns))
-    users = get_user_model().objects.filter(is_active=True).exclude(email="")
-    approvers = RoleAssignment.objects.filter(Q(domain_arn__in=arns) | Q(domain_arn=""), role=Role.DOMAIN_APPROVER)
-    emails = set(users.filter(pk__in=approvers.values("user")).values_list("email", flat=True))
-    if not emails:
-        admins = RoleAssignment.objects.filter(role=Role.PLATFORM_ADMIN).values("user")
-        emails = set(users.filter(Q(pk__in=admins) | Q(is_superuser=True)).values_list("email", flat=True))
-    return sorted(emails)
+    emails = role_emails([Role.DOMAIN_APPROVER], list(domain_arns))
+    if emails:
+        return emails
+    admins = RoleAssignment.objects.filter(role=Role.PLATFORM_ADMIN).values("user")
+    users = get_user_model().objects.filter(Q(pk__in=admins) | Q(is_superuser=True), is_active=True).exclude(email="")
+    return sorted(set(users.values_list("email", flat=True)))
 
 
 def people_emails(*people: Any) -> list[str]:

@@ -45,3 +45,14 @@ def do_revoke_role(assignment: RoleAssignment, *, actor: Any) -> None:
         audit.record("role.revoked", assignment, actor=actor, domain_arn=assignment.domain_arn, before=before)
         assignment.delete()
     forget_grants(assignment.user)
+
+
+def role_emails(roles: list[str], domain_arns: list[str]) -> list[str]:
+    """Emails of the active people who hold one of ``roles`` in one of these domains or in every domain."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    holders = RoleAssignment.objects.filter(Q(domain_arn__in=sorted(set(domain_arns))) | Q(domain_arn=""),
+                                            role__in=roles)
+    users = get_user_model().objects.filter(pk__in=holders.values("user"), is_active=True).exclude(email="")
+    return sorted(set(users.values_list("email", flat=True)))
