@@ -33,19 +33,23 @@ def setup_demo(log: Callable[[str], None]) -> None:
     for domain in domains:
         if domain.name == "legacy-forecasting":
             continue  # Studio Classic, being migrated: no new profiles there
-        PersonaTemplate.objects.get_or_create(domain=domain, name="Data scientist", defaults={
-            "description": "Notebooks on CPU instances; Studio Classic and Canvas hidden.",
-            "execution_role": _role(domain), "allowed_instance_types": GENERAL,
-            "hidden_app_types": ["JupyterServer", "Canvas"], "hidden_ml_tools": ["AutoMl"],
-            "idle_timeout_minutes": 60})
+        personas = [PersonaTemplate(
+            domain=domain, name="Data scientist", description="Notebooks on CPU instances; Studio Classic and Canvas "
+            "hidden.", execution_role=_role(domain), allowed_instance_types=GENERAL,
+            hidden_app_types=["JupyterServer", "Canvas"], hidden_ml_tools=["AutoMl"], idle_timeout_minutes=60)]
         if domain.name == "research-lab":
-            PersonaTemplate.objects.get_or_create(domain=domain, name="ML engineer (GPU)", defaults={
-                "description": "Training on GPUs; idle shutdown after two hours.", "execution_role": _role(domain),
-                "allowed_instance_types": GPU, "hidden_app_types": ["JupyterServer"], "idle_timeout_minutes": 120})
-        if domain.name in POLICIES:
+            personas.append(PersonaTemplate(
+                domain=domain, name="ML engineer (GPU)", description="Training on GPUs; idle shutdown after two "
+                "hours.", execution_role=_role(domain), allowed_instance_types=GPU,
+                hidden_app_types=["JupyterServer"], idle_timeout_minutes=120))
+        for persona in personas:
+            if not PersonaTemplate.objects.filter(domain=domain, name=persona.name).exists():
+                services.do_save_persona(persona, actor="demo")
+        if domain.name in POLICIES and not SpacePolicy.objects.filter(domain=domain).exists():
             allowed, quota = POLICIES[domain.name]
-            SpacePolicy.objects.get_or_create(domain=domain, defaults={
-                "allowed_instance_types": allowed, "auto_approve_quota": quota, "max_ebs_gb": 200, "max_days": 180})
+            services.do_save_space_policy(SpacePolicy(domain=domain, allowed_instance_types=allowed,
+                                                      auto_approve_quota=quota, max_ebs_gb=200, max_days=180),
+                                          actor="demo")
     log(f"Personas: {PersonaTemplate.objects.count()}; space policies: {SpacePolicy.objects.count()}.")
     users = get_user_model().objects.in_bulk(["scientist", "lead"], field_name="username")
     by_name = {d.name: d for d in domains}
