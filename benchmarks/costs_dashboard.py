@@ -57,16 +57,31 @@ def build(profiles: int) -> tuple[AwsAccount, date, date]:
     Domain.objects.all().delete()
     AwsAccount.objects.all().delete()
     payer = AwsAccount.objects.create(account_id=PAYER, name="Payer", regions=["us-east-1"], is_payer=True)
-    domains = Domain.objects.bulk_create([
-        Domain(account=payer, region="us-east-1", domain_id=f"d-{n:012d}", name=f"lob-{n:02d}", status="InService",
-               arn=f"arn:aws:sagemaker:us-east-1:{PAYER}:domain/d-{n:012d}")
-        for n in range(DOMAINS)
-    ])
-    UserProfile.objects.bulk_create([
-        UserProfile(domain=domains[n % DOMAINS], name=f"person-{n}", status="InService",
-                    arn=f"{domains[n % DOMAINS].arn.replace(':domain/', ':user-profile/')}/person-{n}")
-        for n in range(profiles)
-    ], batch_size=5000)
+    domains = Domain.objects.bulk_create(
+        [
+            Domain(
+                account=payer,
+                region="us-east-1",
+                domain_id=f"d-{n:012d}",
+                name=f"lob-{n:02d}",
+                status="InService",
+                arn=f"arn:aws:sagemaker:us-east-1:{PAYER}:domain/d-{n:012d}",
+            )
+            for n in range(DOMAINS)
+        ]
+    )
+    UserProfile.objects.bulk_create(
+        [
+            UserProfile(
+                domain=domains[n % DOMAINS],
+                name=f"person-{n}",
+                status="InService",
+                arn=f"{domains[n % DOMAINS].arn.replace(':domain/', ':user-profile/')}/person-{n}",
+            )
+            for n in range(profiles)
+        ],
+        batch_size=5000,
+    )
     today = timezone.localdate()
     start, end = history_start(today), today
     started = time.perf_counter()
@@ -88,9 +103,18 @@ def build(profiles: int) -> tuple[AwsAccount, date, date]:
         for profile in UserProfile.objects.select_related("domain"):
             day = start
             while day < end:
-                records.append(CostRecord(payer=payer, day=day, grain="profile", domain_arn=profile.domain.arn,
-                                          member_arn=profile.arn, domain=profile.domain, user_profile=profile,
-                                          amount=Decimal("1.5")))
+                records.append(
+                    CostRecord(
+                        payer=payer,
+                        day=day,
+                        grain="profile",
+                        domain_arn=profile.domain.arn,
+                        member_arn=profile.arn,
+                        domain=profile.domain,
+                        user_profile=profile,
+                        amount=Decimal("1.5"),
+                    )
+                )
                 day += timedelta(days=1)
         CostRecord.objects.bulk_create(records, batch_size=5000)
     inserted = time.perf_counter() - started
@@ -100,8 +124,10 @@ def build(profiles: int) -> tuple[AwsAccount, date, date]:
         with connection.cursor() as cursor:  # what autovacuum does after a load: fresh statistics for the planner
             cursor.execute("VACUUM ANALYZE costs_costrecord")
             cursor.execute("VACUUM ANALYZE costs_spendrollup")
-    print(f"   {CostRecord.objects.count():,} cost records in {inserted:.1f} s; "
-          f"{SpendRollup.objects.count():,} rollups rebuilt in {time.perf_counter() - started:.1f} s")
+    print(
+        f"   {CostRecord.objects.count():,} cost records in {inserted:.1f} s; "
+        f"{SpendRollup.objects.count():,} rollups rebuilt in {time.perf_counter() - started:.1f} s"
+    )
     return payer, start, end
 
 
@@ -139,8 +165,16 @@ def measure_ingestion(profiles: int) -> None:
         while day < today:
             for n in range(profiles):
                 domain = f"arn:aws:sagemaker:us-east-1:{PAYER}:domain/d-{n % DOMAINS:012d}"
-                items.append(LineItem(day, PAYER, "us-east-1", "USE1-Studio:ml.t3.medium", Decimal("1.25"),
-                                      ((DOMAIN_TAG, domain), (PROFILE_TAG, f"{domain}/person-{n}"))))
+                items.append(
+                    LineItem(
+                        day,
+                        PAYER,
+                        "us-east-1",
+                        "USE1-Studio:ml.t3.medium",
+                        Decimal("1.25"),
+                        ((DOMAIN_TAG, domain), (PROFILE_TAG, f"{domain}/person-{n}")),
+                    )
+                )
             day += timedelta(days=1)
         add_line_items(PAYER, items)
         state = cost_state(PAYER)
@@ -151,15 +185,21 @@ def measure_ingestion(profiles: int) -> None:
         rows = [len(answer[2]) for answer in state.answers.values()]
         minimum = 1 + sum(math.ceil(r / page) for r in rows)
         made = run.aws_call_total
-        print(f"   {len(items):,} line items ({profiles} profiles x {(today - start).days} days); ingestion "
-              f"{run.status} in {elapsed:.1f} s")
-        print(f"   Cost Explorer requests: {made} made, minimum {minimum} (1 tag check + pages of "
-              f"{' + '.join(str(r) for r in rows)} rows at {page} rows a page) -> "
-              f"{'at the minimum' if made == minimum else 'ABOVE the minimum'}")
+        print(
+            f"   {len(items):,} line items ({profiles} profiles x {(today - start).days} days); ingestion "
+            f"{run.status} in {elapsed:.1f} s"
+        )
+        print(
+            f"   Cost Explorer requests: {made} made, minimum {minimum} (1 tag check + pages of "
+            f"{' + '.join(str(r) for r in rows)} rows at {page} rows a page) -> "
+            f"{'at the minimum' if made == minimum else 'ABOVE the minimum'}"
+        )
         print(f"   requests by operation: {run.aws_calls}")
         refresh, _ = start_cost_ingestion(inline=True)
-        print(f"   incremental refresh ({settings.COST_RESTATED_DAYS} days): {refresh.aws_call_total} requests "
-              f"{refresh.aws_calls} (target: at most 2 when the window fits a page)")
+        print(
+            f"   incremental refresh ({settings.COST_RESTATED_DAYS} days): {refresh.aws_call_total} requests "
+            f"{refresh.aws_calls} (target: at most 2 when the window fits a page)"
+        )
 
 
 def main() -> None:
@@ -179,13 +219,17 @@ def main() -> None:
             build(profiles)
             median, p95, statements = measure_dashboard(args.requests)
             results[label] = (median, p95, statements)
-            print(f"   server time over {args.requests} requests: median {median:.1f} ms, p95 {p95:.1f} ms; "
-                  f"{statements} SQL statements")
+            print(
+                f"   server time over {args.requests} requests: median {median:.1f} ms, p95 {p95:.1f} ms; "
+                f"{statements} SQL statements"
+            )
         full, tenth = results["full size"], results["a tenth"]
         print("\n== targets")
         print(f"   p95 under 150 ms at full size: {full[1]:.1f} ms -> {'met' if full[1] < 150 else 'MISSED'}")
-        print(f"   statements the same at both sizes: {full[2]} and {tenth[2]} -> "
-              f"{'met' if full[2] == tenth[2] else 'MISSED'}")
+        print(
+            f"   statements the same at both sizes: {full[2]} and {tenth[2]} -> "
+            f"{'met' if full[2] == tenth[2] else 'MISSED'}"
+        )
         print(f"\n== ingestion of 13 months from the sandbox ({args.ingest_profiles} profiles)")
         SpendRollup.objects.all().delete()
         CostRecord.objects.all().delete()

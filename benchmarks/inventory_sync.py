@@ -96,18 +96,31 @@ def seed(scale: float) -> dict[str, int]:
                     )
                     counts["user_profiles"] += 1
                     if counts["profile_apps"] < profile_apps:
-                        client.create_app(DomainId=domain_id, UserProfileName=name, AppType="JupyterServer",
-                                          AppName="default", ResourceSpec={"InstanceType": "system"})
+                        client.create_app(
+                            DomainId=domain_id,
+                            UserProfileName=name,
+                            AppType="JupyterServer",
+                            AppName="default",
+                            ResourceSpec={"InstanceType": "system"},
+                        )
                         counts["apps"] += 1
                         counts["profile_apps"] += 1
                 for s in range(spaces_per_domain):
                     space = f"space-{s}"
                     client.create_space(
-                        DomainId=domain_id, SpaceName=space, OwnershipSettings={"OwnerUserProfileName": "person-0"},
-                        SpaceSharingSettings={"SharingType": "Shared"}, SpaceSettings={"AppType": "JupyterLab"},
+                        DomainId=domain_id,
+                        SpaceName=space,
+                        OwnershipSettings={"OwnerUserProfileName": "person-0"},
+                        SpaceSharingSettings={"SharingType": "Shared"},
+                        SpaceSettings={"AppType": "JupyterLab"},
                     )
-                    client.create_app(DomainId=domain_id, SpaceName=space, AppType="JupyterLab", AppName="default",
-                                      ResourceSpec={"InstanceType": "ml.t3.medium"})
+                    client.create_app(
+                        DomainId=domain_id,
+                        SpaceName=space,
+                        AppType="JupyterLab",
+                        AppName="default",
+                        ResourceSpec={"InstanceType": "ml.t3.medium"},
+                    )
                     counts["spaces"] += 1
                     counts["apps"] += 1
                 per_domain.append((profiles_per_domain, spaces_per_domain, counts["apps"] - apps_before))
@@ -174,7 +187,8 @@ def bare_floor() -> tuple[float, Counter[str]]:
                     _pages(client, "list_tags", "Tags", ResourceArn=answer["SpaceArn"])
                 for app in _pages(client, "list_apps", "Apps", DomainIdEquals=domain_id):
                     owner = (
-                        {"SpaceName": app["SpaceName"]} if app.get("SpaceName")
+                        {"SpaceName": app["SpaceName"]}
+                        if app.get("SpaceName")
                         else {"UserProfileName": app["UserProfileName"]}
                     )
                     client.describe_app(DomainId=domain_id, AppType=app["AppType"], AppName=app["AppName"], **owner)
@@ -188,10 +202,14 @@ def report(title: str, run: TaskRun, elapsed: float, sql: StatementCounter) -> N
     print(f"   AWS calls: {run.aws_call_total}")
     for call, n in sorted(run.aws_calls.items()):
         print(f"     {call:38s} {n:6d}")
-    print(f"   SQL statements: {sql.statements} ({sql.writes} writes); per listing page: "
-          f"{sql.statements / max(1, listing_pages):.1f}")
-    print(f"   inventory rows written: {rows} ({run.total('created')} created, {run.total('updated')} updated, "
-          f"{run.total('removed')} removed); unchanged: {run.total('unchanged')}")
+    print(
+        f"   SQL statements: {sql.statements} ({sql.writes} writes); per listing page: "
+        f"{sql.statements / max(1, listing_pages):.1f}"
+    )
+    print(
+        f"   inventory rows written: {rows} ({run.total('created')} created, {run.total('updated')} updated, "
+        f"{run.total('removed')} removed); unchanged: {run.total('unchanged')}"
+    )
     if run.errors:
         print(f"   ERRORS: {run.errors[:3]}")
 
@@ -209,11 +227,11 @@ def main() -> None:
             gateway().clear()
             started = time.perf_counter()
             seeded = seed(args.scale)
-            print(f"Seeded {seeded} in {time.perf_counter() - started:.1f} s "
-                  f"(database: {connection.vendor})")
+            print(f"Seeded {seeded} in {time.perf_counter() - started:.1f} s (database: {connection.vendor})")
             for account in ACCOUNTS:
-                AwsAccount.objects.create(account_id=account, name=f"LOB {account}", regions=REGIONS,
-                                          role_arn=ROLE.format(account=account))
+                AwsAccount.objects.create(
+                    account_id=account, name=f"LOB {account}", regions=REGIONS, role_arn=ROLE.format(account=account)
+                )
             warm_s, _ = bare_floor()  # a first pass loads botocore's models and moto's code for both contenders
             print(f"(warm-up pass of the bare loop: {warm_s:.2f} s)")
             full, full_s, full_sql = timed_sync()
@@ -221,22 +239,33 @@ def main() -> None:
             again, again_s, again_sql = timed_sync()
             report("unchanged resync", again, again_s, again_sql)
             floor_s, made = bare_floor()
-            same = made == Counter({call.split(":", 1)[1]: n for call, n in full.aws_calls.items()
-                                    if call.startswith("sagemaker:")})
-            print(f"\n== bare boto3 loop: {sum(made.values())} calls ({'the same' if same else 'NOT the same'} "
-                  f"as the full sync's SageMaker calls) in {floor_s:.2f} s")
+            same = made == Counter(
+                {call.split(":", 1)[1]: n for call, n in full.aws_calls.items() if call.startswith("sagemaker:")}
+            )
+            print(
+                f"\n== bare boto3 loop: {sum(made.values())} calls ({'the same' if same else 'NOT the same'} "
+                f"as the full sync's SageMaker calls) in {floor_s:.2f} s"
+            )
             minimum = expected_calls(seeded, args.scale)
             print("\n== targets")
-            print(f"   full sync calls = the minimum ({' + '.join(f'{n} {k}' for k, n in minimum.items())} = "
-                  f"{sum(minimum.values())}): {full.aws_call_total} -> "
-                  f"{'met' if full.aws_call_total == sum(minimum.values()) else 'MISSED'}")
+            print(
+                f"   full sync calls = the minimum ({' + '.join(f'{n} {k}' for k, n in minimum.items())} = "
+                f"{sum(minimum.values())}): {full.aws_call_total} -> "
+                f"{'met' if full.aws_call_total == sum(minimum.values()) else 'MISSED'}"
+            )
             listing_pages = minimum["listing pages"]
-            print(f"   unchanged resync calls = listing pages only ({listing_pages}): {again.aws_call_total} -> "
-                  f"{'met' if again.aws_call_total == listing_pages else 'MISSED'}")
-            print(f"   SQL statements per listing page: full {full_sql.statements / listing_pages:.1f}, "
-                  f"resync {again_sql.statements / listing_pages:.1f} (bounded: no statement per resource)")
-            print(f"   unchanged resync writes 0 inventory rows: "
-                  f"{again.total('created') + again.total('updated') + again.total('removed')}")
+            print(
+                f"   unchanged resync calls = listing pages only ({listing_pages}): {again.aws_call_total} -> "
+                f"{'met' if again.aws_call_total == listing_pages else 'MISSED'}"
+            )
+            print(
+                f"   SQL statements per listing page: full {full_sql.statements / listing_pages:.1f}, "
+                f"resync {again_sql.statements / listing_pages:.1f} (bounded: no statement per resource)"
+            )
+            print(
+                f"   unchanged resync writes 0 inventory rows: "
+                f"{again.total('created') + again.total('updated') + again.total('removed')}"
+            )
             print(f"   full sync / bare floor: {full_s / floor_s:.2f}x (target <= 1.3x)")
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)

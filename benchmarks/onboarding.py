@@ -54,8 +54,10 @@ def timed(label: str, items: list[Any], action: Any) -> tuple[float, int]:
             action(item)
     elapsed = time.perf_counter() - started
     n = max(1, len(items))
-    print(f"   {label:34s} {elapsed:7.2f} s  {1000 * elapsed / n:7.1f} ms each  "
-          f"{statements.count / n:5.1f} SQL statements each")
+    print(
+        f"   {label:34s} {elapsed:7.2f} s  {1000 * elapsed / n:7.1f} ms each  "
+        f"{statements.count / n:5.1f} SQL statements each"
+    )
     return elapsed, statements.count
 
 
@@ -70,15 +72,22 @@ def page_times(client: Client, url: str, repeats: int = 20) -> tuple[float, floa
         samples.append(time.perf_counter() - started)
         assert response.status_code == 200, (url, response.status_code)
     samples.sort()
-    return statistics.median(samples) * 1000, samples[int(0.95 * (len(samples) - 1))] * 1000, \
-        statements.count // repeats
+    return (
+        statistics.median(samples) * 1000,
+        samples[int(0.95 * (len(samples) - 1))] * 1000,
+        statements.count // repeats,
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=500)
-    parser.add_argument("--pending-describes", type=int, default=2,
-                        help="Describe answers 'Pending' this many times before InService (default 2)")
+    parser.add_argument(
+        "--pending-describes",
+        type=int,
+        default=2,
+        help="Describe answers 'Pending' this many times before InService (default 2)",
+    )
     args = parser.parse_args()
     setup_test_environment()
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
@@ -103,24 +112,32 @@ def run(people: int, pending: int) -> None:
     from tests.onboarding.world import build_world
 
     world = build_world()
-    users = [UserFactory(username=f"scientist{i:05d}", email=f"scientist.{i:05d}@example.com")
-             for i in range(people)]
+    users = [UserFactory(username=f"scientist{i:05d}", email=f"scientist.{i:05d}@example.com") for i in range(people)]
     for user in users:
         grant(user, "data_scientist", world.research)
     studio_state(ACCOUNT_ID, REGION).pending_describes = pending
     print(f"{people} people, one domain, database {connection.vendor}, Describe answers Pending {pending} time(s)")
     requests: list[ProfileRequest] = []
-    timed("submit (rules + audit)", users, lambda u: requests.append(services.do_submit_profile_request(
-        actor=u, person=u, domain=world.research, template=world.persona)))
+    timed(
+        "submit (rules + audit)",
+        users,
+        lambda u: requests.append(
+            services.do_submit_profile_request(actor=u, person=u, domain=world.research, template=world.persona)
+        ),
+    )
 
     approver = Client()
     approver.force_login(world.approver)
     median, p95, statements = page_times(approver, "/requests/")
-    print(f"   inbox with {people} waiting            median {median:6.1f} ms, p95 {p95:6.1f} ms, "
-          f"{statements} SQL statements")
+    print(
+        f"   inbox with {people} waiting            median {median:6.1f} ms, p95 {p95:6.1f} ms, "
+        f"{statements} SQL statements"
+    )
     median, p95, statements = page_times(approver, "/requests/profiles/?status=submitted")
-    print(f"   request list, first page            median {median:6.1f} ms, p95 {p95:6.1f} ms, "
-          f"{statements} SQL statements")
+    print(
+        f"   request list, first page            median {median:6.1f} ms, p95 {p95:6.1f} ms, "
+        f"{statements} SQL statements"
+    )
 
     from onboarding import tasks
 
@@ -136,11 +153,15 @@ def run(people: int, pending: int) -> None:
     for name, n in calls.items():
         print(f"     {name:36s} {n:6d}  ({n / people:.2f} per profile)")
     active = ProfileRequest.objects.filter(status="active").count()
-    print(f"   active requests: {active} of {people}; profiles in the inventory owned by them: "
-          f"{UserProfile.objects.filter(owner__in=users).count()}")
+    print(
+        f"   active requests: {active} of {people}; profiles in the inventory owned by them: "
+        f"{UserProfile.objects.filter(owner__in=users).count()}"
+    )
     minimum = 1 + (pending + 1) + 1  # create, the describes until InService, the tag listing
-    print(f"   calls per profile = minimum ({minimum}: create, {pending + 1} describes, tags): "
-          f"{'met' if total == minimum * people else 'MISSED'}")
+    print(
+        f"   calls per profile = minimum ({minimum}: create, {pending + 1} describes, tags): "
+        f"{'met' if total == minimum * people else 'MISSED'}"
+    )
 
 
 if __name__ == "__main__":

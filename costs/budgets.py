@@ -34,15 +34,26 @@ def do_set_budget(domain: Domain, *, monthly_amount: Decimal, thresholds: list[i
         raise ValidationError({"monthly_amount": "A budget is more than zero."})
     with transaction.atomic():
         candidate.save()
-        audit.record("budget.set", candidate, actor=actor, domain_arn=domain.arn, before=before,
-                     after={"monthly_amount": str(candidate.monthly_amount), "thresholds": candidate.thresholds})
+        audit.record(
+            "budget.set",
+            candidate,
+            actor=actor,
+            domain_arn=domain.arn,
+            before=before,
+            after={"monthly_amount": str(candidate.monthly_amount), "thresholds": candidate.thresholds},
+        )
     return candidate
 
 
 def do_delete_budget(budget: Budget, *, actor: Any) -> None:
     with transaction.atomic():
-        audit.record("budget.deleted", budget, actor=actor, domain_arn=budget.domain.arn,
-                     before={"monthly_amount": str(budget.monthly_amount), "thresholds": budget.thresholds})
+        audit.record(
+            "budget.deleted",
+            budget,
+            actor=actor,
+            domain_arn=budget.domain.arn,
+            before={"monthly_amount": str(budget.monthly_amount), "thresholds": budget.thresholds},
+        )
         budget.delete()
 
 
@@ -81,21 +92,35 @@ def evaluate_budgets(today: date) -> list[BudgetAlert]:
         budget = status["budget"]
         for threshold in sorted(budget.thresholds):
             limit = (budget.monthly_amount * threshold / 100).quantize(reports.CENT)
-            for basis, value in ((BudgetAlert.Basis.ACTUAL, status["spend"]),
-                                 (BudgetAlert.Basis.FORECAST, status["forecast"])):
+            for basis, value in (
+                (BudgetAlert.Basis.ACTUAL, status["spend"]),
+                (BudgetAlert.Basis.FORECAST, status["forecast"]),
+            ):
                 if value < limit:
                     continue
                 alert, created = BudgetAlert.objects.get_or_create(
-                    budget=budget, month=month, threshold=threshold, basis=basis,
+                    budget=budget,
+                    month=month,
+                    threshold=threshold,
+                    basis=basis,
                     defaults={"spend": value, "limit": limit},
                 )
                 if created:
                     alert.recipients = recipients(budget.domain)
                     alert.save(update_fields=["recipients"])
-                    audit.record("budget.threshold_crossed", alert, actor="cost ingestion",
-                                 domain_arn=budget.domain.arn,
-                                 after={"threshold": threshold, "basis": basis, "spend": str(value),
-                                        "limit": str(limit), "month": month.isoformat()})
+                    audit.record(
+                        "budget.threshold_crossed",
+                        alert,
+                        actor="cost ingestion",
+                        domain_arn=budget.domain.arn,
+                        after={
+                            "threshold": threshold,
+                            "basis": basis,
+                            "spend": str(value),
+                            "limit": str(limit),
+                            "month": month.isoformat(),
+                        },
+                    )
                     transaction.on_commit(lambda alert=alert: send_alert(alert))
                     new_alerts.append(alert)
     return new_alerts
@@ -111,8 +136,10 @@ def send_alert(alert: BudgetAlert) -> None:
         return
     domain = alert.budget.domain
     what = "has reached" if alert.basis == BudgetAlert.Basis.ACTUAL else "is forecast to reach"
-    subject = f"Budget {alert.threshold}%: {domain.name} {what} ${alert.spend} of ${alert.budget.monthly_amount} " \
-              f"({alert.month:%B %Y})"
+    subject = (
+        f"Budget {alert.threshold}%: {domain.name} {what} ${alert.spend} of ${alert.budget.monthly_amount} "
+        f"({alert.month:%B %Y})"
+    )
     link = f"{settings.PORTAL_BASE_URL.rstrip('/')}/costs/?domain={domain.arn}"
     body = (
         f"SageMaker spend of the domain {domain.name} ({domain.domain_id}, account {domain.account.account_id}) "

@@ -17,8 +17,12 @@ from portal.scoping import VIEW_COSTS
 class SpendFilterForm(forms.Form):
     start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    account = forms.RegexField(r"^\d{12}$", required=False, label="Account id",
-                               error_messages={"invalid": "An AWS account id is exactly 12 digits."})
+    account = forms.RegexField(
+        r"^\d{12}$",
+        required=False,
+        label="Account id",
+        error_messages={"invalid": "An AWS account id is exactly 12 digits."},
+    )
     domain = forms.ChoiceField(required=False, choices=())
 
     def __init__(self, *args: Any, domains: list[tuple[str, str]], today: date, **kwargs: Any) -> None:
@@ -55,10 +59,13 @@ class SpendFilterForm(forms.Form):
 
 
 class BudgetForm(forms.Form):
-    monthly_amount = forms.DecimalField(label="Monthly budget (USD)", min_value=Decimal("0.01"), max_digits=12,
-                                        decimal_places=2)
-    thresholds = forms.CharField(initial="50, 80, 100", help_text="Percentages of the budget that send an alert, "
-                                 "on actual and on forecast spend, once each per month.")
+    monthly_amount = forms.DecimalField(
+        label="Monthly budget (USD)", min_value=Decimal("0.01"), max_digits=12, decimal_places=2
+    )
+    thresholds = forms.CharField(
+        initial="50, 80, 100",
+        help_text="Percentages of the budget that send an alert, on actual and on forecast spend, once each per month.",
+    )
 
     def clean_thresholds(self) -> list[int]:
         raw = [part.strip().rstrip("%") for part in self.cleaned_data["thresholds"].split(",") if part.strip()]

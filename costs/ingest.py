@@ -54,7 +54,7 @@ def split_key(key: str, tag: str) -> str:
     prefix = f"{tag}$"
     if not key.startswith(prefix):
         raise ValueError(f"Group key {key!r} is not of tag {tag}.")
-    return key[len(prefix):]
+    return key[len(prefix) :]
 
 
 def history_start(today: date) -> date:
@@ -81,8 +81,9 @@ def payers(account_id: str | None = None) -> list[int]:
         if account is None:
             raise IngestionScopeError(f"No AWS account {account_id} is configured.")
         if not account.is_payer:
-            raise IngestionScopeError(f"Account {account_id} is not marked as a payer account; its bill is read in "
-                                      "the payer account.")
+            raise IngestionScopeError(
+                f"Account {account_id} is not marked as a payer account; its bill is read in the payer account."
+            )
         accounts = accounts.filter(pk=account.pk)
     return list(accounts.values_list("pk", flat=True))
 
@@ -119,8 +120,9 @@ def start_cost_ingestion(
 
 def run_cost_ingestion(run_id: int, payer_pks: list[int], since: date | None, *, inline: bool = False) -> None:
     if not payer_pks:
-        runs.fail_run(run_id, "No enabled payer account: mark the account that holds the bill as payer on the "
-                              "Accounts page.")
+        runs.fail_run(
+            run_id, "No enabled payer account: mark the account that holds the bill as payer on the Accounts page."
+        )
         return
     if not runs.plan(run_id, len(payer_pks), f"Reading the bill of {len(payer_pks)} payer account(s)"):
         return
@@ -157,8 +159,15 @@ def ingest_payer(run_id: int, payer_pk: int, since: date | None = None, *, final
                 counts={"cost_records": counts},
                 aws_calls=calls.made(),
                 message=f"Read {start} to {end - timedelta(days=1)} for {payer.account_id}",
-                note=" ".join(filter(None, [_tag_note(payer, statuses) if statuses else "",
-                                            f"{len(alerts)} budget alert(s) sent." if alerts else ""])),
+                note=" ".join(
+                    filter(
+                        None,
+                        [
+                            _tag_note(payer, statuses) if statuses else "",
+                            f"{len(alerts)} budget alert(s) sent." if alerts else "",
+                        ],
+                    )
+                ),
             )
 
 
@@ -184,8 +193,10 @@ def _tag_note(payer: AwsAccount, statuses: dict[str, str]) -> str:
     off = [key for key, status in statuses.items() if status != "Active"]
     if not off:
         return ""
-    return (f"In payer account {payer.account_id} the cost allocation tag(s) {', '.join(off)} are not active: their "
-            "spend shows as untagged. Activate them in Billing > Cost allocation tags.")
+    return (
+        f"In payer account {payer.account_id} the cost allocation tag(s) {', '.join(off)} are not active: their "
+        "spend shows as untagged. Activate them in Billing > Cost allocation tags."
+    )
 
 
 def fetch(client: Any, start: date, end: date, member_tag: str) -> list[Row]:
@@ -209,8 +220,9 @@ def fetch(client: Any, start: date, end: date, member_tag: str) -> list[Row]:
             for group in result.get("Groups", []):
                 domain_key, member_key = group["Keys"]
                 amount = Decimal(group["Metrics"]["UnblendedCost"]["Amount"])
-                rows.append(Row(day, split_key(domain_key, DOMAIN_TAG), split_key(member_key, member_tag), amount,
-                                estimated))
+                rows.append(
+                    Row(day, split_key(domain_key, DOMAIN_TAG), split_key(member_key, member_tag), amount, estimated)
+                )
         token = answer.get("NextPageToken")
         if not token:
             return rows
@@ -223,8 +235,9 @@ def _merge(rows: Iterable[Row]) -> dict[tuple[date, str, str], Row]:
         key = (row.day, row.domain_arn, row.member_arn)
         if key in merged:
             prior = merged[key]
-            row = Row(row.day, row.domain_arn, row.member_arn, prior.amount + row.amount,
-                      prior.estimated or row.estimated)
+            row = Row(
+                row.day, row.domain_arn, row.member_arn, prior.amount + row.amount, prior.estimated or row.estimated
+            )
         merged[key] = row
     return merged
 
@@ -236,21 +249,38 @@ def replace_window(
     profile_rows, space_rows = _merge(by_profile), _merge(by_space)
     arns = {r.domain_arn for r in [*profile_rows.values(), *space_rows.values()] if r.domain_arn}
     domains = dict(Domain.objects.filter(arn__in=arns).values_list("arn", "pk"))
-    profiles = dict(UserProfile.objects.filter(arn__in={r.member_arn for r in profile_rows.values()}).values_list(
-        "arn", "pk"))
+    profiles = dict(
+        UserProfile.objects.filter(arn__in={r.member_arn for r in profile_rows.values()}).values_list("arn", "pk")
+    )
     spaces = dict(Space.objects.filter(arn__in={r.member_arn for r in space_rows.values()}).values_list("arn", "pk"))
     window = CostRecord.objects.filter(payer=payer, day__gte=start, day__lt=end)
     removed = window.count()
     window.delete()
     records = [
-        CostRecord(payer=payer, day=r.day, grain=CostRecord.Grain.PROFILE, domain_arn=r.domain_arn,
-                   member_arn=r.member_arn, domain_id=domains.get(r.domain_arn),
-                   user_profile_id=profiles.get(r.member_arn), amount=r.amount, estimated=r.estimated)
+        CostRecord(
+            payer=payer,
+            day=r.day,
+            grain=CostRecord.Grain.PROFILE,
+            domain_arn=r.domain_arn,
+            member_arn=r.member_arn,
+            domain_id=domains.get(r.domain_arn),
+            user_profile_id=profiles.get(r.member_arn),
+            amount=r.amount,
+            estimated=r.estimated,
+        )
         for r in profile_rows.values()
     ] + [
-        CostRecord(payer=payer, day=r.day, grain=CostRecord.Grain.SPACE, domain_arn=r.domain_arn,
-                   member_arn=r.member_arn, domain_id=domains.get(r.domain_arn), space_id=spaces.get(r.member_arn),
-                   amount=r.amount, estimated=r.estimated)
+        CostRecord(
+            payer=payer,
+            day=r.day,
+            grain=CostRecord.Grain.SPACE,
+            domain_arn=r.domain_arn,
+            member_arn=r.member_arn,
+            domain_id=domains.get(r.domain_arn),
+            space_id=spaces.get(r.member_arn),
+            amount=r.amount,
+            estimated=r.estimated,
+        )
         for r in space_rows.values()
     ]
     CostRecord.objects.bulk_create(records, batch_size=2000)
@@ -262,8 +292,9 @@ def rebuild_rollups(payer: AwsAccount, start: date, end: date) -> None:
     """Daily rollups of the window's days, monthly rollups of every month the window touches."""
     month_start = date(start.year, start.month, 1)
     SpendRollup.objects.filter(payer=payer, period=SpendRollup.Period.DAY, start__gte=start, start__lt=end).delete()
-    SpendRollup.objects.filter(payer=payer, period=SpendRollup.Period.MONTH, start__gte=month_start,
-                               start__lt=end).delete()
+    SpendRollup.objects.filter(
+        payer=payer, period=SpendRollup.Period.MONTH, start__gte=month_start, start__lt=end
+    ).delete()
     rollups: list[SpendRollup] = []
     daily = CostRecord.objects.filter(payer=payer, day__gte=start, day__lt=end)
     monthly = CostRecord.objects.filter(payer=payer, day__gte=month_start, day__lt=end)
@@ -277,27 +308,40 @@ def rebuild_rollups(payer: AwsAccount, start: date, end: date) -> None:
     SpendRollup.objects.bulk_create(rollups, batch_size=2000)
 
 
-def _level(payer: AwsAccount, period: str, records: Any, level: str, grain: str, *, by_member: bool
-           ) -> list[SpendRollup]:
+def _level(
+    payer: AwsAccount, period: str, records: Any, level: str, grain: str, *, by_member: bool
+) -> list[SpendRollup]:
     fields = ["bucket", "domain_arn"] + (["member_arn"] if by_member else [])
     rows = records.filter(grain=grain)
     if by_member:
         rows = rows.exclude(member_arn="")
-    totals = rows.values(*fields).order_by().annotate(
-        total=Sum("amount"),
-        estimated=Max(Cast("estimated", IntegerField())),
-        domain_pk=Max("domain"),
-        profile_pk=Max("user_profile"),
-        space_pk=Max("space"),
+    totals = (
+        rows.values(*fields)
+        .order_by()
+        .annotate(
+            total=Sum("amount"),
+            estimated=Max(Cast("estimated", IntegerField())),
+            domain_pk=Max("domain"),
+            profile_pk=Max("user_profile"),
+            space_pk=Max("space"),
+        )
     )
     out = []
     for t in totals:
         bucket = t["bucket"].date() if hasattr(t["bucket"], "date") else t["bucket"]
-        out.append(SpendRollup(
-            payer=payer, period=period, start=bucket, level=level, domain_arn=t["domain_arn"],
-            key_arn=t["member_arn"] if by_member else t["domain_arn"], domain_id=t["domain_pk"],
-            user_profile_id=t["profile_pk"] if level == SpendRollup.Level.PROFILE else None,
-            space_id=t["space_pk"] if level == SpendRollup.Level.SPACE else None,
-            amount=t["total"], estimated=bool(t["estimated"]),
-        ))
+        out.append(
+            SpendRollup(
+                payer=payer,
+                period=period,
+                start=bucket,
+                level=level,
+                domain_arn=t["domain_arn"],
+                key_arn=t["member_arn"] if by_member else t["domain_arn"],
+                domain_id=t["domain_pk"],
+                user_profile_id=t["profile_pk"] if level == SpendRollup.Level.PROFILE else None,
+                space_id=t["space_pk"] if level == SpendRollup.Level.SPACE else None,
+                amount=t["total"],
+                estimated=bool(t["estimated"]),
+            )
+        )
     return out

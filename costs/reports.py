@@ -101,8 +101,9 @@ def window_rollups(rollups: QuerySet, window: Window) -> QuerySet:
     cursor = month_start(window.start)
     while cursor <= window.end:
         following = month_start(cursor + timedelta(days=32))
-        covers_end = window.end >= following - timedelta(days=1) or (cursor == month_start(today)
-                                                                      and window.end >= today - timedelta(days=1))
+        covers_end = window.end >= following - timedelta(days=1) or (
+            cursor == month_start(today) and window.end >= today - timedelta(days=1)
+        )
         if cursor >= window.start and covers_end:
             months.append(cursor)
         cursor = following
@@ -163,11 +164,15 @@ def figures_from_days(days: dict[date, Decimal], data_through: date | None, toda
     days_in_month = calendar.monthrange(today.year, today.month)[1]
     reference_end = data_through or today
     recent = spend(reference_end - timedelta(days=6), reference_end)
-    days_left = days_in_month - (reference_end - this_month).days - 1 if data_through and data_through >= this_month \
+    days_left = (
+        days_in_month - (reference_end - this_month).days - 1
+        if data_through and data_through >= this_month
         else days_in_month
+    )
     forecast = (mtd + recent / 7 * max(0, days_left)).quantize(CENT)
-    change = ((mtd - last_month_to_day) / last_month_to_day * 100).quantize(Decimal("0.1")) if last_month_to_day \
-        else None
+    change = (
+        ((mtd - last_month_to_day) / last_month_to_day * 100).quantize(Decimal("0.1")) if last_month_to_day else None
+    )
     return {
         "month_to_date": mtd,
         "last_month_to_date": last_month_to_day,
@@ -185,8 +190,12 @@ def month_figures_by_domain(rollups: QuerySet, today: date) -> dict[str, dict[st
     through = dict(domain_days.values("domain_arn").annotate(last=Max("start")).values_list("domain_arn", "last"))
     earliest = min([previous_month(today), *(last - timedelta(days=6) for last in through.values())])
     days: dict[str, dict[date, Decimal]] = {arn: {} for arn in through}
-    totals = domain_days.filter(start__gte=earliest, start__lte=today).values("domain_arn", "start").annotate(
-        total=Sum("amount")).values_list("domain_arn", "start", "total")
+    totals = (
+        domain_days.filter(start__gte=earliest, start__lte=today)
+        .values("domain_arn", "start")
+        .annotate(total=Sum("amount"))
+        .values_list("domain_arn", "start", "total")
+    )
     for arn, day, total in totals:
         days[arn][day] = Decimal(total)
     return {arn: figures_from_days(days[arn], through[arn], today) for arn in through}
@@ -198,14 +207,19 @@ def month_figures(rollups: QuerySet, today: date) -> dict[str, Any]:
     domain_days = rollups.filter(period=SpendRollup.Period.DAY, level=SpendRollup.Level.DOMAIN)
     data_through = domain_days.aggregate(last=Max("start"))["last"]
     earliest = min(previous_month(today), (data_through or today) - timedelta(days=6))
-    totals = domain_days.filter(start__gte=earliest, start__lte=today).values("start").annotate(
-        total=Sum("amount")).values_list("start", "total")
+    totals = (
+        domain_days.filter(start__gte=earliest, start__lte=today)
+        .values("start")
+        .annotate(total=Sum("amount"))
+        .values_list("start", "total")
+    )
     return figures_from_days({day: Decimal(total) for day, total in totals}, data_through, today)
 
 
 def untagged_share(rollups: QuerySet, window: Window) -> dict[str, Decimal]:
-    domain_days = rollups.filter(period=SpendRollup.Period.DAY, level=SpendRollup.Level.DOMAIN,
-                                 start__gte=window.start, start__lte=window.end)
+    domain_days = rollups.filter(
+        period=SpendRollup.Period.DAY, level=SpendRollup.Level.DOMAIN, start__gte=window.start, start__lte=window.end
+    )
     total = Decimal(domain_days.aggregate(total=Sum("amount"))["total"] or 0)
     untagged = Decimal(domain_days.filter(domain_arn="").aggregate(total=Sum("amount"))["total"] or 0)
     return {

@@ -19,8 +19,7 @@ def run_cost_ingestion(run_id: int, payer_pks: list[int], since: str | None) -> 
     ingest.run_cost_ingestion(run_id, payer_pks, _day(since))
 
 
-@shared_task(bind=True, name=ingest.PAYER_TASK, ignore_result=True, acks_late=True, max_retries=4,
-             soft_time_limit=1800)
+@shared_task(bind=True, name=ingest.PAYER_TASK, ignore_result=True, acks_late=True, max_retries=4, soft_time_limit=1800)
 def ingest_payer(self, run_id: int, payer_pk: int, since: str | None) -> None:  # type: ignore[no-untyped-def]
     final = self.request.retries >= self.max_retries
     try:

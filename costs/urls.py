@@ -12,10 +12,13 @@ urlpatterns = [
     path("costs/budgets/<int:domain_pk>/", views.budget_form, name="budget-form"),
     path("costs/ingest/", views.ingest_start, name="ingest-start"),
     *run_views.run_urls(
-        TaskRun.Kind.COST_INGESTION, "costs/runs", "run", title="Cost ingestion runs",
+        TaskRun.Kind.COST_INGESTION,
+        "costs/runs",
+        "run",
+        title="Cost ingestion runs",
         lead="Every read of Cost Explorer: the window it covered, the records it replaced, the requests it made "
-             "(AWS bills each one) and what it found.",
+        "(AWS bills each one) and what it found.",
         empty_text="No ingestion has run yet. The scheduler reads Cost Explorer every few hours; admins and "
-                   "finance can start one from the spend page.",
+        "finance can start one from the spend page.",
     ),
 ]

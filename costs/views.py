@@ -22,8 +22,11 @@ from domains.models import Domain
 from portal.models import TaskRun
 from portal.scoping import ALL_DOMAINS, MANAGE, VIEW_COSTS, grants_for
 
-EXPORTS = {"domains": SpendRollup.Level.DOMAIN, "profiles": SpendRollup.Level.PROFILE,
-           "spaces": SpendRollup.Level.SPACE}
+EXPORTS = {
+    "domains": SpendRollup.Level.DOMAIN,
+    "profiles": SpendRollup.Level.PROFILE,
+    "spaces": SpendRollup.Level.SPACE,
+}
 
 
 @login_required
@@ -49,9 +52,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     }
     context["domains_total"] = sum((row["amount"] for row in context["domains"]), Decimal(0))
     in_view = [row["domain_arn"] for row in context["domains"] if row["domain_arn"]]
-    by_arn = {s["budget"].domain.arn: s for s in budgets.statuses(
-        Budget.objects.restrict(request.user, VIEW_COSTS).filter(domain__arn__in=in_view), timezone.localdate()
-    ).values()}
+    by_arn = {
+        s["budget"].domain.arn: s
+        for s in budgets.statuses(
+            Budget.objects.restrict(request.user, VIEW_COSTS).filter(domain__arn__in=in_view), timezone.localdate()
+        ).values()
+    }
     for row in context["domains"]:
         row["budget"] = by_arn.get(row["domain_arn"])
     return render(request, "costs/dashboard.html", context)
@@ -63,18 +69,30 @@ def _csv(kind: str, rows: list[dict[str, Any]], window: reports.Window) -> HttpR
     writer = csv.writer(response)
     writer.writerow(["domain", "name", "arn", "amount_usd", "share_percent", "start", "end"])
     for row in rows:
-        writer.writerow([row["domain"], row["name"], row["arn"], row["amount"], row["share"], window.start,
-                         window.end])
-    writer.writerow(["total", "", "", sum((r["amount"] for r in rows), Decimal(0)), "100.0" if rows else "0",
-                     window.start, window.end])
+        writer.writerow([row["domain"], row["name"], row["arn"], row["amount"], row["share"], window.start, window.end])
+    writer.writerow(
+        [
+            "total",
+            "",
+            "",
+            sum((r["amount"] for r in rows), Decimal(0)),
+            "100.0" if rows else "0",
+            window.start,
+            window.end,
+        ]
+    )
     return response
 
 
 @login_required
 def budget_list(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    domains = Domain.objects.restrict(request.user, VIEW_COSTS).filter(removed_at__isnull=True).select_related(
-        "account").order_by("name")
+    domains = (
+        Domain.objects.restrict(request.user, VIEW_COSTS)
+        .filter(removed_at__isnull=True)
+        .select_related("account")
+        .order_by("name")
+    )
     manageable = set(Domain.objects.restrict(request.user, MANAGE).values_list("pk", flat=True))
     by_domain = budgets.statuses(Budget.objects.filter(domain__in=domains), today)
     rows = [{"domain": d, "status": by_domain.get(d.pk), "can_manage": d.pk in manageable} for d in domains]
@@ -86,8 +104,11 @@ def budget_list(request: HttpRequest) -> HttpResponse:
 def budget_form(request: HttpRequest, domain_pk: int) -> HttpResponse:
     domain = get_object_or_404(Domain.objects.restrict(request.user, MANAGE), pk=domain_pk)
     budget = Budget.objects.filter(domain=domain).first()
-    initial = {"monthly_amount": budget.monthly_amount, "thresholds": ", ".join(map(str, budget.thresholds))} \
-        if budget else None
+    initial = (
+        {"monthly_amount": budget.monthly_amount, "thresholds": ", ".join(map(str, budget.thresholds))}
+        if budget
+        else None
+    )
     form = BudgetForm(request.POST or None, initial=initial)
     if request.method == "POST":
         if request.POST.get("delete") and budget is not None:

@@ -18,12 +18,19 @@ Role = RoleAssignment.Role
 
 # login -> [(role, domain name or "" for every domain)]
 DEMO_ROLES: dict[str, list[tuple[str, str]]] = {
-    "approver": [(Role.DOMAIN_APPROVER, "risk-analytics"), (Role.DOMAIN_APPROVER, "payments-fraud"),
-                 (Role.DOMAIN_APPROVER, "research-lab"), (Role.DOMAIN_APPROVER, "quickstart-sandbox")],
+    "approver": [
+        (Role.DOMAIN_APPROVER, "risk-analytics"),
+        (Role.DOMAIN_APPROVER, "payments-fraud"),
+        (Role.DOMAIN_APPROVER, "research-lab"),
+        (Role.DOMAIN_APPROVER, "quickstart-sandbox"),
+    ],
     "finance": [(Role.FINANCE, "")],
     "lead": [(Role.TEAM_LEAD, "research-lab"), (Role.DATA_SCIENTIST, "research-lab")],
-    "scientist": [(Role.DATA_SCIENTIST, "research-lab"), (Role.DATA_SCIENTIST, "quickstart-sandbox"),
-                  (Role.DATA_SCIENTIST, "payments-fraud")],
+    "scientist": [
+        (Role.DATA_SCIENTIST, "research-lab"),
+        (Role.DATA_SCIENTIST, "quickstart-sandbox"),
+        (Role.DATA_SCIENTIST, "payments-fraud"),
+    ],
 }
 
 

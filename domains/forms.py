@@ -14,7 +14,9 @@ class AwsAccountForm(forms.Form):
         max_length=500, help_text="Comma-separated regions where SageMaker domains live, e.g. us-east-1, eu-west-1."
     )
     role_arn = forms.CharField(
-        label="Role to assume", required=False, max_length=2048,
+        label="Role to assume",
+        required=False,
+        max_length=2048,
         help_text="Optional: arn:aws:iam::<account>:role/<name>. Without it the portal's own credentials are used.",
     )
     external_id = forms.CharField(label="External id", required=False, max_length=1224)

@@ -171,4 +171,3 @@ class Domain(DescribedItem):
         if landing.startswith("app:JupyterServer") or portal == "DISABLED":
             return Domain.StudioExperience.CLASSIC
         return Domain.StudioExperience.NEW
-

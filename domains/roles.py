@@ -46,15 +46,18 @@ class RoleAssignmentFilterSet(django_filters.FilterSet):
 
 
 class RoleForm(forms.Form):
-    user = forms.ModelChoiceField(queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
-                                  to_field_name="username")
+    user = forms.ModelChoiceField(
+        queryset=get_user_model().objects.filter(is_active=True).order_by("username"), to_field_name="username"
+    )
     role = forms.ChoiceField(choices=RoleAssignment.Role.choices)
     domain_arn = forms.ChoiceField(label="Domain", required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["domain_arn"].choices = [("", "Every domain"), *sorted(domain_names().items(),
-                                                                           key=lambda item: item[1])]
+        self.fields["domain_arn"].choices = [
+            ("", "Every domain"),
+            *sorted(domain_names().items(), key=lambda item: item[1]),
+        ]
 
 
 class RoleListView(FilteredListView):
@@ -75,14 +78,21 @@ class RoleListView(FilteredListView):
         form = RoleForm(request.POST)
         if form.is_valid():
             try:
-                do_assign_role(form.cleaned_data["user"], form.cleaned_data["role"],
-                               domain_arn=form.cleaned_data["domain_arn"], actor=request.user)
+                do_assign_role(
+                    form.cleaned_data["user"],
+                    form.cleaned_data["role"],
+                    domain_arn=form.cleaned_data["domain_arn"],
+                    actor=request.user,
+                )
             except ValidationError as exc:
                 for message in exc.messages:
                     messages.error(request, message)
             else:
-                messages.success(request, f"{form.cleaned_data['user']} is now "
-                                          f"{RoleAssignment.Role(form.cleaned_data['role']).label.lower()}.")
+                messages.success(
+                    request,
+                    f"{form.cleaned_data['user']} is now "
+                    f"{RoleAssignment.Role(form.cleaned_data['role']).label.lower()}.",
+                )
                 return redirect("domains:role-list")
         else:
             for field, errors in form.errors.items():
@@ -112,8 +122,9 @@ class RoleAssignmentSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "granted_at"]
 
 
-class RoleAssignmentViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin,
-                            viewsets.GenericViewSet):
+class RoleAssignmentViewSet(
+    mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
     """Role assignments (platform admins only; everyone else gets 404)."""
 
     serializer_class = RoleAssignmentSerializer
@@ -130,8 +141,9 @@ class RoleAssignmentViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixi
         data = serializer.validated_data
         if data.get("domain_arn") and data["domain_arn"] not in domain_names():
             raise ApiValidationError({"domain_arn": "No such domain in the inventory."})
-        serializer.instance = service_call(do_assign_role, data["user"], data["role"],
-                                           domain_arn=data.get("domain_arn", ""), actor=self.request.user)
+        serializer.instance = service_call(
+            do_assign_role, data["user"], data["role"], domain_arn=data.get("domain_arn", ""), actor=self.request.user
+        )
 
     def perform_destroy(self, instance: RoleAssignment) -> None:
         do_revoke_role(instance, actor=self.request.user)

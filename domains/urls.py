@@ -17,10 +17,13 @@ urlpatterns = [
     path("roles/", roles.RoleListView.as_view(), name="role-list"),
     path("roles/<int:pk>/revoke/", roles.role_revoke, name="role-revoke"),
     *run_views.run_urls(
-        TaskRun.Kind.INVENTORY_SYNC, "sync-runs", "syncrun", title="Inventory sync runs",
+        TaskRun.Kind.INVENTORY_SYNC,
+        "sync-runs",
+        "syncrun",
+        title="Inventory sync runs",
         lead="Every sync: who or what started it, how long it took, what changed, the AWS calls it made and the "
-             "errors it met.",
+        "errors it met.",
         empty_text="No sync has run yet. Start one with Sync now on the Domains page; the scheduler also runs one "
-                   "regularly.",
+        "regularly.",
     ),
 ]

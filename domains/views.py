@@ -156,8 +156,11 @@ def _settings_rows(domain: Domain) -> list[tuple[str, Any]]:
         ("Default execution role", domain.default_execution_role or "-"),
         ("Studio experience", domain.get_studio_experience_display()),
         ("Default landing", defaults.get("DefaultLandingUri", "-")),
-        ("Idle shutdown (JupyterLab)", f"{idle.get('LifecycleManagement', 'not set')}"
-         + (f", {idle['IdleTimeoutInMinutes']} min" if idle.get("IdleTimeoutInMinutes") else "")),
+        (
+            "Idle shutdown (JupyterLab)",
+            f"{idle.get('LifecycleManagement', 'not set')}"
+            + (f", {idle['IdleTimeoutInMinutes']} min" if idle.get("IdleTimeoutInMinutes") else ""),
+        ),
         ("Hidden app types", ", ".join(portal_settings.get("HiddenAppTypes", [])) or "-"),
         ("Hidden ML tools", ", ".join(portal_settings.get("HiddenMlTools", [])) or "-"),
         ("Tag propagation", domain.tag_propagation or "-"),

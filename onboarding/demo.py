@@ -20,8 +20,12 @@ from onboarding.models import PersonaTemplate, ProfileRequest, SpacePolicy, Spac
 GENERAL = ["ml.t3.medium", "ml.t3.large", "ml.m5.large", "ml.m5.xlarge"]
 GPU = [*GENERAL, "ml.g4dn.xlarge", "ml.g5.xlarge"]
 # domain -> (allowed space instance types, auto-approval quota)
-POLICIES = {"research-lab": (GPU, 4), "risk-analytics": (GENERAL, 0), "payments-fraud": (GENERAL, 1),
-            "quickstart-sandbox": (["ml.t3.medium"], 0)}
+POLICIES = {
+    "research-lab": (GPU, 4),
+    "risk-analytics": (GENERAL, 0),
+    "payments-fraud": (GENERAL, 1),
+    "quickstart-sandbox": (["ml.t3.medium"], 0),
+}
 
 
 def _role(domain: Domain) -> str:
@@ -33,23 +37,45 @@ def setup_demo(log: Callable[[str], None]) -> None:
     for domain in domains:
         if domain.name == "legacy-forecasting":
             continue  # Studio Classic, being migrated: no new profiles there
-        personas = [PersonaTemplate(
-            domain=domain, name="Data scientist", description="Notebooks on CPU instances; Studio Classic and Canvas "
-            "hidden.", execution_role=_role(domain), allowed_instance_types=GENERAL,
-            hidden_app_types=["JupyterServer", "Canvas"], hidden_ml_tools=["AutoMl"], idle_timeout_minutes=60)]
+        personas = [
+            PersonaTemplate(
+                domain=domain,
+                name="Data scientist",
+                description="Notebooks on CPU instances; Studio Classic and Canvas hidden.",
+                execution_role=_role(domain),
+                allowed_instance_types=GENERAL,
+                hidden_app_types=["JupyterServer", "Canvas"],
+                hidden_ml_tools=["AutoMl"],
+                idle_timeout_minutes=60,
+            )
+        ]
         if domain.name == "research-lab":
-            personas.append(PersonaTemplate(
-                domain=domain, name="ML engineer (GPU)", description="Training on GPUs; idle shutdown after two "
-                "hours.", execution_role=_role(domain), allowed_instance_types=GPU,
-                hidden_app_types=["JupyterServer"], idle_timeout_minutes=120))
+            personas.append(
+                PersonaTemplate(
+                    domain=domain,
+                    name="ML engineer (GPU)",
+                    description="Training on GPUs; idle shutdown after two hours.",
+                    execution_role=_role(domain),
+                    allowed_instance_types=GPU,
+                    hidden_app_types=["JupyterServer"],
+                    idle_timeout_minutes=120,
+                )
+            )
         for persona in personas:
             if not PersonaTemplate.objects.filter(domain=domain, name=persona.name).exists():
                 services.do_save_persona(persona, actor="demo")
         if domain.name in POLICIES and not SpacePolicy.objects.filter(domain=domain).exists():
             allowed, quota = POLICIES[domain.name]
-            services.do_save_space_policy(SpacePolicy(domain=domain, allowed_instance_types=allowed,
-                                                      auto_approve_quota=quota, max_ebs_gb=200, max_days=180),
-                                          actor="demo")
+            services.do_save_space_policy(
+                SpacePolicy(
+                    domain=domain,
+                    allowed_instance_types=allowed,
+                    auto_approve_quota=quota,
+                    max_ebs_gb=200,
+                    max_days=180,
+                ),
+                actor="demo",
+            )
     log(f"Personas: {PersonaTemplate.objects.count()}; space policies: {SpacePolicy.objects.count()}.")
     users = get_user_model().objects.in_bulk(["scientist", "lead"], field_name="username")
     by_name = {d.name: d for d in domains}
@@ -58,8 +84,12 @@ def setup_demo(log: Callable[[str], None]) -> None:
     if quick and scientist and not ProfileRequest.objects.filter(person=scientist, domain=quick).exists():
         try:
             req = services.do_submit_profile_request(
-                actor=scientist, person=scientist, domain=quick, template=quick.persona_templates.first(),
-                justification="Trying a forecasting idea before moving it to research-lab.")
+                actor=scientist,
+                person=scientist,
+                domain=quick,
+                template=quick.persona_templates.first(),
+                justification="Trying a forecasting idea before moving it to research-lab.",
+            )
             log(f"Profile request {req.request_id} ({req.profile_name} in {quick.name}) waits for the approver.")
         except ValidationError as exc:
             log(f"No demo profile request: {' '.join(exc.messages)}")
@@ -68,9 +98,17 @@ def setup_demo(log: Callable[[str], None]) -> None:
     if research and lead and not SpaceRequest.objects.filter(domain=research).exists():
         try:
             req = services.do_submit_space_request(
-                actor=lead, domain=research, space_name="churn-features", display_name="Churn features",
-                app_type="CodeEditor", instance_type="ml.m5.large", ebs_size_gb=30, idle_timeout_minutes=90,
-                expires_on=timezone.localdate() + timedelta(days=5), purpose="Feature pipeline for the churn model.")
+                actor=lead,
+                domain=research,
+                space_name="churn-features",
+                display_name="Churn features",
+                app_type="CodeEditor",
+                instance_type="ml.m5.large",
+                ebs_size_gb=30,
+                idle_timeout_minutes=90,
+                expires_on=timezone.localdate() + timedelta(days=5),
+                purpose="Feature pipeline for the churn model.",
+            )
             log(f"Space request {req.request_id} ({req.space_name}) was {req.get_status_display().lower()}.")
         except ValidationError as exc:
             log(f"No demo space request: {' '.join(exc.messages)}")

@@ -49,14 +49,25 @@ def chosen_domain(form: forms.Form) -> Domain | None:
 
 class ProfileRequestForm(forms.Form):
     domain = DomainChoiceField(queryset=Domain.objects.none(), empty_label="Choose a domain")
-    template = PersonaChoiceField(queryset=PersonaTemplate.objects.none(), label="Persona",
-                                      empty_label="Choose the domain first")
-    person = forms.ModelChoiceField(queryset=get_user_model().objects.none(), required=False, to_field_name="username",
-                                    label="For", help_text="Admins and approvers may ask on someone's behalf.")
-    sso_user_name = forms.CharField(required=False, max_length=128, label="IAM Identity Center user name",
-                                    help_text="SSO domains only; your login when left empty.")
-    justification = forms.CharField(required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3}),
-                                    label="What you will work on")
+    template = PersonaChoiceField(
+        queryset=PersonaTemplate.objects.none(), label="Persona", empty_label="Choose the domain first"
+    )
+    person = forms.ModelChoiceField(
+        queryset=get_user_model().objects.none(),
+        required=False,
+        to_field_name="username",
+        label="For",
+        help_text="Admins and approvers may ask on someone's behalf.",
+    )
+    sso_user_name = forms.CharField(
+        required=False,
+        max_length=128,
+        label="IAM Identity Center user name",
+        help_text="SSO domains only; your login when left empty.",
+    )
+    justification = forms.CharField(
+        required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3}), label="What you will work on"
+    )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -70,8 +81,9 @@ class ProfileRequestForm(forms.Form):
         domain = self.chosen_domain()
         if domain is not None:
             self.fields["template"].queryset = PersonaTemplate.objects.filter(domain=domain, active=True)
-            self.fields["template"].empty_label = "Choose a persona" if self.fields["template"].queryset.exists() \
-                else "This domain has no persona yet"
+            self.fields["template"].empty_label = (
+                "Choose a persona" if self.fields["template"].queryset.exists() else "This domain has no persona yet"
+            )
             if domain.auth_mode != "SSO":
                 del self.fields["sso_user_name"]
 
@@ -86,8 +98,9 @@ class SpaceRequestForm(forms.Form):
     app_type = forms.ChoiceField(choices=SPACE_APP_TYPES, label="Application")
     instance_type = forms.ChoiceField(choices=INSTANCE_CHOICES)
     ebs_size_gb = forms.IntegerField(min_value=5, max_value=16384, initial=20, label="Storage (GB)")
-    idle_timeout_minutes = forms.IntegerField(min_value=60, max_value=525600, initial=60,
-                                              label="Idle shutdown after (minutes)")
+    idle_timeout_minutes = forms.IntegerField(
+        min_value=60, max_value=525600, initial=60, label="Idle shutdown after (minutes)"
+    )
     expires_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Expires on")
     purpose = forms.CharField(max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))
 
@@ -122,14 +135,23 @@ class ListField(forms.MultipleChoiceField):
 
 class PersonaTemplateForm(forms.ModelForm):
     hidden_app_types = ListField(choices=[(a, a) for a in HIDEABLE_APP_TYPES], required=False)
-    hidden_ml_tools = ListField(choices=[(t, t) for t in HIDEABLE_ML_TOOLS], required=False,
-                                label="Hidden ML tools")
+    hidden_ml_tools = ListField(choices=[(t, t) for t in HIDEABLE_ML_TOOLS], required=False, label="Hidden ML tools")
     allowed_instance_types = ListField(choices=INSTANCE_CHOICES)
 
     class Meta:
         model = PersonaTemplate
-        fields = ["domain", "name", "description", "execution_role", "allowed_instance_types", "hidden_app_types",
-                  "hidden_ml_tools", "idle_timeout_minutes", "studio_new_landing", "active"]
+        fields = [
+            "domain",
+            "name",
+            "description",
+            "execution_role",
+            "allowed_instance_types",
+            "hidden_app_types",
+            "hidden_ml_tools",
+            "idle_timeout_minutes",
+            "studio_new_landing",
+            "active",
+        ]
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -147,6 +169,7 @@ class SpacePolicyForm(forms.ModelForm):
 
 
 class OffboardingForm(forms.Form):
-    person = forms.ModelChoiceField(queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
-                                    to_field_name="username")
+    person = forms.ModelChoiceField(
+        queryset=get_user_model().objects.filter(is_active=True).order_by("username"), to_field_name="username"
+    )
     reason = forms.CharField(max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))

@@ -24,9 +24,25 @@ EXECUTION_ROLE_RE = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+
 # Studio apps a template may hide, and the ML tools of Studio's left-hand menu.
 HIDEABLE_APP_TYPES = ("JupyterServer", "KernelGateway", "CodeEditor", "JupyterLab", "RStudioServerPro", "Canvas")
 HIDEABLE_ML_TOOLS = (
-    "DataWrangler", "FeatureStore", "EmrClusters", "AutoMl", "Experiments", "Training", "ModelEvaluation",
-    "Pipelines", "Models", "JumpStart", "InferenceRecommender", "Endpoints", "Projects", "InferenceOptimization",
-    "HyperPodClusters", "Comet", "DeepchecksLLMEvaluation", "Fiddler", "LakeraGuard",
+    "DataWrangler",
+    "FeatureStore",
+    "EmrClusters",
+    "AutoMl",
+    "Experiments",
+    "Training",
+    "ModelEvaluation",
+    "Pipelines",
+    "Models",
+    "JumpStart",
+    "InferenceRecommender",
+    "Endpoints",
+    "Projects",
+    "InferenceOptimization",
+    "HyperPodClusters",
+    "Comet",
+    "DeepchecksLLMEvaluation",
+    "Fiddler",
+    "LakeraGuard",
 )
 SPACE_APP_TYPES = (("JupyterLab", "JupyterLab"), ("CodeEditor", "Code Editor"))
 IDLE_MINUTES = (MinValueValidator(60), MaxValueValidator(525600))
@@ -70,8 +86,9 @@ class PersonaTemplate(models.Model):
     execution_role = models.CharField(max_length=2048, help_text="IAM role ARN the profile's apps run as.")
     hidden_app_types = models.JSONField(default=list, blank=True)
     hidden_ml_tools = models.JSONField(default=list, blank=True)
-    allowed_instance_types = models.JSONField(default=list, help_text="Instance types the person may pick; the "
-                                                                      "others are hidden in Studio.")
+    allowed_instance_types = models.JSONField(
+        default=list, help_text="Instance types the person may pick; the others are hidden in Studio."
+    )
     idle_timeout_minutes = models.PositiveIntegerField(default=60, validators=IDLE_MINUTES)
     studio_new_landing = models.BooleanField(default=True, help_text="Open the new Studio, not Studio Classic.")
     active = models.BooleanField(default=True, help_text="Offered on the request form.")
@@ -115,8 +132,11 @@ class PersonaTemplate(models.Model):
         """The CreateUserProfile UserSettings: role, what Studio hides, idle shutdown, the new Studio."""
         from portal.pricing import HOURLY_USD
 
-        idle = {"AppLifecycleManagement": {"IdleSettings": {
-            "LifecycleManagement": "ENABLED", "IdleTimeoutInMinutes": self.idle_timeout_minutes}}}
+        idle = {
+            "AppLifecycleManagement": {
+                "IdleSettings": {"LifecycleManagement": "ENABLED", "IdleTimeoutInMinutes": self.idle_timeout_minutes}
+            }
+        }
         hidden_instances = sorted(t for t in HOURLY_USD if t not in self.allowed_instance_types)
         portal_settings: dict[str, Any] = {}
         if self.hidden_app_types:
@@ -143,13 +163,16 @@ class SpacePolicy(models.Model):
 
     domain = models.OneToOneField(Domain, on_delete=models.CASCADE, related_name="space_policy")
     allowed_instance_types = models.JSONField(default=list)
-    max_ebs_gb = models.PositiveIntegerField(default=100, validators=[MinValueValidator(5),
-                                                                      MaxValueValidator(16384)])
-    max_days = models.PositiveIntegerField(default=180, validators=[MinValueValidator(1), MaxValueValidator(730)],
-                                           help_text="Longest lifetime a space may be requested for.")
+    max_ebs_gb = models.PositiveIntegerField(default=100, validators=[MinValueValidator(5), MaxValueValidator(16384)])
+    max_days = models.PositiveIntegerField(
+        default=180,
+        validators=[MinValueValidator(1), MaxValueValidator(730)],
+        help_text="Longest lifetime a space may be requested for.",
+    )
     auto_approve_quota = models.PositiveIntegerField(
-        default=0, help_text="Shared spaces the portal approves by itself while fewer are live (0: an approver "
-                             "decides each one).")
+        default=0,
+        help_text="Shared spaces the portal approves by itself while fewer are live (0: an approver decides each one).",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = RestrictedQuerySet.as_manager()
@@ -181,8 +204,9 @@ class ApprovedWork(models.Model):
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
     progress = models.CharField(max_length=300, blank=True, help_text="What the task is doing now.")
     error = models.TextField(blank=True, help_text="The AWS error of the last failed attempt.")
@@ -262,10 +286,16 @@ class ProfileRequest(Request):
         ordering = ["-created_at", "-pk"]
         constraints = [
             # One person, one profile per domain; one request per name: held by the database too.
-            models.UniqueConstraint(fields=["domain", "person"], condition=Q(status__in=Request.OPEN),
-                                    name="one_open_profile_request_per_person_and_domain"),
-            models.UniqueConstraint(fields=["domain", "profile_name"], condition=Q(status__in=Request.OPEN),
-                                    name="one_open_profile_request_per_name"),
+            models.UniqueConstraint(
+                fields=["domain", "person"],
+                condition=Q(status__in=Request.OPEN),
+                name="one_open_profile_request_per_person_and_domain",
+            ),
+            models.UniqueConstraint(
+                fields=["domain", "profile_name"],
+                condition=Q(status__in=Request.OPEN),
+                name="one_open_profile_request_per_name",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -304,8 +334,11 @@ class SpaceRequest(Request):
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["domain", "space_name"], condition=Q(status__in=Request.OPEN),
-                                    name="one_open_space_request_per_name"),
+            models.UniqueConstraint(
+                fields=["domain", "space_name"],
+                condition=Q(status__in=Request.OPEN),
+                name="one_open_space_request_per_name",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -348,8 +381,11 @@ class Offboarding(ApprovedWork):
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["person"], condition=Q(status__in=list(OFFBOARDING_OPEN)),
-                                    name="one_open_offboarding_per_person"),
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=Q(status__in=list(OFFBOARDING_OPEN)),
+                name="one_open_offboarding_per_person",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -65,8 +65,9 @@ def _tags(client: Any, arn: str) -> dict[str, str]:
 REQUEST_RELATED = ("domain", "domain__account", "requested_by", "decided_by")
 
 
-def _claim(model: type[Any], pk: int, states: tuple[str, ...], working: str,
-           related: tuple[str, ...] = REQUEST_RELATED) -> Any:
+def _claim(
+    model: type[Any], pk: int, states: tuple[str, ...], working: str, related: tuple[str, ...] = REQUEST_RELATED
+) -> Any:
     """Take the request (or plan) for this run if it is in one of ``states``, counting the attempt; None when
     there is nothing to do (another run finished it, or it was cancelled)."""
     with transaction.atomic():
@@ -86,13 +87,20 @@ def _progress(req: Any, message: str) -> None:
 def _fail(req: Request, message: str) -> None:
     with transaction.atomic():
         before = {"status": req.status}
-        type(req).objects.filter(pk=req.pk).update(status=Request.Status.FAILED, error=message, progress="",
-                                                   finished_at=timezone.now(), updated_at=timezone.now())
+        type(req).objects.filter(pk=req.pk).update(
+            status=Request.Status.FAILED,
+            error=message,
+            progress="",
+            finished_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
         req.record("failed", actor=ACTOR, before=before, after={"status": "failed", "error": message})
-    notify.send(f"[{req.request_id}] Failed: {req}",
-                f"The portal could not create {req} in AWS.\n\n{message}\n\nAn approver or you can try again from "
-                f"the request: {notify.link(req)}\n",
-                notify.people_emails(req.requested_by, getattr(req, "person", None)))
+    notify.send(
+        f"[{req.request_id}] Failed: {req}",
+        f"The portal could not create {req} in AWS.\n\n{message}\n\nAn approver or you can try again from "
+        f"the request: {notify.link(req)}\n",
+        notify.people_emails(req.requested_by, getattr(req, "person", None)),
+    )
 
 
 def _wait_in_service(req: Request, describe: Callable[[], dict[str, Any]], what: str) -> dict[str, Any]:
@@ -107,14 +115,22 @@ def _wait_in_service(req: Request, describe: Callable[[], dict[str, Any]], what:
         if status in ("Failed", "Delete_Failed", "Update_Failed", "Deleting"):
             raise ProvisioningError(f"AWS reports the {what} as {status}: {answer.get('FailureReason') or 'no reason'}")
         if time.monotonic() > deadline:
-            raise ProvisioningError(f"The {what} was still {status} after {settings.PROVISION_WAIT_SECONDS} s; try "
-                                    f"again later (it is adopted, not created twice).")
+            raise ProvisioningError(
+                f"The {what} was still {status} after {settings.PROVISION_WAIT_SECONDS} s; try "
+                f"again later (it is adopted, not created twice)."
+            )
         _progress(req, f"Waiting for AWS: the {what} is {status or 'being created'} (check {checks}).")
         time.sleep(settings.PROVISION_POLL_SECONDS)
 
 
-def _create_or_adopt(req: Request, create: Callable[[], dict[str, Any]], describe: Callable[[], dict[str, Any]],
-                     arn_key: str, what: str, client: Any) -> str:
+def _create_or_adopt(
+    req: Request,
+    create: Callable[[], dict[str, Any]],
+    describe: Callable[[], dict[str, Any]],
+    arn_key: str,
+    what: str,
+    client: Any,
+) -> str:
     """Create the resource, or adopt the one an earlier attempt of this same request created."""
     try:
         answer = call(create)
@@ -127,7 +143,8 @@ def _create_or_adopt(req: Request, create: Callable[[], dict[str, Any]], describ
             raise ProvisioningError(
                 f"A {what} with this name already exists in {req.domain.name} and was not created by this request "
                 f"(its {REQUEST_TAG} tag is {tag or 'missing'}). Nothing was changed; cancel this request or ask an "
-                f"admin to find who owns it.") from exc
+                f"admin to find who owns it."
+            ) from exc
         _progress(req, f"Adopted the {what} an earlier attempt of this request created.")
         req.record(f"aws.adopt_{what.replace(' ', '_')}", actor=ACTOR, after={"arn": arn})
         return arn
@@ -136,9 +153,14 @@ def _create_or_adopt(req: Request, create: Callable[[], dict[str, Any]], describ
     return arn
 
 
-def _create_and_wait(req: Request, client: Any, create: Callable[[], dict[str, Any]],
-                     describe: Callable[[], dict[str, Any]], arn_key: str, what: str
-                     ) -> tuple[str, dict[str, Any]] | None:
+def _create_and_wait(
+    req: Request,
+    client: Any,
+    create: Callable[[], dict[str, Any]],
+    describe: Callable[[], dict[str, Any]],
+    arn_key: str,
+    what: str,
+) -> tuple[str, dict[str, Any]] | None:
     """Create (or adopt) the resource and wait until it is InService: its ARN and last description, or None after
     marking the request failed with the reason."""
     try:
@@ -153,18 +175,33 @@ def _create_and_wait(req: Request, client: Any, create: Callable[[], dict[str, A
 
 def _request_tags(req: Request, owner: str) -> list[dict[str, str]]:
     approver = req.decided_by.get_username() if req.decided_by else "quota"
-    return [{"Key": OWNER_TAG, "Value": owner}, {"Key": REQUEST_TAG, "Value": req.request_id},
-            {"Key": APPROVER_TAG, "Value": approver}]
+    return [
+        {"Key": OWNER_TAG, "Value": owner},
+        {"Key": REQUEST_TAG, "Value": req.request_id},
+        {"Key": APPROVER_TAG, "Value": approver},
+    ]
 
 
 def _finish(req: Request, message: str, **fields: Any) -> None:
     with transaction.atomic():
-        type(req).objects.filter(pk=req.pk).update(status=Request.Status.ACTIVE, progress=message,
-                                                   finished_at=timezone.now(), updated_at=timezone.now(), **fields)
-        req.record("active", actor=ACTOR, before={"status": "provisioning"},
-                   after={"status": "active", **{k: str(v) for k, v in fields.items()}})
-    notify.send(f"[{req.request_id}] Ready: {req}", f"{req} is InService.\n\n{message}\n\nSee it: "
-                f"{notify.link(req)}\n", notify.people_emails(req.requested_by, getattr(req, "person", None)))
+        type(req).objects.filter(pk=req.pk).update(
+            status=Request.Status.ACTIVE,
+            progress=message,
+            finished_at=timezone.now(),
+            updated_at=timezone.now(),
+            **fields,
+        )
+        req.record(
+            "active",
+            actor=ACTOR,
+            before={"status": "provisioning"},
+            after={"status": "active", **{k: str(v) for k, v in fields.items()}},
+        )
+    notify.send(
+        f"[{req.request_id}] Ready: {req}",
+        f"{req} is InService.\n\n{message}\n\nSee it: {notify.link(req)}\n",
+        notify.people_emails(req.requested_by, getattr(req, "person", None)),
+    )
 
 
 def provision_profile(pk: int) -> None:
@@ -175,19 +212,29 @@ def provision_profile(pk: int) -> None:
     domain = req.domain
     client = _client(domain)
     ids = {"DomainId": domain.domain_id, "UserProfileName": req.profile_name}
-    params: dict[str, Any] = {**ids, "UserSettings": req.template.user_settings(),
-                              "Tags": _request_tags(req, req.person.get_username())}
+    params: dict[str, Any] = {
+        **ids,
+        "UserSettings": req.template.user_settings(),
+        "Tags": _request_tags(req, req.person.get_username()),
+    }
     if domain.auth_mode == "SSO":
         params.update(SingleSignOnUserIdentifier="UserName", SingleSignOnUserValue=req.sso_user_name)
-    outcome = _create_and_wait(req, client, lambda: client.create_user_profile(**params),
-                               lambda: client.describe_user_profile(**ids), "UserProfileArn", "user profile")
+    outcome = _create_and_wait(
+        req,
+        client,
+        lambda: client.create_user_profile(**params),
+        lambda: client.describe_user_profile(**ids),
+        "UserProfileArn",
+        "user profile",
+    )
     if outcome is None:
         return
     arn, answer = outcome
     values = profile_values(answer, _tags(client, arn))
     now = timezone.now()
     profile, _ = UserProfile.objects.update_or_create(
-        arn=arn, defaults={**values, "domain": domain, "owner": req.person, "last_seen": now, "removed_at": None})
+        arn=arn, defaults={**values, "domain": domain, "owner": req.person, "last_seen": now, "removed_at": None}
+    )
     _finish(req, f"User profile {profile.name} is InService.", profile=profile, profile_arn=arn)
 
 
@@ -209,20 +256,28 @@ def provision_space(pk: int) -> None:
         "SpaceStorageSettings": {"EbsStorageSettings": {"EbsVolumeSizeInGb": req.ebs_size_gb}},
     }
     owner = req.owner_profile
-    params = {**ids, "SpaceDisplayName": req.display_name, "SpaceSettings": space_settings,
-              "OwnershipSettings": {"OwnerUserProfileName": owner.name},
-              "SpaceSharingSettings": {"SharingType": "Shared"},
-              "Tags": [*_request_tags(req, req.requested_by.get_username()),
-                       {"Key": "portal:expires-on", "Value": req.expires_on.isoformat()}]}
-    outcome = _create_and_wait(req, client, lambda: client.create_space(**params),
-                               lambda: client.describe_space(**ids), "SpaceArn", "space")
+    params = {
+        **ids,
+        "SpaceDisplayName": req.display_name,
+        "SpaceSettings": space_settings,
+        "OwnershipSettings": {"OwnerUserProfileName": owner.name},
+        "SpaceSharingSettings": {"SharingType": "Shared"},
+        "Tags": [
+            *_request_tags(req, req.requested_by.get_username()),
+            {"Key": "portal:expires-on", "Value": req.expires_on.isoformat()},
+        ],
+    }
+    outcome = _create_and_wait(
+        req, client, lambda: client.create_space(**params), lambda: client.describe_space(**ids), "SpaceArn", "space"
+    )
     if outcome is None:
         return
     arn, answer = outcome
     values = space_values(answer, _tags(client, arn))
     space, _ = Space.objects.update_or_create(
-        arn=arn, defaults={**values, "domain": domain, "owner_profile": owner, "last_seen": timezone.now(),
-                           "removed_at": None})
+        arn=arn,
+        defaults={**values, "domain": domain, "owner_profile": owner, "last_seen": timezone.now(), "removed_at": None},
+    )
     _finish(req, f"Shared space {space.name} is InService, owned by {owner.name}.", space=space, space_arn=arn)
 
 
@@ -243,8 +298,9 @@ def _remove_space(client: Any, domain_id: str, space_name: str, arn: str) -> tup
     apps = call(client.list_apps, DomainIdEquals=domain_id, SpaceNameEquals=space_name).get("Apps", [])
     live = [a for a in apps if a.get("Status") not in ("Deleted", "Deleting", "Failed")]
     for app in live:
-        _delete(client.delete_app, DomainId=domain_id, SpaceName=space_name, AppType=app["AppType"],
-                AppName=app["AppName"])
+        _delete(
+            client.delete_app, DomainId=domain_id, SpaceName=space_name, AppType=app["AppType"], AppName=app["AppName"]
+        )
     outcome = _delete(client.delete_space, DomainId=domain_id, SpaceName=space_name)
     if arn:
         Space.objects.filter(arn=arn, removed_at__isnull=True).update(status="Deleted", removed_at=timezone.now())
@@ -261,17 +317,25 @@ def delete_space(pk: int) -> None:
     try:
         stopped, outcome = _remove_space(client, domain.domain_id, req.space_name, req.space_arn)
     except (ClientError, BotoCoreError) as exc:
-        SpaceRequest.objects.filter(pk=req.pk).update(error=describe_error(exc), status=Request.Status.EXPIRED,
-                                                      progress="", updated_at=timezone.now())
+        SpaceRequest.objects.filter(pk=req.pk).update(
+            error=describe_error(exc), status=Request.Status.EXPIRED, progress="", updated_at=timezone.now()
+        )
         req.record("deletion_failed", actor=ACTOR, after={"error": describe_error(exc)})
         return
     now = timezone.now()
     with transaction.atomic():
-        SpaceRequest.objects.filter(pk=req.pk).update(status=Request.Status.DELETED, finished_at=now,
-                                                      progress=f"Space {outcome}; {stopped} app(s) stopped first.",
-                                                      updated_at=now)
-        req.record("aws.delete_space", actor=ACTOR, before={"status": "deleting"},
-                   after={"status": "deleted", "outcome": outcome, "apps_deleted": stopped})
+        SpaceRequest.objects.filter(pk=req.pk).update(
+            status=Request.Status.DELETED,
+            finished_at=now,
+            progress=f"Space {outcome}; {stopped} app(s) stopped first.",
+            updated_at=now,
+        )
+        req.record(
+            "aws.delete_space",
+            actor=ACTOR,
+            before={"status": "deleting"},
+            after={"status": "deleted", "outcome": outcome, "apps_deleted": stopped},
+        )
 
 
 # -- offboarding ------------------------------------------------------------------------------------------------
@@ -290,12 +354,19 @@ def _run_step(step: OffboardingStep, domain: Domain | None) -> str:
         _, outcome = _remove_space(client, params["DomainId"], params["SpaceName"], step.resource_arn)
     else:
         outcome = _delete(client.delete_user_profile, **params)
-        UserProfile.objects.filter(arn=step.resource_arn, removed_at__isnull=True).update(status="Deleted",
-                                                                                         removed_at=now)
+        UserProfile.objects.filter(arn=step.resource_arn, removed_at__isnull=True).update(
+            status="Deleted", removed_at=now
+        )
         ProfileRequest.objects.filter(profile_arn=step.resource_arn, status=Request.Status.ACTIVE).update(
-            status=Request.Status.DELETED, updated_at=now)
-    step.offboarding.record(f"aws.{step.action}", actor=ACTOR, domain_arn=step.domain_arn, object_repr=step.target,
-                            after={"arn": step.resource_arn, "outcome": outcome})
+            status=Request.Status.DELETED, updated_at=now
+        )
+    step.offboarding.record(
+        f"aws.{step.action}",
+        actor=ACTOR,
+        domain_arn=step.domain_arn,
+        object_repr=step.target,
+        after={"arn": step.resource_arn, "outcome": outcome},
+    )
     return outcome.capitalize() + "."
 
 
@@ -304,8 +375,7 @@ def run_offboarding(pk: int) -> None:
     if offboarding is None:
         return
     steps = list(offboarding.steps.filter(state=OffboardingStep.State.PENDING).order_by("position"))
-    domains = {d.arn: d for d in Domain.objects.filter(arn__in={s.domain_arn for s in steps})
-               .select_related("account")}
+    domains = {d.arn: d for d in Domain.objects.filter(arn__in={s.domain_arn for s in steps}).select_related("account")}
     for step in steps:
         step.offboarding = offboarding
         _progress(offboarding, f"Step {step.position + 1}: {step}")
@@ -314,25 +384,35 @@ def run_offboarding(pk: int) -> None:
         except (ClientError, BotoCoreError, ProvisioningError) as exc:
             reason = str(exc) if isinstance(exc, ProvisioningError) else describe_error(exc)
             error = f"Step {step.position + 1} ({step}): {reason}"
-            OffboardingStep.objects.filter(pk=step.pk).update(state=OffboardingStep.State.FAILED,
-                                                              message=reason[:1000])
-            Offboarding.objects.filter(pk=pk).update(status=Offboarding.Status.FAILED, error=error, progress="",
-                                                     updated_at=timezone.now())
-            offboarding.record("failed", actor=ACTOR, domain_arn=step.domain_arn,
-                               after={"status": "failed", "error": error})
-            notify.send(f"[{offboarding.request_id}] Offboarding stopped", f"{error}\n\nResume it once the cause is "
-                        f"fixed: {notify.link(offboarding)}\n", notify.people_emails(offboarding.requested_by))
+            OffboardingStep.objects.filter(pk=step.pk).update(state=OffboardingStep.State.FAILED, message=reason[:1000])
+            Offboarding.objects.filter(pk=pk).update(
+                status=Offboarding.Status.FAILED, error=error, progress="", updated_at=timezone.now()
+            )
+            offboarding.record(
+                "failed", actor=ACTOR, domain_arn=step.domain_arn, after={"status": "failed", "error": error}
+            )
+            notify.send(
+                f"[{offboarding.request_id}] Offboarding stopped",
+                f"{error}\n\nResume it once the cause is fixed: {notify.link(offboarding)}\n",
+                notify.people_emails(offboarding.requested_by),
+            )
             return
-        state = OffboardingStep.State.FLAGGED if step.action == OffboardingStep.Action.FLAG_SHARED_SPACE \
+        state = (
+            OffboardingStep.State.FLAGGED
+            if step.action == OffboardingStep.Action.FLAG_SHARED_SPACE
             else OffboardingStep.State.DONE
+        )
         OffboardingStep.objects.filter(pk=step.pk).update(state=state, message=message, done_at=timezone.now())
     now = timezone.now()
-    Offboarding.objects.filter(pk=pk).update(status=Offboarding.Status.DONE, progress="Every step is done.",
-                                             finished_at=now, updated_at=now)
+    Offboarding.objects.filter(pk=pk).update(
+        status=Offboarding.Status.DONE, progress="Every step is done.", finished_at=now, updated_at=now
+    )
     offboarding.record("done", actor=ACTOR, before={"status": "running"}, after={"status": "done"})
-    notify.send(f"[{offboarding.request_id}] Offboarding done", f"{offboarding.person.get_username()} is out of "
-                f"SageMaker. See what was done: {notify.link(offboarding)}\n",
-                notify.people_emails(offboarding.requested_by))
+    notify.send(
+        f"[{offboarding.request_id}] Offboarding done",
+        f"{offboarding.person.get_username()} is out of SageMaker. See what was done: {notify.link(offboarding)}\n",
+        notify.people_emails(offboarding.requested_by),
+    )
 
 
 # -- scheduled --------------------------------------------------------------------------------------------------
@@ -346,19 +426,24 @@ def check_space_expiry() -> dict[str, int]:
         with transaction.atomic():
             SpaceRequest.objects.filter(pk=req.pk).update(reminded_at=timezone.now())
             req.record("expiry_reminder", actor="expiry check", after={"expires_on": req.expires_on.isoformat()})
-        notify.send(f"[{req.request_id}] Shared space {req.space_name} expires on {req.expires_on:%Y-%m-%d}",
-                    f"The shared space {req.space_name} in {req.domain.name} expires in {req.days_left} day(s). "
-                    f"At expiry it is proposed for deletion. Extend it if the team still needs it: "
-                    f"{notify.link(req)}\n", notify.people_emails(req.requested_by))
+        notify.send(
+            f"[{req.request_id}] Shared space {req.space_name} expires on {req.expires_on:%Y-%m-%d}",
+            f"The shared space {req.space_name} in {req.domain.name} expires in {req.days_left} day(s). "
+            f"At expiry it is proposed for deletion. Extend it if the team still needs it: "
+            f"{notify.link(req)}\n",
+            notify.people_emails(req.requested_by),
+        )
         reminded += 1
     for req in live.filter(expires_on__lte=today):
         with transaction.atomic():
             SpaceRequest.objects.filter(pk=req.pk).update(status=Request.Status.EXPIRED, updated_at=timezone.now())
             req.record("expired", actor="expiry check", before={"status": "active"}, after={"status": "expired"})
-        notify.send(f"[{req.request_id}] Shared space {req.space_name} expired: deletion proposed",
-                    f"The shared space {req.space_name} in {req.domain.name} expired on {req.expires_on:%Y-%m-%d}. "
-                    f"An approver can delete it, or the lead can extend it: {notify.link(req)}\n",
-                    sorted({*notify.people_emails(req.requested_by), *notify.approver_emails([req.domain.arn])}))
+        notify.send(
+            f"[{req.request_id}] Shared space {req.space_name} expired: deletion proposed",
+            f"The shared space {req.space_name} in {req.domain.name} expired on {req.expires_on:%Y-%m-%d}. "
+            f"An approver can delete it, or the lead can extend it: {notify.link(req)}\n",
+            sorted({*notify.people_emails(req.requested_by), *notify.approver_emails([req.domain.arn])}),
+        )
         expired += 1
     return {"reminded": reminded, "expired": expired}
 
@@ -371,7 +456,9 @@ def stalled() -> list[tuple[str, int]]:
         return list(model.objects.filter(status__in=model.WORKING, updated_at__lt=cutoff).values_list("pk", "status"))
 
     work = [("provision_profile", pk) for pk, _ in stale(ProfileRequest)]
-    work += [("delete_space" if status == Request.Status.DELETING else "provision_space", pk)
-             for pk, status in stale(SpaceRequest)]
+    work += [
+        ("delete_space" if status == Request.Status.DELETING else "provision_space", pk)
+        for pk, status in stale(SpaceRequest)
+    ]
     work += [("run_offboarding", pk) for pk, _ in stale(Offboarding)]
     return work

@@ -36,8 +36,11 @@ from profiles.models import App, Space, UserProfile
 # SageMaker's pattern for user profile and space names.
 NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 # Names that say "several people use this", which one person's profile must never be.
-GENERIC_RE = re.compile(r"^(team|shared|share|test|testing|admin|administrator|common|group|generic|default|"
-                        r"temp|tmp|demo|user|guest|root|service|svc)(\d*)(-|$)", re.IGNORECASE)
+GENERIC_RE = re.compile(
+    r"^(team|shared|share|test|testing|admin|administrator|common|group|generic|default|"
+    r"temp|tmp|demo|user|guest|root|service|svc)(\d*)(-|$)",
+    re.IGNORECASE,
+)
 # Hours a shared space's instance is assumed to run in a month: working days with idle shutdown on.
 ESTIMATE_HOURS_PER_MONTH = 8 * 21
 # A shared space that can be extended or deleted.
@@ -97,20 +100,30 @@ def derive_profile_name(person: Any, domain: Domain, sso_user_name: str = "") ->
 
 def check_profile_name(name: str) -> None:
     if not name:
-        raise ValidationError("No profile name can be made from this person's user name; give them a user name "
-                              "with letters or digits.")
+        raise ValidationError(
+            "No profile name can be made from this person's user name; give them a user name with letters or digits."
+        )
     if not NAME_RE.match(name):
-        raise ValidationError(f"{name!r} is not a valid SageMaker name: up to 63 letters, digits and dashes, "
-                              f"starting with a letter or digit.")
+        raise ValidationError(
+            f"{name!r} is not a valid SageMaker name: up to 63 letters, digits and dashes, "
+            f"starting with a letter or digit."
+        )
     if GENERIC_RE.match(name):
-        raise ValidationError(f"{name!r} looks like a shared or generic name (team-, shared-, test-, admin-...). "
-                              f"A user profile belongs to one person: use the person's own login.")
+        raise ValidationError(
+            f"{name!r} looks like a shared or generic name (team-, shared-, test-, admin-...). "
+            f"A user profile belongs to one person: use the person's own login."
+        )
 
 
 # -- profile requests -------------------------------------------------------------------------------------------
 @transaction.atomic
 def do_submit_profile_request(
-    *, actor: Any, person: Any, domain: Domain, template: PersonaTemplate, sso_user_name: str = "",
+    *,
+    actor: Any,
+    person: Any,
+    domain: Domain,
+    template: PersonaTemplate,
+    sso_user_name: str = "",
     justification: str = "",
 ) -> ProfileRequest:
     """A person asks for their profile (or an admin or approver asks on their behalf)."""
@@ -118,8 +131,9 @@ def do_submit_profile_request(
     if on_behalf and not may(actor, MANAGE, domain):
         raise ValidationError("Only an admin or an approver of the domain may request a profile for someone else.")
     if not on_behalf and not may(actor, REQUEST_PROFILE, domain) and not may(actor, MANAGE, domain):
-        raise ValidationError(f"You may not request a profile in {domain.name}: ask an admin for the data "
-                              f"scientist role there.")
+        raise ValidationError(
+            f"You may not request a profile in {domain.name}: ask an admin for the data scientist role there."
+        )
     if domain.removed_at is not None or domain.status != "InService":
         raise ValidationError(f"The domain {domain.name} is {domain.status or 'gone'}; profiles cannot be added.")
     if template.domain_id != domain.pk or not template.active:
@@ -139,30 +153,48 @@ def do_submit_profile_request(
         raise ValidationError(f"{who} a profile in {domain.name} ({mine.name}): one person, one profile per domain.")
     pending = ProfileRequest.objects.filter(domain=domain, person=person, status__in=Request.OPEN).first()
     if pending is not None:
-        raise ValidationError(f"{who} a request for a profile in {domain.name} ({pending.request_id}, "
-                              f"{pending.get_status_display().lower()}): one person, one profile per domain.")
-    if UserProfile.objects.filter(domain=domain, name=name, removed_at__isnull=True).exists() or \
-            ProfileRequest.objects.filter(domain=domain, profile_name=name, status__in=Request.OPEN).exists():
-        raise ValidationError(f"A profile named {name} already exists or is requested in {domain.name}; ask an "
-                              f"admin to look at who owns it.")
+        raise ValidationError(
+            f"{who} a request for a profile in {domain.name} ({pending.request_id}, "
+            f"{pending.get_status_display().lower()}): one person, one profile per domain."
+        )
+    if (
+        UserProfile.objects.filter(domain=domain, name=name, removed_at__isnull=True).exists()
+        or ProfileRequest.objects.filter(domain=domain, profile_name=name, status__in=Request.OPEN).exists()
+    ):
+        raise ValidationError(
+            f"A profile named {name} already exists or is requested in {domain.name}; ask an "
+            f"admin to look at who owns it."
+        )
     try:
         with transaction.atomic():
             req = ProfileRequest.objects.create(
-                domain=domain, person=person, requested_by=actor, template=template, profile_name=name,
-                sso_user_name=sso_user_name, justification=justification.strip(),
+                domain=domain,
+                person=person,
+                requested_by=actor,
+                template=template,
+                profile_name=name,
+                sso_user_name=sso_user_name,
+                justification=justification.strip(),
             )
     except IntegrityError as exc:  # a request submitted at the same moment
-        raise ValidationError(f"{who} a request for a profile in {domain.name}: one person, one profile per "
-                              f"domain.") from exc
-    req.record("submitted", actor=actor, after={"status": req.status, "profile_name": name, "template": template.name,
-                                                "person": person.get_username()})
+        raise ValidationError(
+            f"{who} a request for a profile in {domain.name}: one person, one profile per domain."
+        ) from exc
+    req.record(
+        "submitted",
+        actor=actor,
+        after={"status": req.status, "profile_name": name, "template": template.name, "person": person.get_username()},
+    )
     transaction.on_commit(lambda: _email_new_request(req))
     return req
 
 
 def _email_new_request(req: ProfileRequest | SpaceRequest) -> None:
-    what = f"a user profile {req.profile_name} for {req.person.get_username()}" if isinstance(req, ProfileRequest) \
+    what = (
+        f"a user profile {req.profile_name} for {req.person.get_username()}"
+        if isinstance(req, ProfileRequest)
         else f"a shared space {req.space_name} ({req.instance_type}, about ${req.estimated_monthly_usd} a month)"
+    )
     notify.send(
         f"[{req.request_id}] Approval needed: {what} in {req.domain.name}",
         f"{req.requested_by.get_username()} asks for {what} in the SageMaker domain {req.domain.name}.\n\n"
@@ -173,8 +205,11 @@ def _email_new_request(req: ProfileRequest | SpaceRequest) -> None:
 
 def _email_requester(req: Request, subject: str, body: str) -> None:
     people = [req.requested_by, getattr(req, "person", None)]
-    notify.send(f"[{req.request_id}] {subject}", f"{body}\n\nSee the request: {notify.link(req)}\n",
-                notify.people_emails(*people))
+    notify.send(
+        f"[{req.request_id}] {subject}",
+        f"{body}\n\nSee the request: {notify.link(req)}\n",
+        notify.people_emails(*people),
+    )
 
 
 def _enqueue(task_name: str, pk: int) -> None:
@@ -188,16 +223,20 @@ def do_approve(req: Request, *, actor: Any) -> Request:
     req = type(req).objects.select_for_update().select_related("domain").get(pk=req.pk)
     _check_approver(req, actor)
     if req.status != Request.Status.SUBMITTED:
-        raise ValidationError(f"This request is {req.get_status_display().lower()}; only a request waiting for "
-                              f"approval can be approved.")
+        raise ValidationError(
+            f"This request is {req.get_status_display().lower()}; only a request waiting for approval can be approved."
+        )
     before = _snapshot(req)
     req.status, req.decided_by, req.decided_at = Request.Status.APPROVED, actor, timezone.now()
     req.progress = "Queued for provisioning."
     req.save()
     req.record("approved", actor=actor, before=before, after=_snapshot(req, "decided_by"))
     _enqueue(req.PROVISION_TASK, req.pk)
-    transaction.on_commit(lambda: _email_requester(
-        req, "Approved", f"{actor.get_username()} approved {req}. The portal is creating it in AWS now."))
+    transaction.on_commit(
+        lambda: _email_requester(
+            req, "Approved", f"{actor.get_username()} approved {req}. The portal is creating it in AWS now."
+        )
+    )
     return req
 
 
@@ -209,16 +248,18 @@ def do_reject(req: Request, *, actor: Any, reason: str) -> Request:
     if len(reason) < 3:
         raise ValidationError({"reason": "Say why the request is rejected; the requester reads it."})
     if req.status != Request.Status.SUBMITTED:
-        raise ValidationError(f"This request is {req.get_status_display().lower()}; only a request waiting for "
-                              f"approval can be rejected.")
+        raise ValidationError(
+            f"This request is {req.get_status_display().lower()}; only a request waiting for approval can be rejected."
+        )
     before = _snapshot(req)
     req.status, req.decided_by, req.decided_at = Request.Status.REJECTED, actor, timezone.now()
     req.decision_reason = reason[:1000]
     req.finished_at = req.decided_at
     req.save()
     req.record("rejected", actor=actor, before=before, after=_snapshot(req, "decision_reason"))
-    transaction.on_commit(lambda: _email_requester(
-        req, "Rejected", f"{actor.get_username()} rejected {req}.\n\nReason: {reason}"))
+    transaction.on_commit(
+        lambda: _email_requester(req, "Rejected", f"{actor.get_username()} rejected {req}.\n\nReason: {reason}")
+    )
     return req
 
 
@@ -257,8 +298,13 @@ def estimate_space(instance_type: str, ebs_size_gb: int, region: str = "us-east-
     hourly = hourly_price(instance_type, region)
     compute = (hourly * ESTIMATE_HOURS_PER_MONTH).quantize(Decimal("0.01"))
     storage = (EBS_GB_MONTH_USD * int(ebs_size_gb)).quantize(Decimal("0.01"))
-    return {"hourly": hourly, "hours": ESTIMATE_HOURS_PER_MONTH, "compute": compute, "storage": storage,
-            "total": compute + storage}
+    return {
+        "hourly": hourly,
+        "hours": ESTIMATE_HOURS_PER_MONTH,
+        "compute": compute,
+        "storage": storage,
+        "total": compute + storage,
+    }
 
 
 def live_space_count(domain: Domain) -> int:
@@ -268,27 +314,40 @@ def live_space_count(domain: Domain) -> int:
 def lead_profile(actor: Any, domain: Domain) -> UserProfile:
     profile = UserProfile.objects.filter(domain=domain, owner=actor, removed_at__isnull=True).first()
     if profile is None:
-        raise ValidationError(f"A shared space is owned by your own profile, and you have none in {domain.name}: "
-                              f"request your profile there first.")
+        raise ValidationError(
+            f"A shared space is owned by your own profile, and you have none in {domain.name}: "
+            f"request your profile there first."
+        )
     if profile.status != "InService":
-        raise ValidationError(f"Your profile {profile.name} is {profile.status}; it must be InService to own a "
-                              f"space.")
+        raise ValidationError(f"Your profile {profile.name} is {profile.status}; it must be InService to own a space.")
     return profile
 
 
-def check_space(domain: Domain, *, name: str, app_type: str, instance_type: str, ebs_size_gb: int,
-                idle_timeout_minutes: int, expires_on: date) -> SpacePolicy:
+def check_space(
+    domain: Domain,
+    *,
+    name: str,
+    app_type: str,
+    instance_type: str,
+    ebs_size_gb: int,
+    idle_timeout_minutes: int,
+    expires_on: date,
+) -> SpacePolicy:
     """Every field against the domain's space policy, all problems at once (field: message). The policy row stays
     locked until the transaction ends, so two requests never both take the last place of the quota."""
     policy = SpacePolicy.objects.select_for_update().filter(domain=domain).first()
     if policy is None:
-        raise ValidationError(f"The domain {domain.name} has no space policy yet, so no shared space can be "
-                              f"requested: an admin sets one on the domain's request settings.")
+        raise ValidationError(
+            f"The domain {domain.name} has no space policy yet, so no shared space can be "
+            f"requested: an admin sets one on the domain's request settings."
+        )
     errors: dict[str, str] = {}
     if not NAME_RE.match(name or ""):
         errors["space_name"] = "Up to 63 letters, digits and dashes, starting with a letter or digit."
-    elif Space.objects.filter(domain=domain, name=name, removed_at__isnull=True).exists() or \
-            SpaceRequest.objects.filter(domain=domain, space_name=name, status__in=Request.OPEN).exists():
+    elif (
+        Space.objects.filter(domain=domain, name=name, removed_at__isnull=True).exists()
+        or SpaceRequest.objects.filter(domain=domain, space_name=name, status__in=Request.OPEN).exists()
+    ):
         errors["space_name"] = f"A space named {name} already exists or is requested in {domain.name}."
     if app_type not in ("JupyterLab", "CodeEditor"):
         errors["app_type"] = "Choose JupyterLab or Code Editor."
@@ -302,8 +361,10 @@ def check_space(domain: Domain, *, name: str, app_type: str, instance_type: str,
     if expires_on <= today:
         errors["expires_on"] = "The expiry date must be in the future."
     elif expires_on > today + timedelta(days=policy.max_days):
-        errors["expires_on"] = f"At most {policy.max_days} days from today in {domain.name} " \
-                               f"({today + timedelta(days=policy.max_days):%Y-%m-%d})."
+        errors["expires_on"] = (
+            f"At most {policy.max_days} days from today in {domain.name} "
+            f"({today + timedelta(days=policy.max_days):%Y-%m-%d})."
+        )
     if errors:
         raise ValidationError(errors)
     return policy
@@ -311,38 +372,73 @@ def check_space(domain: Domain, *, name: str, app_type: str, instance_type: str,
 
 @transaction.atomic
 def do_submit_space_request(
-    *, actor: Any, domain: Domain, space_name: str, display_name: str, app_type: str, instance_type: str,
-    ebs_size_gb: int, idle_timeout_minutes: int, expires_on: date, purpose: str,
+    *,
+    actor: Any,
+    domain: Domain,
+    space_name: str,
+    display_name: str,
+    app_type: str,
+    instance_type: str,
+    ebs_size_gb: int,
+    idle_timeout_minutes: int,
+    expires_on: date,
+    purpose: str,
 ) -> SpaceRequest:
     if not may(actor, REQUEST_SPACE, domain):
         raise ValidationError(f"Only a team lead of {domain.name} may request a shared space there.")
     if not (purpose or "").strip():
         raise ValidationError({"purpose": "Say what the team will use the space for."})
-    policy = check_space(domain, name=space_name, app_type=app_type, instance_type=instance_type,
-                         ebs_size_gb=ebs_size_gb, idle_timeout_minutes=idle_timeout_minutes, expires_on=expires_on)
+    policy = check_space(
+        domain,
+        name=space_name,
+        app_type=app_type,
+        instance_type=instance_type,
+        ebs_size_gb=ebs_size_gb,
+        idle_timeout_minutes=idle_timeout_minutes,
+        expires_on=expires_on,
+    )
     owner = lead_profile(actor, domain)
     estimate = estimate_space(instance_type, ebs_size_gb, domain.region)
     auto = policy.auto_approve_quota > 0 and live_space_count(domain) < policy.auto_approve_quota
     try:
         with transaction.atomic():
             req = SpaceRequest.objects.create(
-                domain=domain, requested_by=actor, owner_profile=owner, space_name=space_name,
-                display_name=(display_name or space_name).strip()[:64], app_type=app_type,
-                instance_type=instance_type, ebs_size_gb=ebs_size_gb, idle_timeout_minutes=idle_timeout_minutes,
-                expires_on=expires_on, purpose=purpose.strip(), estimated_monthly_usd=estimate["total"],
+                domain=domain,
+                requested_by=actor,
+                owner_profile=owner,
+                space_name=space_name,
+                display_name=(display_name or space_name).strip()[:64],
+                app_type=app_type,
+                instance_type=instance_type,
+                ebs_size_gb=ebs_size_gb,
+                idle_timeout_minutes=idle_timeout_minutes,
+                expires_on=expires_on,
+                purpose=purpose.strip(),
+                estimated_monthly_usd=estimate["total"],
             )
     except IntegrityError as exc:
         raise ValidationError({"space_name": f"A space named {space_name} is already requested."}) from exc
-    req.record("submitted", actor=actor, after={"status": req.status, "space_name": space_name,
-                                                "instance_type": instance_type,
-                                                "estimated_monthly_usd": str(req.estimated_monthly_usd)})
+    req.record(
+        "submitted",
+        actor=actor,
+        after={
+            "status": req.status,
+            "space_name": space_name,
+            "instance_type": instance_type,
+            "estimated_monthly_usd": str(req.estimated_monthly_usd),
+        },
+    )
     if auto:
         req.status, req.auto_approved, req.decided_at = Request.Status.APPROVED, True, timezone.now()
         req.decision_reason = f"Within the domain's quota of {policy.auto_approve_quota} shared spaces"
         req.progress = "Queued for provisioning."
         req.save()
-        req.record("approved", actor="quota", before={"status": "submitted"},
-                   after={"status": req.status, "auto_approved": True})
+        req.record(
+            "approved",
+            actor="quota",
+            before={"status": "submitted"},
+            after={"status": req.status, "auto_approved": True},
+        )
         _enqueue(req.PROVISION_TASK, req.pk)
     else:
         transaction.on_commit(lambda: _email_new_request(req))
@@ -388,34 +484,73 @@ def do_delete_space(req: SpaceRequest, *, actor: Any) -> SpaceRequest:
 def offboarding_plan(actor: Any, person: Any) -> list[dict[str, Any]]:
     """The steps that take ``person`` out of the domains ``actor`` approves in: apps, private spaces, profiles;
     shared spaces the person owns are flagged for reassignment (SageMaker cannot change a space's owner)."""
-    profiles = list(UserProfile.objects.restrict(actor, APPROVE).filter(owner=person, removed_at__isnull=True)
-                    .select_related("domain", "domain__account"))
+    profiles = list(
+        UserProfile.objects.restrict(actor, APPROVE)
+        .filter(owner=person, removed_at__isnull=True)
+        .select_related("domain", "domain__account")
+    )
     steps: list[dict[str, Any]] = []
     if not profiles:
         return steps
-    spaces = list(Space.objects.filter(owner_profile__in=profiles, removed_at__isnull=True)
-                  .select_related("domain", "owner_profile"))
+    spaces = list(
+        Space.objects.filter(owner_profile__in=profiles, removed_at__isnull=True).select_related(
+            "domain", "owner_profile"
+        )
+    )
     private = [s for s in spaces if s.sharing_type != "Shared"]
-    apps = list(App.objects.filter(Q(user_profile__in=profiles) | Q(space__in=private), removed_at__isnull=True)
-                .exclude(status__in=["Deleted", "Failed"]).select_related("domain"))
+    apps = list(
+        App.objects.filter(Q(user_profile__in=profiles) | Q(space__in=private), removed_at__isnull=True)
+        .exclude(status__in=["Deleted", "Failed"])
+        .select_related("domain")
+    )
 
     def step(action: str, domain: Domain, target: str, arn: str, **params: Any) -> None:
-        steps.append({"action": action, "domain_arn": domain.arn, "domain_name": domain.name, "target": target,
-                      "resource_arn": arn, "params": {"DomainId": domain.domain_id, **params}})
+        steps.append(
+            {
+                "action": action,
+                "domain_arn": domain.arn,
+                "domain_name": domain.name,
+                "target": target,
+                "resource_arn": arn,
+                "params": {"DomainId": domain.domain_id, **params},
+            }
+        )
 
     for app in sorted(apps, key=lambda a: (a.domain.name, a.owner_label, a.name)):
         owner = {"SpaceName": app.space_name} if app.space_name else {"UserProfileName": app.user_profile_name}
-        step(OffboardingStep.Action.DELETE_APP, app.domain, f"{app.app_type} {app.name} on {app.owner_label}",
-             app.arn, AppType=app.app_type, AppName=app.name, **owner)
+        step(
+            OffboardingStep.Action.DELETE_APP,
+            app.domain,
+            f"{app.app_type} {app.name} on {app.owner_label}",
+            app.arn,
+            AppType=app.app_type,
+            AppName=app.name,
+            **owner,
+        )
     for space in sorted(private, key=lambda s: (s.domain.name, s.name)):
-        step(OffboardingStep.Action.DELETE_SPACE, space.domain, f"private space {space.name}", space.arn,
-             SpaceName=space.name)
+        step(
+            OffboardingStep.Action.DELETE_SPACE,
+            space.domain,
+            f"private space {space.name}",
+            space.arn,
+            SpaceName=space.name,
+        )
     for space in sorted((s for s in spaces if s.sharing_type == "Shared"), key=lambda s: (s.domain.name, s.name)):
-        step(OffboardingStep.Action.FLAG_SHARED_SPACE, space.domain, f"shared space {space.name} (owned by "
-             f"{space.owner_profile_name})", space.arn, SpaceName=space.name)
+        step(
+            OffboardingStep.Action.FLAG_SHARED_SPACE,
+            space.domain,
+            f"shared space {space.name} (owned by {space.owner_profile_name})",
+            space.arn,
+            SpaceName=space.name,
+        )
     for profile in sorted(profiles, key=lambda p: (p.domain.name, p.name)):
-        step(OffboardingStep.Action.DELETE_PROFILE, profile.domain, f"user profile {profile.name}", profile.arn,
-             UserProfileName=profile.name)
+        step(
+            OffboardingStep.Action.DELETE_PROFILE,
+            profile.domain,
+            f"user profile {profile.name}",
+            profile.arn,
+            UserProfileName=profile.name,
+        )
     return steps
 
 
@@ -427,22 +562,32 @@ def do_plan_offboarding(*, actor: Any, person: AbstractBaseUser, reason: str) ->
         raise ValidationError({"reason": "Say why this person leaves SageMaker (it goes in the audit log)."})
     open_one = Offboarding.objects.filter(person=person, status__in=Offboarding.OPEN)
     if open_one.exists():
-        raise ValidationError(f"{person.get_username()} already has an offboarding in progress "
-                              f"({open_one.first().request_id}).")
+        raise ValidationError(
+            f"{person.get_username()} already has an offboarding in progress ({open_one.first().request_id})."
+        )
     steps = offboarding_plan(actor, person)
     if not steps:
-        raise ValidationError(f"{person.get_username()} has no profile in the domains you approve in: there is "
-                              f"nothing to offboard.")
+        raise ValidationError(
+            f"{person.get_username()} has no profile in the domains you approve in: there is nothing to offboard."
+        )
     offboarding = Offboarding.objects.create(person=person, reason=reason.strip(), requested_by=actor)
-    OffboardingStep.objects.bulk_create(OffboardingStep(offboarding=offboarding, position=i, **s)
-                                        for i, s in enumerate(steps))
-    offboarding.record("planned", actor=actor, domain_arn=steps[0]["domain_arn"], after={
-        "person": person.get_username(), "steps": [f"{s['action']} {s['target']}" for s in steps]})
-    transaction.on_commit(lambda: notify.send(
-        f"[{offboarding.request_id}] Approval needed: offboarding {person.get_username()}",
-        f"{actor.get_username()} plans to offboard {person.get_username()} ({len(steps)} steps).\n\n"
-        f"Review the plan: {notify.link(offboarding)}\n",
-        [e for e in notify.approver_emails(s["domain_arn"] for s in steps) if e != actor.email]))
+    OffboardingStep.objects.bulk_create(
+        OffboardingStep(offboarding=offboarding, position=i, **s) for i, s in enumerate(steps)
+    )
+    offboarding.record(
+        "planned",
+        actor=actor,
+        domain_arn=steps[0]["domain_arn"],
+        after={"person": person.get_username(), "steps": [f"{s['action']} {s['target']}" for s in steps]},
+    )
+    transaction.on_commit(
+        lambda: notify.send(
+            f"[{offboarding.request_id}] Approval needed: offboarding {person.get_username()}",
+            f"{actor.get_username()} plans to offboard {person.get_username()} ({len(steps)} steps).\n\n"
+            f"Review the plan: {notify.link(offboarding)}\n",
+            [e for e in notify.approver_emails(s["domain_arn"] for s in steps) if e != actor.email],
+        )
+    )
     return offboarding
 
 
@@ -450,8 +595,10 @@ def _check_offboarding_approver(offboarding: Offboarding, actor: Any) -> None:
     domains = grants_for(actor).domains_for(APPROVE)
     arns = set(offboarding.steps.values_list("domain_arn", flat=True))
     if domains is not ALL_DOMAINS and not arns <= domains:
-        raise ValidationError("This plan touches domains you do not approve in; an approver of all of them (or a "
-                              "platform admin) must decide.")
+        raise ValidationError(
+            "This plan touches domains you do not approve in; an approver of all of them (or a "
+            "platform admin) must decide."
+        )
 
 
 @transaction.atomic
@@ -498,8 +645,17 @@ def do_resume_offboarding(offboarding: Offboarding, *, actor: Any) -> Offboardin
 
 
 # -- persona templates and space policies -----------------------------------------------------------------------
-PERSONA_FIELDS = ["name", "description", "execution_role", "allowed_instance_types", "hidden_app_types",
-                  "hidden_ml_tools", "idle_timeout_minutes", "studio_new_landing", "active"]
+PERSONA_FIELDS = [
+    "name",
+    "description",
+    "execution_role",
+    "allowed_instance_types",
+    "hidden_app_types",
+    "hidden_ml_tools",
+    "idle_timeout_minutes",
+    "studio_new_landing",
+    "active",
+]
 POLICY_FIELDS = ["allowed_instance_types", "max_ebs_gb", "max_days", "auto_approve_quota"]
 
 
@@ -518,8 +674,14 @@ def _save_audited(instance: Any, names: list[str], action: str, *, actor: Any) -
         stored = type(instance).objects.filter(pk=instance.pk).first() if instance.pk else None
         before = _fields(stored, names) if stored else None
         instance.save()
-        audit.record(f"{action}.{'updated' if before else 'created'}", instance, actor=actor,
-                     domain_arn=instance.domain.arn, before=before, after=_fields(instance, names))
+        audit.record(
+            f"{action}.{'updated' if before else 'created'}",
+            instance,
+            actor=actor,
+            domain_arn=instance.domain.arn,
+            before=before,
+            after=_fields(instance, names),
+        )
     return instance
 
 

@@ -67,8 +67,7 @@ def _related(queryset: QuerySet) -> QuerySet:
 
 def _pending(user: Any, model: type[Request]) -> QuerySet:
     """What waits for this person's decision: submitted requests in their domains that are not their own."""
-    queryset = model.objects.restrict(user, APPROVE).filter(status=Request.Status.SUBMITTED).exclude(
-        requested_by=user)
+    queryset = model.objects.restrict(user, APPROVE).filter(status=Request.Status.SUBMITTED).exclude(requested_by=user)
     if model is ProfileRequest:
         queryset = queryset.exclude(person=user)
     return _related(queryset).order_by("created_at")
@@ -79,28 +78,38 @@ def _pending(user: Any, model: type[Request]) -> QuerySet:
 def inbox(request: HttpRequest) -> HttpResponse:
     user = request.user
     grants = grants_for(user)
-    mine_profiles = _related(ProfileRequest.objects.filter(person=user) | ProfileRequest.objects.filter(
-        requested_by=user)).order_by("-created_at")[:10]
+    mine_profiles = _related(
+        ProfileRequest.objects.filter(person=user) | ProfileRequest.objects.filter(requested_by=user)
+    ).order_by("-created_at")[:10]
     mine_spaces = _related(SpaceRequest.objects.filter(requested_by=user)).order_by("-created_at")[:10]
-    offboardings = Offboarding.objects.restrict(user, VIEW).filter(status=Offboarding.Status.PLANNED).exclude(
-        requested_by=user).select_related("person", "requested_by")
-    expired = _related(SpaceRequest.objects.restrict(user, APPROVE).filter(status=Request.Status.EXPIRED)
-                       ).order_by("expires_on")
+    offboardings = (
+        Offboarding.objects.restrict(user, VIEW)
+        .filter(status=Offboarding.Status.PLANNED)
+        .exclude(requested_by=user)
+        .select_related("person", "requested_by")
+    )
+    expired = _related(SpaceRequest.objects.restrict(user, APPROVE).filter(status=Request.Status.EXPIRED)).order_by(
+        "expires_on"
+    )
     pending_profiles, pending_spaces = _pending(user, ProfileRequest), _pending(user, SpaceRequest)
-    return render(request, "onboarding/inbox.html", {
-        "pending_profiles": pending_profiles[:INBOX_ROWS],
-        "pending_spaces": pending_spaces[:INBOX_ROWS],
-        "pending_profile_count": pending_profiles.count(),
-        "pending_space_count": pending_spaces.count(),
-        "inbox_rows": INBOX_ROWS,
-        "expired_spaces": expired,
-        "pending_offboardings": offboardings,
-        "is_approver": bool(grants.domains_for(APPROVE)),
-        "may_request_profile": bool(grants.domains_for(REQUEST_PROFILE) or grants.domains_for(MANAGE)),
-        "may_request_space": bool(grants.domains_for(REQUEST_SPACE)),
-        "mine_profiles": mine_profiles,
-        "mine_spaces": mine_spaces,
-    })
+    return render(
+        request,
+        "onboarding/inbox.html",
+        {
+            "pending_profiles": pending_profiles[:INBOX_ROWS],
+            "pending_spaces": pending_spaces[:INBOX_ROWS],
+            "pending_profile_count": pending_profiles.count(),
+            "pending_space_count": pending_spaces.count(),
+            "inbox_rows": INBOX_ROWS,
+            "expired_spaces": expired,
+            "pending_offboardings": offboardings,
+            "is_approver": bool(grants.domains_for(APPROVE)),
+            "may_request_profile": bool(grants.domains_for(REQUEST_PROFILE) or grants.domains_for(MANAGE)),
+            "may_request_space": bool(grants.domains_for(REQUEST_SPACE)),
+            "mine_profiles": mine_profiles,
+            "mine_spaces": mine_spaces,
+        },
+    )
 
 
 # -- lists ------------------------------------------------------------------------------------------------------
@@ -126,8 +135,9 @@ class SpaceRequestListView(RequestListView):
 # -- profile requests -------------------------------------------------------------------------------------------
 @login_required
 def profile_request_new(request: HttpRequest) -> HttpResponse:
-    form = ProfileRequestForm(request.POST if request.method == "POST" else None, initial=request.GET.dict(),
-                              user=request.user)
+    form = ProfileRequestForm(
+        request.POST if request.method == "POST" else None, initial=request.GET.dict(), user=request.user
+    )
     if not form.fields["domain"].queryset.exists():
         raise Http404("You may not request a profile in any domain.")
     preview = None
@@ -135,22 +145,32 @@ def profile_request_new(request: HttpRequest) -> HttpResponse:
         person = form.cleaned_data.get("person") or request.user
         try:
             req = services.do_submit_profile_request(
-                actor=request.user, person=person, domain=form.cleaned_data["domain"],
-                template=form.cleaned_data["template"], sso_user_name=form.cleaned_data.get("sso_user_name", ""),
-                justification=form.cleaned_data["justification"])
+                actor=request.user,
+                person=person,
+                domain=form.cleaned_data["domain"],
+                template=form.cleaned_data["template"],
+                sso_user_name=form.cleaned_data.get("sso_user_name", ""),
+                justification=form.cleaned_data["justification"],
+            )
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
-            messages.success(request, f"Request {req.request_id} for the profile {req.profile_name} is submitted; "
-                                      f"the domain's approvers have been told.")
+            messages.success(
+                request,
+                f"Request {req.request_id} for the profile {req.profile_name} is submitted; "
+                f"the domain's approvers have been told.",
+            )
             return redirect(req)
     domain = form.chosen_domain()
     if domain is not None:
         values = form.data if form.is_bound else form.initial
         person = get_user_model().objects.filter(username=values.get("person") or "", is_active=True).first()
         preview = services.derive_profile_name(person or request.user, domain, values.get("sso_user_name", ""))
-    template = "onboarding/_profile_request_form.html" if request.htmx and request.method == "GET" \
+    template = (
+        "onboarding/_profile_request_form.html"
+        if request.htmx and request.method == "GET"
         else "onboarding/profile_request_form.html"
+    )
     return render(request, template, {"form": form, "preview": preview, "domain": domain})
 
 
@@ -173,8 +193,9 @@ def request_detail(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 def request_progress(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     """The status fragment a request page polls while a task works on it; 286 stops the polling."""
     req = _detail(request, KINDS[kind], pk)
-    response = render(request, "onboarding/_request_status.html", {"req": req, "kind": kind,
-                                                                   "timeline": _timeline(req)})
+    response = render(
+        request, "onboarding/_request_status.html", {"req": req, "kind": kind, "timeline": _timeline(req)}
+    )
     if not req.is_working:
         response.status_code = 286
     return response
@@ -225,44 +246,67 @@ def _estimate(form: SpaceRequestForm, domain: Domain | None) -> dict[str, Any] |
     try:
         size = int(values.get("ebs_size_gb") or form.fields["ebs_size_gb"].initial or 20)
         region = domain.region if domain else "us-east-1"
-        return {**services.estimate_space(instance, size, region), "instance_type": instance, "ebs_size_gb": size,
-                "region": region}
+        return {
+            **services.estimate_space(instance, size, region),
+            "instance_type": instance,
+            "ebs_size_gb": size,
+            "region": region,
+        }
     except (KeyError, TypeError, ValueError):
         return None
 
 
 @login_required
 def space_request_new(request: HttpRequest) -> HttpResponse:
-    form = SpaceRequestForm(request.POST if request.method == "POST" else None, initial=request.GET.dict(),
-                            user=request.user)
+    form = SpaceRequestForm(
+        request.POST if request.method == "POST" else None, initial=request.GET.dict(), user=request.user
+    )
     if not form.fields["domain"].queryset.exists():
         raise Http404("You may not request a shared space in any domain.")
     if request.method == "POST" and form.is_valid():
         values = form.cleaned_data
         try:
             req = services.do_submit_space_request(
-                actor=request.user, domain=values["domain"], space_name=values["space_name"],
-                display_name=values["display_name"], app_type=values["app_type"],
-                instance_type=values["instance_type"], ebs_size_gb=values["ebs_size_gb"],
-                idle_timeout_minutes=values["idle_timeout_minutes"], expires_on=values["expires_on"],
-                purpose=values["purpose"])
+                actor=request.user,
+                domain=values["domain"],
+                space_name=values["space_name"],
+                display_name=values["display_name"],
+                app_type=values["app_type"],
+                instance_type=values["instance_type"],
+                ebs_size_gb=values["ebs_size_gb"],
+                idle_timeout_minutes=values["idle_timeout_minutes"],
+                expires_on=values["expires_on"],
+                purpose=values["purpose"],
+            )
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
-            outcome = "approved within the domain's quota and is being created" if req.auto_approved \
+            outcome = (
+                "approved within the domain's quota and is being created"
+                if req.auto_approved
                 else "submitted; the domain's approvers have been told"
+            )
             messages.success(request, f"Request {req.request_id} for the shared space {req.space_name} is {outcome}.")
             return redirect(req)
     domain = form.chosen_domain()
-    context = {"form": form, "domain": domain, "estimate": _estimate(form, domain), "prices_source": PRICES_SOURCE,
-               "own_profile": None, "policy": form.policy}
+    context = {
+        "form": form,
+        "domain": domain,
+        "estimate": _estimate(form, domain),
+        "prices_source": PRICES_SOURCE,
+        "own_profile": None,
+        "policy": form.policy,
+    }
     if domain is not None:
         try:
             context["own_profile"] = services.lead_profile(request.user, domain)
         except ValidationError as exc:
             context["profile_problem"] = " ".join(exc.messages)
-    template = "onboarding/_space_request_form.html" if request.htmx and request.method == "GET" \
+    template = (
+        "onboarding/_space_request_form.html"
+        if request.htmx and request.method == "GET"
         else "onboarding/space_request_form.html"
+    )
     return render(request, template, context)
 
 
@@ -271,8 +315,11 @@ def space_estimate(request: HttpRequest) -> HttpResponse:
     """The monthly estimate shown beside the form as the lead changes instance type or size."""
     form = SpaceRequestForm(initial=request.GET.dict(), user=request.user)
     domain = form.chosen_domain()
-    return render(request, "onboarding/_space_estimate.html",
-                  {"estimate": _estimate(form, domain), "prices_source": PRICES_SOURCE})
+    return render(
+        request,
+        "onboarding/_space_estimate.html",
+        {"estimate": _estimate(form, domain), "prices_source": PRICES_SOURCE},
+    )
 
 
 # -- persona templates and space policies -----------------------------------------------------------------------
@@ -293,12 +340,12 @@ class PersonaTemplateListView(FilteredListView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         domains = live_domains(self.request.user, MANAGE)
         policies = {p.domain_id: p for p in SpacePolicy.objects.filter(domain__in=domains)}
-        return {**super().get_context_data(**kwargs),
-                "policy_rows": [(d, policies.get(d.pk)) for d in domains]}
+        return {**super().get_context_data(**kwargs), "policy_rows": [(d, policies.get(d.pk)) for d in domains]}
 
 
-def _save_form(request: HttpRequest, form: Any, save: Any, template: str, context: dict[str, Any],
-               success: str) -> HttpResponse:
+def _save_form(
+    request: HttpRequest, form: Any, save: Any, template: str, context: dict[str, Any], success: str
+) -> HttpResponse:
     """Validate the form, save its instance through the audited service, or show the form with what is wrong."""
     if request.method == "POST" and form.is_valid():
         try:
@@ -317,8 +364,14 @@ def persona_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     if instance is None:
         require_somewhere(request.user, MANAGE)
     form = PersonaTemplateForm(request.POST or None, instance=instance, user=request.user)
-    return _save_form(request, form, services.do_save_persona, "onboarding/persona_form.html",
-                      {"object": instance}, "Persona {obj.name} of {obj.domain.name} is saved.")
+    return _save_form(
+        request,
+        form,
+        services.do_save_persona,
+        "onboarding/persona_form.html",
+        {"object": instance},
+        "Persona {obj.name} of {obj.domain.name} is saved.",
+    )
 
 
 @login_required
@@ -326,8 +379,14 @@ def space_policy_form(request: HttpRequest, domain_pk: int) -> HttpResponse:
     domain = get_object_or_404(live_domains(request.user, MANAGE), pk=domain_pk)
     instance = SpacePolicy.objects.filter(domain=domain).first() or SpacePolicy(domain=domain)
     form = SpacePolicyForm(request.POST or None, instance=instance)
-    return _save_form(request, form, services.do_save_space_policy, "onboarding/space_policy_form.html",
-                      {"domain": domain}, "The space policy of {obj.domain.name} is saved.")
+    return _save_form(
+        request,
+        form,
+        services.do_save_space_policy,
+        "onboarding/space_policy_form.html",
+        {"domain": domain},
+        "The space policy of {obj.domain.name} is saved.",
+    )
 
 
 # -- offboarding ------------------------------------------------------------------------------------------------
@@ -352,8 +411,9 @@ def offboarding_new(request: HttpRequest) -> HttpResponse:
     plan: list[dict[str, Any]] | None = None
     if request.method == "POST" and form.is_valid():
         try:
-            offboarding = services.do_plan_offboarding(actor=request.user, person=form.cleaned_data["person"],
-                                                       reason=form.cleaned_data["reason"])
+            offboarding = services.do_plan_offboarding(
+                actor=request.user, person=form.cleaned_data["person"], reason=form.cleaned_data["reason"]
+            )
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
@@ -367,26 +427,36 @@ def offboarding_new(request: HttpRequest) -> HttpResponse:
 
 
 def _offboarding(request: HttpRequest, pk: int) -> Offboarding:
-    return get_object_or_404(Offboarding.objects.restrict(request.user, VIEW).select_related(
-        "person", "requested_by", "decided_by").prefetch_related("steps"), pk=pk)
+    return get_object_or_404(
+        Offboarding.objects.restrict(request.user, VIEW)
+        .select_related("person", "requested_by", "decided_by")
+        .prefetch_related("steps"),
+        pk=pk,
+    )
 
 
 @login_required
 def offboarding_detail(request: HttpRequest, pk: int) -> HttpResponse:
     offboarding = _offboarding(request, pk)
-    return render(request, "onboarding/offboarding_detail.html", {
-        "offboarding": offboarding, "steps": offboarding.steps.all(),
-        "timeline": _timeline(offboarding),
-        "can_decide": offboarding.status == "planned" and request.user.pk not in (
-            offboarding.requested_by_id, offboarding.person_id),
-    })
+    return render(
+        request,
+        "onboarding/offboarding_detail.html",
+        {
+            "offboarding": offboarding,
+            "steps": offboarding.steps.all(),
+            "timeline": _timeline(offboarding),
+            "can_decide": offboarding.status == "planned"
+            and request.user.pk not in (offboarding.requested_by_id, offboarding.person_id),
+        },
+    )
 
 
 @login_required
 def offboarding_progress(request: HttpRequest, pk: int) -> HttpResponse:
     offboarding = _offboarding(request, pk)
-    response = render(request, "onboarding/_offboarding_status.html",
-                      {"offboarding": offboarding, "steps": offboarding.steps.all()})
+    response = render(
+        request, "onboarding/_offboarding_status.html", {"offboarding": offboarding, "steps": offboarding.steps.all()}
+    )
     if not offboarding.is_working:
         response.status_code = 286
     return response
@@ -396,8 +466,11 @@ def offboarding_progress(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def offboarding_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     offboarding = _offboarding(request, pk)
-    actions = {"approve": services.do_approve_offboarding, "cancel": services.do_cancel_offboarding,
-               "resume": services.do_resume_offboarding}
+    actions = {
+        "approve": services.do_approve_offboarding,
+        "cancel": services.do_cancel_offboarding,
+        "resume": services.do_resume_offboarding,
+    }
     if action not in actions:
         raise Http404("No such action.")
     try:

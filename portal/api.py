@@ -49,8 +49,23 @@ class TaskRunSerializer(serializers.ModelSerializer):
     class Meta:
         model = TaskRun
         fields = [
-            "id", "scope_key", "scope_label", "trigger", "started_by", "status", "queued_at", "started_at",
-            "finished_at", "duration", "steps_total", "steps_done", "percent", "message", "counts", "aws_calls",
-            "errors", "notes",
+            "id",
+            "scope_key",
+            "scope_label",
+            "trigger",
+            "started_by",
+            "status",
+            "queued_at",
+            "started_at",
+            "finished_at",
+            "duration",
+            "steps_total",
+            "steps_done",
+            "percent",
+            "message",
+            "counts",
+            "aws_calls",
+            "errors",
+            "notes",
         ]
         read_only_fields = fields

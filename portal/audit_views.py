@@ -15,8 +15,18 @@ from portal.filtering import AuditEventFilterSet
 from portal.listing import FilteredListView
 from portal.models import AuditEvent
 
-CSV_COLUMNS = ["at", "actor", "action", "object_type", "object_id", "object", "domain_arn", "before", "after",
-               "request_id"]
+CSV_COLUMNS = [
+    "at",
+    "actor",
+    "action",
+    "object_type",
+    "object_id",
+    "object",
+    "domain_arn",
+    "before",
+    "after",
+    "request_id",
+]
 
 
 class _Echo:
@@ -28,11 +38,20 @@ def _csv_rows(events: Any) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield writer.writerow(CSV_COLUMNS)
     for event in events.iterator(chunk_size=2000):
-        yield writer.writerow([
-            event.at.isoformat(), event.actor_label, event.action, event.object_type, event.object_id,
-            event.object_repr, event.domain_arn, json.dumps(event.before) if event.before is not None else "",
-            json.dumps(event.after) if event.after is not None else "", event.request_id,
-        ])
+        yield writer.writerow(
+            [
+                event.at.isoformat(),
+                event.actor_label,
+                event.action,
+                event.object_type,
+                event.object_id,
+                event.object_repr,
+                event.domain_arn,
+                json.dumps(event.before) if event.before is not None else "",
+                json.dumps(event.after) if event.after is not None else "",
+                event.request_id,
+            ]
+        )
 
 
 class AuditListView(FilteredListView):
@@ -62,8 +81,19 @@ class AuditListView(FilteredListView):
 class AuditEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = AuditEvent
-        fields = ["id", "at", "actor_label", "action", "object_type", "object_id", "object_repr", "domain_arn",
-                  "before", "after", "request_id"]
+        fields = [
+            "id",
+            "at",
+            "actor_label",
+            "action",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "domain_arn",
+            "before",
+            "after",
+            "request_id",
+        ]
         read_only_fields = fields
 
 

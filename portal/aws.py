@@ -142,9 +142,7 @@ class AwsGateway:
             if cached is not None and self._session_fresh(account):
                 return cached
         session = self._session_for(account)
-        client = session.client(
-            service, region_name=region, endpoint_url=self.endpoint_url(), config=client_config()
-        )
+        client = session.client(service, region_name=region, endpoint_url=self.endpoint_url(), config=client_config())
         with self._lock:
             self._clients[key] = client
         return client

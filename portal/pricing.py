@@ -33,8 +33,12 @@ HOURLY_USD: dict[str, Decimal] = {
 EBS_GB_MONTH_USD = Decimal("0.14")  # SageMaker ML storage (general purpose SSD)
 EFS_GB_MONTH_USD = Decimal("0.30")  # EFS standard, the domain's home directories
 
-REGION_FACTOR: dict[str, Decimal] = {"us-east-1": Decimal("1.00"), "us-west-2": Decimal("1.00"),
-                                     "eu-west-1": Decimal("1.11"), "eu-central-1": Decimal("1.19")}
+REGION_FACTOR: dict[str, Decimal] = {
+    "us-east-1": Decimal("1.00"),
+    "us-west-2": Decimal("1.00"),
+    "eu-west-1": Decimal("1.11"),
+    "eu-central-1": Decimal("1.19"),
+}
 
 
 def hourly_price(instance_type: str, region: str = "us-east-1") -> Decimal:

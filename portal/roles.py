@@ -52,7 +52,8 @@ def role_emails(roles: list[str], domain_arns: list[str]) -> list[str]:
     from django.contrib.auth import get_user_model
     from django.db.models import Q
 
-    holders = RoleAssignment.objects.filter(Q(domain_arn__in=sorted(set(domain_arns))) | Q(domain_arn=""),
-                                            role__in=roles)
+    holders = RoleAssignment.objects.filter(
+        Q(domain_arn__in=sorted(set(domain_arns))) | Q(domain_arn=""), role__in=roles
+    )
     users = get_user_model().objects.filter(pk__in=holders.values("user"), is_active=True).exclude(email="")
     return sorted(set(users.values_list("email", flat=True)))

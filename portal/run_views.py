@@ -32,8 +32,12 @@ class RunListView(FilteredListView):
         return queryset.filter(kind=self.kind).select_related("started_by")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return {**super().get_context_data(**kwargs), "title": self.title, "lead": self.lead,
-                "empty_text": self.empty_text}
+        return {
+            **super().get_context_data(**kwargs),
+            "title": self.title,
+            "lead": self.lead,
+            "empty_text": self.empty_text,
+        }
 
 
 @login_required

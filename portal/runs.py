@@ -45,8 +45,9 @@ def recorded_step(run_id: int, scope: str, *, final_attempt: bool) -> Iterator[S
     except Exception as exc:
         if is_retryable(exc) and not final_attempt:
             raise
-        logger.warning("Step %s of run %s failed: %s", scope, run_id, describe_error(exc),
-                       exc_info=not is_retryable(exc))
+        logger.warning(
+            "Step %s of run %s failed: %s", scope, run_id, describe_error(exc), exc_info=not is_retryable(exc)
+        )
         finish_step(run_id, scope=scope, error=describe_error(exc), aws_calls=calls.made())
 
 
@@ -77,7 +78,12 @@ def start_run(
         existing = TaskRun.objects.filter(kind=kind, scope_key=scope_key, status__in=TaskRun.ACTIVE).first()
         if existing is None:  # it finished between our insert and this read: try once more
             return start_run(
-                kind, scope_key, scope_label, trigger=trigger, actor=actor, domain_arns=domain_arns,
+                kind,
+                scope_key,
+                scope_label,
+                trigger=trigger,
+                actor=actor,
+                domain_arns=domain_arns,
                 steps_total=steps_total,
             )
         return existing, False

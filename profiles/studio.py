@@ -26,15 +26,21 @@ def studio_url_for(profile: UserProfile, user: Any) -> str:
     if domain.auth_mode == "SSO":
         portal = settings.SSO_ACCESS_PORTAL_URL
         if not portal:
-            raise StudioAccessError("This domain signs in through IAM Identity Center; open Studio from your AWS "
-                                    "access portal (ask an admin for its address).")
+            raise StudioAccessError(
+                "This domain signs in through IAM Identity Center; open Studio from your AWS "
+                "access portal (ask an admin for its address)."
+            )
         return portal
     try:
-        answer = gateway().sagemaker(region=domain.region, account=domain.account.access).create_presigned_domain_url(
-            DomainId=domain.domain_id,
-            UserProfileName=profile.name,
-            ExpiresInSeconds=PRESIGNED_URL_SECONDS,
-            SessionExpirationDurationInSeconds=settings.STUDIO_SESSION_SECONDS,
+        answer = (
+            gateway()
+            .sagemaker(region=domain.region, account=domain.account.access)
+            .create_presigned_domain_url(
+                DomainId=domain.domain_id,
+                UserProfileName=profile.name,
+                ExpiresInSeconds=PRESIGNED_URL_SECONDS,
+                SessionExpirationDurationInSeconds=settings.STUDIO_SESSION_SECONDS,
+            )
         )
     except (ClientError, BotoCoreError) as exc:
         raise StudioAccessError(f"AWS did not open Studio: {describe_error(exc)}") from exc

@@ -47,8 +47,9 @@ def sync_domain_members(run_id: int, domain_pk: int, *, final_attempt: bool = Tr
             listing = _fetch(domain)
             with transaction.atomic():
                 counts = _store(domain, listing)
-                runs.finish_step(run_id, scope=scope, counts=counts, aws_calls=calls.made(),
-                                 message=f"Synced {domain.name}")
+                runs.finish_step(
+                    run_id, scope=scope, counts=counts, aws_calls=calls.made(), message=f"Synced {domain.name}"
+                )
             completed = True
     finally:
         release_domain(run_id, domain.pk, completed=completed)
@@ -81,9 +82,7 @@ class Listing:
 
 
 def _arn(domain: Domain, kind: str, *parts: str) -> str:
-    return f"arn:aws:sagemaker:{domain.region}:{domain.account.account_id}:{kind}/{domain.domain_id}/" + "/".join(
-        parts
-    )
+    return f"arn:aws:sagemaker:{domain.region}:{domain.account.account_id}:{kind}/{domain.domain_id}/" + "/".join(parts)
 
 
 def app_arn(domain: Domain, owner_name: str, app_type: str, app_name: str) -> str:
@@ -111,8 +110,10 @@ def _changed(stored: Any, summary: dict[str, Any], modified_key: str = "LastModi
 def _fetch(domain: Domain) -> Listing:
     client = gateway().sagemaker(region=domain.region, account=domain.account.access)
     listing = Listing()
-    stored_profiles = {p.arn: p for p in UserProfile.objects.filter(domain=domain).only(
-        "arn", "status", "aws_modified_at", "removed_at")}
+    stored_profiles = {
+        p.arn: p
+        for p in UserProfile.objects.filter(domain=domain).only("arn", "status", "aws_modified_at", "removed_at")
+    }
     for summary in _paginate(client, "list_user_profiles", "UserProfiles", DomainIdEquals=domain.domain_id):
         arn = _arn(domain, "user-profile", summary["UserProfileName"])
         listing.profile_arns.append(arn)
@@ -120,8 +121,9 @@ def _fetch(domain: Domain) -> Listing:
             answer = client.describe_user_profile(DomainId=domain.domain_id, UserProfileName=summary["UserProfileName"])
             listing.profiles[arn] = profile_values(answer, list_all_tags(client, answer["UserProfileArn"]))
 
-    stored_spaces = {s.arn: s for s in Space.objects.filter(domain=domain).only(
-        "arn", "status", "aws_modified_at", "removed_at")}
+    stored_spaces = {
+        s.arn: s for s in Space.objects.filter(domain=domain).only("arn", "status", "aws_modified_at", "removed_at")
+    }
     for summary in _paginate(client, "list_spaces", "Spaces", DomainIdEquals=domain.domain_id):
         arn = _arn(domain, "space", summary["SpaceName"])
         listing.space_arns.append(arn)
@@ -225,8 +227,10 @@ def _owners(profiles: dict[str, dict[str, Any]]) -> dict[str, int | None]:
     if not wanted:
         return {arn: None for arn in profiles}
     names = set(wanted.values())
-    users = get_user_model().objects.filter(Q(username__in=names) | Q(email__in=names)).values_list(
-        "pk", "username", "email"
+    users = (
+        get_user_model()
+        .objects.filter(Q(username__in=names) | Q(email__in=names))
+        .values_list("pk", "username", "email")
     )
     by_name: dict[str, int] = {}
     for pk, username, email in users:

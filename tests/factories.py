@@ -56,8 +56,10 @@ class UserProfileFactory(factory.django.DjangoModelFactory):
     domain = factory.SubFactory(DomainFactory)
     name = factory.Sequence(lambda n: f"person{n}")
     arn = factory.LazyAttribute(
-        lambda p: f"arn:aws:sagemaker:{p.domain.region}:{p.domain.account.account_id}:user-profile/"
-        f"{p.domain.domain_id}/{p.name}"
+        lambda p: (
+            f"arn:aws:sagemaker:{p.domain.region}:{p.domain.account.account_id}:user-profile/"
+            f"{p.domain.domain_id}/{p.name}"
+        )
     )
     status = "InService"
 
@@ -69,8 +71,9 @@ class SpaceFactory(factory.django.DjangoModelFactory):
     domain = factory.SubFactory(DomainFactory)
     name = factory.Sequence(lambda n: f"space{n}")
     arn = factory.LazyAttribute(
-        lambda s: f"arn:aws:sagemaker:{s.domain.region}:{s.domain.account.account_id}:space/"
-        f"{s.domain.domain_id}/{s.name}"
+        lambda s: (
+            f"arn:aws:sagemaker:{s.domain.region}:{s.domain.account.account_id}:space/{s.domain.domain_id}/{s.name}"
+        )
     )
     sharing_type = "Shared"
     status = "InService"
@@ -86,8 +89,10 @@ class AppFactory(factory.django.DjangoModelFactory):
     app_type = "JupyterLab"
     name = factory.Sequence(lambda n: f"app{n}")
     arn = factory.LazyAttribute(
-        lambda a: f"arn:aws:sagemaker:{a.domain.region}:{a.domain.account.account_id}:app/"
-        f"{a.domain.domain_id}/{a.user_profile_name}/jupyterlab/{a.name}"
+        lambda a: (
+            f"arn:aws:sagemaker:{a.domain.region}:{a.domain.account.account_id}:app/"
+            f"{a.domain.domain_id}/{a.user_profile_name}/jupyterlab/{a.name}"
+        )
     )
     status = "InService"
     instance_type = "ml.t3.medium"

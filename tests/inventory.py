@@ -105,5 +105,6 @@ def build_org(
 
 
 def make_account(account_id: str = ACCOUNT_ID, regions: list[str] | None = None, **fields: Any) -> AwsAccount:
-    return AwsAccount.objects.create(account_id=account_id, name=f"Account {account_id}", regions=regions or [REGION],
-                                     **fields)
+    return AwsAccount.objects.create(
+        account_id=account_id, name=f"Account {account_id}", regions=regions or [REGION], **fields
+    )

@@ -33,22 +33,46 @@ SKIP = ("admin/", "static/", "api/auth/")  # Django's admin (superusers only), f
 
 # What each route's <pk> is.
 OBJECTS = {
-    "domains:account-edit": "account", "domains:account-verify": "account", "domains:domain-detail": "domain",
-    "domains:role-revoke": "role", "domains:syncrun-detail": "syncrun", "domains:syncrun-progress": "syncrun",
-    "profiles:profile-detail": "profile", "profiles:open-studio": "profile", "profiles:space-detail": "space",
-    "costs:budget-form": "domain", "costs:run-detail": "costrun", "costs:run-progress": "costrun",
-    "onboarding:profile-request-detail": "profile_request", "onboarding:profile-request-progress": "profile_request",
-    "onboarding:profile-request-action": "profile_request", "onboarding:space-request-detail": "space_request",
-    "onboarding:space-request-progress": "space_request", "onboarding:space-request-action": "space_request",
-    "onboarding:persona-edit": "persona", "onboarding:space-policy": "domain",
-    "onboarding:offboarding-detail": "offboarding", "onboarding:offboarding-progress": "offboarding",
+    "domains:account-edit": "account",
+    "domains:account-verify": "account",
+    "domains:domain-detail": "domain",
+    "domains:role-revoke": "role",
+    "domains:syncrun-detail": "syncrun",
+    "domains:syncrun-progress": "syncrun",
+    "profiles:profile-detail": "profile",
+    "profiles:open-studio": "profile",
+    "profiles:space-detail": "space",
+    "costs:budget-form": "domain",
+    "costs:run-detail": "costrun",
+    "costs:run-progress": "costrun",
+    "onboarding:profile-request-detail": "profile_request",
+    "onboarding:profile-request-progress": "profile_request",
+    "onboarding:profile-request-action": "profile_request",
+    "onboarding:space-request-detail": "space_request",
+    "onboarding:space-request-progress": "space_request",
+    "onboarding:space-request-action": "space_request",
+    "onboarding:persona-edit": "persona",
+    "onboarding:space-policy": "domain",
+    "onboarding:offboarding-detail": "offboarding",
+    "onboarding:offboarding-progress": "offboarding",
     "onboarding:offboarding-action": "offboarding",
-    "api-account-detail": "account", "api-domain-detail": "domain", "api-syncrun-detail": "syncrun",
-    "api-role-detail": "role", "api-profile-detail": "profile", "api-profile-open-studio": "profile",
-    "api-space-detail": "space", "api-app-detail": "app", "api-rollup-detail": "rollup",
-    "api-budget-detail": "budget", "api-costrun-detail": "costrun", "api-audit-detail": "audit",
-    "api-persona-detail": "persona", "api-space-policy-detail": "policy", "api-offboarding-detail": "offboarding",
-    "api-profile-request-detail": "profile_request", "api-space-request-detail": "space_request",
+    "api-account-detail": "account",
+    "api-domain-detail": "domain",
+    "api-syncrun-detail": "syncrun",
+    "api-role-detail": "role",
+    "api-profile-detail": "profile",
+    "api-profile-open-studio": "profile",
+    "api-space-detail": "space",
+    "api-app-detail": "app",
+    "api-rollup-detail": "rollup",
+    "api-budget-detail": "budget",
+    "api-costrun-detail": "costrun",
+    "api-audit-detail": "audit",
+    "api-persona-detail": "persona",
+    "api-space-policy-detail": "policy",
+    "api-offboarding-detail": "offboarding",
+    "api-profile-request-detail": "profile_request",
+    "api-space-request-detail": "space_request",
 }
 for verb in ("approve", "cancel", "reject", "retry"):
     OBJECTS[f"api-profile-request-{verb}"] = "profile_request"
@@ -66,56 +90,98 @@ POST_ONLY = {role: 405 for role in ROLES[1:]}
 
 # GET answers per route and role (anonymous: login redirect for pages, 403 for the API, unless listed).
 EXPECTED: dict[str, dict[str, int]] = {
-    "home": ALL, "healthz": {**ALL, "anon": 200}, "login": {**dict.fromkeys(ROLES[1:], 302), "anon": 200},
-    "logout": {**dict.fromkeys(ROLES, 405)}, "api-schema": ALL, "api-docs": ALL,
+    "home": ALL,
+    "healthz": {**ALL, "anon": 200},
+    "login": {**dict.fromkeys(ROLES[1:], 302), "anon": 200},
+    "logout": {**dict.fromkeys(ROLES, 405)},
+    "api-schema": ALL,
+    "api-docs": ALL,
     "portal:audit-list": ALL,
-    "domains:account-list": ADMIN_ONLY, "domains:account-add": ADMIN_ONLY, "domains:account-edit": ADMIN_ONLY,
-    "domains:account-verify": POST_ONLY, "domains:domain-list": ALL,
-    "domains:domain-detail": MEMBERS, "domains:sync-start": {**POST_ONLY}, "domains:role-list": ADMIN_ONLY,
-    "domains:role-revoke": POST_ONLY, "domains:syncrun-list": ALL,
-    "domains:syncrun-detail": APPROVERS, "domains:syncrun-progress": {**APPROVERS, "admin": 286, "approver": 286},
-    "profiles:profile-list": ALL, "profiles:profile-detail": {**MEMBERS, "scientist": 200},
+    "domains:account-list": ADMIN_ONLY,
+    "domains:account-add": ADMIN_ONLY,
+    "domains:account-edit": ADMIN_ONLY,
+    "domains:account-verify": POST_ONLY,
+    "domains:domain-list": ALL,
+    "domains:domain-detail": MEMBERS,
+    "domains:sync-start": {**POST_ONLY},
+    "domains:role-list": ADMIN_ONLY,
+    "domains:role-revoke": POST_ONLY,
+    "domains:syncrun-list": ALL,
+    "domains:syncrun-detail": APPROVERS,
+    "domains:syncrun-progress": {**APPROVERS, "admin": 286, "approver": 286},
+    "profiles:profile-list": ALL,
+    "profiles:profile-detail": {**MEMBERS, "scientist": 200},
     "profiles:open-studio": POST_ONLY,
-    "profiles:space-detail": {**MEMBERS, "scientist": 404}, "profiles:app-list": ALL, "profiles:space-list": ALL,
-    "costs:dashboard": ALL, "costs:budget-list": ALL, "costs:budget-form": {**APPROVERS},
-    "costs:ingest-start": POST_ONLY, "costs:run-list": ALL, "costs:run-detail": {**ADMIN_ONLY, "finance": 200},
+    "profiles:space-detail": {**MEMBERS, "scientist": 404},
+    "profiles:app-list": ALL,
+    "profiles:space-list": ALL,
+    "costs:dashboard": ALL,
+    "costs:budget-list": ALL,
+    "costs:budget-form": {**APPROVERS},
+    "costs:ingest-start": POST_ONLY,
+    "costs:run-list": ALL,
+    "costs:run-detail": {**ADMIN_ONLY, "finance": 200},
     "costs:run-progress": {**ADMIN_ONLY, "admin": 286, "finance": 286},
-    "onboarding:inbox": ALL, "onboarding:profile-request-list": ALL,
+    "onboarding:inbox": ALL,
+    "onboarding:profile-request-list": ALL,
     "onboarding:profile-request-new": {**APPROVERS, "lead": 200, "scientist": 200, "outsider": 200},
-    "onboarding:profile-request-detail": REQUEST_VIEW, "onboarding:profile-request-progress": {
-        **REQUEST_VIEW, **{r: 286 for r in ("admin", "approver", "lead", "scientist")}},
+    "onboarding:profile-request-detail": REQUEST_VIEW,
+    "onboarding:profile-request-progress": {
+        **REQUEST_VIEW,
+        **{r: 286 for r in ("admin", "approver", "lead", "scientist")},
+    },
     "onboarding:profile-request-action": POST_ONLY,
     "onboarding:space-request-list": ALL,
     "onboarding:space-request-new": {**APPROVERS, "admin": 200, "approver": 404, "lead": 200, "outsider": 200},
     "onboarding:space-estimate": ALL,
     "onboarding:space-request-detail": {**REQUEST_VIEW, "scientist": 404},
-    "onboarding:space-request-progress": {**REQUEST_VIEW, "scientist": 404, "admin": 286, "approver": 286,
-                                          "lead": 286},
+    "onboarding:space-request-progress": {**REQUEST_VIEW, "scientist": 404, "admin": 286, "approver": 286, "lead": 286},
     "onboarding:space-request-action": POST_ONLY,
-    "onboarding:persona-list": APPROVERS, "onboarding:persona-new": APPROVERS,
-    "onboarding:persona-edit": APPROVERS, "onboarding:space-policy": APPROVERS,
-    "onboarding:offboarding-list": APPROVERS, "onboarding:offboarding-new": APPROVERS,
-    "onboarding:offboarding-detail": APPROVERS, "onboarding:offboarding-progress": {**APPROVERS, "admin": 286,
-                                                                                    "approver": 286},
+    "onboarding:persona-list": APPROVERS,
+    "onboarding:persona-new": APPROVERS,
+    "onboarding:persona-edit": APPROVERS,
+    "onboarding:space-policy": APPROVERS,
+    "onboarding:offboarding-list": APPROVERS,
+    "onboarding:offboarding-new": APPROVERS,
+    "onboarding:offboarding-detail": APPROVERS,
+    "onboarding:offboarding-progress": {**APPROVERS, "admin": 286, "approver": 286},
     "onboarding:offboarding-action": POST_ONLY,
     # API
-    "api-account-list": ALL, "api-account-detail": ADMIN_ONLY, "api-domain-list": ALL,
-    "api-domain-detail": MEMBERS, "api-syncrun-list": ALL, "api-syncrun-detail": APPROVERS,
-    "api-role-list": ADMIN_ONLY, "api-role-detail": POST_ONLY,
-    "api-profile-list": ALL, "api-profile-detail": MEMBERS,
+    "api-account-list": ALL,
+    "api-account-detail": ADMIN_ONLY,
+    "api-domain-list": ALL,
+    "api-domain-detail": MEMBERS,
+    "api-syncrun-list": ALL,
+    "api-syncrun-detail": APPROVERS,
+    "api-role-list": ADMIN_ONLY,
+    "api-role-detail": POST_ONLY,
+    "api-profile-list": ALL,
+    "api-profile-detail": MEMBERS,
     "api-profile-open-studio": POST_ONLY,
-    "api-space-list": ALL, "api-space-detail": {**MEMBERS, "scientist": 404}, "api-app-list": ALL,
+    "api-space-list": ALL,
+    "api-space-detail": {**MEMBERS, "scientist": 404},
+    "api-app-list": ALL,
     "api-app-detail": {**MEMBERS, "scientist": 404},
-    "api-spend-summary": ALL, "api-rollup-list": ALL, "api-rollup-detail": {**MEMBERS, "scientist": 404},
-    "api-budget-list": ALL, "api-budget-detail": {**MEMBERS, "scientist": 404}, "api-costrun-list": ALL,
-    "api-costrun-detail": {**ADMIN_ONLY, "finance": 200}, "api-audit-list": ALL,
+    "api-spend-summary": ALL,
+    "api-rollup-list": ALL,
+    "api-rollup-detail": {**MEMBERS, "scientist": 404},
+    "api-budget-list": ALL,
+    "api-budget-detail": {**MEMBERS, "scientist": 404},
+    "api-costrun-list": ALL,
+    "api-costrun-detail": {**ADMIN_ONLY, "finance": 200},
+    "api-audit-list": ALL,
     "api-audit-detail": APPROVERS,
-    "api-profile-request-list": ALL, "api-profile-request-detail": REQUEST_VIEW,
-    "api-space-request-list": ALL, "api-space-request-estimate": {**dict.fromkeys(ROLES[1:], 400)},
+    "api-profile-request-list": ALL,
+    "api-profile-request-detail": REQUEST_VIEW,
+    "api-space-request-list": ALL,
+    "api-space-request-estimate": {**dict.fromkeys(ROLES[1:], 400)},
     "api-space-request-detail": {**REQUEST_VIEW, "scientist": 404},
-    "api-persona-list": ALL, "api-persona-detail": {**MEMBERS, "finance": 200},
-    "api-space-policy-list": ALL, "api-space-policy-detail": {**MEMBERS, "finance": 200},
-    "api-offboarding-list": APPROVERS, "api-offboarding-plan": {**APPROVERS, "admin": 400, "approver": 400},
+    "api-persona-list": ALL,
+    "api-persona-detail": {**MEMBERS, "finance": 200},
+    "api-space-policy-list": ALL,
+    "api-space-policy-detail": {**MEMBERS, "finance": 200},
+    "api-offboarding-list": APPROVERS,
+    "api-offboarding-plan": {**APPROVERS, "admin": 400, "approver": 400},
     "api-offboarding-detail": APPROVERS,
 }
 # Actions answer GET with 405 before looking anything up (so nothing leaks); who may POST is tested below.
@@ -154,34 +220,70 @@ def world(aws_sandbox: None) -> World:
 @pytest.fixture
 def objects(world: World) -> dict[str, Any]:
     research = world.research
-    req = services.do_submit_profile_request(actor=world.scientist, person=world.scientist, domain=research,
-                                             template=world.persona)
-    own = UserProfile.objects.create(domain=research, name="maria", arn=f"{research.arn}/maria", status="InService",
-                                     owner=world.scientist)
-    space = Space.objects.create(domain=research, name="team", arn=f"{research.arn}/space/team",
-                                 sharing_type="Shared", owner_profile=world.lead_profile, status="InService")
-    app = App.objects.create(domain=research, space=space, space_name="team", app_type="JupyterLab",
-                             name="default", arn=f"{research.arn}/app/team", status="InService")
+    req = services.do_submit_profile_request(
+        actor=world.scientist, person=world.scientist, domain=research, template=world.persona
+    )
+    own = UserProfile.objects.create(
+        domain=research, name="maria", arn=f"{research.arn}/maria", status="InService", owner=world.scientist
+    )
+    space = Space.objects.create(
+        domain=research,
+        name="team",
+        arn=f"{research.arn}/space/team",
+        sharing_type="Shared",
+        owner_profile=world.lead_profile,
+        status="InService",
+    )
+    app = App.objects.create(
+        domain=research,
+        space=space,
+        space_name="team",
+        app_type="JupyterLab",
+        name="default",
+        arn=f"{research.arn}/app/team",
+        status="InService",
+    )
     john = UserFactory(username="john")
     UserProfileFactory(domain=research, name="john", owner=john)
     space_req = services.do_submit_space_request(actor=world.lead, **world.space_fields())
     offboarding = services.do_plan_offboarding(actor=world.approver, person=john, reason="Left")
     day = timezone.localdate() - timedelta(days=1)
-    rollup = SpendRollup.objects.create(payer=research.account, period="day", start=day, level="domain",
-                                        domain_arn=research.arn, key_arn=research.arn, domain=research,
-                                        amount=Decimal("3.00"))
+    rollup = SpendRollup.objects.create(
+        payer=research.account,
+        period="day",
+        start=day,
+        level="domain",
+        domain_arn=research.arn,
+        key_arn=research.arn,
+        domain=research,
+        amount=Decimal("3.00"),
+    )
     return {
-        "account": research.account, "domain": research, "profile": own, "space": space, "app": app,
+        "account": research.account,
+        "domain": research,
+        "profile": own,
+        "space": space,
+        "app": app,
         "role": RoleAssignment.objects.filter(domain_arn=research.arn).first(),
-        "syncrun": TaskRun.objects.create(kind="inventory_sync", scope_key=f"domain:{research.arn}",
-                                          scope_label="research", trigger="user", status="succeeded",
-                                          domain_arns=[research.arn]),
-        "costrun": TaskRun.objects.create(kind="cost_ingestion", scope_key="payer", scope_label="payer",
-                                          trigger="user", status="succeeded"),
+        "syncrun": TaskRun.objects.create(
+            kind="inventory_sync",
+            scope_key=f"domain:{research.arn}",
+            scope_label="research",
+            trigger="user",
+            status="succeeded",
+            domain_arns=[research.arn],
+        ),
+        "costrun": TaskRun.objects.create(
+            kind="cost_ingestion", scope_key="payer", scope_label="payer", trigger="user", status="succeeded"
+        ),
         "budget": Budget.objects.create(domain=research, monthly_amount=Decimal("100"), thresholds=[80]),
-        "rollup": rollup, "audit": AuditEvent.objects.filter(domain_arn=research.arn).first(),
-        "profile_request": req, "space_request": space_req, "persona": world.persona,
-        "policy": SpacePolicy.objects.get(domain=research), "offboarding": offboarding,
+        "rollup": rollup,
+        "audit": AuditEvent.objects.filter(domain_arn=research.arn).first(),
+        "profile_request": req,
+        "space_request": space_req,
+        "persona": world.persona,
+        "policy": SpacePolicy.objects.get(domain=research),
+        "offboarding": offboarding,
     }
 
 
@@ -203,8 +305,14 @@ def test_every_route_has_a_row_in_the_matrix() -> None:
 
 
 def test_the_permission_matrix(world: World, objects: dict[str, Any]) -> None:
-    people = {"admin": world.admin, "approver": world.approver, "finance": world.finance, "lead": world.lead,
-              "scientist": world.scientist, "outsider": world.outsider}
+    people = {
+        "admin": world.admin,
+        "approver": world.approver,
+        "finance": world.finance,
+        "lead": world.lead,
+        "scientist": world.scientist,
+        "outsider": world.outsider,
+    }
     clients = {"anon": Client()}
     for role, user in people.items():
         clients[role] = Client()
@@ -228,16 +336,17 @@ def test_the_permission_matrix(world: World, objects: dict[str, Any]) -> None:
 
 POSTS = [
     ("onboarding:profile-request-action", "profile_request", ("approve", "reject", "cancel", "retry")),
-    ("onboarding:space-request-action", "space_request", ("approve", "reject", "cancel", "retry", "extend",
-                                                          "delete")),
+    ("onboarding:space-request-action", "space_request", ("approve", "reject", "cancel", "retry", "extend", "delete")),
     ("onboarding:offboarding-action", "offboarding", ("approve", "cancel", "resume")),
 ]
 
 
 def test_people_without_the_right_cannot_act(world: World, objects: dict[str, Any]) -> None:
     """Actions posted by anonymous visitors, finance and the outsider: a login redirect or 404, nothing changes."""
-    before = {key: type(objects[key]).objects.get(pk=objects[key].pk).status
-              for key in ("profile_request", "space_request", "offboarding")}
+    before = {
+        key: type(objects[key]).objects.get(pk=objects[key].pk).status
+        for key in ("profile_request", "space_request", "offboarding")
+    }
     events = AuditEvent.objects.count()
     for role, user in (("anon", None), ("finance", world.finance), ("outsider", world.outsider)):
         client = Client()
@@ -245,12 +354,15 @@ def test_people_without_the_right_cannot_act(world: World, objects: dict[str, An
             client.force_login(user)
         for name, key, verbs in POSTS:
             for verb in verbs:
-                response = client.post(reverse(name, kwargs={"pk": objects[key].pk, "action": verb}),
-                                       {"reason": "no", "expires_on": "2030-01-01"})
+                response = client.post(
+                    reverse(name, kwargs={"pk": objects[key].pk, "action": verb}),
+                    {"reason": "no", "expires_on": "2030-01-01"},
+                )
                 assert response.status_code == (302 if role == "anon" else 404), (role, name, verb)
         for base in ("api-profile-request", "api-space-request", "api-offboarding"):
             key = {"api-profile-request": "profile_request", "api-space-request": "space_request"}.get(
-                base, "offboarding")
+                base, "offboarding"
+            )
             for verb in ("approve", "cancel", "reject", "retry", "resume", "extend", "delete-space"):
                 try:
                     url = reverse(f"{base}-{verb}", args=[objects[key].pk])
@@ -269,11 +381,27 @@ def test_requests_lists_show_each_role_its_share(world: World, objects: dict[str
         client.force_login(user)
         return client.get(url).json()["count"]
 
-    counts = {role: (visible(user, "/api/profile-requests/"), visible(user, "/api/space-requests/"),
-                     visible(user, "/api/offboardings/") if role in ("admin", "approver") else None)
-              for role, user in (("admin", world.admin), ("approver", world.approver), ("lead", world.lead),
-                                 ("scientist", world.scientist), ("finance", world.finance),
-                                 ("outsider", world.outsider))}
-    assert counts == {"admin": (1, 1, 1), "approver": (1, 1, 1), "lead": (1, 1, None), "scientist": (1, 0, None),
-                      "finance": (0, 0, None), "outsider": (0, 0, None)}
+    counts = {
+        role: (
+            visible(user, "/api/profile-requests/"),
+            visible(user, "/api/space-requests/"),
+            visible(user, "/api/offboardings/") if role in ("admin", "approver") else None,
+        )
+        for role, user in (
+            ("admin", world.admin),
+            ("approver", world.approver),
+            ("lead", world.lead),
+            ("scientist", world.scientist),
+            ("finance", world.finance),
+            ("outsider", world.outsider),
+        )
+    }
+    assert counts == {
+        "admin": (1, 1, 1),
+        "approver": (1, 1, 1),
+        "lead": (1, 1, None),
+        "scientist": (1, 0, None),
+        "finance": (0, 0, None),
+        "outsider": (0, 0, None),
+    }
     assert SpaceRequest.objects.count() == 1 and Offboarding.objects.count() == 1

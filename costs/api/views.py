@@ -41,9 +41,10 @@ class SpendRollupViewSet(ScopedReadOnlyViewSet):
 @extend_schema(
     parameters=[
         OpenApiParameter("group", OpenApiTypes.STR, enum=list(LEVELS), description="domain (default), profile, space"),
-        OpenApiParameter("start", OpenApiTypes.DATE), OpenApiParameter("end", OpenApiTypes.DATE),
-        OpenApiParameter("account", OpenApiTypes.STR), OpenApiParameter("domain", OpenApiTypes.STR,
-                                                                        description="a domain ARN"),
+        OpenApiParameter("start", OpenApiTypes.DATE),
+        OpenApiParameter("end", OpenApiTypes.DATE),
+        OpenApiParameter("account", OpenApiTypes.STR),
+        OpenApiParameter("domain", OpenApiTypes.STR, description="a domain ARN"),
     ],
     responses=SpendTotalSerializer(many=True),
 )
@@ -58,12 +59,25 @@ def spend_summary(request: Request) -> Response:
         raise ValidationError(form.errors)
     window = form.cleaned_data["window"]
     rows = reports.totals(form.rollups(request.user), window, LEVELS[group])
-    return Response({"start": window.start, "end": window.end, "group": group,
-                     "results": SpendTotalSerializer(rows, many=True).data})
+    return Response(
+        {
+            "start": window.start,
+            "end": window.end,
+            "group": group,
+            "results": SpendTotalSerializer(rows, many=True).data,
+        }
+    )
 
 
-class BudgetViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                    mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+class BudgetViewSet(
+    ScopedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
     """Monthly budgets per domain; a domain's approvers (and platform admins) set them, finance reads them."""
 
     serializer_class = BudgetSerializer
@@ -75,8 +89,10 @@ class BudgetViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         ids = [budget.pk for budget in page]
-        context = {**self.get_serializer_context(),
-                   "statuses": budgets.statuses(Budget.objects.filter(pk__in=ids), timezone.localdate())}
+        context = {
+            **self.get_serializer_context(),
+            "statuses": budgets.statuses(Budget.objects.filter(pk__in=ids), timezone.localdate()),
+        }
         return self.get_paginated_response(self.get_serializer(page, many=True, context=context).data)
 
     def _domain(self, domain_id: str) -> Domain:
@@ -93,8 +109,11 @@ class BudgetViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
 
     def perform_update(self, serializer: BudgetSerializer) -> None:
         domain = self._domain(serializer.instance.domain.domain_id)
-        data = {"monthly_amount": serializer.instance.monthly_amount, "thresholds": serializer.instance.thresholds,
-                **serializer.validated_data}
+        data = {
+            "monthly_amount": serializer.instance.monthly_amount,
+            "thresholds": serializer.instance.thresholds,
+            **serializer.validated_data,
+        }
         serializer.instance = self._set(domain, data)
 
     def perform_destroy(self, instance: Budget) -> None:
@@ -102,8 +121,13 @@ class BudgetViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
         budgets.do_delete_budget(instance, actor=self.request.user)
 
     def _set(self, domain: Domain, data: dict) -> Budget:
-        return service_call(budgets.do_set_budget, domain, monthly_amount=data["monthly_amount"],
-                            thresholds=data["thresholds"], actor=self.request.user)
+        return service_call(
+            budgets.do_set_budget,
+            domain,
+            monthly_amount=data["monthly_amount"],
+            thresholds=data["thresholds"],
+            actor=self.request.user,
+        )
 
 
 class CostRunViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -115,9 +139,11 @@ class CostRunViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
     def base_queryset(self) -> QuerySet:
         return TaskRun.objects.filter(kind=TaskRun.Kind.COST_INGESTION).select_related("started_by")
 
-    @extend_schema(request=None, parameters=[OpenApiParameter("account", OpenApiTypes.STR),
-                                             OpenApiParameter("since", OpenApiTypes.DATE)],
-                   responses={201: TaskRunSerializer, 200: TaskRunSerializer})
+    @extend_schema(
+        request=None,
+        parameters=[OpenApiParameter("account", OpenApiTypes.STR), OpenApiParameter("since", OpenApiTypes.DATE)],
+        responses={201: TaskRunSerializer, 200: TaskRunSerializer},
+    )
     def create(self, request: Request) -> Response:
         grants = grants_for(request.user)
         if not (grants.is_admin or grants.domains_for(VIEW_COSTS) is ALL_DOMAINS):
@@ -125,8 +151,12 @@ class CostRunViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
         since = request.data.get("since") or None
         try:
             since_day = date.fromisoformat(since) if since else None
-            run, created = start_cost_ingestion(account_id=request.data.get("account") or None, since=since_day,
-                                                actor=request.user, trigger=TaskRun.Trigger.API)
+            run, created = start_cost_ingestion(
+                account_id=request.data.get("account") or None,
+                since=since_day,
+                actor=request.user,
+                trigger=TaskRun.Trigger.API,
+            )
         except ValueError as exc:  # IngestionScopeError is a ValueError too
             message = str(exc) if isinstance(exc, IngestionScopeError) else f"since: {exc}"
             raise ValidationError({"non_field_errors": [message]}) from exc

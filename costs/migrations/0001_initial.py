@@ -8,135 +8,260 @@ import costs.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('domains', '0001_initial'),
-        ('profiles', '0001_initial'),
+        ("domains", "0001_initial"),
+        ("profiles", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Budget',
+            name="Budget",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('monthly_amount', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('thresholds', models.JSONField(default=list, validators=[costs.models.validate_thresholds])),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('domain', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='budget', to='domains.domain')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("monthly_amount", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("thresholds", models.JSONField(default=list, validators=[costs.models.validate_thresholds])),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "domain",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="budget", to="domains.domain"
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['domain__name'],
+                "ordering": ["domain__name"],
             },
         ),
         migrations.CreateModel(
-            name='BudgetAlert',
+            name="BudgetAlert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField()),
-                ('threshold', models.PositiveSmallIntegerField()),
-                ('basis', models.CharField(choices=[('actual', 'Actual spend'), ('forecast', 'Forecast spend')], max_length=8)),
-                ('spend', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('limit', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('recipients', models.JSONField(blank=True, default=list)),
-                ('budget', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='alerts', to='costs.budget')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("month", models.DateField()),
+                ("threshold", models.PositiveSmallIntegerField()),
+                (
+                    "basis",
+                    models.CharField(
+                        choices=[("actual", "Actual spend"), ("forecast", "Forecast spend")], max_length=8
+                    ),
+                ),
+                ("spend", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("limit", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("recipients", models.JSONField(blank=True, default=list)),
+                (
+                    "budget",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="alerts", to="costs.budget"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-month', 'budget__domain__name', 'threshold'],
+                "ordering": ["-month", "budget__domain__name", "threshold"],
             },
         ),
         migrations.CreateModel(
-            name='CostRecord',
+            name="CostRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('grain', models.CharField(choices=[('profile', 'By user profile'), ('space', 'By space')], max_length=8)),
-                ('domain_arn', models.CharField(blank=True, max_length=400)),
-                ('member_arn', models.CharField(blank=True, help_text='The profile or space ARN; blank: none.', max_length=400)),
-                ('metric', models.CharField(default='UnblendedCost', max_length=32)),
-                ('amount', models.DecimalField(decimal_places=10, max_digits=18)),
-                ('currency', models.CharField(default='USD', max_length=8)),
-                ('estimated', models.BooleanField(default=False)),
-                ('domain', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='domains.domain')),
-                ('payer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='cost_records', to='domains.awsaccount')),
-                ('space', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='profiles.space')),
-                ('user_profile', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='profiles.userprofile')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("day", models.DateField()),
+                (
+                    "grain",
+                    models.CharField(choices=[("profile", "By user profile"), ("space", "By space")], max_length=8),
+                ),
+                ("domain_arn", models.CharField(blank=True, max_length=400)),
+                (
+                    "member_arn",
+                    models.CharField(blank=True, help_text="The profile or space ARN; blank: none.", max_length=400),
+                ),
+                ("metric", models.CharField(default="UnblendedCost", max_length=32)),
+                ("amount", models.DecimalField(decimal_places=10, max_digits=18)),
+                ("currency", models.CharField(default="USD", max_length=8)),
+                ("estimated", models.BooleanField(default=False)),
+                (
+                    "domain",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="domains.domain",
+                    ),
+                ),
+                (
+                    "payer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="cost_records",
+                        to="domains.awsaccount",
+                    ),
+                ),
+                (
+                    "space",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="profiles.space",
+                    ),
+                ),
+                (
+                    "user_profile",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="profiles.userprofile",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-day', 'domain_arn', 'member_arn'],
+                "ordering": ["-day", "domain_arn", "member_arn"],
             },
         ),
         migrations.CreateModel(
-            name='CostTagStatus',
+            name="CostTagStatus",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('tag_key', models.CharField(max_length=128)),
-                ('status', models.CharField(help_text='Active, Inactive, or Missing (never seen in the bill).', max_length=16)),
-                ('checked_at', models.DateTimeField(auto_now=True)),
-                ('payer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='cost_tag_statuses', to='domains.awsaccount')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("tag_key", models.CharField(max_length=128)),
+                (
+                    "status",
+                    models.CharField(help_text="Active, Inactive, or Missing (never seen in the bill).", max_length=16),
+                ),
+                ("checked_at", models.DateTimeField(auto_now=True)),
+                (
+                    "payer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="cost_tag_statuses",
+                        to="domains.awsaccount",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['payer', 'tag_key'],
+                "ordering": ["payer", "tag_key"],
             },
         ),
         migrations.CreateModel(
-            name='SpendRollup',
+            name="SpendRollup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period', models.CharField(choices=[('day', 'Day'), ('month', 'Month')], max_length=8)),
-                ('start', models.DateField(help_text='The day, or the first day of the month.')),
-                ('level', models.CharField(choices=[('domain', 'Domain'), ('profile', 'User profile'), ('space', 'Space')], max_length=8)),
-                ('domain_arn', models.CharField(blank=True, max_length=400)),
-                ('key_arn', models.CharField(blank=True, help_text='Domain, profile or space ARN; blank: untagged.', max_length=400)),
-                ('amount', models.DecimalField(decimal_places=10, max_digits=18)),
-                ('estimated', models.BooleanField(default=False)),
-                ('domain', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='domains.domain')),
-                ('payer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='spend_rollups', to='domains.awsaccount')),
-                ('space', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='profiles.space')),
-                ('user_profile', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='profiles.userprofile')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("period", models.CharField(choices=[("day", "Day"), ("month", "Month")], max_length=8)),
+                ("start", models.DateField(help_text="The day, or the first day of the month.")),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[("domain", "Domain"), ("profile", "User profile"), ("space", "Space")], max_length=8
+                    ),
+                ),
+                ("domain_arn", models.CharField(blank=True, max_length=400)),
+                (
+                    "key_arn",
+                    models.CharField(
+                        blank=True, help_text="Domain, profile or space ARN; blank: untagged.", max_length=400
+                    ),
+                ),
+                ("amount", models.DecimalField(decimal_places=10, max_digits=18)),
+                ("estimated", models.BooleanField(default=False)),
+                (
+                    "domain",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="domains.domain",
+                    ),
+                ),
+                (
+                    "payer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="spend_rollups",
+                        to="domains.awsaccount",
+                    ),
+                ),
+                (
+                    "space",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="profiles.space",
+                    ),
+                ),
+                (
+                    "user_profile",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="profiles.userprofile",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['period', 'start', 'level', 'domain_arn', 'key_arn'],
+                "ordering": ["period", "start", "level", "domain_arn", "key_arn"],
             },
         ),
         migrations.AddConstraint(
-            model_name='budget',
-            constraint=models.CheckConstraint(condition=models.Q(('monthly_amount__gt', 0)), name='budget_amount_positive'),
+            model_name="budget",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("monthly_amount__gt", 0)), name="budget_amount_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='budgetalert',
-            constraint=models.UniqueConstraint(fields=('budget', 'month', 'threshold', 'basis'), name='one_alert_per_threshold'),
+            model_name="budgetalert",
+            constraint=models.UniqueConstraint(
+                fields=("budget", "month", "threshold", "basis"), name="one_alert_per_threshold"
+            ),
         ),
         migrations.AddIndex(
-            model_name='costrecord',
-            index=models.Index(fields=['payer', 'day'], name='costs_costr_payer_i_0786ea_idx'),
+            model_name="costrecord",
+            index=models.Index(fields=["payer", "day"], name="costs_costr_payer_i_0786ea_idx"),
         ),
         migrations.AddIndex(
-            model_name='costrecord',
-            index=models.Index(fields=['domain_arn', 'day'], name='costs_costr_domain__d200c7_idx'),
+            model_name="costrecord",
+            index=models.Index(fields=["domain_arn", "day"], name="costs_costr_domain__d200c7_idx"),
         ),
         migrations.AddConstraint(
-            model_name='costrecord',
-            constraint=models.UniqueConstraint(fields=('payer', 'day', 'grain', 'domain_arn', 'member_arn', 'metric'), name='one_cost_record_per_key'),
+            model_name="costrecord",
+            constraint=models.UniqueConstraint(
+                fields=("payer", "day", "grain", "domain_arn", "member_arn", "metric"), name="one_cost_record_per_key"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='costtagstatus',
-            constraint=models.UniqueConstraint(fields=('payer', 'tag_key'), name='one_status_per_payer_tag'),
+            model_name="costtagstatus",
+            constraint=models.UniqueConstraint(fields=("payer", "tag_key"), name="one_status_per_payer_tag"),
         ),
         migrations.AddIndex(
-            model_name='spendrollup',
-            index=models.Index(fields=['period', 'level', 'start'], name='costs_spend_period_022cde_idx'),
+            model_name="spendrollup",
+            index=models.Index(fields=["period", "level", "start"], name="costs_spend_period_022cde_idx"),
         ),
         migrations.AddIndex(
-            model_name='spendrollup',
-            index=models.Index(fields=['domain_arn', 'start'], name='costs_spend_domain__1b0437_idx'),
+            model_name="spendrollup",
+            index=models.Index(fields=["domain_arn", "start"], name="costs_spend_domain__1b0437_idx"),
         ),
         migrations.AddConstraint(
-            model_name='spendrollup',
-            constraint=models.UniqueConstraint(fields=('payer', 'period', 'start', 'level', 'domain_arn', 'key_arn'), name='one_rollup_per_key'),
+            model_name="spendrollup",
+            constraint=models.UniqueConstraint(
+                fields=("payer", "period", "start", "level", "domain_arn", "key_arn"), name="one_rollup_per_key"
+            ),
         ),
     ]

@@ -14,8 +14,17 @@ class AwsAccountSerializer(serializers.ModelSerializer):
     class Meta:
         model = AwsAccount
         fields = [
-            "id", "account_id", "name", "regions", "role_arn", "external_id", "is_payer", "enabled",
-            "created_at", "last_verified_at", "verified_identity",
+            "id",
+            "account_id",
+            "name",
+            "regions",
+            "role_arn",
+            "external_id",
+            "is_payer",
+            "enabled",
+            "created_at",
+            "last_verified_at",
+            "verified_identity",
         ]
         read_only_fields = ["id", "created_at", "last_verified_at", "verified_identity"]
 
@@ -56,10 +65,32 @@ class DomainSerializer(serializers.ModelSerializer):
     class Meta:
         model = Domain
         fields = [
-            "id", "arn", "domain_id", "name", "account_id", "region", "status", "auth_mode", "network_access_type",
-            "vpc_id", "subnet_ids", "default_execution_role", "studio_experience", "tag_propagation", "url", "tags",
-            "settings_snapshot", "profile_count", "space_count", "running_app_count", "first_seen", "last_seen",
-            "removed_at", "last_synced_at", "aws_created_at", "aws_modified_at",
+            "id",
+            "arn",
+            "domain_id",
+            "name",
+            "account_id",
+            "region",
+            "status",
+            "auth_mode",
+            "network_access_type",
+            "vpc_id",
+            "subnet_ids",
+            "default_execution_role",
+            "studio_experience",
+            "tag_propagation",
+            "url",
+            "tags",
+            "settings_snapshot",
+            "profile_count",
+            "space_count",
+            "running_app_count",
+            "first_seen",
+            "last_seen",
+            "removed_at",
+            "last_synced_at",
+            "aws_created_at",
+            "aws_modified_at",
         ]
         read_only_fields = fields
 

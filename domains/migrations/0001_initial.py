@@ -8,65 +8,92 @@ import domains.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('portal', '0001_initial'),
+        ("portal", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AwsAccount',
+            name="AwsAccount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('account_id', models.CharField(max_length=12, unique=True)),
-                ('name', models.CharField(max_length=100)),
-                ('regions', models.JSONField(default=list, validators=[domains.models.validate_regions])),
-                ('role_arn', models.CharField(blank=True, max_length=2048)),
-                ('external_id', models.CharField(blank=True, max_length=1224)),
-                ('is_payer', models.BooleanField(default=False, help_text='Cost Explorer data is read from this account.')),
-                ('enabled', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('last_verified_at', models.DateTimeField(blank=True, null=True)),
-                ('verified_identity', models.CharField(blank=True, max_length=2048)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("account_id", models.CharField(max_length=12, unique=True)),
+                ("name", models.CharField(max_length=100)),
+                ("regions", models.JSONField(default=list, validators=[domains.models.validate_regions])),
+                ("role_arn", models.CharField(blank=True, max_length=2048)),
+                ("external_id", models.CharField(blank=True, max_length=1224)),
+                (
+                    "is_payer",
+                    models.BooleanField(default=False, help_text="Cost Explorer data is read from this account."),
+                ),
+                ("enabled", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("last_verified_at", models.DateTimeField(blank=True, null=True)),
+                ("verified_identity", models.CharField(blank=True, max_length=2048)),
             ],
             options={
-                'ordering': ['name', 'account_id'],
+                "ordering": ["name", "account_id"],
             },
         ),
         migrations.CreateModel(
-            name='Domain',
+            name="Domain",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('first_seen', models.DateTimeField(default=django.utils.timezone.now)),
-                ('last_seen', models.DateTimeField(default=django.utils.timezone.now)),
-                ('removed_at', models.DateTimeField(blank=True, help_text='Missing from a completed listing.', null=True)),
-                ('region', models.CharField(max_length=32)),
-                ('domain_id', models.CharField(max_length=64)),
-                ('arn', models.CharField(max_length=400, unique=True)),
-                ('name', models.CharField(max_length=63)),
-                ('status', models.CharField(max_length=32)),
-                ('auth_mode', models.CharField(blank=True, max_length=8)),
-                ('network_access_type', models.CharField(blank=True, max_length=32)),
-                ('vpc_id', models.CharField(blank=True, max_length=32)),
-                ('subnet_ids', models.JSONField(blank=True, default=list)),
-                ('default_execution_role', models.CharField(blank=True, max_length=2048)),
-                ('studio_experience', models.CharField(blank=True, choices=[('new', 'Studio'), ('classic', 'Studio Classic')], max_length=8)),
-                ('tag_propagation', models.CharField(blank=True, max_length=16)),
-                ('url', models.CharField(blank=True, max_length=400)),
-                ('settings_snapshot', models.JSONField(blank=True, default=dict)),
-                ('tags', models.JSONField(blank=True, default=dict)),
-                ('aws_created_at', models.DateTimeField(blank=True, null=True)),
-                ('aws_modified_at', models.DateTimeField(blank=True, null=True)),
-                ('members_synced_at', models.DateTimeField(blank=True, help_text='Last complete member sync.', null=True)),
-                ('sync_claimed_at', models.DateTimeField(blank=True, null=True)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='domains', to='domains.awsaccount')),
-                ('sync_claimed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='portal.taskrun')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("first_seen", models.DateTimeField(default=django.utils.timezone.now)),
+                ("last_seen", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "removed_at",
+                    models.DateTimeField(blank=True, help_text="Missing from a completed listing.", null=True),
+                ),
+                ("region", models.CharField(max_length=32)),
+                ("domain_id", models.CharField(max_length=64)),
+                ("arn", models.CharField(max_length=400, unique=True)),
+                ("name", models.CharField(max_length=63)),
+                ("status", models.CharField(max_length=32)),
+                ("auth_mode", models.CharField(blank=True, max_length=8)),
+                ("network_access_type", models.CharField(blank=True, max_length=32)),
+                ("vpc_id", models.CharField(blank=True, max_length=32)),
+                ("subnet_ids", models.JSONField(blank=True, default=list)),
+                ("default_execution_role", models.CharField(blank=True, max_length=2048)),
+                (
+                    "studio_experience",
+                    models.CharField(
+                        blank=True, choices=[("new", "Studio"), ("classic", "Studio Classic")], max_length=8
+                    ),
+                ),
+                ("tag_propagation", models.CharField(blank=True, max_length=16)),
+                ("url", models.CharField(blank=True, max_length=400)),
+                ("settings_snapshot", models.JSONField(blank=True, default=dict)),
+                ("tags", models.JSONField(blank=True, default=dict)),
+                ("aws_created_at", models.DateTimeField(blank=True, null=True)),
+                ("aws_modified_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "members_synced_at",
+                    models.DateTimeField(blank=True, help_text="Last complete member sync.", null=True),
+                ),
+                ("sync_claimed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="domains", to="domains.awsaccount"
+                    ),
+                ),
+                (
+                    "sync_claimed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="portal.taskrun",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', 'domain_id'],
-                'indexes': [models.Index(fields=['account', 'region'], name='domains_dom_account_47c238_idx')],
+                "ordering": ["name", "domain_id"],
+                "indexes": [models.Index(fields=["account", "region"], name="domains_dom_account_47c238_idx")],
             },
         ),
     ]

@@ -18,9 +18,24 @@ from portal.pricing import HOURLY_USD
 
 LIVE_DOMAINS = Domain.objects.filter(removed_at__isnull=True)
 USERS = get_user_model().objects.filter(is_active=True)
-REQUEST_FIELDS = ["id", "request_id", "domain", "domain_name", "status", "requested_by", "created_at", "updated_at",
-                  "decided_by", "decided_at", "decision_reason", "auto_approved", "progress", "error", "attempts",
-                  "finished_at"]
+REQUEST_FIELDS = [
+    "id",
+    "request_id",
+    "domain",
+    "domain_name",
+    "status",
+    "requested_by",
+    "created_at",
+    "updated_at",
+    "decided_by",
+    "decided_at",
+    "decision_reason",
+    "auto_approved",
+    "progress",
+    "error",
+    "attempts",
+    "finished_at",
+]
 
 
 class RequestSerializer(serializers.ModelSerializer):
@@ -38,16 +53,29 @@ class ProfileRequestSerializer(RequestSerializer):
 
     class Meta:
         model = ProfileRequest
-        fields = [*REQUEST_FIELDS, "person", "template", "template_name", "profile_name", "sso_user_name",
-                  "justification", "profile", "profile_arn"]
+        fields = [
+            *REQUEST_FIELDS,
+            "person",
+            "template",
+            "template_name",
+            "profile_name",
+            "sso_user_name",
+            "justification",
+            "profile",
+            "profile_arn",
+        ]
         read_only_fields = fields
 
 
 class ProfileRequestCreateSerializer(serializers.Serializer):
     domain = serializers.SlugRelatedField(slug_field="arn", queryset=LIVE_DOMAINS, help_text="The domain's ARN.")
     template = serializers.PrimaryKeyRelatedField(queryset=PersonaTemplate.objects.all(), help_text="Persona id.")
-    person = serializers.SlugRelatedField(slug_field="username", queryset=USERS, required=False,
-                                          help_text="On someone's behalf (admins and approvers); yourself if left out.")
+    person = serializers.SlugRelatedField(
+        slug_field="username",
+        queryset=USERS,
+        required=False,
+        help_text="On someone's behalf (admins and approvers); yourself if left out.",
+    )
     sso_user_name = serializers.CharField(required=False, allow_blank=True, max_length=128)
     justification = serializers.CharField(required=False, allow_blank=True, max_length=1000)
 
@@ -57,9 +85,22 @@ class SpaceRequestSerializer(RequestSerializer):
 
     class Meta:
         model = SpaceRequest
-        fields = [*REQUEST_FIELDS, "space_name", "display_name", "app_type", "instance_type", "ebs_size_gb",
-                  "idle_timeout_minutes", "expires_on", "purpose", "estimated_monthly_usd", "owner_profile", "space",
-                  "space_arn", "reminded_at"]
+        fields = [
+            *REQUEST_FIELDS,
+            "space_name",
+            "display_name",
+            "app_type",
+            "instance_type",
+            "ebs_size_gb",
+            "idle_timeout_minutes",
+            "expires_on",
+            "purpose",
+            "estimated_monthly_usd",
+            "owner_profile",
+            "space",
+            "space_arn",
+            "reminded_at",
+        ]
         read_only_fields = fields
 
 
@@ -99,9 +140,21 @@ class PersonaTemplateSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PersonaTemplate
-        fields = ["id", "domain", "name", "description", "execution_role", "allowed_instance_types",
-                  "hidden_app_types", "hidden_ml_tools", "idle_timeout_minutes", "studio_new_landing", "active",
-                  "created_at", "updated_at"]
+        fields = [
+            "id",
+            "domain",
+            "name",
+            "description",
+            "execution_role",
+            "allowed_instance_types",
+            "hidden_app_types",
+            "hidden_ml_tools",
+            "idle_timeout_minutes",
+            "studio_new_landing",
+            "active",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["id", "created_at", "updated_at"]
 
     def validate_domain(self, value: Domain) -> Domain:
@@ -115,8 +168,15 @@ class SpacePolicySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SpacePolicy
-        fields = ["id", "domain", "allowed_instance_types", "max_ebs_gb", "max_days", "auto_approve_quota",
-                  "updated_at"]
+        fields = [
+            "id",
+            "domain",
+            "allowed_instance_types",
+            "max_ebs_gb",
+            "max_days",
+            "auto_approve_quota",
+            "updated_at",
+        ]
         read_only_fields = ["id", "domain", "updated_at"]
 
 
@@ -130,8 +190,17 @@ class SpacePolicyCreateSerializer(SpacePolicySerializer):
 class OffboardingStepSerializer(serializers.ModelSerializer):
     class Meta:
         model = OffboardingStep
-        fields = ["position", "action", "domain_arn", "domain_name", "target", "resource_arn", "state", "message",
-                  "done_at"]
+        fields = [
+            "position",
+            "action",
+            "domain_arn",
+            "domain_name",
+            "target",
+            "resource_arn",
+            "state",
+            "message",
+            "done_at",
+        ]
         read_only_fields = fields
 
 
@@ -152,8 +221,22 @@ class OffboardingSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Offboarding
-        fields = ["id", "request_id", "person", "reason", "status", "requested_by", "created_at", "decided_by",
-                  "decided_at", "progress", "error", "attempts", "finished_at", "steps"]
+        fields = [
+            "id",
+            "request_id",
+            "person",
+            "reason",
+            "status",
+            "requested_by",
+            "created_at",
+            "decided_by",
+            "decided_at",
+            "progress",
+            "error",
+            "attempts",
+            "finished_at",
+            "steps",
+        ]
         read_only_fields = fields
 
 

@@ -28,8 +28,13 @@ from portal.pricing import HOURLY_USD, PRICES_SOURCE
 from portal.scoping import APPROVE, require_somewhere
 
 
-class RequestViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                     viewsets.GenericViewSet):
+class RequestViewSet(
+    ScopedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
     create_serializer_class: Any = None
 
     def get_serializer_class(self) -> Any:
@@ -54,8 +59,11 @@ class RequestViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
     def reject(self, request: ApiRequest, pk: str | None = None) -> Response:
         data = s.ReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return self._answer(service_call(services.do_reject, self.get_object(), actor=request.user,
-                                  reason=data.validated_data.get("reason", "")))
+        return self._answer(
+            service_call(
+                services.do_reject, self.get_object(), actor=request.user, reason=data.validated_data.get("reason", "")
+            )
+        )
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"])
@@ -84,10 +92,15 @@ class ProfileRequestViewSet(RequestViewSet):
         data = s.ProfileRequestCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        req = service_call(services.do_submit_profile_request, actor=request.user,
-                    person=values.get("person") or request.user, domain=values["domain"],
-                    template=values["template"], sso_user_name=values.get("sso_user_name", ""),
-                    justification=values.get("justification", ""))
+        req = service_call(
+            services.do_submit_profile_request,
+            actor=request.user,
+            person=values.get("person") or request.user,
+            domain=values["domain"],
+            template=values["template"],
+            sso_user_name=values.get("sso_user_name", ""),
+            justification=values.get("justification", ""),
+        )
         return self._answer(req, status.HTTP_201_CREATED)
 
 
@@ -115,8 +128,14 @@ class SpaceRequestViewSet(RequestViewSet):
     def extend(self, request: ApiRequest, pk: str | None = None) -> Response:
         data = s.ExtendSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return self._answer(service_call(services.do_extend_space, self.get_object(), actor=request.user,
-                                  expires_on=data.validated_data["expires_on"]))
+        return self._answer(
+            service_call(
+                services.do_extend_space,
+                self.get_object(),
+                actor=request.user,
+                expires_on=data.validated_data["expires_on"],
+            )
+        )
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"], url_path="delete-space")
@@ -124,9 +143,11 @@ class SpaceRequestViewSet(RequestViewSet):
         return self._answer(service_call(services.do_delete_space, self.get_object(), actor=request.user))
 
     @extend_schema(
-        parameters=[OpenApiParameter("instance_type", OpenApiTypes.STR, required=True),
-                    OpenApiParameter("ebs_size_gb", OpenApiTypes.INT, required=True),
-                    OpenApiParameter("region", OpenApiTypes.STR)],
+        parameters=[
+            OpenApiParameter("instance_type", OpenApiTypes.STR, required=True),
+            OpenApiParameter("ebs_size_gb", OpenApiTypes.INT, required=True),
+            OpenApiParameter("region", OpenApiTypes.STR),
+        ],
         responses=s.EstimateSerializer,
     )
     @action(detail=False, methods=["get"])
@@ -140,12 +161,21 @@ class SpaceRequestViewSet(RequestViewSet):
         except ValueError:
             raise ValidationError({"ebs_size_gb": "A whole number of GB."}) from None
         figures = services.estimate_space(instance, size, request.query_params.get("region", "us-east-1"))
-        return Response(s.EstimateSerializer({**figures, "instance_type": instance, "ebs_size_gb": size,
-                                              "prices_source": PRICES_SOURCE}).data)
+        return Response(
+            s.EstimateSerializer(
+                {**figures, "instance_type": instance, "ebs_size_gb": size, "prices_source": PRICES_SOURCE}
+            ).data
+        )
 
 
-class PersonaTemplateViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                             mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
+class PersonaTemplateViewSet(
+    ScopedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
     """Persona templates: everyone who may request a profile in a domain reads them; approvers write them."""
 
     serializer_class = s.PersonaTemplateSerializer
@@ -156,8 +186,9 @@ class PersonaTemplateViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.R
         return PersonaTemplate.objects.select_related("domain")
 
     def perform_create(self, serializer: s.PersonaTemplateSerializer) -> None:
-        serializer.instance = service_call(services.do_save_persona, PersonaTemplate(**serializer.validated_data),
-                                    actor=self.request.user)
+        serializer.instance = service_call(
+            services.do_save_persona, PersonaTemplate(**serializer.validated_data), actor=self.request.user
+        )
 
     def perform_update(self, serializer: s.PersonaTemplateSerializer) -> None:
         persona = serializer.instance
@@ -166,8 +197,14 @@ class PersonaTemplateViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.R
         serializer.instance = service_call(services.do_save_persona, persona, actor=self.request.user)
 
 
-class SpacePolicyViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                         mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
+class SpacePolicyViewSet(
+    ScopedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
     """Each domain's shared space policy: instance types, sizes, lifetime and the auto-approval quota."""
 
     serializer_class = s.SpacePolicySerializer
@@ -183,8 +220,9 @@ class SpacePolicyViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retri
     def perform_create(self, serializer: Any) -> None:
         if SpacePolicy.objects.filter(domain=serializer.validated_data["domain"]).exists():
             raise ValidationError({"domain": "This domain has a policy already; update it instead."})
-        serializer.instance = service_call(services.do_save_space_policy, SpacePolicy(**serializer.validated_data),
-                                    actor=self.request.user)
+        serializer.instance = service_call(
+            services.do_save_space_policy, SpacePolicy(**serializer.validated_data), actor=self.request.user
+        )
 
     def perform_update(self, serializer: Any) -> None:
         policy = serializer.instance
@@ -193,8 +231,13 @@ class SpacePolicyViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retri
         serializer.instance = service_call(services.do_save_space_policy, policy, actor=self.request.user)
 
 
-class OffboardingViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                         mixins.CreateModelMixin, viewsets.GenericViewSet):
+class OffboardingViewSet(
+    ScopedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
     """Offboarding plans: preview, create, approve (by another approver), cancel, resume after a failure."""
 
     serializer_class = s.OffboardingSerializer
@@ -214,11 +257,15 @@ class OffboardingViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retri
         self.base_queryset()
         data = s.OffboardingCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return self._answer(service_call(services.do_plan_offboarding, actor=request.user, **data.validated_data),
-                            status.HTTP_201_CREATED)
+        return self._answer(
+            service_call(services.do_plan_offboarding, actor=request.user, **data.validated_data),
+            status.HTTP_201_CREATED,
+        )
 
-    @extend_schema(parameters=[OpenApiParameter("person", OpenApiTypes.STR, required=True)],
-                   responses=s.PlannedStepSerializer(many=True))
+    @extend_schema(
+        parameters=[OpenApiParameter("person", OpenApiTypes.STR, required=True)],
+        responses=s.PlannedStepSerializer(many=True),
+    )
     @action(detail=False, methods=["get"])
     def plan(self, request: ApiRequest) -> Response:
         """The steps an offboarding of ``person`` would take in the domains you approve in, without creating it."""
@@ -242,5 +289,3 @@ class OffboardingViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retri
     @action(detail=True, methods=["post"])
     def resume(self, request: ApiRequest, pk: str | None = None) -> Response:
         return self._answer(service_call(services.do_resume_offboarding, self.get_object(), actor=request.user))
-
-

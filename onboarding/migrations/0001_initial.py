@@ -9,180 +9,460 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('domains', '0001_initial'),
-        ('profiles', '0001_initial'),
+        ("domains", "0001_initial"),
+        ("profiles", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Offboarding',
+            name="Offboarding",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('progress', models.CharField(blank=True, help_text='What the task is doing now.', max_length=300)),
-                ('error', models.TextField(blank=True, help_text='The AWS error of the last failed attempt.')),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('reason', models.CharField(max_length=1000)),
-                ('status', models.CharField(choices=[('planned', 'Waiting for approval'), ('approved', 'Approved'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed: can resume'), ('cancelled', 'Cancelled')], db_index=True, default='planned', max_length=16)),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='offboardings', to=settings.AUTH_USER_MODEL)),
-                ('requested_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("progress", models.CharField(blank=True, help_text="What the task is doing now.", max_length=300)),
+                ("error", models.TextField(blank=True, help_text="The AWS error of the last failed attempt.")),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("reason", models.CharField(max_length=1000)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("planned", "Waiting for approval"),
+                            ("approved", "Approved"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("failed", "Failed: can resume"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        db_index=True,
+                        default="planned",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="offboardings",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='OffboardingStep',
+            name="OffboardingStep",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField()),
-                ('action', models.CharField(choices=[('delete_app', 'Delete app'), ('delete_space', 'Delete private space'), ('delete_profile', 'Delete user profile'), ('flag_shared_space', 'Flag shared space (reassign by hand)')], max_length=24)),
-                ('domain_arn', models.CharField(db_index=True, max_length=400)),
-                ('domain_name', models.CharField(max_length=63)),
-                ('target', models.CharField(help_text='What the step acts on, as people read it.', max_length=200)),
-                ('params', models.JSONField(default=dict, help_text="The AWS call's parameters (domain id, names, app type).")),
-                ('resource_arn', models.CharField(blank=True, max_length=400)),
-                ('state', models.CharField(choices=[('pending', 'Pending'), ('done', 'Done'), ('flagged', 'Flagged'), ('failed', 'Failed')], default='pending', max_length=16)),
-                ('message', models.CharField(blank=True, max_length=1000)),
-                ('done_at', models.DateTimeField(blank=True, null=True)),
-                ('offboarding', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='steps', to='onboarding.offboarding')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("position", models.PositiveIntegerField()),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("delete_app", "Delete app"),
+                            ("delete_space", "Delete private space"),
+                            ("delete_profile", "Delete user profile"),
+                            ("flag_shared_space", "Flag shared space (reassign by hand)"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("domain_arn", models.CharField(db_index=True, max_length=400)),
+                ("domain_name", models.CharField(max_length=63)),
+                ("target", models.CharField(help_text="What the step acts on, as people read it.", max_length=200)),
+                (
+                    "params",
+                    models.JSONField(default=dict, help_text="The AWS call's parameters (domain id, names, app type)."),
+                ),
+                ("resource_arn", models.CharField(blank=True, max_length=400)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("done", "Done"),
+                            ("flagged", "Flagged"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("message", models.CharField(blank=True, max_length=1000)),
+                ("done_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "offboarding",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="steps", to="onboarding.offboarding"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['offboarding', 'position'],
+                "ordering": ["offboarding", "position"],
             },
         ),
         migrations.CreateModel(
-            name='PersonaTemplate',
+            name="PersonaTemplate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80)),
-                ('description', models.CharField(blank=True, max_length=300)),
-                ('execution_role', models.CharField(help_text="IAM role ARN the profile's apps run as.", max_length=2048)),
-                ('hidden_app_types', models.JSONField(blank=True, default=list)),
-                ('hidden_ml_tools', models.JSONField(blank=True, default=list)),
-                ('allowed_instance_types', models.JSONField(default=list, help_text='Instance types the person may pick; the others are hidden in Studio.')),
-                ('idle_timeout_minutes', models.PositiveIntegerField(default=60, validators=[django.core.validators.MinValueValidator(60), django.core.validators.MaxValueValidator(525600)])),
-                ('studio_new_landing', models.BooleanField(default=True, help_text='Open the new Studio, not Studio Classic.')),
-                ('active', models.BooleanField(default=True, help_text='Offered on the request form.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('domain', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='persona_templates', to='domains.domain')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=80)),
+                ("description", models.CharField(blank=True, max_length=300)),
+                (
+                    "execution_role",
+                    models.CharField(help_text="IAM role ARN the profile's apps run as.", max_length=2048),
+                ),
+                ("hidden_app_types", models.JSONField(blank=True, default=list)),
+                ("hidden_ml_tools", models.JSONField(blank=True, default=list)),
+                (
+                    "allowed_instance_types",
+                    models.JSONField(
+                        default=list, help_text="Instance types the person may pick; the others are hidden in Studio."
+                    ),
+                ),
+                (
+                    "idle_timeout_minutes",
+                    models.PositiveIntegerField(
+                        default=60,
+                        validators=[
+                            django.core.validators.MinValueValidator(60),
+                            django.core.validators.MaxValueValidator(525600),
+                        ],
+                    ),
+                ),
+                (
+                    "studio_new_landing",
+                    models.BooleanField(default=True, help_text="Open the new Studio, not Studio Classic."),
+                ),
+                ("active", models.BooleanField(default=True, help_text="Offered on the request form.")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "domain",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="persona_templates",
+                        to="domains.domain",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['domain__name', 'name'],
+                "ordering": ["domain__name", "name"],
             },
         ),
         migrations.CreateModel(
-            name='ProfileRequest',
+            name="ProfileRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('progress', models.CharField(blank=True, help_text='What the task is doing now.', max_length=300)),
-                ('error', models.TextField(blank=True, help_text='The AWS error of the last failed attempt.')),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('status', models.CharField(choices=[('submitted', 'Waiting for approval'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('provisioning', 'Provisioning'), ('active', 'Active'), ('failed', 'Failed'), ('cancelled', 'Cancelled'), ('expired', 'Expired: deletion proposed'), ('deleting', 'Deleting'), ('deleted', 'Deleted')], db_index=True, default='submitted', max_length=16)),
-                ('decision_reason', models.CharField(blank=True, max_length=1000)),
-                ('auto_approved', models.BooleanField(default=False)),
-                ('profile_name', models.CharField(max_length=63)),
-                ('sso_user_name', models.CharField(blank=True, max_length=128)),
-                ('justification', models.CharField(blank=True, max_length=1000)),
-                ('profile_arn', models.CharField(blank=True, max_length=400)),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('domain', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='domains.domain')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='profile_requests', to=settings.AUTH_USER_MODEL)),
-                ('profile', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='profiles.userprofile')),
-                ('requested_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('template', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='requests', to='onboarding.personatemplate')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("progress", models.CharField(blank=True, help_text="What the task is doing now.", max_length=300)),
+                ("error", models.TextField(blank=True, help_text="The AWS error of the last failed attempt.")),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("submitted", "Waiting for approval"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("provisioning", "Provisioning"),
+                            ("active", "Active"),
+                            ("failed", "Failed"),
+                            ("cancelled", "Cancelled"),
+                            ("expired", "Expired: deletion proposed"),
+                            ("deleting", "Deleting"),
+                            ("deleted", "Deleted"),
+                        ],
+                        db_index=True,
+                        default="submitted",
+                        max_length=16,
+                    ),
+                ),
+                ("decision_reason", models.CharField(blank=True, max_length=1000)),
+                ("auto_approved", models.BooleanField(default=False)),
+                ("profile_name", models.CharField(max_length=63)),
+                ("sso_user_name", models.CharField(blank=True, max_length=128)),
+                ("justification", models.CharField(blank=True, max_length=1000)),
+                ("profile_arn", models.CharField(blank=True, max_length=400)),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "domain",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="domains.domain"
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="profile_requests",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "profile",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="profiles.userprofile",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "template",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="requests",
+                        to="onboarding.personatemplate",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='SpacePolicy',
+            name="SpacePolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('allowed_instance_types', models.JSONField(default=list)),
-                ('max_ebs_gb', models.PositiveIntegerField(default=100, validators=[django.core.validators.MinValueValidator(5), django.core.validators.MaxValueValidator(16384)])),
-                ('max_days', models.PositiveIntegerField(default=180, help_text='Longest lifetime a space may be requested for.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(730)])),
-                ('auto_approve_quota', models.PositiveIntegerField(default=0, help_text='Shared spaces the portal approves by itself while fewer are live (0: an approver decides each one).')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('domain', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='space_policy', to='domains.domain')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("allowed_instance_types", models.JSONField(default=list)),
+                (
+                    "max_ebs_gb",
+                    models.PositiveIntegerField(
+                        default=100,
+                        validators=[
+                            django.core.validators.MinValueValidator(5),
+                            django.core.validators.MaxValueValidator(16384),
+                        ],
+                    ),
+                ),
+                (
+                    "max_days",
+                    models.PositiveIntegerField(
+                        default=180,
+                        help_text="Longest lifetime a space may be requested for.",
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(730),
+                        ],
+                    ),
+                ),
+                (
+                    "auto_approve_quota",
+                    models.PositiveIntegerField(
+                        default=0,
+                        help_text="Shared spaces the portal approves by itself while fewer are live (0: an approver decides each one).",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "domain",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="space_policy", to="domains.domain"
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'space policies',
-                'ordering': ['domain__name'],
+                "verbose_name_plural": "space policies",
+                "ordering": ["domain__name"],
             },
         ),
         migrations.CreateModel(
-            name='SpaceRequest',
+            name="SpaceRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('progress', models.CharField(blank=True, help_text='What the task is doing now.', max_length=300)),
-                ('error', models.TextField(blank=True, help_text='The AWS error of the last failed attempt.')),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('status', models.CharField(choices=[('submitted', 'Waiting for approval'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('provisioning', 'Provisioning'), ('active', 'Active'), ('failed', 'Failed'), ('cancelled', 'Cancelled'), ('expired', 'Expired: deletion proposed'), ('deleting', 'Deleting'), ('deleted', 'Deleted')], db_index=True, default='submitted', max_length=16)),
-                ('decision_reason', models.CharField(blank=True, max_length=1000)),
-                ('auto_approved', models.BooleanField(default=False)),
-                ('space_name', models.CharField(max_length=63)),
-                ('display_name', models.CharField(max_length=64)),
-                ('app_type', models.CharField(choices=[('JupyterLab', 'JupyterLab'), ('CodeEditor', 'Code Editor')], max_length=16)),
-                ('instance_type', models.CharField(max_length=32)),
-                ('ebs_size_gb', models.PositiveIntegerField(validators=[django.core.validators.MinValueValidator(5), django.core.validators.MaxValueValidator(16384)])),
-                ('idle_timeout_minutes', models.PositiveIntegerField(default=60, validators=[django.core.validators.MinValueValidator(60), django.core.validators.MaxValueValidator(525600)])),
-                ('expires_on', models.DateField()),
-                ('purpose', models.CharField(max_length=1000)),
-                ('estimated_monthly_usd', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=10)),
-                ('space_arn', models.CharField(blank=True, max_length=400)),
-                ('reminded_at', models.DateTimeField(blank=True, null=True)),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('domain', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='domains.domain')),
-                ('owner_profile', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='profiles.userprofile')),
-                ('requested_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('space', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='profiles.space')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("progress", models.CharField(blank=True, help_text="What the task is doing now.", max_length=300)),
+                ("error", models.TextField(blank=True, help_text="The AWS error of the last failed attempt.")),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("submitted", "Waiting for approval"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("provisioning", "Provisioning"),
+                            ("active", "Active"),
+                            ("failed", "Failed"),
+                            ("cancelled", "Cancelled"),
+                            ("expired", "Expired: deletion proposed"),
+                            ("deleting", "Deleting"),
+                            ("deleted", "Deleted"),
+                        ],
+                        db_index=True,
+                        default="submitted",
+                        max_length=16,
+                    ),
+                ),
+                ("decision_reason", models.CharField(blank=True, max_length=1000)),
+                ("auto_approved", models.BooleanField(default=False)),
+                ("space_name", models.CharField(max_length=63)),
+                ("display_name", models.CharField(max_length=64)),
+                (
+                    "app_type",
+                    models.CharField(
+                        choices=[("JupyterLab", "JupyterLab"), ("CodeEditor", "Code Editor")], max_length=16
+                    ),
+                ),
+                ("instance_type", models.CharField(max_length=32)),
+                (
+                    "ebs_size_gb",
+                    models.PositiveIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(5),
+                            django.core.validators.MaxValueValidator(16384),
+                        ]
+                    ),
+                ),
+                (
+                    "idle_timeout_minutes",
+                    models.PositiveIntegerField(
+                        default=60,
+                        validators=[
+                            django.core.validators.MinValueValidator(60),
+                            django.core.validators.MaxValueValidator(525600),
+                        ],
+                    ),
+                ),
+                ("expires_on", models.DateField()),
+                ("purpose", models.CharField(max_length=1000)),
+                ("estimated_monthly_usd", models.DecimalField(decimal_places=2, default=Decimal("0"), max_digits=10)),
+                ("space_arn", models.CharField(blank=True, max_length=400)),
+                ("reminded_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "domain",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="domains.domain"
+                    ),
+                ),
+                (
+                    "owner_profile",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="profiles.userprofile"
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "space",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="profiles.space",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.AddConstraint(
-            model_name='offboarding',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['planned', 'approved', 'running', 'failed'])), fields=('person',), name='one_open_offboarding_per_person'),
+            model_name="offboarding",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status__in", ["planned", "approved", "running", "failed"])),
+                fields=("person",),
+                name="one_open_offboarding_per_person",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='offboardingstep',
-            constraint=models.UniqueConstraint(fields=('offboarding', 'position'), name='one_step_per_position'),
+            model_name="offboardingstep",
+            constraint=models.UniqueConstraint(fields=("offboarding", "position"), name="one_step_per_position"),
         ),
         migrations.AddConstraint(
-            model_name='personatemplate',
-            constraint=models.UniqueConstraint(fields=('domain', 'name'), name='one_persona_name_per_domain'),
+            model_name="personatemplate",
+            constraint=models.UniqueConstraint(fields=("domain", "name"), name="one_persona_name_per_domain"),
         ),
         migrations.AddConstraint(
-            model_name='profilerequest',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ('submitted', 'approved', 'provisioning', 'active', 'failed', 'expired', 'deleting'))), fields=('domain', 'person'), name='one_open_profile_request_per_person_and_domain'),
+            model_name="profilerequest",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(
+                    ("status__in", ("submitted", "approved", "provisioning", "active", "failed", "expired", "deleting"))
+                ),
+                fields=("domain", "person"),
+                name="one_open_profile_request_per_person_and_domain",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='profilerequest',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ('submitted', 'approved', 'provisioning', 'active', 'failed', 'expired', 'deleting'))), fields=('domain', 'profile_name'), name='one_open_profile_request_per_name'),
+            model_name="profilerequest",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(
+                    ("status__in", ("submitted", "approved", "provisioning", "active", "failed", "expired", "deleting"))
+                ),
+                fields=("domain", "profile_name"),
+                name="one_open_profile_request_per_name",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='spacerequest',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ('submitted', 'approved', 'provisioning', 'active', 'failed', 'expired', 'deleting'))), fields=('domain', 'space_name'), name='one_open_space_request_per_name'),
+            model_name="spacerequest",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(
+                    ("status__in", ("submitted", "approved", "provisioning", "active", "failed", "expired", "deleting"))
+                ),
+                fields=("domain", "space_name"),
+                name="one_open_space_request_per_name",
+            ),
         ),
     ]

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,79 +14,177 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='WorkerHeartbeat',
+            name="WorkerHeartbeat",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('hostname', models.CharField(max_length=255, unique=True)),
-                ('beat_at', models.DateTimeField()),
-                ('beats', models.PositiveBigIntegerField(default=0)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("hostname", models.CharField(max_length=255, unique=True)),
+                ("beat_at", models.DateTimeField()),
+                ("beats", models.PositiveBigIntegerField(default=0)),
             ],
             options={
-                'ordering': ['-beat_at'],
+                "ordering": ["-beat_at"],
             },
         ),
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('actor_label', models.CharField(help_text="The actor's name at the time, or the task's name.", max_length=200)),
-                ('action', models.CharField(db_index=True, max_length=64)),
-                ('object_type', models.CharField(max_length=64)),
-                ('object_id', models.CharField(blank=True, max_length=400)),
-                ('object_repr', models.CharField(blank=True, max_length=400)),
-                ('domain_arn', models.CharField(blank=True, db_index=True, max_length=400)),
-                ('before', models.JSONField(blank=True, null=True)),
-                ('after', models.JSONField(blank=True, null=True)),
-                ('request_id', models.CharField(blank=True, max_length=64)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "actor_label",
+                    models.CharField(help_text="The actor's name at the time, or the task's name.", max_length=200),
+                ),
+                ("action", models.CharField(db_index=True, max_length=64)),
+                ("object_type", models.CharField(max_length=64)),
+                ("object_id", models.CharField(blank=True, max_length=400)),
+                ("object_repr", models.CharField(blank=True, max_length=400)),
+                ("domain_arn", models.CharField(blank=True, db_index=True, max_length=400)),
+                ("before", models.JSONField(blank=True, null=True)),
+                ("after", models.JSONField(blank=True, null=True)),
+                ("request_id", models.CharField(blank=True, max_length=64)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-at', '-pk'],
+                "ordering": ["-at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='RoleAssignment',
+            name="RoleAssignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('platform_admin', 'Platform admin'), ('domain_approver', 'Domain approver'), ('finance', 'Finance'), ('team_lead', 'Team lead'), ('data_scientist', 'Data scientist')], max_length=32)),
-                ('domain_arn', models.CharField(blank=True, help_text='Blank: every domain.', max_length=400)),
-                ('granted_at', models.DateTimeField(auto_now_add=True)),
-                ('granted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='role_assignments', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("platform_admin", "Platform admin"),
+                            ("domain_approver", "Domain approver"),
+                            ("finance", "Finance"),
+                            ("team_lead", "Team lead"),
+                            ("data_scientist", "Data scientist"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("domain_arn", models.CharField(blank=True, help_text="Blank: every domain.", max_length=400)),
+                ("granted_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "granted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="role_assignments",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['user__username', 'role', 'domain_arn'],
-                'constraints': [models.UniqueConstraint(fields=('user', 'role', 'domain_arn'), name='one_assignment_per_role_and_domain')],
+                "ordering": ["user__username", "role", "domain_arn"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("user", "role", "domain_arn"), name="one_assignment_per_role_and_domain"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='TaskRun',
+            name="TaskRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('inventory_sync', 'Inventory sync'), ('cost_ingestion', 'Cost ingestion')], max_length=32)),
-                ('scope_key', models.CharField(max_length=400)),
-                ('scope_label', models.CharField(max_length=400)),
-                ('domain_arns', models.JSONField(blank=True, default=list, help_text='Domains this run covers, for scoping.')),
-                ('trigger', models.CharField(choices=[('schedule', 'Schedule'), ('user', 'Person'), ('command', 'Command'), ('api', 'API')], max_length=16)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('partial', 'Partly failed'), ('failed', 'Failed')], default='queued', max_length=16)),
-                ('queued_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('steps_total', models.PositiveIntegerField(default=0)),
-                ('steps_done', models.PositiveIntegerField(default=0)),
-                ('message', models.CharField(blank=True, max_length=500)),
-                ('counts', models.JSONField(blank=True, default=dict, help_text='{resource: {created, updated, removed, unchanged}}')),
-                ('aws_calls', models.JSONField(blank=True, default=dict, help_text="{'service:Operation': calls}")),
-                ('errors', models.JSONField(blank=True, default=list, help_text='[{scope, message, at}]')),
-                ('notes', models.JSONField(blank=True, default=list, help_text='Things worth knowing that are not errors.')),
-                ('finished_steps', models.JSONField(blank=True, default=list, help_text='So a redelivered step counts once.')),
-                ('started_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='task_runs', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("inventory_sync", "Inventory sync"), ("cost_ingestion", "Cost ingestion")],
+                        max_length=32,
+                    ),
+                ),
+                ("scope_key", models.CharField(max_length=400)),
+                ("scope_label", models.CharField(max_length=400)),
+                (
+                    "domain_arns",
+                    models.JSONField(blank=True, default=list, help_text="Domains this run covers, for scoping."),
+                ),
+                (
+                    "trigger",
+                    models.CharField(
+                        choices=[("schedule", "Schedule"), ("user", "Person"), ("command", "Command"), ("api", "API")],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("partial", "Partly failed"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=16,
+                    ),
+                ),
+                ("queued_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("steps_total", models.PositiveIntegerField(default=0)),
+                ("steps_done", models.PositiveIntegerField(default=0)),
+                ("message", models.CharField(blank=True, max_length=500)),
+                (
+                    "counts",
+                    models.JSONField(
+                        blank=True, default=dict, help_text="{resource: {created, updated, removed, unchanged}}"
+                    ),
+                ),
+                ("aws_calls", models.JSONField(blank=True, default=dict, help_text="{'service:Operation': calls}")),
+                ("errors", models.JSONField(blank=True, default=list, help_text="[{scope, message, at}]")),
+                (
+                    "notes",
+                    models.JSONField(blank=True, default=list, help_text="Things worth knowing that are not errors."),
+                ),
+                (
+                    "finished_steps",
+                    models.JSONField(blank=True, default=list, help_text="So a redelivered step counts once."),
+                ),
+                (
+                    "started_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="task_runs",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-queued_at', '-pk'],
-                'indexes': [models.Index(fields=['kind', '-queued_at'], name='portal_task_kind_9b9a92_idx')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('status__in', ['queued', 'running'])), fields=('kind', 'scope_key'), name='one_active_run_per_scope')],
+                "ordering": ["-queued_at", "-pk"],
+                "indexes": [models.Index(fields=["kind", "-queued_at"], name="portal_task_kind_9b9a92_idx")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("status__in", ["queued", "running"])),
+                        fields=("kind", "scope_key"),
+                        name="one_active_run_per_scope",
+                    )
+                ],
             },
         ),
     ]

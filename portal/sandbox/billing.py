@@ -55,8 +55,11 @@ def _daily_rate(resource: BillableResource) -> tuple[str, Decimal, Decimal]:
         gb = Decimal(resource.instance_type.removeprefix("ebs-"))
         return f"{region_code}-Studio:VolumeUsage.gp3", pricing.EBS_GB_MONTH_USD * factor / 30, gb
     price = pricing.hourly_price(resource.instance_type, resource.region)
-    return (f"{region_code}-{USAGE_PREFIX.get(resource.usage, 'Studio')}:{resource.instance_type}", price,
-            Decimal(str(resource.hours_per_day)))
+    return (
+        f"{region_code}-{USAGE_PREFIX.get(resource.usage, 'Studio')}:{resource.instance_type}",
+        price,
+        Decimal(str(resource.hours_per_day)),
+    )
 
 
 def line_items(resources: list[BillableResource], *, end: date, months: int = 13, seed: int = 7) -> list[LineItem]:
@@ -86,12 +89,22 @@ def line_items(resources: list[BillableResource], *, end: date, months: int = 13
             amount = (units * unit_price).quantize(Decimal("0.00000001"))
             if amount <= 0:
                 continue
-            items.append(LineItem(day=day, linked_account=resource.account_id, region=resource.region,
-                                  usage_type=usage_type, amount=amount, tags=tuple(tags), usage_quantity=units))
+            items.append(
+                LineItem(
+                    day=day,
+                    linked_account=resource.account_id,
+                    region=resource.region,
+                    usage_type=usage_type,
+                    amount=amount,
+                    tags=tuple(tags),
+                    usage_quantity=units,
+                )
+            )
     return items
 
 
-def seed_costs(payer_account_id: str, resources: list[BillableResource], *, end: date, months: int = 13,
-               seed: int = 7) -> int:
+def seed_costs(
+    payer_account_id: str, resources: list[BillableResource], *, end: date, months: int = 13, seed: int = 7
+) -> int:
     """Write 13 months of daily line items (up to the day before ``end``) into the payer's bill."""
     return add_line_items(payer_account_id, line_items(resources, end=end, months=months, seed=seed))

@@ -36,8 +36,11 @@ from moto.ce.responses import CostExplorerResponse
 COST_METRICS = ("UnblendedCost", "AmortizedCost", "BlendedCost", "NetUnblendedCost", "NetAmortizedCost")
 USAGE_METRICS = ("UsageQuantity", "NormalizedUsageAmount")
 FORECAST_METRICS = {
-    "UNBLENDED_COST": "UnblendedCost", "AMORTIZED_COST": "AmortizedCost", "BLENDED_COST": "BlendedCost",
-    "NET_UNBLENDED_COST": "NetUnblendedCost", "NET_AMORTIZED_COST": "NetAmortizedCost",
+    "UNBLENDED_COST": "UnblendedCost",
+    "AMORTIZED_COST": "AmortizedCost",
+    "BLENDED_COST": "BlendedCost",
+    "NET_UNBLENDED_COST": "NetUnblendedCost",
+    "NET_AMORTIZED_COST": "NetAmortizedCost",
 }
 DIMENSIONS = ("SERVICE", "LINKED_ACCOUNT", "REGION", "USAGE_TYPE", "RECORD_TYPE")
 HISTORY_MONTHS = 14  # how far back data is available (AWS: 13 months and the current one, without opt-in)
@@ -161,8 +164,10 @@ def _check_expression(expr: Any, path: str = "Filter") -> None:
         raise _invalid(f"{path} must be an expression object.")
     present = [k for k in ("And", "Or", "Not", "Dimensions", "Tags", "CostCategories") if expr.get(k)]
     if len(present) != 1:
-        raise _invalid(f"{path}: an expression must have exactly one of And, Or, Not, Dimensions, Tags or "
-                       f"CostCategories (found {', '.join(present) or 'none'}).")
+        raise _invalid(
+            f"{path}: an expression must have exactly one of And, Or, Not, Dimensions, Tags or "
+            f"CostCategories (found {', '.join(present) or 'none'})."
+        )
     kind = present[0]
     if kind in ("And", "Or"):
         if not isinstance(expr[kind], list) or len(expr[kind]) < 2:
@@ -174,8 +179,9 @@ def _check_expression(expr: Any, path: str = "Filter") -> None:
     elif kind == "Dimensions":
         dim = expr["Dimensions"]
         if dim.get("Key") not in DIMENSIONS:
-            raise _invalid(f"{path}.Dimensions.Key {dim.get('Key')!r} is not supported; use one of "
-                           f"{', '.join(DIMENSIONS)}.")
+            raise _invalid(
+                f"{path}.Dimensions.Key {dim.get('Key')!r} is not supported; use one of {', '.join(DIMENSIONS)}."
+            )
         if not dim.get("Values"):
             raise _invalid(f"{path}.Dimensions.Values must not be empty.")
     elif kind == "Tags":
@@ -247,8 +253,9 @@ def _amount(value: Decimal) -> str:
 
 
 def _metric_block(sums: dict[str, Decimal], metrics: list[str]) -> dict[str, dict[str, str]]:
-    return {m: {"Amount": _amount(sums.get(m, Decimal(0))), "Unit": "N/A" if m in USAGE_METRICS else "USD"}
-            for m in metrics}
+    return {
+        m: {"Amount": _amount(sums.get(m, Decimal(0))), "Unit": "N/A" if m in USAGE_METRICS else "USD"} for m in metrics
+    }
 
 
 def _token(offset: int) -> str:
@@ -310,14 +317,21 @@ def get_cost_and_usage(state: CostState, p: dict[str, Any]) -> dict[str, Any]:
     offset = _offset(p.get("NextPageToken"))
     if offset > len(rows):
         raise CeError("InvalidNextTokenException", "The NextPageToken is not valid.")
-    page = rows[offset:offset + state.page_size]
+    page = rows[offset : offset + state.page_size]
     results: list[dict[str, Any]] = []
     current_month = date(today.year, today.month, 1)
     for index, keys in page:
         b_start, b_end = buckets[index]
         if not results or results[-1]["_index"] != index:
-            results.append({"_index": index, "TimePeriod": {"Start": b_start.isoformat(), "End": b_end.isoformat()},
-                            "Total": {}, "Groups": [], "Estimated": b_end > current_month})
+            results.append(
+                {
+                    "_index": index,
+                    "TimePeriod": {"Start": b_start.isoformat(), "End": b_end.isoformat()},
+                    "Total": {},
+                    "Groups": [],
+                    "Estimated": b_end > current_month,
+                }
+            )
         entry = results[-1]
         if group_by:
             if keys is not None:
@@ -334,8 +348,15 @@ def get_cost_and_usage(state: CostState, p: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
-def _compute(state: CostState, p: dict[str, Any], start: date, end: date, granularity: str, metrics: list[str],
-             group_by: list[dict[str, str]]) -> tuple[list[tuple[date, date]], Any, list[Any]]:
+def _compute(
+    state: CostState,
+    p: dict[str, Any],
+    start: date,
+    end: date,
+    granularity: str,
+    metrics: list[str],
+    group_by: list[dict[str, str]],
+) -> tuple[list[tuple[date, date]], Any, list[Any]]:
     """Every (period, group) row of a request, in order; computed once per request, whatever its page."""
     buckets = _buckets(start, end, granularity)
     index_of_day: dict[date, int] = {}
@@ -398,8 +419,7 @@ def get_cost_forecast(state: CostState, p: dict[str, Any]) -> dict[str, Any]:
     inactive = set(state.inactive_tags)
     with state.lock:
         recent = sum(
-            (i.amount for i in state.items
-             if window_start <= i.day < today and _matches(p.get("Filter"), i, inactive)),
+            (i.amount for i in state.items if window_start <= i.day < today and _matches(p.get("Filter"), i, inactive)),
             Decimal(0),
         )
     daily = recent / 30
@@ -409,12 +429,14 @@ def get_cost_forecast(state: CostState, p: dict[str, Any]) -> dict[str, Any]:
     for b_start, b_end in _buckets(start, end, granularity):
         mean = daily * (b_end - b_start).days
         total += mean
-        results.append({
-            "TimePeriod": {"Start": b_start.isoformat(), "End": b_end.isoformat()},
-            "MeanValue": _amount(mean),
-            "PredictionIntervalLowerBound": _amount(mean * (1 - spread)),
-            "PredictionIntervalUpperBound": _amount(mean * (1 + spread)),
-        })
+        results.append(
+            {
+                "TimePeriod": {"Start": b_start.isoformat(), "End": b_end.isoformat()},
+                "MeanValue": _amount(mean),
+                "PredictionIntervalLowerBound": _amount(mean * (1 - spread)),
+                "PredictionIntervalUpperBound": _amount(mean * (1 + spread)),
+            }
+        )
     return {"Total": {"Amount": _amount(total), "Unit": "USD"}, "ForecastResultsByTime": results}
 
 
@@ -441,7 +463,7 @@ def list_cost_allocation_tags(state: CostState, p: dict[str, Any]) -> dict[str, 
                 entry["LastUsedDate"] = f"{last_used.isoformat()}T00:00:00Z"
             tags.append(entry)
     offset = _offset(p.get("NextToken"))
-    answer: dict[str, Any] = {"CostAllocationTags": tags[offset:offset + max_results]}
+    answer: dict[str, Any] = {"CostAllocationTags": tags[offset : offset + max_results]}
     if offset + max_results < len(tags):
         answer["NextToken"] = _token(offset + max_results)
     return answer
@@ -457,8 +479,13 @@ def update_cost_allocation_tags_status(state: CostState, p: dict[str, Any]) -> d
         if entry.get("Status") not in ("Active", "Inactive"):
             raise _invalid(f"Status of {entry.get('TagKey')!r} must be Active or Inactive.")
         if entry.get("TagKey") not in known:
-            errors.append({"TagKey": entry.get("TagKey", ""), "Code": "TagKeysNotFoundException",
-                           "Message": "The tag key was not found in this account's cost and usage data."})
+            errors.append(
+                {
+                    "TagKey": entry.get("TagKey", ""),
+                    "Code": "TagKeysNotFoundException",
+                    "Message": "The tag key was not found in this account's cost and usage data.",
+                }
+            )
             continue
         with state.lock:
             if entry["Status"] == "Inactive":
@@ -477,8 +504,10 @@ def _answer(handler: Any) -> Any:
         try:
             payload = handler(state, params)
         except CeError as exc:
-            return 400, {"Content-Type": "application/x-amz-json-1.1", "status": 400}, json.dumps(
-                {"__type": exc.code, "Message": exc.message}
+            return (
+                400,
+                {"Content-Type": "application/x-amz-json-1.1", "status": 400},
+                json.dumps({"__type": exc.code, "Message": exc.message}),
             )
         return json.dumps(payload)
 

@@ -43,8 +43,9 @@ def execution_role(account_id: str, name: str) -> str:
 def _idle(minutes: int | None) -> dict[str, Any]:
     if minutes is None:
         return {}
-    return {"AppLifecycleManagement": {"IdleSettings": {"LifecycleManagement": "ENABLED",
-                                                        "IdleTimeoutInMinutes": minutes}}}
+    return {
+        "AppLifecycleManagement": {"IdleSettings": {"LifecycleManagement": "ENABLED", "IdleTimeoutInMinutes": minutes}}
+    }
 
 
 def _new_studio(role: str, idle_minutes: int | None) -> dict[str, Any]:
@@ -71,30 +72,64 @@ class DomainPlan:
 # Who works where. A person is "first-last"; the email is first.last@example.com.
 DOMAINS: tuple[DomainPlan, ...] = (
     DomainPlan(
-        key="risk", name="risk-analytics", account_id="314159265358", region="us-east-1", auth_mode="SSO",
+        key="risk",
+        name="risk-analytics",
+        account_id="314159265358",
+        region="us-east-1",
+        auth_mode="SSO",
         network="VpcOnly",
         user_settings=_new_studio(execution_role("314159265358", "RiskAnalyticsExecution"), 120),
         tags={"line-of-business": "risk", "cost-center": "CC-1001", "data-classification": "confidential"},
-        people=("arjun-mehta", "sofia-rossi", "daniel-kim", "emma-larsen", "lucas-silva", "hannah-becker",
-                "noah-williams", "olivia-brown"),
+        people=(
+            "arjun-mehta",
+            "sofia-rossi",
+            "daniel-kim",
+            "emma-larsen",
+            "lucas-silva",
+            "hannah-becker",
+            "noah-williams",
+            "olivia-brown",
+        ),
     ),
     DomainPlan(
-        key="fraud", name="payments-fraud", account_id="314159265358", region="eu-west-1", auth_mode="SSO",
+        key="fraud",
+        name="payments-fraud",
+        account_id="314159265358",
+        region="eu-west-1",
+        auth_mode="SSO",
         network="VpcOnly",
         user_settings=_new_studio(execution_role("314159265358", "PaymentsFraudExecution"), 60),
         tags={"line-of-business": "payments", "cost-center": "CC-1002", "data-classification": "confidential"},
         people=("chloe-dubois", "mateo-fernandez", "ines-moreau", "felix-wagner", "amira-haddad", "jonas-berg"),
     ),
     DomainPlan(
-        key="research", name="research-lab", account_id="271828182845", region="eu-west-1", auth_mode="IAM",
+        key="research",
+        name="research-lab",
+        account_id="271828182845",
+        region="eu-west-1",
+        auth_mode="IAM",
         network="PublicInternetOnly",
         user_settings=_new_studio(execution_role("271828182845", "ResearchLabExecution"), None),
         tags={"line-of-business": "research", "cost-center": "CC-2001"},
-        people=("maria-garcia", "leila-haddad", "john-smith", "priya-patel", "wei-chen", "tom-odonnell",
-                "yuki-tanaka", "sara-nilsson", "ahmed-khan", "laura-martin"),
+        people=(
+            "maria-garcia",
+            "leila-haddad",
+            "john-smith",
+            "priya-patel",
+            "wei-chen",
+            "tom-odonnell",
+            "yuki-tanaka",
+            "sara-nilsson",
+            "ahmed-khan",
+            "laura-martin",
+        ),
     ),
     DomainPlan(
-        key="legacy", name="legacy-forecasting", account_id="271828182845", region="us-east-1", auth_mode="IAM",
+        key="legacy",
+        name="legacy-forecasting",
+        account_id="271828182845",
+        region="us-east-1",
+        auth_mode="IAM",
         network="PublicInternetOnly",
         user_settings={
             "ExecutionRole": execution_role("271828182845", "ForecastingExecution"),
@@ -105,7 +140,11 @@ DOMAINS: tuple[DomainPlan, ...] = (
         people=("peter-novak", "grace-obi", "marco-bianchi", "elena-popescu", "david-cohen", "anna-kowalska"),
     ),
     DomainPlan(
-        key="quick", name="quickstart-sandbox", account_id="314159265358", region="us-east-1", auth_mode="IAM",
+        key="quick",
+        name="quickstart-sandbox",
+        account_id="314159265358",
+        region="us-east-1",
+        auth_mode="IAM",
         network="PublicInternetOnly",
         user_settings={"ExecutionRole": execution_role("314159265358", "AmazonSageMaker-ExecutionRole-20240115")},
         tags={},
@@ -156,8 +195,12 @@ SPACES: tuple[SpacePlan, ...] = (
 
 # Studio Classic: apps on profiles (the Jupyter server and kernel gateways), in the legacy domain.
 CLASSIC_KERNELS = {
-    "peter-novak": "ml.m5.xlarge", "grace-obi": "ml.c5.xlarge", "marco-bianchi": "ml.g4dn.xlarge",
-    "elena-popescu": "ml.m5.large", "david-cohen": "ml.m5.2xlarge", "anna-kowalska": "ml.t3.medium",
+    "peter-novak": "ml.m5.xlarge",
+    "grace-obi": "ml.c5.xlarge",
+    "marco-bianchi": "ml.g4dn.xlarge",
+    "elena-popescu": "ml.m5.large",
+    "david-cohen": "ml.m5.2xlarge",
+    "anna-kowalska": "ml.t3.medium",
 }
 
 
@@ -169,8 +212,16 @@ def seed(today: date | None = None, *, with_costs: bool = True) -> dict[str, int
     """Seed the demo organisation into the sandbox; the summary counts what was written."""
     today = today or date.today()
     rng = random.Random(20261124)
-    counts = {"accounts": len(DEMO_ACCOUNTS), "domains": 0, "user_profiles": 0, "spaces": 0, "apps": 0,
-              "training_jobs": 0, "models": 0, "experiments": 0}
+    counts = {
+        "accounts": len(DEMO_ACCOUNTS),
+        "domains": 0,
+        "user_profiles": 0,
+        "spaces": 0,
+        "apps": 0,
+        "training_jobs": 0,
+        "models": 0,
+        "experiments": 0,
+    }
     billable: list[BillableResource] = []
     base_time = datetime.combine(today - timedelta(days=400), datetime.min.time(), tzinfo=UTC)
     states: dict[str, StudioState] = {}
@@ -199,12 +250,14 @@ def seed(today: date | None = None, *, with_costs: bool = True) -> dict[str, int
         people = list(plan.people) + list(SHARED_PROFILES.get(plan.key, ()))
         extra = dict(SECOND_PROFILES.get(plan.key, ()))
         for offset, person in enumerate(people + list(extra)):
-            owner_email = email_of(extra.get(person, person)) if person not in SHARED_PROFILES.get(plan.key, ()) \
-                else None
+            owner_email = (
+                email_of(extra.get(person, person)) if person not in SHARED_PROFILES.get(plan.key, ()) else None
+            )
             settings: dict[str, Any] = {}
             if person in NO_IDLE_SHUTDOWN.get(plan.key, ()):
-                settings["JupyterLabAppSettings"] = {"AppLifecycleManagement": {"IdleSettings": {
-                    "LifecycleManagement": "DISABLED"}}}
+                settings["JupyterLabAppSettings"] = {
+                    "AppLifecycleManagement": {"IdleSettings": {"LifecycleManagement": "DISABLED"}}
+                }
             if person in HIDDEN_TOOLS.get(plan.key, ()):
                 settings["StudioWebPortalSettings"] = {
                     "HiddenAppTypes": ["JupyterServer", "CodeEditor"],
@@ -224,21 +277,40 @@ def seed(today: date | None = None, *, with_costs: bool = True) -> dict[str, int
             )
             counts["user_profiles"] += 1
             if plan.key == "legacy":
-                state.create_app(domain_id=domain.domain_id, app_type="JupyterServer", name="default",
-                                 profile=person, resource_spec={"InstanceType": "system"},
-                                 created=created + timedelta(days=4 + offset * 5),
-                                 last_activity=datetime.now(UTC) - timedelta(hours=rng.randint(1, 200)))
+                state.create_app(
+                    domain_id=domain.domain_id,
+                    app_type="JupyterServer",
+                    name="default",
+                    profile=person,
+                    resource_spec={"InstanceType": "system"},
+                    created=created + timedelta(days=4 + offset * 5),
+                    last_activity=datetime.now(UTC) - timedelta(hours=rng.randint(1, 200)),
+                )
                 counts["apps"] += 1
                 instance = CLASSIC_KERNELS.get(person)
                 if instance:
-                    state.create_app(domain_id=domain.domain_id, app_type="KernelGateway",
-                                     name=f"datascience-1-0-{instance.replace('.', '-')}", profile=person,
-                                     resource_spec={"InstanceType": instance},
-                                     created=datetime.now(UTC) - timedelta(days=rng.randint(1, 20)),
-                                     last_activity=datetime.now(UTC) - timedelta(hours=rng.randint(1, 300)))
+                    state.create_app(
+                        domain_id=domain.domain_id,
+                        app_type="KernelGateway",
+                        name=f"datascience-1-0-{instance.replace('.', '-')}",
+                        profile=person,
+                        resource_spec={"InstanceType": instance},
+                        created=datetime.now(UTC) - timedelta(days=rng.randint(1, 20)),
+                        last_activity=datetime.now(UTC) - timedelta(hours=rng.randint(1, 300)),
+                    )
                     counts["apps"] += 1
-                    billable.append(BillableResource(plan.account_id, plan.region, domain.arn, profile.arn, None,
-                                                   instance, "studio-app", rng.choice((6.0, 9.0, 14.0))))
+                    billable.append(
+                        BillableResource(
+                            plan.account_id,
+                            plan.region,
+                            domain.arn,
+                            profile.arn,
+                            None,
+                            instance,
+                            "studio-app",
+                            rng.choice((6.0, 9.0, 14.0)),
+                        )
+                    )
 
     for space_plan in SPACES:
         state = states[space_plan.domain]
@@ -258,13 +330,17 @@ def seed(today: date | None = None, *, with_costs: bool = True) -> dict[str, int
                 app_key: app_settings,
                 "SpaceStorageSettings": {"EbsStorageSettings": {"EbsVolumeSizeInGb": space_plan.ebs_gb}},
             },
-            tags=[{"Key": "owner", "Value": email_of(space_plan.owner)}] if space_plan.owner not in
-            SHARED_PROFILES.get(space_plan.domain, ()) else [],
+            tags=[{"Key": "owner", "Value": email_of(space_plan.owner)}]
+            if space_plan.owner not in SHARED_PROFILES.get(space_plan.domain, ())
+            else [],
             created=datetime.now(UTC) - timedelta(days=rng.randint(20, 300)),
         )
         counts["spaces"] += 1
         app = state.create_app(
-            domain_id=domain_id, app_type=space_plan.app_type, name="default", space=space_plan.name,
+            domain_id=domain_id,
+            app_type=space_plan.app_type,
+            name="default",
+            space=space_plan.name,
             resource_spec={"InstanceType": space_plan.instance_type},
             created=datetime.now(UTC) - timedelta(days=rng.randint(0, 6), hours=rng.randint(0, 20)),
             last_activity=datetime.now(UTC) - timedelta(minutes=rng.randint(5, 60 * 72)),
@@ -273,10 +349,30 @@ def seed(today: date | None = None, *, with_costs: bool = True) -> dict[str, int
         if not space_plan.running:
             state.delete_app(domain_id, space_plan.app_type, "default", None, space_plan.name)
         hours = 24.0 if space_plan.idle_minutes is None and space_plan.running else rng.choice((5.0, 7.5, 10.0))
-        billable.append(BillableResource(plan.account_id, plan.region, state.domains[domain_id].arn, None, space.arn,
-                                       space_plan.instance_type, "studio-app", hours))
-        billable.append(BillableResource(plan.account_id, plan.region, state.domains[domain_id].arn, None, space.arn,
-                                       f"ebs-{space_plan.ebs_gb}", "storage", 24))
+        billable.append(
+            BillableResource(
+                plan.account_id,
+                plan.region,
+                state.domains[domain_id].arn,
+                None,
+                space.arn,
+                space_plan.instance_type,
+                "studio-app",
+                hours,
+            )
+        )
+        billable.append(
+            BillableResource(
+                plan.account_id,
+                plan.region,
+                state.domains[domain_id].arn,
+                None,
+                space.arn,
+                f"ebs-{space_plan.ebs_gb}",
+                "storage",
+                24,
+            )
+        )
         del app
 
     counts.update(_seed_jobs(states, domain_ids, billable, rng))
@@ -285,8 +381,9 @@ def seed(today: date | None = None, *, with_costs: bool = True) -> dict[str, int
     return counts
 
 
-def _seed_jobs(states: dict[str, StudioState], domain_ids: dict[str, str], billable: list[BillableResource],
-               rng: random.Random) -> dict[str, int]:
+def _seed_jobs(
+    states: dict[str, StudioState], domain_ids: dict[str, str], billable: list[BillableResource], rng: random.Random
+) -> dict[str, int]:
     """Training jobs, models and experiments through moto's own backend; some lack the domain tag."""
     counts = {"training_jobs": 0, "models": 0, "experiments": 0}
     for plan in DOMAINS:
@@ -297,40 +394,72 @@ def _seed_jobs(states: dict[str, StudioState], domain_ids: dict[str, str], billa
         for number in range(3):
             profile = profiles[(number * 3) % len(profiles)]
             tagged = number != 2  # every third resource predates automatic tagging: a backfill candidate
-            tags = [{"Key": "sagemaker:domain-arn", "Value": domain.arn},
-                    {"Key": "sagemaker:user-profile-arn", "Value": profile.arn}] if tagged else []
+            tags = (
+                [
+                    {"Key": "sagemaker:domain-arn", "Value": domain.arn},
+                    {"Key": "sagemaker:user-profile-arn", "Value": profile.arn},
+                ]
+                if tagged
+                else []
+            )
             job_name = f"{plan.name}-train-{number + 1:03d}"
             instance = rng.choice(("ml.m5.xlarge", "ml.g5.2xlarge", "ml.p3.2xlarge", "ml.c5.xlarge"))
             backend.create_training_job(
-                training_job_name=job_name, hyper_parameters={"epochs": "10"},
-                algorithm_specification={"TrainingImage": "123456789012.dkr.ecr.us-east-1.amazonaws.com/xgb:1",
-                                         "TrainingInputMode": "File"},
-                role_arn=plan.user_settings["ExecutionRole"], input_data_config=[],
+                training_job_name=job_name,
+                hyper_parameters={"epochs": "10"},
+                algorithm_specification={
+                    "TrainingImage": "123456789012.dkr.ecr.us-east-1.amazonaws.com/xgb:1",
+                    "TrainingInputMode": "File",
+                },
+                role_arn=plan.user_settings["ExecutionRole"],
+                input_data_config=[],
                 output_data_config={"S3OutputPath": f"s3://{plan.name}-artifacts/{job_name}/"},
                 resource_config={"InstanceType": instance, "InstanceCount": 1, "VolumeSizeInGB": 50},
-                vpc_config={}, stopping_condition={"MaxRuntimeInSeconds": 86400}, tags=tags,
-                enable_network_isolation=False, enable_inter_container_traffic_encryption=False,
-                enable_managed_spot_training=False, checkpoint_config={}, debug_hook_config={},
-                debug_rule_configurations=[], tensor_board_output_config={}, experiment_config={},
+                vpc_config={},
+                stopping_condition={"MaxRuntimeInSeconds": 86400},
+                tags=tags,
+                enable_network_isolation=False,
+                enable_inter_container_traffic_encryption=False,
+                enable_managed_spot_training=False,
+                checkpoint_config={},
+                debug_hook_config={},
+                debug_rule_configurations=[],
+                tensor_board_output_config={},
+                experiment_config={},
             )
             counts["training_jobs"] += 1
-            billable.append(BillableResource(plan.account_id, plan.region, domain.arn if tagged else None,
-                                           profile.arn if tagged else None, None, instance, "training",
-                                           rng.choice((0.5, 1.0, 2.0)), tagged=tagged))
+            billable.append(
+                BillableResource(
+                    plan.account_id,
+                    plan.region,
+                    domain.arn if tagged else None,
+                    profile.arn if tagged else None,
+                    None,
+                    instance,
+                    "training",
+                    rng.choice((0.5, 1.0, 2.0)),
+                    tagged=tagged,
+                )
+            )
             backend.create_model(
-                model_name=f"{plan.name}-model-{number + 1}", execution_role_arn=plan.user_settings["ExecutionRole"],
+                model_name=f"{plan.name}-model-{number + 1}",
+                execution_role_arn=plan.user_settings["ExecutionRole"],
                 primary_container={"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/xgb:1"},
-                vpc_config=None, containers=None, tags=tags,
+                vpc_config=None,
+                containers=None,
+                tags=tags,
             )
             counts["models"] += 1
         experiment = f"{plan.name}-experiments"
         backend.create_experiment(experiment)
-        backend.experiments[experiment].tags = [{"Key": "sagemaker:domain-arn", "Value": domain.arn}] \
-            if plan.key != "legacy" else []
+        backend.experiments[experiment].tags = (
+            [{"Key": "sagemaker:domain-arn", "Value": domain.arn}] if plan.key != "legacy" else []
+        )
         counts["experiments"] += 1
     # Spend nobody tagged: an endpoint created by hand in the payer account.
-    billable.append(BillableResource(PAYER_ACCOUNT_ID, "us-east-1", None, None, None, "ml.m5.large", "endpoint", 24,
-                                   tagged=False))
+    billable.append(
+        BillableResource(PAYER_ACCOUNT_ID, "us-east-1", None, None, None, "ml.m5.large", "endpoint", 24, tagged=False)
+    )
     return counts
 
 

@@ -31,8 +31,15 @@ ROLE_RE = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+
 AUTH_MODES = ("SSO", "IAM")
 NETWORK_TYPES = ("PublicInternetOnly", "VpcOnly")
 APP_TYPES = (
-    "JupyterServer", "KernelGateway", "DetailedProfiler", "TensorBoard", "CodeEditor", "JupyterLab",
-    "RStudioServerPro", "RSessionGateway", "Canvas",
+    "JupyterServer",
+    "KernelGateway",
+    "DetailedProfiler",
+    "TensorBoard",
+    "CodeEditor",
+    "JupyterLab",
+    "RStudioServerPro",
+    "RSessionGateway",
+    "Canvas",
 )
 SPACE_APP_TYPES = ("JupyterServer", "KernelGateway", "CodeEditor", "JupyterLab")
 SHARING_TYPES = ("Private", "Shared")
@@ -198,8 +205,9 @@ class StudioState:
         _check_enum("tagPropagation", tag_propagation or "DISABLED", TAG_PROPAGATION)
         _check_user_settings("defaultUserSettings", default_user_settings)
         if network == "VpcOnly" and not (subnet_ids and vpc_id):
-            raise StudioError("ValidationException", "SubnetIds and VpcId are required when AppNetworkAccessType "
-                                                     "is VpcOnly.")
+            raise StudioError(
+                "ValidationException", "SubnetIds and VpcId are required when AppNetworkAccessType is VpcOnly."
+            )
         _check_tags(tags or [])
         with self.lock:
             domain_id = "d-" + "".join(self.rng.choices(string.ascii_lowercase + string.digits, k=12))
@@ -241,8 +249,9 @@ class StudioState:
             if "DefaultUserSettings" in changes:
                 record.default_user_settings = _merge(record.default_user_settings, changes["DefaultUserSettings"])
             if "DefaultSpaceSettings" in changes:
-                record.default_space_settings = _merge(record.default_space_settings or {},
-                                                       changes["DefaultSpaceSettings"])
+                record.default_space_settings = _merge(
+                    record.default_space_settings or {}, changes["DefaultSpaceSettings"]
+                )
             if "DomainSettingsForUpdate" in changes:
                 record.domain_settings = _merge(record.domain_settings or {}, changes["DomainSettingsForUpdate"])
             if "AppNetworkAccessType" in changes:
@@ -260,8 +269,9 @@ class StudioState:
         record = self.domain(domain_id)
         with self.lock:
             if any(k[0] == domain_id for k in self.profiles) or any(k[0] == domain_id for k in self.spaces):
-                raise StudioError("ResourceInUse", f"Domain {domain_id} still has user profiles or spaces; "
-                                                   "delete them first.")
+                raise StudioError(
+                    "ResourceInUse", f"Domain {domain_id} still has user profiles or spaces; delete them first."
+                )
             del self.domains[domain_id]
             self.tags.pop(record.arn, None)
 
@@ -283,11 +293,17 @@ class StudioState:
         _check_tags(tags or [])
         if domain.auth_mode == "SSO":
             if sso_identifier != "UserName" or not sso_value:
-                raise StudioError("ValidationException", "SingleSignOnUserIdentifier 'UserName' and "
-                                  "SingleSignOnUserValue are required for a domain that uses SSO authentication.")
+                raise StudioError(
+                    "ValidationException",
+                    "SingleSignOnUserIdentifier 'UserName' and "
+                    "SingleSignOnUserValue are required for a domain that uses SSO authentication.",
+                )
         elif sso_identifier or sso_value:
-            raise StudioError("ValidationException", "SingleSignOnUserIdentifier and SingleSignOnUserValue are "
-                              "only valid for a domain that uses SSO authentication.")
+            raise StudioError(
+                "ValidationException",
+                "SingleSignOnUserIdentifier and SingleSignOnUserValue are "
+                "only valid for a domain that uses SSO authentication.",
+            )
         with self.lock:
             if (domain_id, name) in self.profiles:
                 raise StudioError("ResourceInUse", f"User profile {name} already exists in domain {domain_id}.")
@@ -323,12 +339,18 @@ class StudioState:
         record = self.profile(domain_id, name)
         with self.lock:
             if PROFILE_DELETE_NEEDS_NO_APPS:
-                live_apps = [a for a in self.apps.values()
-                             if a.domain_id == domain_id and a.profile == name and a.status != "Deleted"]
+                live_apps = [
+                    a
+                    for a in self.apps.values()
+                    if a.domain_id == domain_id and a.profile == name and a.status != "Deleted"
+                ]
                 owned = [s for s in self.spaces.values() if s.domain_id == domain_id and s.owner == name]
                 if live_apps or owned:
-                    raise StudioError("ResourceInUse", f"User profile {name} still has {len(live_apps)} app(s) and "
-                                      f"owns {len(owned)} space(s); delete them first.")
+                    raise StudioError(
+                        "ResourceInUse",
+                        f"User profile {name} still has {len(live_apps)} app(s) and "
+                        f"owns {len(owned)} space(s); delete them first.",
+                    )
             del self.profiles[(domain_id, name)]
             self.tags.pop(record.arn, None)
 
@@ -353,8 +375,9 @@ class StudioState:
         if sharing is not None:
             _check_enum("spaceSharingSettings.sharingType", sharing, SHARING_TYPES)
         if (owner is None) != (sharing is None):
-            raise StudioError("ValidationException", "OwnershipSettings and SpaceSharingSettings must be given "
-                                                     "together.")
+            raise StudioError(
+                "ValidationException", "OwnershipSettings and SpaceSharingSettings must be given together."
+            )
         if display_name is not None and not (1 <= len(display_name) <= 64 and display_name.strip()):
             raise _invalid("spaceDisplayName", display_name, "Member must have length between 1 and 64")
         _check_ebs(settings)
@@ -386,8 +409,9 @@ class StudioState:
             raise StudioError("ResourceNotFound", f"Space {name} does not exist in domain {domain_id}.")
         return record
 
-    def update_space(self, domain_id: str, name: str, settings: dict[str, Any] | None,
-                     display_name: str | None) -> SpaceRecord:
+    def update_space(
+        self, domain_id: str, name: str, settings: dict[str, Any] | None, display_name: str | None
+    ) -> SpaceRecord:
         record = self.space(domain_id, name)
         settings = settings or {}
         if "AppType" in settings and settings["AppType"] != record.space_settings.get("AppType"):
@@ -403,8 +427,9 @@ class StudioState:
     def delete_space(self, domain_id: str, name: str) -> None:
         record = self.space(domain_id, name)
         with self.lock:
-            live = [a for a in self.apps.values() if a.domain_id == domain_id and a.space == name
-                    and a.status != "Deleted"]
+            live = [
+                a for a in self.apps.values() if a.domain_id == domain_id and a.space == name and a.status != "Deleted"
+            ]
             if live:
                 raise StudioError("ResourceInUse", f"Space {name} still has {len(live)} running app(s).")
             del self.spaces[(domain_id, name)]
@@ -448,8 +473,7 @@ class StudioState:
                 raise StudioError("ResourceInUse", f"App {app_type}/{name} already exists.")
             self.apps[record.key] = record
             system = [{"Key": "sagemaker:domain-arn", "Value": domain.arn}]
-            system.append({"Key": "sagemaker:space-arn" if space else "sagemaker:user-profile-arn",
-                           "Value": owner_arn})
+            system.append({"Key": "sagemaker:space-arn" if space else "sagemaker:user-profile-arn", "Value": owner_arn})
             self.tags[record.arn] = {}
             self._set_tags(record.arn, [*system, *(tags or [])], system=True)
             return record
@@ -503,8 +527,9 @@ class StudioState:
 # -- validation helpers -----------------------------------------------------------------------------------------
 def _check_name(field_name: str, value: Any) -> None:
     if not isinstance(value, str) or not NAME_RE.match(value):
-        raise _invalid(field_name, value, "Member must satisfy regular expression pattern: "
-                                          "^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
+        raise _invalid(
+            field_name, value, "Member must satisfy regular expression pattern: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
+        )
 
 
 def _check_enum(field_name: str, value: Any, allowed: tuple[str, ...]) -> None:
@@ -526,19 +551,29 @@ def _check_tags(tags: list[dict[str, str]]) -> None:
 def _check_idle(prefix: str, app_settings: dict[str, Any]) -> None:
     idle = (app_settings or {}).get("AppLifecycleManagement", {}).get("IdleSettings", {})
     if "LifecycleManagement" in idle:
-        _check_enum(f"{prefix}.appLifecycleManagement.idleSettings.lifecycleManagement",
-                    idle["LifecycleManagement"], ENABLED_DISABLED)
+        _check_enum(
+            f"{prefix}.appLifecycleManagement.idleSettings.lifecycleManagement",
+            idle["LifecycleManagement"],
+            ENABLED_DISABLED,
+        )
     for key in ("IdleTimeoutInMinutes", "MinIdleTimeoutInMinutes", "MaxIdleTimeoutInMinutes"):
         if key in idle and not 60 <= int(idle[key]) <= 525600:
-            raise _invalid(f"{prefix}.appLifecycleManagement.idleSettings.{key[0].lower()}{key[1:]}", idle[key],
-                           "Member must have value between 60 and 525600")
+            raise _invalid(
+                f"{prefix}.appLifecycleManagement.idleSettings.{key[0].lower()}{key[1:]}",
+                idle[key],
+                "Member must have value between 60 and 525600",
+            )
 
 
 def _check_user_settings(prefix: str, settings: dict[str, Any]) -> None:
     role = settings.get("ExecutionRole")
     if role is not None and not ROLE_RE.match(role):
-        raise _invalid(f"{prefix}.executionRole", role, "Member must satisfy regular expression pattern: "
-                                                        "^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$")
+        raise _invalid(
+            f"{prefix}.executionRole",
+            role,
+            "Member must satisfy regular expression pattern: "
+            "^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$",
+        )
     if "StudioWebPortal" in settings:
         _check_enum(f"{prefix}.studioWebPortal", settings["StudioWebPortal"], ENABLED_DISABLED)
     hidden = settings.get("StudioWebPortalSettings", {}).get("HiddenAppTypes", [])
@@ -551,8 +586,11 @@ def _check_user_settings(prefix: str, settings: dict[str, Any]) -> None:
 def _check_ebs(settings: dict[str, Any]) -> None:
     size = settings.get("SpaceStorageSettings", {}).get("EbsStorageSettings", {}).get("EbsVolumeSizeInGb")
     if size is not None and not 5 <= int(size) <= 16384:
-        raise _invalid("spaceSettings.spaceStorageSettings.ebsStorageSettings.ebsVolumeSizeInGb", size,
-                       "Member must have value between 5 and 16384")
+        raise _invalid(
+            "spaceSettings.spaceStorageSettings.ebsStorageSettings.ebsVolumeSizeInGb",
+            size,
+            "Member must have value between 5 and 16384",
+        )
     for key in ("JupyterLabAppSettings", "CodeEditorAppSettings"):
         _check_idle(f"spaceSettings.{key}", settings.get(key, {}))
 
@@ -586,8 +624,9 @@ def studio_state(account_id: str, region: str) -> StudioState:
 
 
 # -- pagination -------------------------------------------------------------------------------------------------
-def _page(items: list[Any], max_results: Any, next_token: Any, default: int, field_name: str = "maxResults"
-          ) -> tuple[list[Any], str | None]:
+def _page(
+    items: list[Any], max_results: Any, next_token: Any, default: int, field_name: str = "maxResults"
+) -> tuple[list[Any], str | None]:
     size = default if max_results is None else max_results
     if not isinstance(size, int) or not 1 <= size <= 100:
         raise _invalid(field_name, max_results, "Member must have value between 1 and 100")
@@ -600,7 +639,7 @@ def _page(items: list[Any], max_results: Any, next_token: Any, default: int, fie
                 raise ValueError
         except (ValueError, UnicodeDecodeError):
             raise StudioError("ValidationException", "The NextToken is not valid.") from None
-    page = items[start:start + size]
+    page = items[start : start + size]
     following = start + size
     token = base64.urlsafe_b64encode(f"sbx:{following}".encode()).decode() if following < len(items) else None
     return page, token
@@ -642,8 +681,10 @@ def _answer(handler: Any) -> Any:
         try:
             payload = handler(state, params)
         except StudioError as exc:
-            return 400, {"Content-Type": "application/x-amz-json-1.1", "status": 400}, json.dumps(
-                {"__type": exc.code, "message": exc.message}
+            return (
+                400,
+                {"Content-Type": "application/x-amz-json-1.1", "status": 400},
+                json.dumps({"__type": exc.code, "message": exc.message}),
             )
         return json.dumps(payload if payload is not None else {})
 
@@ -652,31 +693,55 @@ def _answer(handler: Any) -> Any:
 
 
 def _domain_summary(d: DomainRecord) -> dict[str, Any]:
-    return {"DomainArn": d.arn, "DomainId": d.domain_id, "DomainName": d.name, "Status": d.status,
-            "CreationTime": _ts(d.created), "LastModifiedTime": _ts(d.modified), "Url": d.url}
+    return {
+        "DomainArn": d.arn,
+        "DomainId": d.domain_id,
+        "DomainName": d.name,
+        "Status": d.status,
+        "CreationTime": _ts(d.created),
+        "LastModifiedTime": _ts(d.modified),
+        "Url": d.url,
+    }
 
 
 def create_domain(state: StudioState, p: dict[str, Any]) -> dict[str, Any]:
     record = state.create_domain(
-        name=p.get("DomainName"), auth_mode=p.get("AuthMode"),
-        default_user_settings=p.get("DefaultUserSettings") or {}, subnet_ids=p.get("SubnetIds"),
-        vpc_id=p.get("VpcId"), network=p.get("AppNetworkAccessType"),
-        default_space_settings=p.get("DefaultSpaceSettings"), domain_settings=p.get("DomainSettings"),
-        tag_propagation=p.get("TagPropagation"), tags=p.get("Tags"),
+        name=p.get("DomainName"),
+        auth_mode=p.get("AuthMode"),
+        default_user_settings=p.get("DefaultUserSettings") or {},
+        subnet_ids=p.get("SubnetIds"),
+        vpc_id=p.get("VpcId"),
+        network=p.get("AppNetworkAccessType"),
+        default_space_settings=p.get("DefaultSpaceSettings"),
+        domain_settings=p.get("DomainSettings"),
+        tag_propagation=p.get("TagPropagation"),
+        tags=p.get("Tags"),
     )
     return {"DomainArn": record.arn, "DomainId": record.domain_id, "Url": record.url}
 
 
 def describe_domain(state: StudioState, p: dict[str, Any]) -> dict[str, Any]:
     d = state.domain(p.get("DomainId", ""))
-    return _clean({
-        "DomainArn": d.arn, "DomainId": d.domain_id, "DomainName": d.name, "HomeEfsFileSystemId": d.home_efs_id,
-        "Status": _describe_status(state, d), "CreationTime": _ts(d.created), "LastModifiedTime": _ts(d.modified),
-        "AuthMode": d.auth_mode, "DefaultUserSettings": d.default_user_settings,
-        "DomainSettings": d.domain_settings, "AppNetworkAccessType": d.network, "SubnetIds": d.subnet_ids or None,
-        "Url": d.url, "VpcId": d.vpc_id or None, "TagPropagation": d.tag_propagation,
-        "DefaultSpaceSettings": d.default_space_settings,
-    })
+    return _clean(
+        {
+            "DomainArn": d.arn,
+            "DomainId": d.domain_id,
+            "DomainName": d.name,
+            "HomeEfsFileSystemId": d.home_efs_id,
+            "Status": _describe_status(state, d),
+            "CreationTime": _ts(d.created),
+            "LastModifiedTime": _ts(d.modified),
+            "AuthMode": d.auth_mode,
+            "DefaultUserSettings": d.default_user_settings,
+            "DomainSettings": d.domain_settings,
+            "AppNetworkAccessType": d.network,
+            "SubnetIds": d.subnet_ids or None,
+            "Url": d.url,
+            "VpcId": d.vpc_id or None,
+            "TagPropagation": d.tag_propagation,
+            "DefaultSpaceSettings": d.default_space_settings,
+        }
+    )
 
 
 def list_domains(state: StudioState, p: dict[str, Any]) -> dict[str, Any]:
@@ -695,8 +760,11 @@ def delete_domain(state: StudioState, p: dict[str, Any]) -> None:
 
 def create_user_profile(state: StudioState, p: dict[str, Any]) -> dict[str, Any]:
     record = state.create_user_profile(
-        domain_id=p.get("DomainId", ""), name=p.get("UserProfileName"), user_settings=p.get("UserSettings"),
-        sso_identifier=p.get("SingleSignOnUserIdentifier"), sso_value=p.get("SingleSignOnUserValue"),
+        domain_id=p.get("DomainId", ""),
+        name=p.get("UserProfileName"),
+        user_settings=p.get("UserSettings"),
+        sso_identifier=p.get("SingleSignOnUserIdentifier"),
+        sso_value=p.get("SingleSignOnUserValue"),
         tags=p.get("Tags"),
     )
     return {"UserProfileArn": record.arn}
@@ -704,29 +772,50 @@ def create_user_profile(state: StudioState, p: dict[str, Any]) -> dict[str, Any]
 
 def describe_user_profile(state: StudioState, p: dict[str, Any]) -> dict[str, Any]:
     r = state.profile(p.get("DomainId", ""), p.get("UserProfileName", ""))
-    return _clean({
-        "DomainId": r.domain_id, "UserProfileArn": r.arn, "UserProfileName": r.name, "HomeEfsFileSystemUid":
-        r.home_uid, "Status": _describe_status(state, r), "LastModifiedTime": _ts(r.modified), "CreationTime":
-        _ts(r.created), "SingleSignOnUserIdentifier": "UserName" if r.sso_value else None,
-        "SingleSignOnUserValue": r.sso_value, "UserSettings": r.user_settings,
-    })
+    return _clean(
+        {
+            "DomainId": r.domain_id,
+            "UserProfileArn": r.arn,
+            "UserProfileName": r.name,
+            "HomeEfsFileSystemUid": r.home_uid,
+            "Status": _describe_status(state, r),
+            "LastModifiedTime": _ts(r.modified),
+            "CreationTime": _ts(r.created),
+            "SingleSignOnUserIdentifier": "UserName" if r.sso_value else None,
+            "SingleSignOnUserValue": r.sso_value,
+            "UserSettings": r.user_settings,
+        }
+    )
 
 
 def list_user_profiles(state: StudioState, p: dict[str, Any]) -> dict[str, Any]:
-    records = [r for r in state.profiles.values()
-               if (not p.get("DomainIdEquals") or r.domain_id == p["DomainIdEquals"])
-               and (not p.get("UserProfileNameContains") or p["UserProfileNameContains"] in r.name)]
+    records = [
+        r
+        for r in state.profiles.values()
+        if (not p.get("DomainIdEquals") or r.domain_id == p["DomainIdEquals"])
+        and (not p.get("UserProfileNameContains") or p["UserProfileNameContains"] in r.name)
+    ]
     records = _sorted(records, p.get("SortBy"), p.get("SortOrder"))
     page, token = _page(records, p.get("MaxResults"), p.get("NextToken"), default=10)
-    return _clean({"UserProfiles": [
-        {"DomainId": r.domain_id, "UserProfileName": r.name, "Status": r.status,
-         "CreationTime": _ts(r.created), "LastModifiedTime": _ts(r.modified)} for r in page
-    ], "NextToken": token})
+    return _clean(
+        {
+            "UserProfiles": [
+                {
+                    "DomainId": r.domain_id,
+                    "UserProfileName": r.name,
+                    "Status": r.status,
+                    "CreationTime": _ts(r.created),
+                    "LastModifiedTime": _ts(r.modified),
+                }
+                for r in page
+            ],
+            "NextToken": token,
+        }
+    )
 
 
 def update_user_profile(state: StudioState, p: dict[str, Any]) -> dict[str, Any]:
-    record = state.update_user_profile(p.get("DomainId", ""), p.get("UserProfileName", ""),
-                                       p.get("UserSettings") or {})
+    record = state.update_user_profile(p.get("DomainId", ""), p.get("UserProfileName", ""), p.get("UserSettings") or {})
     return {"UserProfileArn": record.arn}
 
 
@@ -736,9 +825,12 @@ def delete_user_profile(state: StudioState, p: dict[str, Any]) -> None:
 
 def create_space(state: StudioState, p: dict[str, Any]) -> dict[str, Any]:
     record = state.create_space(
-        domain_id=p.get("DomainId", ""), name=p.get("SpaceName"), space_settings=p.get("SpaceSettings"),
+        domain_id=p.get("DomainId", ""),
+        name=p.get("SpaceName"),
+        space_settings=p.get("SpaceSettings"),
         owner=(p.get("OwnershipSettings") or {}).get("OwnerUserProfileName"),
-        sharing=(p.get("SpaceSharingSettings") or {}).get("SharingType"), display_name=p.get("SpaceDisplayName"),
+        sharing=(p.get("SpaceSharingSettings") or {}).get("SharingType"),
+        display_name=p.get("SpaceDisplayName"),
         tags=p.get("Tags"),
     )
     return {"SpaceArn": record.arn}
@@ -746,27 +838,42 @@ def create_space(state: StudioState, p: dict[str, Any]) -> dict[str, Any]:
 
 def _space_body(state: StudioState, r: SpaceRecord, *, describe: bool) -> dict[str, Any]:
     if describe:
-        return _clean({
-            "DomainId": r.domain_id, "SpaceArn": r.arn, "SpaceName": r.name, "HomeEfsFileSystemUid": r.home_uid,
-            "Status": _describe_status(state, r), "LastModifiedTime": _ts(r.modified), "CreationTime":
-            _ts(r.created), "SpaceSettings": r.space_settings,
-            "OwnershipSettings": {"OwnerUserProfileName": r.owner} if r.owner else None,
-            "SpaceSharingSettings": {"SharingType": r.sharing} if r.sharing else None,
-            "SpaceDisplayName": r.display_name,
-            "Url": f"{state.domains[r.domain_id].url}/jupyterlab/default" if r.domain_id in state.domains else None,
-        })
+        return _clean(
+            {
+                "DomainId": r.domain_id,
+                "SpaceArn": r.arn,
+                "SpaceName": r.name,
+                "HomeEfsFileSystemUid": r.home_uid,
+                "Status": _describe_status(state, r),
+                "LastModifiedTime": _ts(r.modified),
+                "CreationTime": _ts(r.created),
+                "SpaceSettings": r.space_settings,
+                "OwnershipSettings": {"OwnerUserProfileName": r.owner} if r.owner else None,
+                "SpaceSharingSettings": {"SharingType": r.sharing} if r.sharing else None,
+                "SpaceDisplayName": r.display_name,
+                "Url": f"{state.domains[r.domain_id].url}/jupyterlab/default" if r.domain_id in state.domains else None,
+            }
+        )
     settings = r.space_settings
-    summary = _clean({
-        "AppType": settings.get("AppType"),
-        "SpaceStorageSettings": settings.get("SpaceStorageSettings"),
-    })
-    return _clean({
-        "DomainId": r.domain_id, "SpaceName": r.name, "Status": r.status, "CreationTime": _ts(r.created),
-        "LastModifiedTime": _ts(r.modified), "SpaceSettingsSummary": summary or None,
-        "SpaceSharingSettingsSummary": {"SharingType": r.sharing} if r.sharing else None,
-        "OwnershipSettingsSummary": {"OwnerUserProfileName": r.owner} if r.owner else None,
-        "SpaceDisplayName": r.display_name,
-    })
+    summary = _clean(
+        {
+            "AppType": settings.get("AppType"),
+            "SpaceStorageSettings": settings.get("SpaceStorageSettings"),
+        }
+    )
+    return _clean(
+        {
+            "DomainId": r.domain_id,
+            "SpaceName": r.name,
+            "Status": r.status,
+            "CreationTime": _ts(r.created),
+            "LastModifiedTime": _ts(r.modified),
+            "SpaceSettingsSummary": summary or None,
+            "SpaceSharingSettingsSummary": {"SharingType": r.sharing} if r.sharing else None,
+            "OwnershipSettingsSummary": {"OwnerUserProfileName": r.owner} if r.owner else None,
+            "SpaceDisplayName": r.display_name,
+        }
+    )
 
 
 def describe_space(state: StudioState, p: dict[str, Any]) -> dict[str, Any]:
@@ -774,17 +881,21 @@ def describe_space(state: StudioState, p: dict[str, Any]) -> dict[str, Any]:
 
 
 def list_spaces(state: StudioState, p: dict[str, Any]) -> dict[str, Any]:
-    records = [r for r in state.spaces.values()
-               if (not p.get("DomainIdEquals") or r.domain_id == p["DomainIdEquals"])
-               and (not p.get("SpaceNameContains") or p["SpaceNameContains"] in r.name)]
+    records = [
+        r
+        for r in state.spaces.values()
+        if (not p.get("DomainIdEquals") or r.domain_id == p["DomainIdEquals"])
+        and (not p.get("SpaceNameContains") or p["SpaceNameContains"] in r.name)
+    ]
     records = _sorted(records, p.get("SortBy"), p.get("SortOrder"))
     page, token = _page(records, p.get("MaxResults"), p.get("NextToken"), default=10)
     return _clean({"Spaces": [_space_body(state, r, describe=False) for r in page], "NextToken": token})
 
 
 def update_space(state: StudioState, p: dict[str, Any]) -> dict[str, Any]:
-    record = state.update_space(p.get("DomainId", ""), p.get("SpaceName", ""), p.get("SpaceSettings"),
-                                p.get("SpaceDisplayName"))
+    record = state.update_space(
+        p.get("DomainId", ""), p.get("SpaceName", ""), p.get("SpaceSettings"), p.get("SpaceDisplayName")
+    )
     return {"SpaceArn": record.arn}
 
 
@@ -794,23 +905,36 @@ def delete_space(state: StudioState, p: dict[str, Any]) -> None:
 
 def create_app(state: StudioState, p: dict[str, Any]) -> dict[str, Any]:
     record = state.create_app(
-        domain_id=p.get("DomainId", ""), app_type=p.get("AppType", ""), name=p.get("AppName", ""),
-        profile=p.get("UserProfileName"), space=p.get("SpaceName"), resource_spec=p.get("ResourceSpec"),
+        domain_id=p.get("DomainId", ""),
+        app_type=p.get("AppType", ""),
+        name=p.get("AppName", ""),
+        profile=p.get("UserProfileName"),
+        space=p.get("SpaceName"),
+        resource_spec=p.get("ResourceSpec"),
         tags=p.get("Tags"),
     )
     return {"AppArn": record.arn}
 
 
 def describe_app(state: StudioState, p: dict[str, Any]) -> dict[str, Any]:
-    r = state.app(p.get("DomainId", ""), p.get("AppType", ""), p.get("AppName", ""), p.get("UserProfileName"),
-                  p.get("SpaceName"))
-    return _clean({
-        "AppArn": r.arn, "AppType": r.app_type, "AppName": r.name, "DomainId": r.domain_id,
-        "UserProfileName": r.profile, "SpaceName": r.space, "Status": _describe_status(state, r),
-        "LastHealthCheckTimestamp": _ts(r.last_activity or r.created),
-        "LastUserActivityTimestamp": _ts(r.last_activity), "CreationTime": _ts(r.created),
-        "ResourceSpec": r.resource_spec,
-    })
+    r = state.app(
+        p.get("DomainId", ""), p.get("AppType", ""), p.get("AppName", ""), p.get("UserProfileName"), p.get("SpaceName")
+    )
+    return _clean(
+        {
+            "AppArn": r.arn,
+            "AppType": r.app_type,
+            "AppName": r.name,
+            "DomainId": r.domain_id,
+            "UserProfileName": r.profile,
+            "SpaceName": r.space,
+            "Status": _describe_status(state, r),
+            "LastHealthCheckTimestamp": _ts(r.last_activity or r.created),
+            "LastUserActivityTimestamp": _ts(r.last_activity),
+            "CreationTime": _ts(r.created),
+            "ResourceSpec": r.resource_spec,
+        }
+    )
 
 
 def list_apps(state: StudioState, p: dict[str, Any]) -> dict[str, Any]:
@@ -818,28 +942,51 @@ def list_apps(state: StudioState, p: dict[str, Any]) -> dict[str, Any]:
         raise StudioError("ValidationException", "Give at most one of UserProfileNameEquals and SpaceNameEquals.")
     sort_by = p.get("SortBy") or "CreationTime"
     _check_enum("sortBy", sort_by, ("CreationTime",))
-    records = [r for r in state.apps.values()
-               if (not p.get("DomainIdEquals") or r.domain_id == p["DomainIdEquals"])
-               and (not p.get("UserProfileNameEquals") or r.profile == p["UserProfileNameEquals"])
-               and (not p.get("SpaceNameEquals") or r.space == p["SpaceNameEquals"])]
+    records = [
+        r
+        for r in state.apps.values()
+        if (not p.get("DomainIdEquals") or r.domain_id == p["DomainIdEquals"])
+        and (not p.get("UserProfileNameEquals") or r.profile == p["UserProfileNameEquals"])
+        and (not p.get("SpaceNameEquals") or r.space == p["SpaceNameEquals"])
+    ]
     records = _sorted(records, sort_by, p.get("SortOrder"))
     page, token = _page(records, p.get("MaxResults"), p.get("NextToken"), default=10)
-    return _clean({"Apps": [_clean({
-        "DomainId": r.domain_id, "UserProfileName": r.profile, "SpaceName": r.space, "AppType": r.app_type,
-        "AppName": r.name, "Status": r.status, "CreationTime": _ts(r.created), "ResourceSpec": r.resource_spec,
-    }) for r in page], "NextToken": token})
+    return _clean(
+        {
+            "Apps": [
+                _clean(
+                    {
+                        "DomainId": r.domain_id,
+                        "UserProfileName": r.profile,
+                        "SpaceName": r.space,
+                        "AppType": r.app_type,
+                        "AppName": r.name,
+                        "Status": r.status,
+                        "CreationTime": _ts(r.created),
+                        "ResourceSpec": r.resource_spec,
+                    }
+                )
+                for r in page
+            ],
+            "NextToken": token,
+        }
+    )
 
 
 def delete_app(state: StudioState, p: dict[str, Any]) -> None:
-    state.delete_app(p.get("DomainId", ""), p.get("AppType", ""), p.get("AppName", ""), p.get("UserProfileName"),
-                     p.get("SpaceName"))
+    state.delete_app(
+        p.get("DomainId", ""), p.get("AppType", ""), p.get("AppName", ""), p.get("UserProfileName"), p.get("SpaceName")
+    )
 
 
 def create_presigned_domain_url(state: StudioState, p: dict[str, Any]) -> dict[str, Any]:
     domain = state.domain(p.get("DomainId", ""))
     if domain.auth_mode != "IAM":
-        raise StudioError("ValidationException", "CreatePresignedDomainUrl is only for domains that use IAM "
-                                                 "authentication; SSO users sign in through the access portal.")
+        raise StudioError(
+            "ValidationException",
+            "CreatePresignedDomainUrl is only for domains that use IAM "
+            "authentication; SSO users sign in through the access portal.",
+        )
     state.profile(domain.domain_id, p.get("UserProfileName", ""))
     expires = p.get("ExpiresInSeconds", 300)
     if not 5 <= int(expires) <= 300:
@@ -904,10 +1051,26 @@ def delete_tags(state: StudioState, p: dict[str, Any]) -> None:
 
 
 OPERATIONS = [
-    create_domain, describe_domain, list_domains, update_domain, delete_domain,
-    create_user_profile, describe_user_profile, list_user_profiles, update_user_profile, delete_user_profile,
-    create_space, describe_space, list_spaces, update_space, delete_space,
-    create_app, describe_app, list_apps, delete_app, create_presigned_domain_url,
+    create_domain,
+    describe_domain,
+    list_domains,
+    update_domain,
+    delete_domain,
+    create_user_profile,
+    describe_user_profile,
+    list_user_profiles,
+    update_user_profile,
+    delete_user_profile,
+    create_space,
+    describe_space,
+    list_spaces,
+    update_space,
+    delete_space,
+    create_app,
+    describe_app,
+    list_apps,
+    delete_app,
+    create_presigned_domain_url,
 ]
 
 

@@ -20,8 +20,19 @@ def status_badge(status: str) -> str:
     """The badge class for an AWS or run status."""
     good = {"InService", "succeeded", "ENABLED", "active", "approved", "done"}
     bad = {"Failed", "Update_Failed", "Delete_Failed", "failed", "DISABLED", "rejected", "expired"}
-    warn = {"Pending", "Updating", "Deleting", "running", "queued", "partial", "submitted", "provisioning",
-            "planned", "deleting", "flagged"}
+    warn = {
+        "Pending",
+        "Updating",
+        "Deleting",
+        "running",
+        "queued",
+        "partial",
+        "submitted",
+        "provisioning",
+        "planned",
+        "deleting",
+        "flagged",
+    }
     if status in good:
         return "badge-ok"
     if status in bad:

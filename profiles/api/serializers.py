@@ -13,10 +13,28 @@ class UserProfileSerializer(serializers.ModelSerializer):
     class Meta:
         model = UserProfile
         fields = [
-            "id", "arn", "name", "domain_id", "domain_arn", "status", "owner", "sso_user_value", "execution_role",
-            "landing_uri", "studio_web_portal", "hidden_app_types", "hidden_ml_tools", "hidden_instance_types",
-            "idle_shutdown", "idle_timeout_minutes", "tags", "first_seen", "last_seen", "removed_at",
-            "aws_created_at", "aws_modified_at",
+            "id",
+            "arn",
+            "name",
+            "domain_id",
+            "domain_arn",
+            "status",
+            "owner",
+            "sso_user_value",
+            "execution_role",
+            "landing_uri",
+            "studio_web_portal",
+            "hidden_app_types",
+            "hidden_ml_tools",
+            "hidden_instance_types",
+            "idle_shutdown",
+            "idle_timeout_minutes",
+            "tags",
+            "first_seen",
+            "last_seen",
+            "removed_at",
+            "aws_created_at",
+            "aws_modified_at",
         ]
         read_only_fields = fields
 
@@ -28,9 +46,25 @@ class SpaceSerializer(serializers.ModelSerializer):
     class Meta:
         model = Space
         fields = [
-            "id", "arn", "name", "display_name", "domain_id", "domain_arn", "sharing_type", "owner_profile_name",
-            "app_type", "instance_type", "ebs_size_gb", "idle_timeout_minutes", "status", "tags", "first_seen",
-            "last_seen", "removed_at", "aws_created_at", "aws_modified_at",
+            "id",
+            "arn",
+            "name",
+            "display_name",
+            "domain_id",
+            "domain_arn",
+            "sharing_type",
+            "owner_profile_name",
+            "app_type",
+            "instance_type",
+            "ebs_size_gb",
+            "idle_timeout_minutes",
+            "status",
+            "tags",
+            "first_seen",
+            "last_seen",
+            "removed_at",
+            "aws_created_at",
+            "aws_modified_at",
         ]
         read_only_fields = fields
 
@@ -41,7 +75,19 @@ class AppSerializer(serializers.ModelSerializer):
     class Meta:
         model = App
         fields = [
-            "id", "arn", "name", "app_type", "domain_id", "user_profile_name", "space_name", "status",
-            "instance_type", "aws_created_at", "last_user_activity", "first_seen", "last_seen", "removed_at",
+            "id",
+            "arn",
+            "name",
+            "app_type",
+            "domain_id",
+            "user_profile_name",
+            "space_name",
+            "status",
+            "instance_type",
+            "aws_created_at",
+            "last_user_activity",
+            "first_seen",
+            "last_seen",
+            "removed_at",
         ]
         read_only_fields = fields

@@ -10,8 +10,12 @@ from tests.conftest import WorkerProcess
 from tests.factories import TEST_PASSWORD, UserFactory
 from tests.inventory import build_org, make_account
 
-pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True),
-              pytest.mark.timeout(180)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.worker,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.timeout(180),
+]
 
 
 def log_in(page: Any, username: str) -> None:

@@ -15,8 +15,12 @@ from tests.browser.test_inventory import log_in
 from tests.inventory import ACCOUNT_ID, REGION, sagemaker
 from tests.onboarding.world import World, build_world
 
-pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True),
-              pytest.mark.timeout(240)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.worker,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.timeout(240),
+]
 
 
 @pytest.fixture
@@ -99,8 +103,9 @@ def test_a_lead_requests_a_shared_space_and_an_outsider_sees_neither(world: Worl
 
     from onboarding import services
 
-    profile_req = services.do_submit_profile_request(actor=world.scientist, person=world.scientist,
-                                                     domain=world.research, template=world.persona)
+    profile_req = services.do_submit_profile_request(
+        actor=world.scientist, person=world.scientist, domain=world.research, template=world.persona
+    )
     log_in(page, "olga")
     for url in (space_req.get_absolute_url(), profile_req.get_absolute_url()):
         response = page.goto(url)

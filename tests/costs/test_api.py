@@ -60,21 +60,17 @@ def test_an_approver_sets_a_budget_through_the_api_and_others_cannot(world: dict
     budget = Budget.objects.get()
     assert api(world["finance"]).get(f"/api/costs/budgets/{budget.pk}/").json()["month_to_date"] == "100.50"
     assert api(world["lead"]).get(f"/api/costs/budgets/{budget.pk}/").status_code == 404
-    refused = api(world["finance"]).patch(f"/api/costs/budgets/{budget.pk}/", {"monthly_amount": "1"},
-                                          format="json")
+    refused = api(world["finance"]).patch(f"/api/costs/budgets/{budget.pk}/", {"monthly_amount": "1"}, format="json")
     assert refused.status_code == 404  # finance reads budgets, a domain's approvers set them
-    changed = api(world["approver"]).patch(f"/api/costs/budgets/{budget.pk}/", {"monthly_amount": "750"},
-                                           format="json")
+    changed = api(world["approver"]).patch(f"/api/costs/budgets/{budget.pk}/", {"monthly_amount": "750"}, format="json")
     assert changed.status_code == 200 and Budget.objects.get().monthly_amount == Decimal("750")
-    bad = api(world["approver"]).patch(f"/api/costs/budgets/{budget.pk}/", {"thresholds": [50, 50]},
-                                       format="json")
+    bad = api(world["approver"]).patch(f"/api/costs/budgets/{budget.pk}/", {"thresholds": [50, 50]}, format="json")
     assert bad.status_code == 400
 
 
 def test_ingestion_runs_start_from_the_api_for_finance_only(world: dict[str, Any]) -> None:
     assert api(world["lead"]).post("/api/costs/runs/", {}, format="json").status_code == 403
-    started = api(world["finance"]).post("/api/costs/runs/", {"since": str(TODAY - timedelta(days=3))},
-                                         format="json")
+    started = api(world["finance"]).post("/api/costs/runs/", {"since": str(TODAY - timedelta(days=3))}, format="json")
     assert started.status_code == 201
     run = TaskRun.objects.get(kind="cost_ingestion")
     assert api(world["finance"]).get(f"/api/costs/runs/{run.pk}/").status_code == 200

@@ -37,8 +37,13 @@ def month_spend(domain: Any, amount: str, days_ago: int = 0) -> None:
     day = TODAY - timedelta(days=days_ago)
     for period, start in (("day", day), ("month", day.replace(day=1))):
         rollup, _ = SpendRollup.objects.get_or_create(
-            payer=domain.account, period=period, start=start, level="domain", domain_arn=domain.arn,
-            key_arn=domain.arn, defaults={"amount": Decimal(0)},
+            payer=domain.account,
+            period=period,
+            start=start,
+            level="domain",
+            domain_arn=domain.arn,
+            key_arn=domain.arn,
+            defaults={"amount": Decimal(0)},
         )
         rollup.amount += Decimal(amount)
         rollup.save()

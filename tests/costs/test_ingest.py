@@ -35,12 +35,23 @@ def bill(aws_sandbox: None) -> dict[str, Any]:
     for offset in range(1, 401):
         day = TODAY - timedelta(days=offset)
         items += [
-            LineItem(day, PAYER, "us-east-1", "USE1-Studio:ml.t3.medium", Decimal("1.2345"),
-                     ((DOMAIN_TAG, domain.arn), (PROFILE_TAG, profile.arn))),
-            LineItem(day, PAYER, "us-east-1", "USE1-Studio:ml.g5.xlarge", Decimal("10.5"),
-                     ((DOMAIN_TAG, domain.arn), (SPACE_TAG, space.arn))),
-            LineItem(day, PAYER, "eu-west-1", "EUW1-Train:ml.m5.xlarge", Decimal("0.333333"),
-                     ((DOMAIN_TAG, unknown),)),
+            LineItem(
+                day,
+                PAYER,
+                "us-east-1",
+                "USE1-Studio:ml.t3.medium",
+                Decimal("1.2345"),
+                ((DOMAIN_TAG, domain.arn), (PROFILE_TAG, profile.arn)),
+            ),
+            LineItem(
+                day,
+                PAYER,
+                "us-east-1",
+                "USE1-Studio:ml.g5.xlarge",
+                Decimal("10.5"),
+                ((DOMAIN_TAG, domain.arn), (SPACE_TAG, space.arn)),
+            ),
+            LineItem(day, PAYER, "eu-west-1", "EUW1-Train:ml.m5.xlarge", Decimal("0.333333"), ((DOMAIN_TAG, unknown),)),
             LineItem(day, PAYER, "us-east-1", "USE1-Host:ml.m5.large", Decimal("2"), ()),
         ]
     add_line_items(PAYER, items)
@@ -154,8 +165,11 @@ def test_rollups_sum_the_records_per_domain_profile_and_space(bill: dict[str, An
     month = date(TODAY.year, TODAY.month, 1) - timedelta(days=1)
     month = date(month.year, month.month, 1)
     domain_month = SpendRollup.objects.get(period="month", start=month, level="domain", key_arn=bill["domain"].arn)
-    records = exact_sum(CostRecord.objects.filter(grain="profile", domain_arn=bill["domain"].arn,
-                                                  day__year=month.year, day__month=month.month))
+    records = exact_sum(
+        CostRecord.objects.filter(
+            grain="profile", domain_arn=bill["domain"].arn, day__year=month.year, day__month=month.month
+        )
+    )
     assert domain_month.amount.quantize(Decimal("0.000001")) == records.quantize(Decimal("0.000001"))
     space_day = SpendRollup.objects.get(period="day", start=TODAY - timedelta(days=2), level="space")
     assert space_day.space == bill["space"] and space_day.amount == Decimal("10.5")

@@ -22,15 +22,29 @@ pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
 
 
-def spend(domain: Any, amount: str, days_ago: int, level: str = "domain", key: str | None = None,
-          profile: Any = None) -> None:
+def spend(
+    domain: Any, amount: str, days_ago: int, level: str = "domain", key: str | None = None, profile: Any = None
+) -> None:
     day = TODAY - timedelta(days=days_ago)
-    SpendRollup.objects.create(payer=domain.account, period="day", start=day, level=level, domain_arn=domain.arn,
-                               key_arn=key or domain.arn, domain=domain, user_profile=profile,
-                               amount=Decimal(amount))
+    SpendRollup.objects.create(
+        payer=domain.account,
+        period="day",
+        start=day,
+        level=level,
+        domain_arn=domain.arn,
+        key_arn=key or domain.arn,
+        domain=domain,
+        user_profile=profile,
+        amount=Decimal(amount),
+    )
     SpendRollup.objects.update_or_create(
-        payer=domain.account, period="month", start=day.replace(day=1), level=level, domain_arn=domain.arn,
-        key_arn=key or domain.arn, defaults={"amount": Decimal(amount), "domain": domain, "user_profile": profile},
+        payer=domain.account,
+        period="month",
+        start=day.replace(day=1),
+        level=level,
+        domain_arn=domain.arn,
+        key_arn=key or domain.arn,
+        defaults={"amount": Decimal(amount), "domain": domain, "user_profile": profile},
     )
 
 
@@ -131,6 +145,10 @@ def test_totals_over_ragged_windows_equal_the_daily_sums(world: dict[str, Any]) 
         rollup.save()
     for start_ago, end_ago in ((100, 10), (95, 40), (30, 1), (119, 1)):
         window = Window(TODAY - timedelta(days=start_ago), TODAY - timedelta(days=end_ago))
-        expected = sum(SpendRollup.objects.filter(period="day", start__gte=window.start, start__lte=window.end)
-                       .values_list("amount", flat=True), Decimal(0))
+        expected = sum(
+            SpendRollup.objects.filter(period="day", start__gte=window.start, start__lte=window.end).values_list(
+                "amount", flat=True
+            ),
+            Decimal(0),
+        )
         assert totals(SpendRollup.objects.all(), window, "domain")[0]["amount"] == expected

@@ -34,8 +34,16 @@ def world() -> dict[str, Any]:
     profile = UserProfileFactory(domain=risk, name="maria-garcia")
     space = SpaceFactory(domain=risk, owner_profile=profile)
     app = AppFactory(domain=risk, user_profile=profile)
-    return {"risk": risk, "research": research, "approver": approver, "outsider": outsider, "profile": profile,
-            "space": space, "app": app, "admin": UserFactory(username="root", is_superuser=True)}
+    return {
+        "risk": risk,
+        "research": research,
+        "approver": approver,
+        "outsider": outsider,
+        "profile": profile,
+        "space": space,
+        "app": app,
+        "admin": UserFactory(username="root", is_superuser=True),
+    }
 
 
 def api(user: Any) -> APIClient:
@@ -124,6 +132,5 @@ def test_an_outsider_cannot_sync_another_domain_through_the_api(world: dict[str,
 
 def test_the_schema_describes_the_inventory_endpoints(world: dict[str, Any]) -> None:
     schema = api(world["admin"]).get("/api/schema/", HTTP_ACCEPT="application/json").json()
-    for path in ("/api/domains/", "/api/profiles/", "/api/spaces/", "/api/apps/", "/api/accounts/",
-                 "/api/sync-runs/"):
+    for path in ("/api/domains/", "/api/profiles/", "/api/spaces/", "/api/apps/", "/api/accounts/", "/api/sync-runs/"):
         assert path in schema["paths"]

@@ -32,16 +32,18 @@ def client_for(user: Any) -> Client:
 
 def test_an_admin_gives_and_takes_a_role_from_the_page(world: dict[str, Any]) -> None:
     client = client_for(world["admin"])
-    response = client.post(reverse("domains:role-list"),
-                           {"user": "maria", "role": "data_scientist", "domain_arn": world["risk"].arn})
+    response = client.post(
+        reverse("domains:role-list"), {"user": "maria", "role": "data_scientist", "domain_arn": world["risk"].arn}
+    )
     assert response.status_code == 302
     assignment = RoleAssignment.objects.get(user=world["maria"])
     page = client.get(reverse("domains:role-list")).content.decode()
     assert "maria" in page and "risk" in page
     client.post(reverse("domains:role-revoke", args=[assignment.pk]))
     assert not RoleAssignment.objects.filter(user=world["maria"]).exists()
-    assert list(AuditEvent.objects.filter(object_type="portal.RoleAssignment").values_list("action", flat=True)
-                .order_by("pk"))[-2:] == ["role.assigned", "role.revoked"]
+    assert list(
+        AuditEvent.objects.filter(object_type="portal.RoleAssignment").values_list("action", flat=True).order_by("pk")
+    )[-2:] == ["role.assigned", "role.revoked"]
 
 
 def test_a_role_that_needs_a_domain_is_refused_without_one(world: dict[str, Any]) -> None:

@@ -21,8 +21,19 @@ pytestmark = pytest.mark.django_db
 
 def inventory_state() -> dict[str, Any]:
     """Everything the sync writes, minus timestamps of when it happened."""
-    skip = {"id", "first_seen", "last_seen", "members_synced_at", "sync_claimed_at", "sync_claimed_by",
-            "domain", "account", "owner_profile", "user_profile", "space"}
+    skip = {
+        "id",
+        "first_seen",
+        "last_seen",
+        "members_synced_at",
+        "sync_claimed_at",
+        "sync_claimed_by",
+        "domain",
+        "account",
+        "owner_profile",
+        "user_profile",
+        "space",
+    }
 
     def rows(model: Any) -> list[dict[str, Any]]:
         fields = [f.attname for f in model._meta.concrete_fields if f.name not in skip and f.attname not in skip]
@@ -87,10 +98,12 @@ def test_an_unchanged_resync_describes_nothing_and_writes_no_inventory_row(aws_s
     with CaptureQueriesContext(connection) as queries:
         run = sync()
     writes = [
-        q["sql"] for q in queries.captured_queries
+        q["sql"]
+        for q in queries.captured_queries
         if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
         and any(f'"{table}"' in q["sql"] for table in inventory_tables)
-        and "sync_claimed" not in q["sql"] and "members_synced_at" not in q["sql"]
+        and "sync_claimed" not in q["sql"]
+        and "members_synced_at" not in q["sql"]
     ]
     assert writes == []
     assert inventory_state() == before
@@ -132,8 +145,9 @@ def test_a_listing_that_fails_halfway_marks_nothing_removed(
     client = sagemaker()
     for name in ("person3-team0", "person4-team0"):
         for app in client.list_apps(DomainIdEquals=org.domains["team0"], UserProfileNameEquals=name)["Apps"]:
-            client.delete_app(DomainId=org.domains["team0"], UserProfileName=name, AppType=app["AppType"],
-                              AppName=app["AppName"])
+            client.delete_app(
+                DomainId=org.domains["team0"], UserProfileName=name, AppType=app["AppType"], AppName=app["AppName"]
+            )
     faults.registry.add(service="sagemaker", kind="server_error", operation="ListUserProfiles", rate=1.0, after=1)
     run = sync()
     faults.registry.clear()

@@ -104,8 +104,14 @@ def test_list_pages_keep_a_fixed_number_of_queries_as_rows_grow(
             domain = DomainFactory()
             UserProfileFactory(domain=domain)
             AppFactory(domain=domain)
-            TaskRun.objects.create(kind="inventory_sync", scope_key=f"x{domain.pk}", scope_label="x", trigger="user",
-                                   status="succeeded", started_by=world["admin"])
+            TaskRun.objects.create(
+                kind="inventory_sync",
+                scope_key=f"x{domain.pk}",
+                scope_label="x",
+                trigger="user",
+                status="succeeded",
+                started_by=world["admin"],
+            )
 
     grow(2)
     with CaptureQueriesContext(connection) as small:
@@ -183,9 +189,7 @@ def test_adding_an_account_that_the_credentials_do_not_reach_saves_nothing(clien
         ("role_arn", "not-an-arn", "Not an IAM role ARN"),
     ],
 )
-def test_account_input_is_validated_before_aws_is_called(
-    client: Client, field: str, value: str, message: str
-) -> None:
+def test_account_input_is_validated_before_aws_is_called(client: Client, field: str, value: str, message: str) -> None:
     login(client, UserFactory(is_superuser=True))
     form = {"account_id": "123456789012", "name": "X", "regions": "us-east-1", field: value}
     calls = call_counter.total()
@@ -213,8 +217,12 @@ def test_an_admin_edits_an_account_without_a_new_access_check_when_only_the_name
 ) -> None:
     account = world["risk"].account
     login(client, world["admin"])
-    form = {"account_id": account.account_id, "name": "Risk - production", "regions": "us-east-1, eu-west-1",
-            "enabled": "on"}
+    form = {
+        "account_id": account.account_id,
+        "name": "Risk - production",
+        "regions": "us-east-1, eu-west-1",
+        "enabled": "on",
+    }
     calls = call_counter.total()
     assert client.post(reverse("domains:account-edit", args=[account.pk]), form).status_code == 302
     account.refresh_from_db()

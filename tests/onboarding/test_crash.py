@@ -35,8 +35,9 @@ def test_a_worker_killed_mid_provisioning_leaves_one_profile(sandbox_server: str
     env = {"PROVISION_POLL_SECONDS": "0.1", "CELERY_VISIBILITY_TIMEOUT": "2"}
     first = start_worker(**env)
     with transaction.atomic():
-        req = services.do_submit_profile_request(actor=world.scientist, person=world.scientist,
-                                                 domain=world.research, template=world.persona)
+        req = services.do_submit_profile_request(
+            actor=world.scientist, person=world.scientist, domain=world.research, template=world.persona
+        )
     services.do_approve(req, actor=world.approver)
 
     def waiting() -> bool:
@@ -45,8 +46,10 @@ def test_a_worker_killed_mid_provisioning_leaves_one_profile(sandbox_server: str
     wait_for(waiting, first)
     first.kill()
     assert ProfileRequest.objects.get(pk=req.pk).status == "provisioning"
-    assert [p["UserProfileName"] for p in sagemaker().list_user_profiles(
-        DomainIdEquals=world.research.domain_id)["UserProfiles"]].count("maria") == 1
+    assert [
+        p["UserProfileName"]
+        for p in sagemaker().list_user_profiles(DomainIdEquals=world.research.domain_id)["UserProfiles"]
+    ].count("maria") == 1
 
     with state.lock:  # AWS finishes creating the profile while no worker watches
         state.profiles[(world.research.domain_id, "maria")].pending = 1
@@ -55,8 +58,10 @@ def test_a_worker_killed_mid_provisioning_leaves_one_profile(sandbox_server: str
     req.refresh_from_db()
     assert req.status == "active", req.error
     assert req.attempts == 2
-    names = [p["UserProfileName"] for p in sagemaker().list_user_profiles(
-        DomainIdEquals=world.research.domain_id)["UserProfiles"]]
+    names = [
+        p["UserProfileName"]
+        for p in sagemaker().list_user_profiles(DomainIdEquals=world.research.domain_id)["UserProfiles"]
+    ]
     assert names.count("maria") == 1
     events = list(AuditEvent.objects.filter(request_id=req.request_id).values_list("action", flat=True))
     assert events.count("aws.create_user_profile") == 1 and events.count("aws.adopt_user_profile") == 1
@@ -66,8 +71,9 @@ def test_a_worker_killed_mid_provisioning_leaves_one_profile(sandbox_server: str
 @pytest.mark.django_db
 def test_the_safety_net_hands_out_work_no_task_has_touched(aws_sandbox: None, settings: Any) -> None:
     world = build_world()
-    req = services.do_submit_profile_request(actor=world.scientist, person=world.scientist, domain=world.research,
-                                             template=world.persona)
+    req = services.do_submit_profile_request(
+        actor=world.scientist, person=world.scientist, domain=world.research, template=world.persona
+    )
     ProfileRequest.objects.filter(pk=req.pk).update(status="provisioning")
     settings.PROVISION_STALE_MINUTES = 30
     assert provision.stalled() == []  # just touched

@@ -27,17 +27,27 @@ def maria_in_research(world: World) -> World:
     client.create_user_profile(DomainId=domain_id, UserProfileName="maria", Tags=[{"Key": "owner", "Value": "maria"}])
     client.create_app(DomainId=domain_id, UserProfileName="maria", AppType="JupyterServer", AppName="default")
     for name, sharing in (("maria-notes", "Private"), ("team-forecast", "Shared")):
-        client.create_space(DomainId=domain_id, SpaceName=name, OwnershipSettings={"OwnerUserProfileName": "maria"},
-                            SpaceSharingSettings={"SharingType": sharing}, SpaceSettings={"AppType": "JupyterLab"})
-    client.create_app(DomainId=domain_id, SpaceName="maria-notes", AppType="JupyterLab", AppName="default",
-                      ResourceSpec={"InstanceType": "ml.t3.medium"})
+        client.create_space(
+            DomainId=domain_id,
+            SpaceName=name,
+            OwnershipSettings={"OwnerUserProfileName": "maria"},
+            SpaceSharingSettings={"SharingType": sharing},
+            SpaceSettings={"AppType": "JupyterLab"},
+        )
+    client.create_app(
+        DomainId=domain_id,
+        SpaceName="maria-notes",
+        AppType="JupyterLab",
+        AppName="default",
+        ResourceSpec={"InstanceType": "ml.t3.medium"},
+    )
     start_inventory_sync(inline=True)
     assert UserProfile.objects.get(name="maria").owner == world.scientist
     return world
 
 
 def test_the_plan_lists_apps_then_private_spaces_then_profiles_and_flags_shared_spaces(
-    maria_in_research: World
+    maria_in_research: World,
 ) -> None:
     world = maria_in_research
     plan = services.offboarding_plan(world.approver, world.scientist)
@@ -80,8 +90,13 @@ def test_an_approved_plan_runs_stops_at_a_failure_and_resumes(
     assert plan.status == "failed"
     assert "delete_profile" not in plan.error and "ResourceInUse" in plan.error, plan.error
     states = list(plan.steps.values_list("action", "state"))
-    assert states == [("delete_app", "done"), ("delete_app", "done"), ("delete_space", "done"),
-                      ("flag_shared_space", "flagged"), ("delete_profile", "failed")]
+    assert states == [
+        ("delete_app", "done"),
+        ("delete_app", "done"),
+        ("delete_space", "done"),
+        ("flag_shared_space", "flagged"),
+        ("delete_profile", "failed"),
+    ]
     assert App.objects.filter(user_profile__name="maria", status="Deleted").count() == 1
     assert Space.objects.get(name="maria-notes").removed_at is not None
     assert UserProfile.objects.get(name="maria").removed_at is None  # nothing removed that AWS still has
@@ -94,10 +109,14 @@ def test_an_approved_plan_runs_stops_at_a_failure_and_resumes(
     plan.refresh_from_db()
     assert plan.status == "done", plan.error
     assert plan.attempts == 2
-    assert AuditEvent.objects.filter(request_id=plan.request_id, action__startswith="aws.").count() == \
-        calls_before + 1  # only the profile step ran again
-    assert not [p for p in sagemaker().list_user_profiles(DomainIdEquals=domain_id)["UserProfiles"]
-                if p["UserProfileName"] == "maria"]
+    assert (
+        AuditEvent.objects.filter(request_id=plan.request_id, action__startswith="aws.").count() == calls_before + 1
+    )  # only the profile step ran again
+    assert not [
+        p
+        for p in sagemaker().list_user_profiles(DomainIdEquals=domain_id)["UserProfiles"]
+        if p["UserProfileName"] == "maria"
+    ]
     assert UserProfile.objects.get(name="maria").removed_at is not None
 
 
@@ -107,8 +126,9 @@ def test_every_step_is_idempotent(maria_in_research: World, django_capture_on_co
     world = maria_in_research
     client = sagemaker()
     client.delete_space(DomainId=world.research.domain_id, SpaceName="team-forecast")
-    client.delete_app(DomainId=world.research.domain_id, UserProfileName="maria", AppType="JupyterServer",
-                      AppName="default")  # already gone when the task comes
+    client.delete_app(
+        DomainId=world.research.domain_id, UserProfileName="maria", AppType="JupyterServer", AppName="default"
+    )  # already gone when the task comes
     plan = services.do_plan_offboarding(actor=world.admin, person=world.scientist, reason="Left")
     with django_capture_on_commit_callbacks(execute=True):
         services.do_approve_offboarding(plan, actor=world.approver)

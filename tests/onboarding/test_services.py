@@ -26,8 +26,9 @@ def submit(world: World, person: Any = None, actor: Any = None, domain: Any = No
     person = person or world.scientist
     domain = domain or world.research
     template = kwargs.pop("template", None) or (world.risk_persona if domain == world.risk else world.persona)
-    return services.do_submit_profile_request(actor=actor or person, person=person, domain=domain,
-                                              template=template, **kwargs)
+    return services.do_submit_profile_request(
+        actor=actor or person, person=person, domain=domain, template=template, **kwargs
+    )
 
 
 def messages_of(excinfo: Any) -> str:
@@ -35,9 +36,14 @@ def messages_of(excinfo: Any) -> str:
 
 
 # -- names ------------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("username, expected", [
-    ("maria.garcia@example.com", "maria-garcia"), ("Maria_Garcia", "maria-garcia"), ("j--doe", "j-doe"),
-])
+@pytest.mark.parametrize(
+    "username, expected",
+    [
+        ("maria.garcia@example.com", "maria-garcia"),
+        ("Maria_Garcia", "maria-garcia"),
+        ("j--doe", "j-doe"),
+    ],
+)
 def test_the_profile_name_is_derived_from_the_person(world: World, username: str, expected: str) -> None:
     person = UserFactory(username=username)
     assert services.derive_profile_name(person, world.research) == expected
@@ -88,8 +94,7 @@ def test_a_second_request_in_the_same_domain_is_refused(world: World) -> None:
 def test_a_person_who_already_has_a_profile_is_refused(world: World) -> None:
     with pytest.raises(ValidationError) as excinfo:
         submit(world, person=world.lead)
-    assert "You already have a profile in research (leila): one person, one profile per domain." in \
-        messages_of(excinfo)
+    assert "You already have a profile in research (leila): one person, one profile per domain." in messages_of(excinfo)
 
 
 def test_a_cancelled_request_frees_the_place(world: World) -> None:
@@ -135,8 +140,9 @@ def test_nobody_approves_their_own_request(world: World) -> None:
         services.do_approve(on_behalf, actor=world.approver2)
 
 
-def test_a_rejection_needs_a_reason_and_tells_the_requester(world: World, django_capture_on_commit_callbacks: Any
-                                                            ) -> None:
+def test_a_rejection_needs_a_reason_and_tells_the_requester(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
     req = submit(world)
     with pytest.raises(ValidationError, match="Say why"):
         services.do_reject(req, actor=world.approver, reason="  ")
@@ -187,15 +193,19 @@ def test_an_approved_request_is_provisioned_with_the_persona_settings_and_tags(
     assert tags == {"owner": "maria", "portal:request-id": req.request_id, "portal:approver": "arjun"}
     profile = UserProfile.objects.get(arn=answer["UserProfileArn"])
     assert (profile.owner, profile.status, req.profile) == (world.scientist, "InService", profile)
-    actions = list(AuditEvent.objects.filter(request_id=req.request_id).order_by("pk").values_list("action",
-                                                                                                 flat=True))
-    assert actions == ["profilerequest.submitted", "profilerequest.approved", "aws.create_user_profile",
-                       "profilerequest.active"]
+    actions = list(AuditEvent.objects.filter(request_id=req.request_id).order_by("pk").values_list("action", flat=True))
+    assert actions == [
+        "profilerequest.submitted",
+        "profilerequest.approved",
+        "aws.create_user_profile",
+        "profilerequest.active",
+    ]
 
 
 def test_an_sso_profile_carries_the_sso_user_name(world: World, django_capture_on_commit_callbacks: Any) -> None:
-    req = approve(submit(world, domain=world.risk, sso_user_name="maria.g"), world.approver,
-                  django_capture_on_commit_callbacks)
+    req = approve(
+        submit(world, domain=world.risk, sso_user_name="maria.g"), world.approver, django_capture_on_commit_callbacks
+    )
     assert req.status == "active", req.error
     answer = sagemaker().describe_user_profile(DomainId=world.risk.domain_id, UserProfileName="maria-g")
     assert answer["SingleSignOnUserValue"] == "maria.g"
@@ -210,21 +220,29 @@ def test_provisioning_twice_creates_one_profile(world: World, django_capture_on_
     provision.provision_profile(req.pk)
     req.refresh_from_db()
     assert req.status == "active"
-    names = [p["UserProfileName"] for p in sagemaker().list_user_profiles(
-        DomainIdEquals=world.research.domain_id)["UserProfiles"]]
+    names = [
+        p["UserProfileName"]
+        for p in sagemaker().list_user_profiles(DomainIdEquals=world.research.domain_id)["UserProfiles"]
+    ]
     assert names.count("maria") == 1
     assert AuditEvent.objects.filter(request_id=req.request_id, action="aws.adopt_user_profile").exists()
 
 
-def test_a_profile_created_by_someone_else_is_not_adopted(world: World, django_capture_on_commit_callbacks: Any
-                                                          ) -> None:
+def test_a_profile_created_by_someone_else_is_not_adopted(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
     req = submit(world)
-    sagemaker().create_user_profile(DomainId=world.research.domain_id, UserProfileName="maria",
-                                    Tags=[{"Key": "portal:request-id", "Value": "PR-999"}])
+    sagemaker().create_user_profile(
+        DomainId=world.research.domain_id,
+        UserProfileName="maria",
+        Tags=[{"Key": "portal:request-id", "Value": "PR-999"}],
+    )
     req = approve(req, world.approver, django_capture_on_commit_callbacks)
     assert req.status == Request.Status.FAILED
-    assert "already exists in research and was not created by this request (its portal:request-id tag is PR-999)" \
+    assert (
+        "already exists in research and was not created by this request (its portal:request-id tag is PR-999)"
         in req.error
+    )
     assert not UserProfile.objects.filter(name="maria").exists()
 
 
@@ -271,9 +289,15 @@ def test_the_estimate_uses_the_price_table() -> None:
 
 def test_a_space_request_is_checked_against_the_policy(world: World) -> None:
     with pytest.raises(ValidationError) as excinfo:
-        services.do_submit_space_request(actor=world.lead, **world.space_fields(
-            instance_type="ml.g5.xlarge", ebs_size_gb=500, expires_on=timezone.localdate() + timedelta(days=400),
-            space_name="bad name"))
+        services.do_submit_space_request(
+            actor=world.lead,
+            **world.space_fields(
+                instance_type="ml.g5.xlarge",
+                ebs_size_gb=500,
+                expires_on=timezone.localdate() + timedelta(days=400),
+                space_name="bad name",
+            ),
+        )
     errors = excinfo.value.message_dict
     assert errors["instance_type"] == ["research allows ml.t3.medium, ml.m5.large."]
     assert errors["ebs_size_gb"] == ["Between 5 and 100 GB in research."]
@@ -296,8 +320,9 @@ def test_a_space_is_approved_then_created_shared_and_owned_by_the_lead(
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         req = services.do_submit_space_request(actor=world.lead, **world.space_fields())
-    assert req.status == "submitted" and req.estimated_monthly_usd == services.estimate_space("ml.m5.large",
-                                                                                               50)["total"]
+    assert (
+        req.status == "submitted" and req.estimated_monthly_usd == services.estimate_space("ml.m5.large", 50)["total"]
+    )
     req = approve(req, world.approver, django_capture_on_commit_callbacks)
     assert req.status == "active", req.error
     answer = sagemaker().describe_space(DomainId=world.research.domain_id, SpaceName="churn-model")
@@ -308,10 +333,12 @@ def test_a_space_is_approved_then_created_shared_and_owned_by_the_lead(
     assert (space.owner_profile, space.sharing_type, space.ebs_size_gb) == (world.lead_profile, "Shared", 50)
 
 
-def test_spaces_within_the_quota_are_approved_automatically(world: World, django_capture_on_commit_callbacks: Any
-                                                            ) -> None:
-    profile = UserProfile.objects.create(domain=world.other, name="olga", arn=f"{world.other.arn}/olga",
-                                         status="InService", owner=world.outsider)
+def test_spaces_within_the_quota_are_approved_automatically(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    profile = UserProfile.objects.create(
+        domain=world.other, name="olga", arn=f"{world.other.arn}/olga", status="InService", owner=world.outsider
+    )
     sagemaker().create_user_profile(DomainId=world.other.domain_id, UserProfileName="olga")
     from onboarding.models import SpacePolicy
 
@@ -326,13 +353,13 @@ def test_spaces_within_the_quota_are_approved_automatically(world: World, django
     assert (second.status, second.auto_approved) == ("submitted", False)
 
 
-def test_expiry_reminds_the_lead_then_proposes_deletion(world: World, django_capture_on_commit_callbacks: Any
-                                                        ) -> None:
+def test_expiry_reminds_the_lead_then_proposes_deletion(world: World, django_capture_on_commit_callbacks: Any) -> None:
     from onboarding import provision
 
     with django_capture_on_commit_callbacks(execute=True):
-        req = services.do_submit_space_request(actor=world.lead, **world.space_fields(
-            expires_on=timezone.localdate() + timedelta(days=3)))
+        req = services.do_submit_space_request(
+            actor=world.lead, **world.space_fields(expires_on=timezone.localdate() + timedelta(days=3))
+        )
     req = approve(req, world.approver, django_capture_on_commit_callbacks)
     mail.outbox.clear()
     assert provision.check_space_expiry() == {"reminded": 1, "expired": 0}
@@ -348,8 +375,10 @@ def test_expiry_reminds_the_lead_then_proposes_deletion(world: World, django_cap
         services.do_delete_space(req, actor=world.approver)
     req.refresh_from_db()
     assert req.status == "deleted"
-    assert not any(s["SpaceName"] == "churn-model" for s in sagemaker().list_spaces(
-        DomainIdEquals=world.research.domain_id)["Spaces"])
+    assert not any(
+        s["SpaceName"] == "churn-model"
+        for s in sagemaker().list_spaces(DomainIdEquals=world.research.domain_id)["Spaces"]
+    )
     assert Space.objects.get(name="churn-model").removed_at is not None  # kept, marked removed
 
 

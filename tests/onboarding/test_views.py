@@ -32,12 +32,15 @@ def test_a_scientist_requests_a_profile_from_the_form(world: World) -> None:
     form = client.get(reverse("onboarding:profile-request-new"))
     assert form.status_code == 200 and "research" in form.content.decode()
     # Choosing the domain re-renders the form (HTMX) with its personas and the name the profile will get.
-    partial = client.get(reverse("onboarding:profile-request-new"), {"domain": world.research.pk},
-                         headers={"HX-Request": "true"})
+    partial = client.get(
+        reverse("onboarding:profile-request-new"), {"domain": world.research.pk}, headers={"HX-Request": "true"}
+    )
     body = partial.content.decode()
     assert "<html" not in body and "Data scientist" in body and "will be named <strong>maria</strong>" in body
-    response = client.post(reverse("onboarding:profile-request-new"),
-                           {"domain": world.research.pk, "template": world.persona.pk, "justification": "churn"})
+    response = client.post(
+        reverse("onboarding:profile-request-new"),
+        {"domain": world.research.pk, "template": world.persona.pk, "justification": "churn"},
+    )
     req = ProfileRequest.objects.get()
     assert response.status_code == 302 and response["Location"] == req.get_absolute_url()
     detail = client.get(response["Location"]).content.decode()
@@ -46,11 +49,14 @@ def test_a_scientist_requests_a_profile_from_the_form(world: World) -> None:
 
 def test_the_form_shows_the_rule_that_refused(world: World) -> None:
     client = client_for(world.lead)
-    response = client.post(reverse("onboarding:profile-request-new"),
-                           {"domain": world.research.pk, "template": world.persona.pk})
+    response = client.post(
+        reverse("onboarding:profile-request-new"), {"domain": world.research.pk, "template": world.persona.pk}
+    )
     assert response.status_code == 200
-    assert "You already have a profile in research (leila): one person, one profile per domain." in \
-        response.content.decode()
+    assert (
+        "You already have a profile in research (leila): one person, one profile per domain."
+        in response.content.decode()
+    )
     response = client.post(reverse("onboarding:profile-request-new"), {"domain": world.research.pk})
     assert "This field is required." in response.content.decode()
     assert not ProfileRequest.objects.exists()
@@ -62,14 +68,18 @@ def test_people_without_a_requesting_role_get_404_on_the_forms(world: World) -> 
 
 
 def test_an_approver_approves_in_place_from_the_inbox(world: World, django_capture_on_commit_callbacks: Any) -> None:
-    req = services.do_submit_profile_request(actor=world.scientist, person=world.scientist, domain=world.research,
-                                             template=world.persona)
+    req = services.do_submit_profile_request(
+        actor=world.scientist, person=world.scientist, domain=world.research, template=world.persona
+    )
     client = client_for(world.approver)
     inbox = client.get(reverse("onboarding:inbox")).content.decode()
     assert f'id="profile-request-{req.pk}"' in inbox and "Approve" in inbox
     with django_capture_on_commit_callbacks(execute=True):
-        row = client.post(reverse("onboarding:profile-request-action", args=[req.pk, "approve"]), {"from": "inbox"},
-                          headers={"HX-Request": "true"})
+        row = client.post(
+            reverse("onboarding:profile-request-action", args=[req.pk, "approve"]),
+            {"from": "inbox"},
+            headers={"HX-Request": "true"},
+        )
     body = row.content.decode()
     assert body.startswith(f'<tr id="profile-request-{req.pk}"') and 'data-status="approved"' in body
     assert "by arjun" in body and "Approve</button>" not in body
@@ -79,8 +89,9 @@ def test_an_approver_approves_in_place_from_the_inbox(world: World, django_captu
 
 
 def test_a_rejection_without_a_reason_is_refused_in_place(world: World) -> None:
-    req = services.do_submit_profile_request(actor=world.scientist, person=world.scientist, domain=world.research,
-                                             template=world.persona)
+    req = services.do_submit_profile_request(
+        actor=world.scientist, person=world.scientist, domain=world.research, template=world.persona
+    )
     client = client_for(world.approver)
     url = reverse("onboarding:profile-request-action", args=[req.pk, "reject"])
     body = client.post(url, {"from": "inbox", "reason": ""}, headers={"HX-Request": "true"}).content.decode()
@@ -91,8 +102,9 @@ def test_a_rejection_without_a_reason_is_refused_in_place(world: World) -> None:
 
 
 def test_the_request_page_polls_while_provisioning_and_stops_after(world: World) -> None:
-    req = services.do_submit_profile_request(actor=world.scientist, person=world.scientist, domain=world.research,
-                                             template=world.persona)
+    req = services.do_submit_profile_request(
+        actor=world.scientist, person=world.scientist, domain=world.research, template=world.persona
+    )
     ProfileRequest.objects.filter(pk=req.pk).update(status="provisioning", progress="Waiting for AWS: Pending")
     client = client_for(world.scientist)
     status_url = reverse("onboarding:profile-request-progress", args=[req.pk])
@@ -105,25 +117,31 @@ def test_the_request_page_polls_while_provisioning_and_stops_after(world: World)
 
 def test_a_lead_requests_a_space_and_sees_the_estimate_first(world: World) -> None:
     client = client_for(world.lead)
-    form = client.get(reverse("onboarding:space-request-new"), {"domain": world.research.pk},
-                      headers={"HX-Request": "true"}).content.decode()
+    form = client.get(
+        reverse("onboarding:space-request-new"), {"domain": world.research.pk}, headers={"HX-Request": "true"}
+    ).content.decode()
     assert "owned by your profile <strong>leila</strong>" in form
     assert '<option value="ml.g5.xlarge"' not in form  # only the domain's allowed instance types
-    estimate = client.get(reverse("onboarding:space-estimate"), {"domain": world.research.pk,
-                                                                 "instance_type": "ml.m5.large",
-                                                                 "ebs_size_gb": 50}).content.decode()
+    estimate = client.get(
+        reverse("onboarding:space-estimate"),
+        {"domain": world.research.pk, "instance_type": "ml.m5.large", "ebs_size_gb": 50},
+    ).content.decode()
     assert "Estimated cost: $26.32 a month" in estimate and "read 2026-11-01" in estimate
     fields = world.space_fields()
-    response = client.post(reverse("onboarding:space-request-new"), {
-        **fields, "domain": world.research.pk, "expires_on": fields["expires_on"].isoformat()})
+    response = client.post(
+        reverse("onboarding:space-request-new"),
+        {**fields, "domain": world.research.pk, "expires_on": fields["expires_on"].isoformat()},
+    )
     req = SpaceRequest.objects.get()
     assert response.status_code == 302 and str(req.estimated_monthly_usd) == "26.32"
 
 
 def test_a_space_form_error_keeps_what_was_typed(world: World) -> None:
     fields = world.space_fields(ebs_size_gb=900, expires_on=timezone.localdate() - timedelta(days=1))
-    response = client_for(world.lead).post(reverse("onboarding:space-request-new"), {
-        **fields, "domain": world.research.pk, "expires_on": fields["expires_on"].isoformat()})
+    response = client_for(world.lead).post(
+        reverse("onboarding:space-request-new"),
+        {**fields, "domain": world.research.pk, "expires_on": fields["expires_on"].isoformat()},
+    )
     body = response.content.decode()
     assert "The expiry date must be in the future." in body and "Between 5 and 100 GB in research." in body
     assert 'value="Churn model for 2027"' in body or "Churn model for 2027</textarea>" in body
@@ -133,21 +151,39 @@ def test_a_space_form_error_keeps_what_was_typed(world: World) -> None:
 def test_approvers_manage_personas_and_space_policies_audited(world: World) -> None:
     client = client_for(world.approver)
     assert client.get(reverse("onboarding:persona-list")).status_code == 200
-    response = client.post(reverse("onboarding:persona-new"), {
-        "domain": world.research.pk, "name": "ML engineer", "execution_role": "not-a-role",
-        "allowed_instance_types": ["ml.t3.medium"], "idle_timeout_minutes": 30})
+    response = client.post(
+        reverse("onboarding:persona-new"),
+        {
+            "domain": world.research.pk,
+            "name": "ML engineer",
+            "execution_role": "not-a-role",
+            "allowed_instance_types": ["ml.t3.medium"],
+            "idle_timeout_minutes": 30,
+        },
+    )
     body = response.content.decode()
     assert "Not an IAM role ARN" in body and "greater than or equal to 60" in body
-    response = client.post(reverse("onboarding:persona-new"), {
-        "domain": world.research.pk, "name": "ML engineer", "execution_role": world.persona.execution_role,
-        "allowed_instance_types": ["ml.t3.medium", "ml.g5.xlarge"], "hidden_app_types": ["Canvas"],
-        "idle_timeout_minutes": 120, "studio_new_landing": "on", "active": "on"})
+    response = client.post(
+        reverse("onboarding:persona-new"),
+        {
+            "domain": world.research.pk,
+            "name": "ML engineer",
+            "execution_role": world.persona.execution_role,
+            "allowed_instance_types": ["ml.t3.medium", "ml.g5.xlarge"],
+            "hidden_app_types": ["Canvas"],
+            "idle_timeout_minutes": 120,
+            "studio_new_landing": "on",
+            "active": "on",
+        },
+    )
     assert response.status_code == 302
     persona = PersonaTemplate.objects.get(name="ML engineer")
     assert persona.allowed_instance_types == ["ml.t3.medium", "ml.g5.xlarge"]
     assert AuditEvent.objects.filter(action="persona.created", object_id=str(persona.pk)).exists()
-    response = client.post(reverse("onboarding:space-policy", args=[world.research.pk]), {
-        "allowed_instance_types": ["ml.t3.medium"], "max_ebs_gb": 50, "max_days": 90, "auto_approve_quota": 2})
+    response = client.post(
+        reverse("onboarding:space-policy", args=[world.research.pk]),
+        {"allowed_instance_types": ["ml.t3.medium"], "max_ebs_gb": 50, "max_days": 90, "auto_approve_quota": 2},
+    )
     assert response.status_code == 302
     assert SpacePolicy.objects.get(domain=world.research).auto_approve_quota == 2
     event = AuditEvent.objects.get(action="space_policy.updated")
@@ -158,12 +194,17 @@ def test_approvers_manage_personas_and_space_policies_audited(world: World) -> N
 
 
 def test_an_outsider_gets_404_on_every_request_page(world: World) -> None:
-    profile_req = services.do_submit_profile_request(actor=world.scientist, person=world.scientist,
-                                                     domain=world.research, template=world.persona)
+    profile_req = services.do_submit_profile_request(
+        actor=world.scientist, person=world.scientist, domain=world.research, template=world.persona
+    )
     space_req = services.do_submit_space_request(actor=world.lead, **world.space_fields())
     client = client_for(world.outsider)
-    for name, pk in (("profile-request-detail", profile_req.pk), ("profile-request-progress", profile_req.pk),
-                     ("space-request-detail", space_req.pk), ("space-request-progress", space_req.pk)):
+    for name, pk in (
+        ("profile-request-detail", profile_req.pk),
+        ("profile-request-progress", profile_req.pk),
+        ("space-request-detail", space_req.pk),
+        ("space-request-progress", space_req.pk),
+    ):
         assert client.get(reverse(f"onboarding:{name}", args=[pk])).status_code == 404, name
     for kind, pk in (("profile", profile_req.pk), ("space", space_req.pk)):
         for action in ("approve", "reject", "cancel", "retry"):
@@ -175,16 +216,17 @@ def test_an_outsider_gets_404_on_every_request_page(world: World) -> None:
     assert profile_req.status == "submitted"
 
 
-@pytest.mark.parametrize("name, count", [("onboarding:profile-request-list", 5),
-                                         ("onboarding:space-request-list", 5), ("onboarding:inbox", 11)])
+@pytest.mark.parametrize(
+    "name, count",
+    [("onboarding:profile-request-list", 5), ("onboarding:space-request-list", 5), ("onboarding:inbox", 11)],
+)
 def test_list_pages_pin_their_query_counts(world: World, name: str, count: int) -> None:
     from tests.factories import UserFactory, grant
 
     for i in range(6):
         person = UserFactory(username=f"person{i}")
         grant(person, "data_scientist", world.research)
-        services.do_submit_profile_request(actor=person, person=person, domain=world.research,
-                                           template=world.persona)
+        services.do_submit_profile_request(actor=person, person=person, domain=world.research, template=world.persona)
         services.do_submit_space_request(actor=world.lead, **world.space_fields(space_name=f"space{i}"))
     client = client_for(world.approver)
     client.get(reverse(name))
@@ -220,8 +262,9 @@ def test_an_offboarding_is_planned_shown_and_approved_from_the_pages(
 
 
 def test_the_audit_log_filters_by_request_id(world: World) -> None:
-    req = services.do_submit_profile_request(actor=world.scientist, person=world.scientist, domain=world.research,
-                                             template=world.persona)
+    req = services.do_submit_profile_request(
+        actor=world.scientist, person=world.scientist, domain=world.research, template=world.persona
+    )
     body = client_for(world.approver).get(reverse("portal:audit-list"), {"request_id": req.request_id}).content
     assert b"profilerequest.submitted" in body and b"role.assigned" not in body
     api = client_for(world.approver).get("/api/audit/", {"request_id": req.request_id}).json()

@@ -33,10 +33,18 @@ class World:
     lead_profile: UserProfile
 
     def space_fields(self, **overrides: Any) -> dict[str, Any]:
-        return {"domain": self.research, "space_name": "churn-model", "display_name": "Churn model",
-                "app_type": "JupyterLab", "instance_type": "ml.m5.large", "ebs_size_gb": 50,
-                "idle_timeout_minutes": 120, "expires_on": timezone.localdate() + timedelta(days=60),
-                "purpose": "Churn model for 2027", **overrides}
+        return {
+            "domain": self.research,
+            "space_name": "churn-model",
+            "display_name": "Churn model",
+            "app_type": "JupyterLab",
+            "instance_type": "ml.m5.large",
+            "ebs_size_gb": 50,
+            "idle_timeout_minutes": 120,
+            "expires_on": timezone.localdate() + timedelta(days=60),
+            "purpose": "Churn model for 2027",
+            **overrides,
+        }
 
 
 def build_world() -> World:
@@ -45,16 +53,24 @@ def build_world() -> World:
     client = sagemaker()
     ids = {}
     for name, auth in (("research", "IAM"), ("risk", "SSO"), ("other", "IAM")):
-        ids[name] = client.create_domain(DomainName=name, AuthMode=auth, DefaultUserSettings={"ExecutionRole": ROLE},
-                                         SubnetIds=["subnet-1"], VpcId="vpc-1")["DomainId"]
-    client.create_user_profile(DomainId=ids["research"], UserProfileName="leila",
-                               Tags=[{"Key": "owner", "Value": "leila"}])
+        ids[name] = client.create_domain(
+            DomainName=name,
+            AuthMode=auth,
+            DefaultUserSettings={"ExecutionRole": ROLE},
+            SubnetIds=["subnet-1"],
+            VpcId="vpc-1",
+        )["DomainId"]
+    client.create_user_profile(
+        DomainId=ids["research"], UserProfileName="leila", Tags=[{"Key": "owner", "Value": "leila"}]
+    )
     UserFactory(username="leila", email="leila@example.com")
     make_account()
     start_inventory_sync(inline=True)
     research, risk, other = (Domain.objects.get(name=n) for n in ("research", "risk", "other"))
-    people = {u: UserFactory(username=u, email=f"{u}@example.com") for u in
-              ("admin", "arjun", "bea", "fiona", "maria", "olga")}
+    people = {
+        u: UserFactory(username=u, email=f"{u}@example.com")
+        for u in ("admin", "arjun", "bea", "fiona", "maria", "olga")
+    }
     grant(people["admin"], "platform_admin")
     grant(people["arjun"], "domain_approver", research)
     grant(people["arjun"], "domain_approver", risk)
@@ -70,15 +86,36 @@ def build_world() -> World:
 
     def persona(domain: Domain) -> PersonaTemplate:
         return PersonaTemplate.objects.create(
-            domain=domain, name="Data scientist", execution_role=ROLE, allowed_instance_types=["ml.t3.medium",
-                                                                                              "ml.m5.large"],
-            hidden_app_types=["JupyterServer"], hidden_ml_tools=["AutoMl"],
-            idle_timeout_minutes=90)
+            domain=domain,
+            name="Data scientist",
+            execution_role=ROLE,
+            allowed_instance_types=["ml.t3.medium", "ml.m5.large"],
+            hidden_app_types=["JupyterServer"],
+            hidden_ml_tools=["AutoMl"],
+            idle_timeout_minutes=90,
+        )
 
-    SpacePolicy.objects.create(domain=research, allowed_instance_types=["ml.t3.medium", "ml.m5.large"],
-                               max_ebs_gb=100, max_days=180, auto_approve_quota=0)
+    SpacePolicy.objects.create(
+        domain=research,
+        allowed_instance_types=["ml.t3.medium", "ml.m5.large"],
+        max_ebs_gb=100,
+        max_days=180,
+        auto_approve_quota=0,
+    )
     SpacePolicy.objects.create(domain=other, allowed_instance_types=["ml.t3.medium"], auto_approve_quota=5)
-    return World(research=research, risk=risk, other=other, persona=persona(research), risk_persona=persona(risk),
-                 other_persona=persona(other), admin=people["admin"], approver=people["arjun"],
-                 approver2=people["bea"], finance=people["fiona"], lead=lead, scientist=people["maria"],
-                 outsider=people["olga"], lead_profile=UserProfile.objects.get(name="leila"))
+    return World(
+        research=research,
+        risk=risk,
+        other=other,
+        persona=persona(research),
+        risk_persona=persona(risk),
+        other_persona=persona(other),
+        admin=people["admin"],
+        approver=people["arjun"],
+        approver2=people["bea"],
+        finance=people["fiona"],
+        lead=lead,
+        scientist=people["maria"],
+        outsider=people["olga"],
+        lead_profile=UserProfile.objects.get(name="leila"),
+    )

@@ -93,8 +93,7 @@ def test_the_audit_page_keeps_a_fixed_number_of_queries(world: dict[str, Any]) -
     with CaptureQueriesContext(connection) as small:
         page(world["admin"])
     for n in range(30):
-        audit.record("budget.set", world["risk"], actor=world["admin"], domain_arn=world["risk"].arn,
-                     after={"n": n})
+        audit.record("budget.set", world["risk"], actor=world["admin"], domain_arn=world["risk"].arn, after={"n": n})
     with CaptureQueriesContext(connection) as large:
         page(world["admin"])
     assert len(large) == len(small)

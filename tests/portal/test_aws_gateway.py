@@ -32,8 +32,9 @@ ROLE = f"arn:aws:iam::{OTHER}:role/PortalGovernance"
 
 
 def client_error(code: str, message: str = "", status: int = 400, operation: str = "ListDomains") -> ClientError:
-    return ClientError({"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}},
-                       operation)
+    return ClientError(
+        {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}, operation
+    )
 
 
 def assume_role_calls() -> int:
@@ -49,8 +50,9 @@ def assume_role_params(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     def spy(self: Any, service_name: str, *args: Any, **kwargs: Any) -> Any:
         made = original(self, service_name, *args, **kwargs)
         if service_name == "sts":
-            made.meta.events.register("provide-client-params.sts.AssumeRole",
-                                      lambda params, **_: sent.append(dict(params)))
+            made.meta.events.register(
+                "provide-client-params.sts.AssumeRole", lambda params, **_: sent.append(dict(params))
+            )
         return made
 
     monkeypatch.setattr(botocore.session.Session, "create_client", spy)
@@ -59,8 +61,9 @@ def assume_role_params(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 
 # -- configuration -----------------------------------------------------------------------------------------------
 @pytest.mark.parametrize(("mode", "attempts"), [("standard", 5), ("adaptive", 8)])
-def test_clients_carry_the_configured_retries_and_timeouts(aws_sandbox: None, settings: Any, mode: str,
-                                                           attempts: int) -> None:
+def test_clients_carry_the_configured_retries_and_timeouts(
+    aws_sandbox: None, settings: Any, mode: str, attempts: int
+) -> None:
     settings.AWS_RETRY_MODE, settings.AWS_MAX_ATTEMPTS = mode, attempts
     settings.AWS_CONNECT_TIMEOUT, settings.AWS_READ_TIMEOUT = 2.5, 12.0
     gateway().clear()
@@ -71,8 +74,7 @@ def test_clients_carry_the_configured_retries_and_timeouts(aws_sandbox: None, se
         assert config.user_agent_appid == "sagemaker-governance-portal"
 
 
-def test_cost_explorer_is_always_in_us_east_1_and_sts_in_the_default_region(aws_sandbox: None,
-                                                                            settings: Any) -> None:
+def test_cost_explorer_is_always_in_us_east_1_and_sts_in_the_default_region(aws_sandbox: None, settings: Any) -> None:
     settings.AWS_DEFAULT_REGION = "eu-central-1"
     gateway().clear()
     # botocore names Cost Explorer's region "aws-global"; its one endpoint is in us-east-1
@@ -118,8 +120,14 @@ def test_assume_role_lands_in_the_account_and_passes_the_external_id(
     identity = gateway().caller_identity(access)
     assert identity["Account"] == OTHER
     assert ":assumed-role/PortalGovernance/" in identity["Arn"]
-    assert assume_role_params == [{"RoleArn": ROLE, "RoleSessionName": settings.AWS_ASSUME_ROLE_SESSION_NAME,
-                                   "DurationSeconds": 3600, "ExternalId": "ext-123"}]
+    assert assume_role_params == [
+        {
+            "RoleArn": ROLE,
+            "RoleSessionName": settings.AWS_ASSUME_ROLE_SESSION_NAME,
+            "DurationSeconds": 3600,
+            "ExternalId": "ext-123",
+        }
+    ]
     assert gateway().caller_identity()["Account"] == "123456789012"  # no role: the sandbox's own account
 
 
@@ -167,7 +175,10 @@ def test_the_counter_counts_calls_by_service_and_operation(aws_sandbox: None) ->
     gateway().cost_explorer().list_cost_allocation_tags()
     gateway().sts().get_caller_identity()
     assert call_counter.difference(call_counter.snapshot(), before) == {
-        "ce:ListCostAllocationTags": 1, "sagemaker:ListDomains": 2, "sts:GetCallerIdentity": 1}
+        "ce:ListCostAllocationTags": 1,
+        "sagemaker:ListDomains": 2,
+        "sts:GetCallerIdentity": 1,
+    }
 
 
 def test_the_counter_includes_retried_attempts(aws_sandbox: None, fast_aws_backoff: None, settings: Any) -> None:
@@ -195,19 +206,25 @@ def test_call_counter_totals_differences_and_reset() -> None:
 
 # -- errors ------------------------------------------------------------------------------------------------------
 def test_errors_are_described_in_one_line() -> None:
-    assert describe_error(client_error("ResourceNotFound", "No such domain", operation="DescribeDomain")) == \
-        "DescribeDomain: ResourceNotFound: No such domain"
-    assert describe_error(client_error("InternalFailure", "  ", 503, "ListApps")) == \
-        "ListApps: InternalFailure: no message"
-    assert describe_error(EndpointConnectionError(endpoint_url="http://127.0.0.1:9")) == \
-        'EndpointConnectionError: Could not connect to the endpoint URL: "http://127.0.0.1:9"'
+    assert (
+        describe_error(client_error("ResourceNotFound", "No such domain", operation="DescribeDomain"))
+        == "DescribeDomain: ResourceNotFound: No such domain"
+    )
+    assert (
+        describe_error(client_error("InternalFailure", "  ", 503, "ListApps"))
+        == "ListApps: InternalFailure: no message"
+    )
+    assert (
+        describe_error(EndpointConnectionError(endpoint_url="http://127.0.0.1:9"))
+        == 'EndpointConnectionError: Could not connect to the endpoint URL: "http://127.0.0.1:9"'
+    )
     assert describe_error(NoRegionError()) == "NoRegionError: You must specify a region."
     assert describe_error(ValueError("bug")) == "ValueError: bug"
 
 
 @pytest.mark.parametrize(
-    "code", ["ThrottlingException", "Throttling", "LimitExceededException", "TooManyRequestsException",
-             "RequestLimitExceeded"],
+    "code",
+    ["ThrottlingException", "Throttling", "LimitExceededException", "TooManyRequestsException", "RequestLimitExceeded"],
 )
 def test_throttling_codes_are_recognised(code: str) -> None:
     assert is_throttling(client_error(code)) and is_retryable(client_error(code))

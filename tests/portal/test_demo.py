@@ -44,8 +44,9 @@ def test_the_demo_brings_in_the_whole_demo_organisation(settings: Any, capsys: p
     first, last = CostRecord.objects.order_by("day").first().day, CostRecord.objects.order_by("-day").first().day
     with sandbox.running():
         organisation.seed(date.today())
-        bill = sum((i.amount for i in cost_state(organisation.PAYER_ACCOUNT_ID).items if first <= i.day <= last),
-                   Decimal(0))
+        bill = sum(
+            (i.amount for i in cost_state(organisation.PAYER_ACCOUNT_ID).items if first <= i.day <= last), Decimal(0)
+        )
     ours = sum(CostRecord.objects.filter(grain="profile").values_list("amount", flat=True), Decimal(0))
     assert ours.quantize(Decimal("0.01")) == bill.quantize(Decimal("0.01"))
     maria = UserProfile.objects.get(name="maria-garcia")

@@ -22,16 +22,23 @@ def synced(aws_sandbox: None) -> dict[str, Any]:
     from domains.sync import start_inventory_sync
 
     client = sagemaker()
-    iam = client.create_domain(DomainName="research", AuthMode="IAM", DefaultUserSettings={}, SubnetIds=["s"],
-                               VpcId="v")["DomainId"]
-    sso = client.create_domain(DomainName="risk", AuthMode="SSO", DefaultUserSettings={}, SubnetIds=["s"],
-                               VpcId="v")["DomainId"]
+    iam = client.create_domain(
+        DomainName="research", AuthMode="IAM", DefaultUserSettings={}, SubnetIds=["s"], VpcId="v"
+    )["DomainId"]
+    sso = client.create_domain(DomainName="risk", AuthMode="SSO", DefaultUserSettings={}, SubnetIds=["s"], VpcId="v")[
+        "DomainId"
+    ]
     maria = UserFactory(username="maria", email="maria@example.com")
     john = UserFactory(username="john", email="john@example.com")
     client.create_user_profile(DomainId=iam, UserProfileName="maria", Tags=[{"Key": "owner", "Value": "maria"}])
     client.create_user_profile(DomainId=iam, UserProfileName="john", Tags=[{"Key": "owner", "Value": "john"}])
-    client.create_user_profile(DomainId=sso, UserProfileName="maria", SingleSignOnUserIdentifier="UserName",
-                               SingleSignOnUserValue="maria", Tags=[{"Key": "owner", "Value": "maria"}])
+    client.create_user_profile(
+        DomainId=sso,
+        UserProfileName="maria",
+        SingleSignOnUserIdentifier="UserName",
+        SingleSignOnUserValue="maria",
+        Tags=[{"Key": "owner", "Value": "maria"}],
+    )
     make_account()
     start_inventory_sync(inline=True)
     for domain in Domain.objects.all():

@@ -30,8 +30,15 @@ def world() -> dict[str, Any]:
     shared = SpaceFactory(domain=risk, name="team-shared", owner_profile=other)
     own_app = AppFactory(domain=risk, user_profile=own, name="lab")
     return {
-        "risk": risk, "scientist": scientist, "lead": lead, "outsider": outsider, "own": own, "other": other,
-        "own_space": own_space, "shared": shared, "own_app": own_app,
+        "risk": risk,
+        "scientist": scientist,
+        "lead": lead,
+        "outsider": outsider,
+        "own": own,
+        "other": other,
+        "own_space": own_space,
+        "shared": shared,
+        "own_app": own_app,
     }
 
 

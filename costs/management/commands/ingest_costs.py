@@ -35,5 +35,6 @@ class Command(BaseCommand):
         except IngestionScopeError as exc:
             raise CommandError(str(exc)) from exc
         pks = payers(account)
-        progress.run_command(self, run, created, lambda: run_cost_ingestion(run.pk, pks, since, inline=True),
-                             queued=queue)
+        progress.run_command(
+            self, run, created, lambda: run_cost_ingestion(run.pk, pks, since, inline=True), queued=queue
+        )

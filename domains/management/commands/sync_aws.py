@@ -19,12 +19,14 @@ class Command(BaseCommand):
         parser.add_argument("--region", help="Only this region (with --account).")
         parser.add_argument("--domain", help="Only this domain id (d-...), already in the inventory.")
         parser.add_argument(
-            "--queue", action="store_true", help="Hand the run to the Celery workers and follow it, instead of "
-            "doing the work in this process."
+            "--queue",
+            action="store_true",
+            help="Hand the run to the Celery workers and follow it, instead of doing the work in this process.",
         )
 
-    def handle(self, *args: Any, account: str | None, region: str | None, domain: str | None, queue: bool,
-               **options: Any) -> None:
+    def handle(
+        self, *args: Any, account: str | None, region: str | None, domain: str | None, queue: bool, **options: Any
+    ) -> None:
         try:
             run, created = start_inventory_sync(
                 account_id=account, region=region, domain_id=domain, trigger=TaskRun.Trigger.COMMAND, enqueue=queue

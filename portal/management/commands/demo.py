@@ -91,8 +91,21 @@ class Command(BaseCommand):
             if no_processes:
                 return
             celery = [sys.executable, "-m", "celery", "-A", "portal"]
-            start("worker", [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2", "--hostname", "demo@%h",
-                             "--without-gossip", "--without-mingle"])
+            start(
+                "worker",
+                [
+                    *celery,
+                    "worker",
+                    "--loglevel",
+                    "INFO",
+                    "--concurrency",
+                    "2",
+                    "--hostname",
+                    "demo@%h",
+                    "--without-gossip",
+                    "--without-mingle",
+                ],
+            )
             start("beat", [*celery, "beat", "--loglevel", "INFO", "--schedule", str(settings.VAR_DIR / "beat")])
             start("web", [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"])
             self.stdout.write(self.style.SUCCESS(f"Portal on http://127.0.0.1:{port}/ (Ctrl-C stops everything)."))

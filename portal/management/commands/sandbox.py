@@ -32,9 +32,7 @@ class Command(BaseCommand):
             summary = seed_demo()
             counts = ", ".join(f"{value} {key.replace('_', ' ')}" for key, value in summary.items())
             self.stdout.write(f"Seeded the demo organisation in {time.perf_counter() - started:.1f} s: {counts}.")
-        self.stdout.write(
-            self.style.SUCCESS(f"AWS sandbox listening on http://127.0.0.1:{port} (Ctrl-C stops it).")
-        )
+        self.stdout.write(self.style.SUCCESS(f"AWS sandbox listening on http://127.0.0.1:{port} (Ctrl-C stops it)."))
         self.stdout.write(f"Try: aws --endpoint-url http://127.0.0.1:{port} sagemaker list-domains --region us-east-1")
         try:
             server.serve_forever()

@@ -19,14 +19,23 @@ from portal.aws import call_counter, gateway, is_retryable, is_throttling
 from portal.sandbox import faults
 from portal.sandbox.server import ThreadedSandbox, reset_backends
 
-CE_REQUEST = {"TimePeriod": {"Start": "2026-10-01", "End": "2026-10-03"}, "Granularity": "DAILY",
-              "Metrics": ["UnblendedCost"]}
+CE_REQUEST = {
+    "TimePeriod": {"Start": "2026-10-01", "End": "2026-10-03"},
+    "Granularity": "DAILY",
+    "Metrics": ["UnblendedCost"],
+}
 
 
 def client(service: str, attempts: int = 1, mode: str = "standard", **extra: Any) -> Any:
     """A plain boto3 client with exactly ``attempts`` tries in total."""
-    return boto3.client(service, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x",
-                        config=Config(retries={"mode": mode, "total_max_attempts": attempts}), **extra)
+    return boto3.client(
+        service,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+        config=Config(retries={"mode": mode, "total_max_attempts": attempts}),
+        **extra,
+    )
 
 
 def counted(service: str, operation: str) -> int:
@@ -51,8 +60,7 @@ def test_throttling_answers_each_services_own_code(aws_sandbox: None) -> None:
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
-def test_server_errors_carry_the_status_asked_for_and_only_hit_their_operation(aws_sandbox: None,
-                                                                                status: int) -> None:
+def test_server_errors_carry_the_status_asked_for_and_only_hit_their_operation(aws_sandbox: None, status: int) -> None:
     faults.registry.add(service="sagemaker", kind="server_error", operation="ListDomains", count=1, status=status)
     code, http_status = code_of(client("sagemaker").list_domains)
     assert http_status == status and code == "InternalFailure"
@@ -218,8 +226,9 @@ def server() -> Iterator[ThreadedSandbox]:
 
 def control(server: ThreadedSandbox, method: str, body: Any = None, raw: bytes | None = None) -> tuple[int, Any]:
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    request = urllib.request.Request(f"{server.url}/_sandbox/faults", method=method, data=data,
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{server.url}/_sandbox/faults", method=method, data=data, headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310 - the loopback test server
             return answer.status, json.load(answer)
@@ -228,13 +237,16 @@ def control(server: ThreadedSandbox, method: str, body: Any = None, raw: bytes |
 
 
 def test_faults_are_set_listed_and_cleared_over_http(server: ThreadedSandbox) -> None:
-    status, added = control(server, "POST", {"service": "sagemaker", "kind": "throttle", "operation": "ListDomains",
-                                             "count": 1})
+    status, added = control(
+        server, "POST", {"service": "sagemaker", "kind": "throttle", "operation": "ListDomains", "count": 1}
+    )
     assert status == 201 and added["added"]["operation"] == "ListDomains"
     assert control(server, "POST", {"service": "ce", "kind": "throttle", "rate": 1.0})[0] == 201
     listed = control(server, "GET")[1]["faults"]
     assert [(r["service"], r["operation"], r["count"], r["rate"]) for r in listed] == [
-        ("sagemaker", "ListDomains", 1, None), ("ce", "*", None, 1.0)]
+        ("sagemaker", "ListDomains", 1, None),
+        ("ce", "*", None, 1.0),
+    ]
 
     sagemaker = client("sagemaker", endpoint_url=server.url)
     ce = client("ce", endpoint_url=server.url)
@@ -261,7 +273,10 @@ def test_invalid_rules_over_http_answer_400_with_the_reason(server: ThreadedSand
 
 def test_a_retrying_client_rides_out_faults_over_http(server: ThreadedSandbox, fast_aws_backoff: None) -> None:
     control(server, "POST", {"service": "ce", "kind": "throttle", "operation": "GetCostAndUsage", "count": 2})
-    control(server, "POST", {"service": "ce", "kind": "latency", "operation": "GetCostAndUsage", "count": 1,
-                             "latency_ms": 50})
+    control(
+        server,
+        "POST",
+        {"service": "ce", "kind": "latency", "operation": "GetCostAndUsage", "count": 1, "latency_ms": 50},
+    )
     answer = client("ce", attempts=3, endpoint_url=server.url).get_cost_and_usage(**CE_REQUEST)
     assert answer["ResponseMetadata"]["RetryAttempts"] == 2

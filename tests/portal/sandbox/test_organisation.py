@@ -45,15 +45,26 @@ def test_it_has_the_promised_size_and_variety() -> None:
         counts = organisation.seed(TODAY)
         assert counts["accounts"] == 2 and counts["domains"] >= 4
         assert 35 <= counts["user_profiles"] <= 45 and 12 <= counts["spaces"] <= 18 and 25 <= counts["apps"] <= 35
-        domains = [d for a in organisation.DEMO_ACCOUNTS for r in organisation.REGIONS
-                   for d in studio_state(a, r).domains.values()]
+        domains = [
+            d
+            for a in organisation.DEMO_ACCOUNTS
+            for r in organisation.REGIONS
+            for d in studio_state(a, r).domains.values()
+        ]
         kinds = {(d.auth_mode, d.network) for d in domains}
         assert ("SSO", "VpcOnly") in kinds and ("IAM", "PublicInternetOnly") in kinds
-        assert any(d.default_user_settings.get("DefaultLandingUri", "").startswith("app:JupyterServer")
-                   for d in domains)
-        instance_types = Counter(a.resource_spec["InstanceType"] for a in
-                                 (app for acc in organisation.DEMO_ACCOUNTS for r in organisation.REGIONS
-                                  for app in studio_state(acc, r).apps.values()))
+        assert any(
+            d.default_user_settings.get("DefaultLandingUri", "").startswith("app:JupyterServer") for d in domains
+        )
+        instance_types = Counter(
+            a.resource_spec["InstanceType"]
+            for a in (
+                app
+                for acc in organisation.DEMO_ACCOUNTS
+                for r in organisation.REGIONS
+                for app in studio_state(acc, r).apps.values()
+            )
+        )
         assert len(instance_types) >= 6
 
 
