@@ -28,7 +28,12 @@ class DomainFilterSet(InventoryFilterSet):
     studio_experience = django_filters.ChoiceFilter(choices=Domain.StudioExperience.choices, label="Studio")
     status = django_filters.CharFilter()
     ordering = django_filters.OrderingFilter(
-        fields=(("name", "name"), ("region", "region"), ("last_seen", "last_seen"), ("members_synced_at", "synced"))
+        fields=(
+            ("name", "name"),
+            ("region", "region"),
+            ("last_changed", "last_changed"),
+            ("members_synced_at", "synced"),
+        )
     )
 
     class Meta:

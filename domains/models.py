@@ -84,10 +84,12 @@ class AwsAccount(models.Model):
 
 
 class InventoryItem(models.Model):
-    """Fields every synced resource has: when the sync first and last saw it, and when it disappeared."""
+    """Fields every synced resource has: when the sync first saw it, last found it changed, and found it gone."""
 
     first_seen = models.DateTimeField(default=timezone.now)
-    last_seen = models.DateTimeField(default=timezone.now)
+    last_changed = models.DateTimeField(
+        default=timezone.now, help_text="When a sync last found the resource different from what was stored."
+    )
     removed_at = models.DateTimeField(null=True, blank=True, help_text="Missing from a completed listing.")
 
     class Meta:
@@ -158,7 +160,7 @@ class Domain(DescribedItem):
 
     @property
     def last_synced_at(self) -> Any:
-        return self.members_synced_at or self.last_seen
+        return self.members_synced_at or self.last_changed
 
     def is_stale(self, max_age_minutes: int) -> bool:
         return self.last_synced_at < timezone.now() - timedelta(minutes=max_age_minutes)

@@ -16,7 +16,6 @@ class UpsertResult:
     updated: int = 0
     removed: int = 0
     unchanged: int = 0
-    rows_written: int = 0
     objects: dict[str, Any] = field(default_factory=dict)  # arn -> model instance, for linking foreign keys
 
     def counts(self) -> dict[str, int]:
@@ -52,7 +51,7 @@ def upsert_by_arn(
         if obj is None:
             if values is None:
                 continue  # listed but not described (it vanished in between): the next sync picks it up
-            obj = model(arn=arn, first_seen=now, last_seen=now, **values)
+            obj = model(arn=arn, first_seen=now, last_changed=now, **values)
             to_create.append(obj)
             result.objects[arn] = obj
             continue
@@ -63,9 +62,9 @@ def upsert_by_arn(
         if diff:
             for name, value in diff.items():
                 setattr(obj, name, value)
-            obj.last_seen = now
+            obj.last_changed = now
             changed_fields.update(diff)
-            changed_fields.add("last_seen")
+            changed_fields.add("last_changed")
             to_update.append(obj)
         else:
             result.unchanged += 1
@@ -84,7 +83,6 @@ def upsert_by_arn(
     if to_remove:
         model.objects.filter(pk__in=[obj.pk for obj in to_remove]).update(removed_at=now)
     result.created, result.updated, result.removed = len(to_create), len(to_update), len(to_remove)
-    result.rows_written = result.created + result.updated + result.removed
     return result
 
 

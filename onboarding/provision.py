@@ -233,7 +233,7 @@ def provision_profile(pk: int) -> None:
     values = profile_values(answer, _tags(client, arn))
     now = timezone.now()
     profile, _ = UserProfile.objects.update_or_create(
-        arn=arn, defaults={**values, "domain": domain, "owner": req.person, "last_seen": now, "removed_at": None}
+        arn=arn, defaults={**values, "domain": domain, "owner": req.person, "last_changed": now, "removed_at": None}
     )
     _finish(req, f"User profile {profile.name} is InService.", profile=profile, profile_arn=arn)
 
@@ -276,7 +276,13 @@ def provision_space(pk: int) -> None:
     values = space_values(answer, _tags(client, arn))
     space, _ = Space.objects.update_or_create(
         arn=arn,
-        defaults={**values, "domain": domain, "owner_profile": owner, "last_seen": timezone.now(), "removed_at": None},
+        defaults={
+            **values,
+            "domain": domain,
+            "owner_profile": owner,
+            "last_changed": timezone.now(),
+            "removed_at": None,
+        },
     )
     _finish(req, f"Shared space {space.name} is InService, owned by {owner.name}.", space=space, space_arn=arn)
 

@@ -83,9 +83,6 @@ class Grants:
         domains = self.domains_for(action)
         return domains is ALL_DOMAINS or domain_arn in domains
 
-    def roles(self) -> set[str]:
-        return {role for role, _ in self.pairs}
-
 
 def grants_for(user: Any) -> Grants:
     if user is None or isinstance(user, AnonymousUser):
@@ -108,9 +105,6 @@ def domain_q(domains: DomainSet, field: str) -> Q:
     if isinstance(domains, AllDomains):
         return Q()
     return Q(**{f"{field}__in": sorted(domains)})
-
-
-NOTHING = Q(pk__in=[])
 
 
 def require_admin(user: Any) -> None:

@@ -86,7 +86,7 @@ class DomainSerializer(serializers.ModelSerializer):
             "space_count",
             "running_app_count",
             "first_seen",
-            "last_seen",
+            "last_changed",
             "removed_at",
             "last_synced_at",
             "aws_created_at",

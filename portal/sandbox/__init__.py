@@ -1,4 +1,4 @@
-"""The AWS sandbox: moto, pinned, extended with what it lacks for this portal (see AWS-NOTES.md).
+"""The AWS sandbox: moto, pinned, extended with what it lacks for this portal.
 
 - :mod:`portal.sandbox.studio`: Studio domains (with moto's bugs fixed), user profiles, spaces, apps, tags and
   presigned URLs, with AWS's validation, errors and pagination.
@@ -23,9 +23,6 @@ from moto import mock_aws
 from moto.core.responses import BaseResponse
 
 from portal.sandbox import faults
-
-# Accounts the sandbox knows without AssumeRole: moto's default account answers plain sandbox credentials.
-DEFAULT_ACCOUNT_ID = "123456789012"
 
 _installed = False
 _install_lock = threading.Lock()

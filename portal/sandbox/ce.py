@@ -1,7 +1,7 @@
 """Cost Explorer in the sandbox: answers computed from seeded cost line items.
 
 moto 5.2.5 answers GetCostAndUsage only from a queue of canned answers and lacks GetCostForecast and the cost
-allocation tag calls (AWS-NOTES.md). Here every answer is computed from line items kept on moto's Cost Explorer
+allocation tag calls. Here every answer is computed from line items kept on moto's Cost Explorer
 backend of the payer account (the caller's account), so moto's reset clears them:
 
 - GetCostAndUsage: DAILY/MONTHLY buckets (one per period even when empty, MONTHLY clipped to the period), Filter

@@ -1,11 +1,11 @@
 """SageMaker Studio in the sandbox: domains, user profiles, spaces, apps, tags and presigned URLs.
 
-moto 5.2.5 has only a buggy subset of the domain operations and none of the others (AWS-NOTES.md). This module keeps
+moto 5.2.5 has only a buggy subset of the domain operations and none of the others. This module keeps
 its own state on moto's per-account, per-region SageMaker backend (so moto's reset clears it) and answers the
 operations in AWS's JSON shapes, with AWS's validation, error codes and pagination. One code path serves the API
 and the Python seeding used by the demo organisation and the benchmarks (:func:`studio_state`).
 
-Behaviour nobody has seen AWS show (marked "assumed" in AWS-NOTES.md) is kept in clearly named places:
+Behaviour assumed rather than seen from AWS is kept in clearly named places:
 :data:`PROFILE_DELETE_NEEDS_NO_APPS`, :data:`DEFAULT_SORT_ORDER`, :attr:`StudioState.pending_describes`.
 """
 
@@ -26,7 +26,6 @@ from moto.sagemaker.models import sagemaker_backends
 from moto.sagemaker.responses import SageMakerResponse
 
 NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
-DOMAIN_ID_RE = re.compile(r"^d-(-*[a-z0-9]){1,61}$")
 ROLE_RE = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$")
 AUTH_MODES = ("SSO", "IAM")
 NETWORK_TYPES = ("PublicInternetOnly", "VpcOnly")

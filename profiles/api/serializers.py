@@ -31,7 +31,7 @@ class UserProfileSerializer(serializers.ModelSerializer):
             "idle_timeout_minutes",
             "tags",
             "first_seen",
-            "last_seen",
+            "last_changed",
             "removed_at",
             "aws_created_at",
             "aws_modified_at",
@@ -61,7 +61,7 @@ class SpaceSerializer(serializers.ModelSerializer):
             "status",
             "tags",
             "first_seen",
-            "last_seen",
+            "last_changed",
             "removed_at",
             "aws_created_at",
             "aws_modified_at",
@@ -87,7 +87,7 @@ class AppSerializer(serializers.ModelSerializer):
             "aws_created_at",
             "last_user_activity",
             "first_seen",
-            "last_seen",
+            "last_changed",
             "removed_at",
         ]
         read_only_fields = fields

@@ -24,7 +24,7 @@ def inventory_state() -> dict[str, Any]:
     skip = {
         "id",
         "first_seen",
-        "last_seen",
+        "last_changed",
         "members_synced_at",
         "sync_claimed_at",
         "sync_claimed_by",

@@ -175,7 +175,7 @@ def test_with_retries_exhausted_the_error_surfaces(aws_sandbox: None, fast_aws_b
 
 
 def test_legacy_retry_mode_does_not_retry_cost_explorers_limit_exceeded(aws_sandbox: None) -> None:
-    # AWS-NOTES: only the standard and adaptive modes treat LimitExceededException as throttling.
+    # Only the standard and adaptive modes treat LimitExceededException as throttling.
     faults.registry.add(service="ce", kind="throttle", operation="GetCostAndUsage", count=1)
     with pytest.raises(ClientError) as exc:
         client("ce", attempts=5, mode="legacy").get_cost_and_usage(**CE_REQUEST)
