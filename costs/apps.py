@@ -3,3 +3,14 @@ from django.apps import AppConfig
 
 class CostsConfig(AppConfig):
     name = "costs"
+
+    def ready(self) -> None:
+        from costs import panels
+        from costs.ingest import COST_INGESTION
+        from portal.registry import MenuEntry, Panel, registry
+
+        registry.add_urls("costs.urls")
+        registry.add_api_urls("costs.api.urls")
+        registry.add_run_kind(COST_INGESTION)
+        registry.add_menu(MenuEntry("Costs", "costs:dashboard", order=80))
+        registry.add_panel(Panel("domain", "costs/_domain_budget_panel.html", panels.domain_budget, order=10))

@@ -28,12 +28,34 @@ from domains.sync import with_retries
 from portal import runs
 from portal.aws import gateway
 from portal.models import TaskRun
+from portal.registry import RunKind
+from portal.scoping import VIEW_COSTS
 from profiles.models import Space, UserProfile
+
+# Finance (who reads spend in every domain) sees every ingestion, whoever started it.
+COST_INGESTION = RunKind("cost_ingestion", "Cost ingestion", url_prefix="costs:run", seen_with=VIEW_COSTS)
 
 SAGEMAKER_FILTER = {"Dimensions": {"Key": "SERVICE", "Values": ["Amazon SageMaker"]}}
 HISTORY_MONTHS = 13
 RUN_TASK = "costs.run_cost_ingestion"
 PAYER_TASK = "costs.ingest_payer"
+
+
+@dataclass(frozen=True)
+class IngestionScope:
+    """What a cost ingestion covers: every payer account or one, over the usual window or from ``since``."""
+
+    account_id: str | None = None
+    since: date | None = None
+
+    def to_json(self) -> dict[str, str]:
+        data = {"account_id": self.account_id, "since": self.since.isoformat() if self.since else None}
+        return {name: value for name, value in data.items() if value}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> IngestionScope:
+        since = data.get("since")
+        return cls(account_id=data.get("account_id"), since=date.fromisoformat(since) if since else None)
 
 
 class IngestionScopeError(ValueError):
@@ -101,11 +123,11 @@ def start_cost_ingestion(
     payer_pks = payers(account_id)
     if since is not None and since >= timezone.localdate():
         raise IngestionScopeError(f"--since {since} is not in the past.")
-    key = f"payer:{account_id}" if account_id else "all"
+    scope = IngestionScope(account_id=account_id or None, since=since)
     label = f"payer account {account_id}" if account_id else "all payer accounts"
     if since is not None:
-        key, label = f"{key}/since:{since}", f"{label} since {since}"
-    run, created = runs.start_run(TaskRun.Kind.COST_INGESTION, key, label, trigger=trigger, actor=actor)
+        label = f"{label} since {since}"
+    run, created = runs.start_run(COST_INGESTION.kind, scope, label, trigger=trigger, actor=actor)
     if created:
         if inline:
             run_cost_ingestion(run.pk, payer_pks, since, inline=True)

@@ -169,15 +169,6 @@ class Budget(models.Model):
     def __str__(self) -> str:
         return f"{self.domain.name}: ${self.monthly_amount}/month"
 
-    @property
-    def status(self) -> dict[str, object]:
-        """This month's spend and forecast against the budget (for templates, e.g. the domain page)."""
-        from django.utils import timezone
-
-        from costs.budgets import budget_status
-
-        return budget_status(self, timezone.localdate())
-
     @classmethod
     def scope_q(cls, grants: Grants, action: str) -> Q | None:
         domains = grants.domains_for(action)

@@ -1,8 +1,8 @@
 from django.urls import path
 
 from costs import views
+from costs.ingest import COST_INGESTION
 from portal import run_views
-from portal.models import TaskRun
 
 app_name = "costs"
 
@@ -12,7 +12,7 @@ urlpatterns = [
     path("costs/budgets/<int:domain_pk>/", views.budget_form, name="budget-form"),
     path("costs/ingest/", views.ingest_start, name="ingest-start"),
     *run_views.run_urls(
-        TaskRun.Kind.COST_INGESTION,
+        COST_INGESTION.kind,
         "costs/runs",
         "run",
         title="Cost ingestion runs",

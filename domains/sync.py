@@ -1,7 +1,8 @@
 """The inventory sync, domains side: start a run, list each account and region's domains, hand members on.
 
 A run is split into steps: one per (account, region) listing, then one per domain for its members (done by the
-profiles app, reached through :mod:`domains.signals` in process or by Celery task name). Steps finish in any
+profiles app, reached through :mod:`domains.signals` in process or by the Celery task it registered in
+:mod:`portal.registry`). Steps finish in any
 order; :mod:`portal.runs` merges their counts and closes the run after the last one.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields
 from datetime import timedelta
 from typing import Any
 
@@ -24,13 +26,39 @@ from domains.upsert import jsonable, upsert_by_arn
 from portal import runs
 from portal.aws import gateway, is_retryable
 from portal.models import TaskRun
+from portal.registry import RunKind, registry
 
+INVENTORY_SYNC = RunKind("inventory_sync", "Inventory sync", url_prefix="domains:syncrun")
 PAGE_SIZE = 100  # the largest MaxResults the SageMaker list calls accept
 TAG_PAGE_SIZE = 100  # ListTags accepts 50 and up
 CLAIM_TTL = timedelta(minutes=30)  # a claim older than this belongs to a worker that died
-MEMBER_TASK = "profiles.sync_domain_members"
 ACCOUNT_REGION_TASK = "domains.sync_account_region"
 RUN_TASK = "domains.run_inventory_sync"
+
+
+@dataclass(frozen=True)
+class SyncScope:
+    """What an inventory sync covers: everything (no field), an account, an account's region, or one domain."""
+
+    account_id: str | None = None
+    region: str | None = None
+    domain_arn: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.region and not self.account_id:
+            raise SyncScopeError("Give the account with the region (a region alone is ambiguous).")
+        if self.domain_arn and (self.account_id or self.region):
+            raise SyncScopeError("A domain sync names the domain only.")
+
+    def to_json(self) -> dict[str, str]:
+        return {name: value for name, value in asdict(self).items() if value}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SyncScope:
+        unknown = set(data) - {f.name for f in fields(cls)}
+        if unknown:
+            raise SyncScopeError(f"Unknown sync scope field(s): {', '.join(sorted(unknown))}.")
+        return cls(**data)
 
 
 class SyncScopeError(ValueError):
@@ -58,9 +86,9 @@ def start_inventory_sync(
     ``inline`` the whole run happens in this process before returning (tests); otherwise it is queued for the
     workers once the transaction commits, unless ``enqueue`` is False (the caller runs it, as ``sync_aws`` does).
     """
-    key, label, domain_arns = _scope(account_id, region, domain_id)
+    scope, label, domain_arns = _scope(account_id, region, domain_id)
     run, created = runs.start_run(
-        TaskRun.Kind.INVENTORY_SYNC, key, label, trigger=trigger, actor=actor, domain_arns=domain_arns
+        INVENTORY_SYNC.kind, scope, label, trigger=trigger, actor=actor, domain_arns=domain_arns
     )
     if created:
         if inline:
@@ -73,12 +101,12 @@ def start_inventory_sync(
     return run, created
 
 
-def _scope(account_id: str | None, region: str | None, domain_id: str | None) -> tuple[str, str, list[str]]:
+def _scope(account_id: str | None, region: str | None, domain_id: str | None) -> tuple[SyncScope, str, list[str]]:
     if domain_id:
         domain = Domain.objects.filter(domain_id=domain_id).select_related("account").first()
         if domain is None:
             raise SyncScopeError(f"No domain {domain_id} in the inventory; sync its account first.")
-        return f"domain:{domain.arn}", f"domain {domain.name} ({domain.domain_id})", [domain.arn]
+        return SyncScope(domain_arn=domain.arn), f"domain {domain.name} ({domain.domain_id})", [domain.arn]
     if region and not account_id:
         raise SyncScopeError("Give the account with the region (a region alone is ambiguous).")
     if account_id:
@@ -93,9 +121,9 @@ def _scope(account_id: str | None, region: str | None, domain_id: str | None) ->
                     f"Region {region} is not configured for account {account_id} "
                     f"(configured: {', '.join(account.regions)})."
                 )
-            return f"account:{account_id}/region:{region}", f"account {account.name} in {region}", []
-        return f"account:{account_id}", f"account {account.name}", []
-    return "all", "all accounts and regions", []
+            return SyncScope(account_id, region), f"account {account.name} in {region}", []
+        return SyncScope(account_id), f"account {account.name}", []
+    return SyncScope(), "all accounts and regions", []
 
 
 # -- running ----------------------------------------------------------------------------------------------------
@@ -104,14 +132,15 @@ def run_inventory_sync(run_id: int, *, inline: bool = False) -> None:
     run = TaskRun.objects.filter(pk=run_id).first()
     if run is None or not run.is_active:
         return
-    if run.scope_key.startswith("domain:"):
-        domain = Domain.objects.filter(arn=run.scope_key.removeprefix("domain:")).first()
+    scope = SyncScope.from_json(run.scope)
+    if scope.domain_arn:
+        domain = Domain.objects.filter(arn=scope.domain_arn).first()
         if domain is None:
             runs.fail_run(run_id, "The domain is no longer in the inventory.")
         elif runs.plan(run_id, 1, f"Syncing {domain.name}"):
             _dispatch_members(run_id, [domain.pk], inline=inline)
         return
-    targets = _account_regions(run.scope_key)
+    targets = _account_regions(scope)
     if not targets:
         runs.fail_run(run_id, "No enabled AWS account is configured: add one on the Accounts page first.")
         return
@@ -126,14 +155,11 @@ def run_inventory_sync(run_id: int, *, inline: bool = False) -> None:
             app.send_task(ACCOUNT_REGION_TASK, args=[run_id, account_pk, region])
 
 
-def _account_regions(scope_key: str) -> list[tuple[int, str]]:
+def _account_regions(scope: SyncScope) -> list[tuple[int, str]]:
     accounts = AwsAccount.objects.filter(enabled=True).order_by("account_id")
-    region = None
-    if scope_key.startswith("account:"):
-        account_part, _, region_part = scope_key.removeprefix("account:").partition("/region:")
-        accounts = accounts.filter(account_id=account_part)
-        region = region_part or None
-    return [(a.pk, r) for a in accounts for r in a.regions if region is None or r == region]
+    if scope.account_id:
+        accounts = accounts.filter(account_id=scope.account_id)
+    return [(a.pk, r) for a in accounts for r in a.regions if scope.region is None or r == scope.region]
 
 
 def with_retries(step: Callable[..., Any], *args: Any, attempts: int = 4, **kwargs: Any) -> Any:
@@ -267,11 +293,11 @@ def _dispatch_members(run_id: int, domain_pks: list[int], *, inline: bool) -> No
         for pk in domain_pks:
             member_sync_requested.send(sender=Domain, run_id=run_id, domain_pk=pk)
         return
-    from portal.celery import app
+    task = registry.member_sync_task  # the profiles app's, registered from its ready()
 
     def send() -> None:
         for pk in domain_pks:
-            app.send_task(MEMBER_TASK, args=[run_id, pk])
+            task.delay(run_id, pk)
 
     transaction.on_commit(send)
 

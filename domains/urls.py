@@ -1,8 +1,8 @@
 from django.urls import path
 
 from domains import roles, views
+from domains.sync import INVENTORY_SYNC
 from portal import run_views
-from portal.models import TaskRun
 
 app_name = "domains"
 
@@ -17,7 +17,7 @@ urlpatterns = [
     path("roles/", roles.RoleListView.as_view(), name="role-list"),
     path("roles/<int:pk>/revoke/", roles.role_revoke, name="role-revoke"),
     *run_views.run_urls(
-        TaskRun.Kind.INVENTORY_SYNC,
+        INVENTORY_SYNC.kind,
         "sync-runs",
         "syncrun",
         title="Inventory sync runs",

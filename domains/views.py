@@ -19,10 +19,10 @@ from domains import services
 from domains.filtersets import AwsAccountFilterSet, DomainFilterSet
 from domains.forms import AwsAccountForm
 from domains.models import AwsAccount, Domain
-from domains.sync import SyncScopeError, start_inventory_sync
+from domains.sync import INVENTORY_SYNC, SyncScopeError, start_inventory_sync
 from portal.listing import FilteredListView
 from portal.models import TaskRun
-from portal.scoping import MANAGE, SYNC, VIEW_COSTS, grants_for, require_admin
+from portal.scoping import MANAGE, SYNC, grants_for, require_admin
 
 
 def member_count(relation: str, extra: Q | None = None) -> Coalesce:
@@ -112,7 +112,7 @@ class DomainListView(FilteredListView):
         context["stale_minutes"] = settings.INVENTORY_STALE_MINUTES
         context["active_run"] = (
             TaskRun.objects.restrict(self.request.user)
-            .filter(kind=TaskRun.Kind.INVENTORY_SYNC, status__in=TaskRun.ACTIVE)
+            .filter(kind=INVENTORY_SYNC.kind, status__in=TaskRun.ACTIVE)
             .first()
         )
         return context
@@ -121,22 +121,13 @@ class DomainListView(FilteredListView):
 @login_required
 def domain_detail(request: HttpRequest, pk: int) -> HttpResponse:
     domain = get_object_or_404(with_member_counts(Domain.objects.restrict(request.user)), pk=pk)
-    user = request.user
-    members = {
-        "profiles": domain.user_profiles.restrict(user).filter(removed_at__isnull=True).select_related("owner")[:25],
-        "spaces": domain.spaces.restrict(user).filter(removed_at__isnull=True)[:25],
-        "apps": domain.apps.restrict(user).filter(removed_at__isnull=True, status="InService")[:25],
-    }
-    can_sync = Domain.objects.restrict(user, SYNC).filter(pk=domain.pk).exists()
-    sees_costs = Domain.objects.restrict(user, VIEW_COSTS).filter(pk=domain.pk).exists()
+    can_sync = Domain.objects.restrict(request.user, SYNC).filter(pk=domain.pk).exists()
     return render(
         request,
         "domains/domain_detail.html",
         {
             "domain": domain,
-            **members,
             "can_sync": can_sync,
-            "sees_costs": sees_costs,
             "stale_minutes": settings.INVENTORY_STALE_MINUTES,
             "settings_rows": _settings_rows(domain),
         },

@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class OnboardingConfig(AppConfig):
     name = "onboarding"
     verbose_name = "Onboarding: requests, provisioning and offboarding"
+
+    def ready(self) -> None:
+        from portal.registry import MenuEntry, approvers, registry
+
+        registry.add_urls("onboarding.urls")
+        registry.add_api_urls("onboarding.api.urls")
+        registry.add_menu(MenuEntry("Requests", "onboarding:inbox", order=60))
+        registry.add_menu(MenuEntry("Offboarding", "onboarding:offboarding-list", order=70, visible=approvers))

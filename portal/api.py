@@ -50,7 +50,7 @@ class TaskRunSerializer(serializers.ModelSerializer):
         model = TaskRun
         fields = [
             "id",
-            "scope_key",
+            "scope",
             "scope_label",
             "trigger",
             "started_by",

@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class PortalConfig(AppConfig):
     name = "portal"
     verbose_name = "Portal"
+
+    def ready(self) -> None:
+        from portal.registry import MenuEntry, registry
+
+        registry.add_menu(MenuEntry("Overview", "home", order=10))
+        registry.add_menu(MenuEntry("Audit log", "portal:audit-list", order=110))
+        registry.add_menu(MenuEntry("API", "api-docs", order=130))

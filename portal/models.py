@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.db import models
@@ -9,6 +10,8 @@ from django.db.models import Q
 from django.urls import reverse
 
 from portal.querysets import RestrictedQuerySet
+from portal.registry import registry
+from portal.scoping import ALL_DOMAINS, MANAGE, SYNC, Grants, Role, domain_q
 
 
 class WorkerHeartbeat(models.Model):
@@ -31,14 +34,11 @@ class WorkerHeartbeat(models.Model):
 class TaskRun(models.Model):
     """One piece of background work (an inventory sync, a cost ingestion...) with live progress.
 
-    Pages poll this row, not Celery's result backend. ``scope_key`` names what the run works on
-    (``all``, ``account:<id>``, ``account:<id>/region:<r>``, ``domain:<arn>``); at most one run per kind and scope is
-    queued or running at a time (a database constraint), so a second request joins the first.
+    Pages poll this row, not Celery's result backend. ``scope`` says what the run works on, as the JSON of the
+    run kind's own scope value (e.g. ``domains.sync.SyncScope``: ``{}`` for everything, ``{"account_id": ...,
+    "region": ...}``, ``{"domain_arn": ...}``); ``scope_key`` is its canonical text, so that at most one run per kind
+    and scope is queued or running at a time (a database constraint) and a second request joins the first.
     """
-
-    class Kind(models.TextChoices):
-        INVENTORY_SYNC = "inventory_sync", "Inventory sync"
-        COST_INGESTION = "cost_ingestion", "Cost ingestion"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -48,8 +48,6 @@ class TaskRun(models.Model):
         FAILED = "failed", "Failed"
 
     ACTIVE = (Status.QUEUED, Status.RUNNING)
-    # The pages of each kind of run: "<namespace>:<prefix>-list|detail|progress".
-    URL_PREFIXES = {"inventory_sync": "domains:syncrun", "cost_ingestion": "costs:run"}
 
     class Trigger(models.TextChoices):
         SCHEDULE = "schedule", "Schedule"
@@ -57,8 +55,9 @@ class TaskRun(models.Model):
         COMMAND = "command", "Command"
         API = "api", "API"
 
-    kind = models.CharField(max_length=32, choices=Kind.choices)
-    scope_key = models.CharField(max_length=400)
+    kind = models.CharField(max_length=32, help_text="A run kind an app registered (portal.registry).")
+    scope = models.JSONField(default=dict, blank=True, help_text="What the run works on ({} for everything).")
+    scope_key = models.CharField(max_length=400, editable=False, help_text="scope as canonical JSON text.")
     scope_label = models.CharField(max_length=400)
     domain_arns = models.JSONField(default=list, blank=True, help_text="Domains this run covers, for scoping.")
     trigger = models.CharField(max_length=16, choices=Trigger.choices)
@@ -94,11 +93,28 @@ class TaskRun(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk} ({self.scope_label})"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.scope_key = self.key_of(self.scope)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "scope" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "scope_key"}
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse(self.url_name("detail"), args=[self.pk])
 
+    @staticmethod
+    def key_of(scope: dict[str, Any]) -> str:
+        """The canonical text of a scope: equal scopes give equal keys whatever their keys' order."""
+        return json.dumps(scope, sort_keys=True, separators=(",", ":"))
+
+    def get_kind_display(self) -> str:
+        known = registry.run_kinds.get(self.kind)
+        return known.label if known else self.kind
+
     def url_name(self, page: str) -> str:
-        return f"{self.URL_PREFIXES[self.kind]}-{page}"
+        """The name of this run's ``list``, ``detail`` or ``progress`` page, from the app that registered its kind."""
+        return f"{registry.run_kind(self.kind).url_prefix}-{page}"
 
     def get_progress_url(self) -> str:
         return reverse(self.url_name("progress"), args=[self.pk])
@@ -107,19 +123,23 @@ class TaskRun(models.Model):
         return reverse(self.url_name("list"))
 
     @classmethod
-    def scope_q(cls, grants: Any, action: str) -> Q | None:
-        """Non-admins see the runs they started, the syncs of domains they may sync, and (finance for every
-        domain) every cost ingestion."""
-        from portal.scoping import ALL_DOMAINS, SYNC, VIEW_COSTS
+    def scope_q(cls, grants: Grants, action: str) -> Q | None:
+        """Non-admins see the runs they started, the runs of one domain they may sync, and every run of a kind
+        whose ``seen_with`` action they have in every domain (finance: every cost ingestion)."""
 
         domains = grants.domains_for(SYNC)
         if domains is ALL_DOMAINS:
             return Q()
         if action != "view":
             return None
-        visible = Q(started_by=grants.user) | Q(scope_key__in=[f"domain:{arn}" for arn in sorted(domains)])
-        if grants.domains_for(VIEW_COSTS) is ALL_DOMAINS:
-            visible |= Q(kind=cls.Kind.COST_INGESTION)
+        visible = Q(started_by=grants.user) | Q(scope__domain_arn__in=sorted(domains))
+        seen_everywhere = [
+            run_kind.kind
+            for run_kind in registry.run_kinds.values()
+            if run_kind.seen_with and grants.domains_for(run_kind.seen_with) is ALL_DOMAINS
+        ]
+        if seen_everywhere:
+            visible |= Q(kind__in=seen_everywhere)
         return visible
 
     @property
@@ -194,10 +214,8 @@ class AuditEvent(models.Model):
         raise ValueError("Audit events are append-only.")
 
     @classmethod
-    def scope_q(cls, grants: Any, action: str) -> Q | None:
+    def scope_q(cls, grants: Grants, action: str) -> Q | None:
         """Approvers see the events of their domains; everyone sees what they did themselves."""
-        from portal.scoping import ALL_DOMAINS, MANAGE, domain_q
-
         if action != "view":
             return None
         domains = grants.domains_for(MANAGE)
@@ -214,12 +232,7 @@ class RoleAssignment(models.Model):
     depend on the inventory app; an ARN is stable for a domain's whole life.
     """
 
-    class Role(models.TextChoices):
-        PLATFORM_ADMIN = "platform_admin", "Platform admin"
-        DOMAIN_APPROVER = "domain_approver", "Domain approver"
-        FINANCE = "finance", "Finance"
-        TEAM_LEAD = "team_lead", "Team lead"
-        DATA_SCIENTIST = "data_scientist", "Data scientist"
+    Role = Role
 
     user = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="role_assignments")
     role = models.CharField(max_length=32, choices=Role.choices)

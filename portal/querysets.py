@@ -6,13 +6,13 @@ from typing import Any
 
 from django.db import models
 
+from portal.scoping import grants_for
+
 
 class RestrictedQuerySet(models.QuerySet):
     """``restrict(user, action)``: only the rows ``user`` may act on; the model's ``scope_q`` decides."""
 
     def restrict(self, user: Any, action: str = "view") -> RestrictedQuerySet:
-        from portal.scoping import grants_for
-
         grants = grants_for(user)
         if not grants.authenticated:
             return self.none()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator, Mapping
+from typing import Any, Protocol
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
@@ -51,9 +52,15 @@ def recorded_step(run_id: int, scope: str, *, final_attempt: bool) -> Iterator[S
         finish_step(run_id, scope=scope, error=describe_error(exc), aws_calls=calls.made())
 
 
+class RunScope(Protocol):
+    """What a kind of run works on: a small frozen dataclass of the app that owns the kind, stored as JSON."""
+
+    def to_json(self) -> dict[str, Any]: ...
+
+
 def start_run(
     kind: str,
-    scope_key: str,
+    scope: RunScope,
     scope_label: str,
     *,
     trigger: str,
@@ -62,11 +69,12 @@ def start_run(
     steps_total: int = 0,
 ) -> tuple[TaskRun, bool]:
     """A new queued run for this scope, or the queued/running one already there (``created`` is then False)."""
+    data = scope.to_json()
     try:
         with transaction.atomic():
             run = TaskRun.objects.create(
                 kind=kind,
-                scope_key=scope_key,
+                scope=data,
                 scope_label=scope_label,
                 trigger=trigger,
                 started_by=actor,
@@ -75,11 +83,12 @@ def start_run(
             )
             return run, True
     except IntegrityError:
-        existing = TaskRun.objects.filter(kind=kind, scope_key=scope_key, status__in=TaskRun.ACTIVE).first()
+        key = TaskRun.key_of(data)
+        existing = TaskRun.objects.filter(kind=kind, scope_key=key, status__in=TaskRun.ACTIVE).first()
         if existing is None:  # it finished between our insert and this read: try once more
             return start_run(
                 kind,
-                scope_key,
+                scope,
                 scope_label,
                 trigger=trigger,
                 actor=actor,
@@ -178,7 +187,7 @@ def _close(run: TaskRun) -> None:
         domain_arn=run.domain_arns[0] if len(run.domain_arns) == 1 else "",
         after={
             "status": run.status,
-            "scope": run.scope_key,
+            "scope": run.scope,
             "counts": run.counts,
             "aws_calls": sum(run.aws_calls.values()),
             "errors": len(run.errors),

@@ -1,21 +1,35 @@
-"""Who may do what, in which domains: one mechanism for pages and API alike.
+"""Who may do what, in which domains: the access vocabulary, one mechanism for pages and API alike.
 
 Every model that people see has a manager built from :class:`portal.querysets.RestrictedQuerySet` and a
 ``scope_q(grants, action)`` classmethod that says which rows a non-admin may act on. Views call
 ``Model.objects.restrict(request.user, "view")`` in ``get_queryset()``; what is out of scope answers 404 exactly like
 what does not exist.
+
+This module imports no model (the models import it): the roles, the actions, what each role may do, ``ALL_DOMAINS``
+and ``domain_q``. A person's :class:`Grants` are loaded once per user object, i.e. once per request, and kept on it,
+the way NetBox's ``RestrictedQuerySet`` reads the permission cache its auth backend fills; the role assignments are
+read through the app registry so this vocabulary stays below ``portal.models``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.contrib.auth.models import AnonymousUser
+from django.db import models
 from django.db.models import Q
 
-from portal.models import RoleAssignment
 
-Role = RoleAssignment.Role
+class Role(models.TextChoices):
+    """The roles a person may hold, in one domain or in every domain (:class:`portal.models.RoleAssignment`)."""
+
+    PLATFORM_ADMIN = "platform_admin", "Platform admin"
+    DOMAIN_APPROVER = "domain_approver", "Domain approver"
+    FINANCE = "finance", "Finance"
+    TEAM_LEAD = "team_lead", "Team lead"
+    DATA_SCIENTIST = "data_scientist", "Data scientist"
+
 
 VIEW = "view"
 SYNC = "sync"
@@ -49,16 +63,13 @@ DomainSet = set[str] | AllDomains
 
 
 class Grants:
-    """A person's role assignments, loaded once per request (cached on the user object)."""
+    """A person's role assignments as ``(role, domain_arn)`` pairs; :func:`grants_for` loads them once per user."""
 
-    def __init__(self, user: Any) -> None:
+    def __init__(self, user: Any, pairs: list[tuple[str, str]] | None = None) -> None:
         self.user = user
         self.authenticated = bool(getattr(user, "is_authenticated", False))
-        pairs = (
-            list(RoleAssignment.objects.filter(user=user).values_list("role", "domain_arn"))
-            if self.authenticated
-            else []
-        )
+        if pairs is None:
+            pairs = _load_pairs(user) if self.authenticated else []
         self.pairs: list[tuple[str, str]] = pairs
         self.is_admin = self.authenticated and (
             bool(getattr(user, "is_superuser", False)) or any(role == Role.PLATFORM_ADMIN for role, _ in pairs)
@@ -82,6 +93,11 @@ class Grants:
         """Whether some role of this person allows ``action`` in the domain with this ARN."""
         domains = self.domains_for(action)
         return domains is ALL_DOMAINS or domain_arn in domains
+
+
+def _load_pairs(user: Any) -> list[tuple[str, str]]:
+    assignments = apps.get_model("portal", "RoleAssignment")
+    return list(assignments.objects.filter(user=user).values_list("role", "domain_arn"))
 
 
 def grants_for(user: Any) -> Grants:

@@ -1,3 +1,5 @@
+"""The portal's URLconf: its own pages, then every app's pages and API as the apps registered them."""
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -6,6 +8,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from portal import audit_views, views
+from portal.registry import registry
 
 audit_patterns = [path("", audit_views.AuditListView.as_view(), name="audit-list")]
 audit_api = DefaultRouter(trailing_slash=True)
@@ -22,14 +25,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/auth/", include("rest_framework.urls")),
     path("api/auth/token/", obtain_auth_token, name="api-token"),
-    path("api/", include("domains.api.urls")),
-    path("api/", include("profiles.api.urls")),
-    path("api/", include("costs.api.urls")),
-    path("api/", include("onboarding.api.urls")),
+    *[path("api/", include(module)) for module in registry.api_urls],
     path("api/", include(audit_api.urls)),
     path("audit/", include((audit_patterns, "portal"))),
-    path("", include("domains.urls")),
-    path("", include("profiles.urls")),
-    path("", include("costs.urls")),
-    path("", include("onboarding.urls")),
+    *[path(prefix, include(module)) for prefix, module in registry.urls],
 ]

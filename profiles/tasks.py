@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from domains.sync import MEMBER_TASK
 from profiles import sync
 
 
-@shared_task(bind=True, name=MEMBER_TASK, ignore_result=True, acks_late=True, max_retries=4, soft_time_limit=1800)
+@shared_task(
+    bind=True,
+    name="profiles.sync_domain_members",
+    ignore_result=True,
+    acks_late=True,
+    max_retries=4,
+    soft_time_limit=1800,
+)
 def sync_domain_members(self, run_id: int, domain_pk: int) -> None:  # type: ignore[no-untyped-def]
     final = self.request.retries >= self.max_retries
     try:

@@ -267,14 +267,18 @@ def objects(world: World) -> dict[str, Any]:
         "role": RoleAssignment.objects.filter(domain_arn=research.arn).first(),
         "syncrun": TaskRun.objects.create(
             kind="inventory_sync",
-            scope_key=f"domain:{research.arn}",
+            scope={"domain_arn": research.arn},
             scope_label="research",
             trigger="user",
             status="succeeded",
             domain_arns=[research.arn],
         ),
         "costrun": TaskRun.objects.create(
-            kind="cost_ingestion", scope_key="payer", scope_label="payer", trigger="user", status="succeeded"
+            kind="cost_ingestion",
+            scope={"account_id": "payer"},
+            scope_label="payer",
+            trigger="user",
+            status="succeeded",
         ),
         "budget": Budget.objects.create(domain=research, monthly_amount=Decimal("100"), thresholds=[80]),
         "rollup": rollup,

@@ -3,8 +3,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone
 from rest_framework import serializers
 
+from costs.budgets import budget_status
 from costs.models import Budget, SpendRollup
 
 
@@ -42,7 +44,9 @@ class BudgetSerializer(serializers.ModelSerializer):
     def to_representation(self, instance: Budget) -> dict[str, Any]:
         data = super().to_representation(instance)
         # A list computes every budget's status at once (see BudgetViewSet.list); a single budget its own.
-        status = self.context.get("statuses", {}).get(instance.domain_id) or instance.status
+        status = self.context.get("statuses", {}).get(instance.domain_id) or budget_status(
+            instance, timezone.localdate()
+        )
         data["month_to_date"] = str(status["spend"])
         data["forecast"] = str(status["forecast"])
         return data

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from costs import budgets, reports
 from costs.api.serializers import BudgetSerializer, SpendRollupSerializer, SpendTotalSerializer
 from costs.forms import SpendFilterForm
-from costs.ingest import IngestionScopeError, start_cost_ingestion
+from costs.ingest import COST_INGESTION, IngestionScopeError, start_cost_ingestion
 from costs.models import Budget, SpendRollup
 from domains.models import Domain
 from portal.api import ScopedReadOnlyViewSet, ScopedViewSetMixin, TaskRunSerializer, service_call
@@ -137,7 +137,7 @@ class CostRunViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
     filterset_class = TaskRunFilterSet
 
     def base_queryset(self) -> QuerySet:
-        return TaskRun.objects.filter(kind=TaskRun.Kind.COST_INGESTION).select_related("started_by")
+        return TaskRun.objects.filter(kind=COST_INGESTION.kind).select_related("started_by")
 
     @extend_schema(
         request=None,

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from domains.api.serializers import AwsAccountSerializer, DomainSerializer, SyncRequestSerializer
 from domains.filtersets import AwsAccountFilterSet, DomainFilterSet
 from domains.models import AwsAccount, Domain
-from domains.sync import SyncScopeError, start_inventory_sync
+from domains.sync import INVENTORY_SYNC, SyncScopeError, start_inventory_sync
 from domains.views import with_member_counts
 from portal.api import ScopedReadOnlyViewSet, ScopedViewSetMixin, TaskRunSerializer
 from portal.filtering import TaskRunFilterSet
@@ -55,7 +55,7 @@ class SyncRunViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
     filterset_class = TaskRunFilterSet
 
     def base_queryset(self) -> QuerySet:
-        return TaskRun.objects.filter(kind=TaskRun.Kind.INVENTORY_SYNC).select_related("started_by")
+        return TaskRun.objects.filter(kind=INVENTORY_SYNC.kind).select_related("started_by")
 
     @extend_schema(request=SyncRequestSerializer, responses={201: TaskRunSerializer, 200: TaskRunSerializer})
     def create(self, request: Request) -> Response:

@@ -1,12 +1,30 @@
-"""Template filters used across the portal's pages (installed as builtins)."""
+"""Template filters and tags used across the portal's pages (installed as builtins)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django import template
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
+
+from portal.registry import registry
 
 register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def panels(context: template.Context, page: str, obj: Any) -> SafeString:
+    """The panels the apps registered for this page ("domain", "profile", "space"), each rendered with the context
+    its function answers for this request and object; a panel whose function answers None is left out."""
+    request = context["request"]
+    parts = []
+    for panel in registry.panels_for(page):
+        panel_context = panel.context(request, obj)
+        if panel_context is None:
+            continue
+        parts.append(render_to_string(panel.template, {page: obj, **panel_context}, request=request))
+    return mark_safe("".join(parts))  # noqa: S308 - each part is a template's escaped output
 
 
 @register.filter

@@ -83,7 +83,7 @@ def test_cost_run_pages_follow_the_same_rules(world: dict[str, Any]) -> None:
     from django.test import Client
     from django.urls import reverse
 
-    run = TaskRun.objects.create(kind="cost_ingestion", scope_key="all", scope_label="all", trigger="schedule")
+    run = TaskRun.objects.create(kind="cost_ingestion", scope_label="all", trigger="schedule")
     finance, lead = Client(), Client()
     finance.force_login(world["finance"])
     lead.force_login(world["lead"])

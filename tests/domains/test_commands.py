@@ -34,7 +34,7 @@ def test_sync_aws_narrows_to_a_domain(aws_sandbox: None) -> None:
     out = StringIO()
     call_command("sync_aws", "--domain", org.domains["team1"], stdout=out)
     run = TaskRun.objects.order_by("-pk").first()
-    assert run.scope_key.startswith("domain:") and run.steps_total == 1
+    assert set(run.scope) == {"domain_arn"} and run.steps_total == 1
     assert "team1" in out.getvalue()
 
 

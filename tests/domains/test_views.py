@@ -106,7 +106,7 @@ def test_list_pages_keep_a_fixed_number_of_queries_as_rows_grow(
             AppFactory(domain=domain)
             TaskRun.objects.create(
                 kind="inventory_sync",
-                scope_key=f"x{domain.pk}",
+                scope={"domain_arn": domain.arn},
                 scope_label="x",
                 trigger="user",
                 status="succeeded",
@@ -143,7 +143,7 @@ def test_sync_now_queues_a_run_and_shows_its_progress(
         response = client.post(reverse("domains:sync-start"), {"domain": world["risk"].pk}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     run = TaskRun.objects.get()
-    assert run.started_by == world["approver"] and run.scope_key == f"domain:{world['risk'].arn}"
+    assert run.started_by == world["approver"] and run.scope == {"domain_arn": world["risk"].arn}
     assert len(callbacks) == 1  # the task is sent once the transaction commits
     assert f"Inventory sync #{run.pk}" in response.content.decode()
     progress = client.get(reverse("domains:syncrun-progress", args=[run.pk]))
@@ -155,7 +155,7 @@ def test_sync_now_queues_a_run_and_shows_its_progress(
 
 def test_sync_runs_are_not_visible_to_outsiders(client: Client, world: dict[str, Any]) -> None:
     run = TaskRun.objects.create(
-        kind="inventory_sync", scope_key=f"domain:{world['risk'].arn}", scope_label="risk", trigger="user"
+        kind="inventory_sync", scope={"domain_arn": world["risk"].arn}, scope_label="risk", trigger="user"
     )
     assert login(client, world["outsider"]).get(reverse("domains:syncrun-detail", args=[run.pk])).status_code == 404
     assert login(Client(), world["approver"]).get(reverse("domains:syncrun-detail", args=[run.pk])).status_code == 200
@@ -202,7 +202,7 @@ def test_account_input_is_validated_before_aws_is_called(client: Client, field: 
 def test_an_outsider_gets_404_on_every_account_and_run_page(client: Client, world: dict[str, Any]) -> None:
     account = world["risk"].account
     run = TaskRun.objects.create(
-        kind="inventory_sync", scope_key=f"domain:{world['risk'].arn}", scope_label="risk", trigger="user"
+        kind="inventory_sync", scope={"domain_arn": world["risk"].arn}, scope_label="risk", trigger="user"
     )
     login(client, world["outsider"])
     assert client.get(reverse("domains:account-add")).status_code == 404

@@ -1,0 +1,139 @@
+"""What the apps above the portal contribute to it, registered from their ``AppConfig.ready()``.
+
+The portal layer never names an upper app (no import, no URL name, no task name): each app adds here its URLs, its
+menu entries, the kinds of background run it records as :class:`portal.models.TaskRun` with their pages, and the
+panels it shows on the domain, profile and space pages. The portal's URLconf, navigation, run pages and detail
+pages read this registry.
+
+Governance checks will be contributed the same way (:meth:`Registry.add_check`); none is registered until the
+governance pages exist.
+
+Example, in ``costs/apps.py``::
+
+    def ready(self) -> None:
+        from portal.registry import MenuEntry, registry
+        registry.add_urls("costs.urls")
+        registry.add_menu(MenuEntry("Costs", "costs:dashboard", order=80))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from portal.scoping import APPROVE, Grants
+
+Visibility = Callable[[Grants], bool]
+
+
+def everyone(grants: Grants) -> bool:
+    return True
+
+
+def admins(grants: Grants) -> bool:
+    return grants.is_admin
+
+
+def approvers(grants: Grants) -> bool:
+    """People who approve in at least one domain."""
+    return bool(grants.domains_for(APPROVE))
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    """An item of the main menu: shown, in ``order``, to the people for whom ``visible(grants)`` is true (hide it
+    from those who would only get a 404 there)."""
+
+    label: str
+    url_name: str
+    order: int
+    visible: Visibility = everyone
+
+
+@dataclass(frozen=True)
+class RunKind:
+    """A kind of :class:`portal.models.TaskRun`: its label and its pages, named ``<url_prefix>-list``, ``-detail``
+    and ``-progress`` (:func:`portal.run_views.run_urls` makes them). People who may do ``seen_with`` in every
+    domain see every run of this kind (e.g. finance every cost ingestion)."""
+
+    kind: str
+    label: str
+    url_prefix: str
+    seen_with: str | None = None
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A section of a detail page (``page`` is "domain", "profile" or "space"): ``template`` rendered with what
+    ``context(request, obj)`` answers, or not shown at all when it answers None (e.g. the person may not see it)."""
+
+    page: str
+    template: str
+    context: Callable[[Any, Any], dict[str, Any] | None]
+    order: int = 100
+
+
+PANEL_PAGES = ("domain", "profile", "space")
+
+
+@dataclass
+class Registry:
+    urls: list[tuple[str, str]] = field(default_factory=list)
+    api_urls: list[str] = field(default_factory=list)
+    menu: list[MenuEntry] = field(default_factory=list)
+    run_kinds: dict[str, RunKind] = field(default_factory=dict)
+    panels: list[Panel] = field(default_factory=list)
+    checks: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    member_sync_task: Any = None
+
+    def add_urls(self, module: str, prefix: str = "") -> None:
+        """An app's page URLconf (it sets its own ``app_name``), included under ``prefix``."""
+        if (prefix, module) not in self.urls:
+            self.urls.append((prefix, module))
+
+    def add_api_urls(self, module: str) -> None:
+        """An app's API URLconf, included under ``/api/``."""
+        if module not in self.api_urls:
+            self.api_urls.append(module)
+
+    def add_menu(self, entry: MenuEntry) -> None:
+        if entry not in self.menu:
+            self.menu.append(entry)
+            self.menu.sort(key=lambda e: (e.order, e.label))
+
+    def add_run_kind(self, run_kind: RunKind) -> None:
+        known = self.run_kinds.get(run_kind.kind)
+        if known is not None and known != run_kind:
+            raise ValueError(f"Run kind {run_kind.kind!r} is registered twice, differently.")
+        self.run_kinds[run_kind.kind] = run_kind
+
+    def run_kind(self, kind: str) -> RunKind:
+        try:
+            return self.run_kinds[kind]
+        except KeyError:
+            raise LookupError(f"No app registered the run kind {kind!r}.") from None
+
+    def add_panel(self, panel: Panel) -> None:
+        if panel.page not in PANEL_PAGES:
+            raise ValueError(f"Panels go on the {', '.join(PANEL_PAGES)} pages, not {panel.page!r}.")
+        if panel not in self.panels:
+            self.panels.append(panel)
+            self.panels.sort(key=lambda p: p.order)
+
+    def panels_for(self, page: str) -> list[Panel]:
+        return [panel for panel in self.panels if panel.page == page]
+
+    def set_member_sync_task(self, task: Any) -> None:
+        """The Celery task (with ``.delay(run_id, domain_pk)``) that syncs a domain's members, for the inventory
+        sync to hand each domain on to the app that owns profiles, spaces and apps."""
+        self.member_sync_task = task
+
+    def add_check(self, name: str, check: Callable[..., Any]) -> None:
+        """A governance check, for the governance pages to run (their interface is decided with those pages)."""
+        if name in self.checks and self.checks[name] is not check:
+            raise ValueError(f"Governance check {name!r} is registered twice.")
+        self.checks[name] = check
+
+
+registry = Registry()
