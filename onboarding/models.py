@@ -255,9 +255,19 @@ class Request(ApprovedWork):
         DELETED = "deleted", "Deleted"
 
     # A request in one of these states holds its name (and, for profiles, the person's place) in the domain.
-    OPEN = ("submitted", "approved", "provisioning", "active", "failed", "expired", "deleting")
-    CANCELLABLE = ("submitted", "approved", "failed")
-    WORKING = ("approved", "provisioning", "deleting")
+    OPEN = (
+        Status.SUBMITTED,
+        Status.APPROVED,
+        Status.PROVISIONING,
+        Status.ACTIVE,
+        Status.FAILED,
+        Status.EXPIRED,
+        Status.DELETING,
+    )
+    CANCELLABLE = (Status.SUBMITTED, Status.APPROVED, Status.FAILED)
+    WORKING = (Status.APPROVED, Status.PROVISIONING, Status.DELETING)
+    # A shared space that can be extended or deleted.
+    LIVE_SPACE = (Status.ACTIVE, Status.EXPIRED)
 
     domain = models.ForeignKey(Domain, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.SUBMITTED, db_index=True)
@@ -315,7 +325,13 @@ class SpaceRequest(Request):
     ID_PREFIX = "SR"
     PROVISION_TASK = "provision_space"
     # Approved and not yet deleted: what counts against the domain's auto-approval quota.
-    LIVE = ("approved", "provisioning", "active", "expired", "deleting")
+    LIVE = (
+        Request.Status.APPROVED,
+        Request.Status.PROVISIONING,
+        Request.Status.ACTIVE,
+        Request.Status.EXPIRED,
+        Request.Status.DELETING,
+    )
 
     owner_profile = models.ForeignKey(UserProfile, on_delete=models.PROTECT, related_name="+")
     space_name = models.CharField(max_length=63)
@@ -356,23 +372,33 @@ class SpaceRequest(Request):
         return (self.expires_on - date.today()).days
 
 
-OFFBOARDING_OPEN = ("planned", "approved", "running", "failed")  # at most one of these per person
+class OffboardingStatus(models.TextChoices):
+    PLANNED = "planned", "Waiting for approval"
+    APPROVED = "approved", "Approved"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed: can resume"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# At most one of these per person (a constraint of Offboarding's Meta, which cannot see the class's own names).
+OFFBOARDING_OPEN = (
+    OffboardingStatus.PLANNED,
+    OffboardingStatus.APPROVED,
+    OffboardingStatus.RUNNING,
+    OffboardingStatus.FAILED,
+)
 
 
 class Offboarding(ApprovedWork):
     """Taking a person out of SageMaker: a plan of steps shown first, approved, then carried out by a task."""
 
-    class Status(models.TextChoices):
-        PLANNED = "planned", "Waiting for approval"
-        APPROVED = "approved", "Approved"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed: can resume"
-        CANCELLED = "cancelled", "Cancelled"
+    Status = OffboardingStatus
 
     ID_PREFIX = "OB"
     OPEN = OFFBOARDING_OPEN
-    WORKING = ("approved", "running")
+    WORKING = (Status.APPROVED, Status.RUNNING)
+    CANCELLABLE = (Status.PLANNED, Status.FAILED)
 
     person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="offboardings")
     reason = models.CharField(max_length=1000)

@@ -36,6 +36,8 @@ APPROVER_TAG = "portal:approver"
 OWNER_TAG = "owner"
 ATTEMPTS = 5  # per AWS call, on top of botocore's own retries
 GONE = ("ResourceNotFound", "ValidationException")  # a delete of what no longer exists
+# Requests a provisioning task takes on: approved, or provisioning already (a redelivered or retried task).
+CLAIMABLE = (Request.Status.APPROVED, Request.Status.PROVISIONING)
 
 
 class ProvisioningError(Exception):
@@ -205,7 +207,7 @@ def _finish(req: Request, message: str, **fields: Any) -> None:
 
 
 def provision_profile(pk: int) -> None:
-    req = _claim(ProfileRequest, pk, ("approved", "provisioning"), "provisioning")
+    req = _claim(ProfileRequest, pk, CLAIMABLE, Request.Status.PROVISIONING)
     if req is None:
         return
     assert isinstance(req, ProfileRequest)
@@ -239,7 +241,7 @@ def provision_profile(pk: int) -> None:
 
 
 def provision_space(pk: int) -> None:
-    req = _claim(SpaceRequest, pk, ("approved", "provisioning"), "provisioning")
+    req = _claim(SpaceRequest, pk, CLAIMABLE, Request.Status.PROVISIONING)
     if req is None:
         return
     assert isinstance(req, SpaceRequest)
@@ -315,7 +317,7 @@ def _remove_space(client: Any, domain_id: str, space_name: str, arn: str) -> tup
 
 def delete_space(pk: int) -> None:
     """Delete an expired shared space (its apps first), approved by an approver."""
-    req = _claim(SpaceRequest, pk, ("deleting",), "deleting")
+    req = _claim(SpaceRequest, pk, (Request.Status.DELETING,), Request.Status.DELETING)
     if req is None:
         return
     domain = req.domain
@@ -377,7 +379,7 @@ def _run_step(step: OffboardingStep, domain: Domain | None) -> str:
 
 
 def run_offboarding(pk: int) -> None:
-    offboarding = _claim(Offboarding, pk, Offboarding.WORKING, "running", ("person", "requested_by"))
+    offboarding = _claim(Offboarding, pk, Offboarding.WORKING, Offboarding.Status.RUNNING, ("person", "requested_by"))
     if offboarding is None:
         return
     steps = list(offboarding.steps.filter(state=OffboardingStep.State.PENDING).order_by("position"))

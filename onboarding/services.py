@@ -43,8 +43,6 @@ GENERIC_RE = re.compile(
 )
 # Hours a shared space's instance is assumed to run in a month: working days with idle shutdown on.
 ESTIMATE_HOURS_PER_MONTH = 8 * 21
-# A shared space that can be extended or deleted.
-LIVE_SPACE = (Request.Status.ACTIVE, Request.Status.EXPIRED)
 
 
 # -- who may do what --------------------------------------------------------------------------------------------
@@ -72,8 +70,8 @@ def open_actions(user: Any, req: Request) -> dict[str, bool]:
         "can_decide": approver and not own and req.status == Request.Status.SUBMITTED,
         "can_cancel": (own or grants_for(user).is_admin) and req.status in Request.CANCELLABLE,
         "can_retry": (approver or own) and req.status == Request.Status.FAILED,
-        "can_extend": (approver or user.pk == req.requested_by_id) and req.status in LIVE_SPACE,
-        "can_delete": approver and req.status in LIVE_SPACE,
+        "can_extend": (approver or user.pk == req.requested_by_id) and req.status in Request.LIVE_SPACE,
+        "can_delete": approver and req.status in Request.LIVE_SPACE,
         "is_own": own,
     }
 
@@ -450,7 +448,7 @@ def do_extend_space(req: SpaceRequest, *, actor: Any, expires_on: date) -> Space
     req = SpaceRequest.objects.select_for_update().select_related("domain").get(pk=req.pk)
     if actor.pk != req.requested_by_id and not may(actor, APPROVE, req.domain):
         raise ValidationError("Only the team lead who asked or an approver of the domain may extend this space.")
-    if req.status not in LIVE_SPACE:
+    if req.status not in Request.LIVE_SPACE:
         raise ValidationError("Only a live space can be extended.")
     policy = SpacePolicy.objects.filter(domain=req.domain).first()
     today = timezone.localdate()
@@ -470,7 +468,7 @@ def do_delete_space(req: SpaceRequest, *, actor: Any) -> SpaceRequest:
     req = SpaceRequest.objects.select_for_update().select_related("domain").get(pk=req.pk)
     if not may(actor, APPROVE, req.domain):
         raise ValidationError(f"Only an approver of {req.domain.name} may delete a shared space.")
-    if req.status not in LIVE_SPACE:
+    if req.status not in Request.LIVE_SPACE:
         raise ValidationError(f"This space is {req.get_status_display().lower()}; there is nothing to delete.")
     before = _snapshot(req)
     req.status, req.progress = Request.Status.DELETING, "Queued for deletion."
@@ -609,7 +607,11 @@ def do_approve_offboarding(offboarding: Offboarding, *, actor: Any) -> Offboardi
         raise ValidationError("Nobody approves their own plan; another approver must.")
     if offboarding.status != Offboarding.Status.PLANNED:
         raise ValidationError(f"This plan is {offboarding.get_status_display().lower()}; it cannot be approved.")
-    offboarding.status, offboarding.decided_by, offboarding.decided_at = "approved", actor, timezone.now()
+    offboarding.status, offboarding.decided_by, offboarding.decided_at = (
+        Offboarding.Status.APPROVED,
+        actor,
+        timezone.now(),
+    )
     offboarding.progress = "Queued."
     offboarding.save()
     offboarding.record("approved", actor=actor, before={"status": "planned"}, after={"status": "approved"})
@@ -621,10 +623,10 @@ def do_approve_offboarding(offboarding: Offboarding, *, actor: Any) -> Offboardi
 def do_cancel_offboarding(offboarding: Offboarding, *, actor: Any) -> Offboarding:
     offboarding = Offboarding.objects.select_for_update().get(pk=offboarding.pk)
     _check_offboarding_approver(offboarding, actor)
-    if offboarding.status not in (Offboarding.Status.PLANNED, Offboarding.Status.FAILED):
+    if offboarding.status not in Offboarding.CANCELLABLE:
         raise ValidationError(f"This plan is {offboarding.get_status_display().lower()}; it cannot be cancelled.")
     before = {"status": offboarding.status}
-    offboarding.status, offboarding.finished_at = "cancelled", timezone.now()
+    offboarding.status, offboarding.finished_at = Offboarding.Status.CANCELLED, timezone.now()
     offboarding.save()
     offboarding.record("cancelled", actor=actor, before=before, after={"status": "cancelled"})
     return offboarding
@@ -636,7 +638,8 @@ def do_resume_offboarding(offboarding: Offboarding, *, actor: Any) -> Offboardin
     _check_offboarding_approver(offboarding, actor)
     if offboarding.status != Offboarding.Status.FAILED:
         raise ValidationError("Only a failed offboarding can resume.")
-    offboarding.status, offboarding.progress = "approved", "Queued to resume after the last step that finished."
+    offboarding.status = Offboarding.Status.APPROVED
+    offboarding.progress = "Queued to resume after the last step that finished."
     offboarding.save()
     offboarding.steps.filter(state=OffboardingStep.State.FAILED).update(state=OffboardingStep.State.PENDING)
     offboarding.record("resumed", actor=actor, before={"status": "failed"}, after={"status": "approved"})
