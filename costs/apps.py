@@ -6,9 +6,11 @@ class CostsConfig(AppConfig):
 
     def ready(self) -> None:
         from costs import panels
+        from costs.budgets import AUDIT_ACTIONS
         from costs.ingest import COST_INGESTION
         from portal.registry import MenuEntry, Panel, registry
 
+        registry.add_audit_actions(AUDIT_ACTIONS)
         registry.add_urls("costs.urls")
         registry.add_api_urls("costs.api.urls")
         registry.add_run_kind(COST_INGESTION)

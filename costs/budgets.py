@@ -1,4 +1,10 @@
-"""Budgets: services to set them, and their evaluation after each ingestion (one alert per threshold per month)."""
+"""Budgets: services to set them, and their evaluation after each ingestion (one alert per threshold per month).
+
+The services contract (see :mod:`onboarding.services`): ``check_can_manage_budget(actor, domain)`` is the rule and
+raises a ``ValidationError``; ``do_set_budget`` and ``do_delete_budget`` always call it, then validate, change and
+audit in one transaction. The domain's approvers manage its budget; a system actor (a ``str``: the demo, the cost
+ingestion) may too.
+"""
 
 from __future__ import annotations
 
@@ -17,12 +23,24 @@ from domains.models import Domain
 from portal import audit
 from portal.models import RoleAssignment
 from portal.roles import role_emails
+from portal.scoping import MANAGE, grants_for, is_system_actor
 
 Role = RoleAssignment.Role
+AUDIT_ACTIONS = {
+    "budget.set": "Budget set or changed",
+    "budget.deleted": "Budget removed",
+    "budget.threshold_crossed": "Budget threshold crossed",
+}
+
+
+def check_can_manage_budget(actor: Any, domain: Domain) -> None:
+    if not is_system_actor(actor) and not grants_for(actor).allows(MANAGE, domain.arn):
+        raise ValidationError(f"Only an approver of {domain.name} may set or remove its budget.")
 
 
 def do_set_budget(domain: Domain, *, monthly_amount: Decimal, thresholds: list[int], actor: Any) -> Budget:
     """Create or change a domain's budget; validated before anything is stored, audited with before and after."""
+    check_can_manage_budget(actor, domain)
     budget = Budget.objects.filter(domain=domain).first()
     before = {"monthly_amount": str(budget.monthly_amount), "thresholds": budget.thresholds} if budget else None
     candidate = budget or Budget(domain=domain)
@@ -46,6 +64,7 @@ def do_set_budget(domain: Domain, *, monthly_amount: Decimal, thresholds: list[i
 
 
 def do_delete_budget(budget: Budget, *, actor: Any) -> None:
+    check_can_manage_budget(actor, budget.domain)
     with transaction.atomic():
         audit.record(
             "budget.deleted",

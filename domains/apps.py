@@ -5,9 +5,11 @@ class DomainsConfig(AppConfig):
     name = "domains"
 
     def ready(self) -> None:
+        from domains.services import AUDIT_ACTIONS
         from domains.sync import INVENTORY_SYNC
         from portal.registry import MenuEntry, admins, registry
 
+        registry.add_audit_actions(AUDIT_ACTIONS)
         registry.add_urls("domains.urls")
         registry.add_api_urls("domains.api.urls")
         registry.add_run_kind(INVENTORY_SYNC)

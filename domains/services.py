@@ -1,4 +1,9 @@
-"""Writes of the domains app: AWS accounts. Each writes its audit event in the same transaction."""
+"""Writes of the domains app: AWS accounts. Each writes its audit event in the same transaction.
+
+The services contract (see :mod:`onboarding.services`): ``check_can_manage_accounts(actor)`` is the rule and raises
+a ``ValidationError``; every ``do_*`` here calls it first, then validates, asks STS and saves with its audit event.
+Platform admins manage accounts; a system actor (a ``str``: the demo, a command) may too.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,13 @@ from django.utils import timezone
 from domains.models import AwsAccount
 from portal import audit
 from portal.aws import describe_error, gateway
+from portal.scoping import grants_for, is_system_actor
 
+AUDIT_ACTIONS = {
+    "account.created": "AWS account added",
+    "account.updated": "AWS account changed",
+    "account.verified": "AWS account access checked",
+}
 ACCOUNT_FIELDS = ("account_id", "name", "regions", "role_arn", "external_id", "is_payer", "enabled")
 
 
@@ -39,12 +50,18 @@ def verify_access(account: AwsAccount) -> str:
     return identity["Arn"]
 
 
+def check_can_manage_accounts(actor: Any) -> None:
+    if not is_system_actor(actor) and not grants_for(actor).is_admin:
+        raise ValidationError("Only a platform admin may add, change or check AWS accounts.")
+
+
 def _validate(account: AwsAccount) -> None:
     account.full_clean(exclude=["last_verified_at", "verified_identity"])
 
 
 def do_add_account(*, actor: Any, **fields: Any) -> AwsAccount:
     """Validate, check access with STS, then save: nothing is stored when either check fails."""
+    check_can_manage_accounts(actor)
     account = AwsAccount(**{name: value for name, value in fields.items() if name in ACCOUNT_FIELDS})
     _validate(account)
     account.verified_identity = verify_access(account)
@@ -57,6 +74,7 @@ def do_add_account(*, actor: Any, **fields: Any) -> AwsAccount:
 
 def do_update_account(account: AwsAccount, *, actor: Any, **changes: Any) -> AwsAccount:
     """Change an account; access is checked again when the id, role or external id changes."""
+    check_can_manage_accounts(actor)
     before = account_snapshot(account)
     for name, value in changes.items():
         if name not in ACCOUNT_FIELDS:
@@ -76,6 +94,7 @@ def do_update_account(account: AwsAccount, *, actor: Any, **changes: Any) -> Aws
 
 
 def do_verify_account(account: AwsAccount, *, actor: Any) -> AwsAccount:
+    check_can_manage_accounts(actor)
     identity = verify_access(account)
     with transaction.atomic():
         AwsAccount.objects.filter(pk=account.pk).update(verified_identity=identity, last_verified_at=timezone.now())

@@ -6,8 +6,10 @@ class OnboardingConfig(AppConfig):
     verbose_name = "Onboarding: requests, provisioning and offboarding"
 
     def ready(self) -> None:
+        from onboarding.services import AUDIT_ACTIONS
         from portal.registry import MenuEntry, approvers, registry
 
+        registry.add_audit_actions(AUDIT_ACTIONS)
         registry.add_urls("onboarding.urls")
         registry.add_api_urls("onboarding.api.urls")
         registry.add_menu(MenuEntry("Requests", "onboarding:inbox", order=60))

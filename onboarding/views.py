@@ -445,8 +445,7 @@ def offboarding_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "offboarding": offboarding,
             "steps": offboarding.steps.all(),
             "timeline": _timeline(offboarding),
-            "can_decide": offboarding.status == "planned"
-            and request.user.pk not in (offboarding.requested_by_id, offboarding.person_id),
+            **services.offboarding_actions(request.user, offboarding),
         },
     )
 

@@ -7,7 +7,9 @@ class PortalConfig(AppConfig):
 
     def ready(self) -> None:
         from portal.registry import MenuEntry, registry
+        from portal.roles import AUDIT_ACTIONS
 
+        registry.add_audit_actions(AUDIT_ACTIONS)
         registry.add_menu(MenuEntry("Overview", "home", order=10))
         registry.add_menu(MenuEntry("Audit log", "portal:audit-list", order=110))
         registry.add_menu(MenuEntry("API", "api-docs", order=130))

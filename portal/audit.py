@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
 
 from portal.models import AuditEvent
+from portal.registry import registry
 
 
 def actor_label(actor: AbstractBaseUser | AnonymousUser | str | None) -> str:
@@ -31,6 +32,8 @@ def record(
     after: dict[str, Any] | None = None,
     request_id: str = "",
 ) -> AuditEvent:
+    if action not in registry.audit_actions:
+        raise ValueError(f"Unknown audit action {action!r}: its app registers it with registry.add_audit_actions().")
     user = actor if isinstance(actor, AbstractBaseUser) else None
     return AuditEvent.objects.create(
         actor=user,

@@ -9,6 +9,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 
 from portal.models import AuditEvent, TaskRun
+from portal.registry import audit_action_choices
 
 
 class SearchFilter(django_filters.CharFilter):
@@ -82,9 +83,25 @@ class TaskRunFilterSet(django_filters.FilterSet):
         fields = ["status", "trigger", "q"]
 
 
+def audit_action_filter_choices() -> list[tuple[str, str]]:
+    """Every registered audit action, after one entry per family (``budget.``: every budget event)."""
+    actions = audit_action_choices()
+    families = sorted({name.split(".", 1)[0] for name, _ in actions})
+    return [(f"{family}.", f"Every {family} event") for family in families] + actions
+
+
+class AuditActionFilter(django_filters.ChoiceFilter):
+    """``?action=`` one registered audit action, or a family of them (``budget.``)."""
+
+    def filter(self, qs: QuerySet, value: str) -> QuerySet:
+        if value and value.endswith("."):
+            return qs.filter(action__startswith=value)
+        return super().filter(qs, value)
+
+
 class AuditEventFilterSet(django_filters.FilterSet):
     q = SearchFilter(fields=("object_repr", "actor_label", "action", "object_id", "request_id"))
-    action = django_filters.CharFilter(lookup_expr="startswith", help_text="e.g. account. or budget.set")
+    action = AuditActionFilter(choices=audit_action_filter_choices, help_text="e.g. account. or budget.set")
     request_id = django_filters.CharFilter(label="Request id", help_text="e.g. PR-12, SR-3, OB-1")
     actor = django_filters.CharFilter(field_name="actor_label", label="Actor")
     object_type = django_filters.CharFilter(label="Object type")

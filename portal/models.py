@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from portal.querysets import RestrictedQuerySet
-from portal.registry import registry
+from portal.registry import audit_action_choices, registry
 from portal.scoping import ALL_DOMAINS, MANAGE, SYNC, Grants, Role, domain_q
 
 
@@ -188,7 +188,7 @@ class AuditEvent(models.Model):
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     actor_label = models.CharField(max_length=200, help_text="The actor's name at the time, or the task's name.")
-    action = models.CharField(max_length=64, db_index=True)
+    action = models.CharField(max_length=64, db_index=True, choices=audit_action_choices)
     object_type = models.CharField(max_length=64)
     object_id = models.CharField(max_length=400, blank=True)
     object_repr = models.CharField(max_length=400, blank=True)

@@ -5,6 +5,9 @@ menu entries, the kinds of background run it records as :class:`portal.models.Ta
 panels it shows on the domain, profile and space pages. The portal's URLconf, navigation, run pages and detail
 pages read this registry.
 
+Each app also registers the names of the audit events it writes (:meth:`Registry.add_audit_actions`): the one
+list of audit actions, which :func:`portal.audit.record` enforces and the audit log's filter offers.
+
 Governance checks will be contributed the same way (:meth:`Registry.add_check`); none is registered until the
 governance pages exist.
 
@@ -18,7 +21,7 @@ Example, in ``costs/apps.py``::
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,6 +89,7 @@ class Registry:
     panels: list[Panel] = field(default_factory=list)
     checks: dict[str, Callable[..., Any]] = field(default_factory=dict)
     member_sync_task: Any = None
+    audit_actions: dict[str, str] = field(default_factory=dict)
 
     def add_urls(self, module: str, prefix: str = "") -> None:
         """An app's page URLconf (it sets its own ``app_name``), included under ``prefix``."""
@@ -107,6 +111,7 @@ class Registry:
         if known is not None and known != run_kind:
             raise ValueError(f"Run kind {run_kind.kind!r} is registered twice, differently.")
         self.run_kinds[run_kind.kind] = run_kind
+        self.add_audit_actions({f"{run_kind.kind}.finished": f"{run_kind.label} finished"})
 
     def run_kind(self, kind: str) -> RunKind:
         try:
@@ -129,6 +134,14 @@ class Registry:
         sync to hand each domain on to the app that owns profiles, spaces and apps."""
         self.member_sync_task = task
 
+    def add_audit_actions(self, actions: Mapping[str, str]) -> None:
+        """Names (``<object>.<verb>``) and labels of the audit events an app writes: the one list of audit actions
+        that :func:`portal.audit.record` accepts and the audit log filters by."""
+        for action, label in actions.items():
+            if self.audit_actions.get(action, label) != label:
+                raise ValueError(f"Audit action {action!r} is registered twice, differently.")
+            self.audit_actions[action] = label
+
     def add_check(self, name: str, check: Callable[..., Any]) -> None:
         """A governance check, for the governance pages to run (their interface is decided with those pages)."""
         if name in self.checks and self.checks[name] is not check:
@@ -137,3 +150,8 @@ class Registry:
 
 
 registry = Registry()
+
+
+def audit_action_choices() -> list[tuple[str, str]]:
+    """The registered audit actions as field choices (``AuditEvent.action``), in name order."""
+    return sorted(registry.audit_actions.items())

@@ -1,4 +1,9 @@
-"""Services for role assignments; each change writes an audit event."""
+"""Services for role assignments; each change writes an audit event.
+
+The services contract (see :mod:`onboarding.services`): ``check_can_manage_roles(actor)`` is the rule and raises a
+``ValidationError``; ``do_assign_role`` and ``do_revoke_role`` always call it, then change and audit in one
+transaction. Platform admins manage roles; a system actor (a ``str``: the demo, a command) may too.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +14,21 @@ from django.db import transaction
 
 from portal import audit
 from portal.models import RoleAssignment
-from portal.scoping import forget_grants
+from portal.scoping import forget_grants, grants_for, is_system_actor
+
+AUDIT_ACTIONS = {"role.assigned": "Role given", "role.revoked": "Role taken away"}
 
 # Roles that make sense without a domain (every domain) and roles that need one.
 GLOBAL_ROLES = {RoleAssignment.Role.PLATFORM_ADMIN, RoleAssignment.Role.FINANCE, RoleAssignment.Role.DOMAIN_APPROVER}
 
 
+def check_can_manage_roles(actor: Any) -> None:
+    if not is_system_actor(actor) and not grants_for(actor).is_admin:
+        raise ValidationError("Only a platform admin may give or take away roles.")
+
+
 def do_assign_role(user: Any, role: str, *, domain_arn: str = "", actor: Any) -> RoleAssignment:
+    check_can_manage_roles(actor)
     if role not in RoleAssignment.Role.values:
         raise ValidationError({"role": f"Unknown role {role!r}."})
     if role == RoleAssignment.Role.PLATFORM_ADMIN and domain_arn:
@@ -40,6 +53,7 @@ def do_assign_role(user: Any, role: str, *, domain_arn: str = "", actor: Any) ->
 
 
 def do_revoke_role(assignment: RoleAssignment, *, actor: Any) -> None:
+    check_can_manage_roles(actor)
     with transaction.atomic():
         before = {"user": assignment.user.get_username(), "role": assignment.role, "domain_arn": assignment.domain_arn}
         audit.record("role.revoked", assignment, actor=actor, domain_arn=assignment.domain_arn, before=before)

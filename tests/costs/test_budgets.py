@@ -130,3 +130,17 @@ def test_a_data_scientist_does_not_see_the_domains_budget(world: dict[str, Any])
     month_spend(world["risk"], "190")
     page = client_for(scientist).get(reverse("domains:domain-detail", args=[world["risk"].pk])).content.decode()
     assert "spent this month" not in page
+
+
+def test_only_the_domains_approvers_set_or_remove_its_budget(world: dict[str, Any]) -> None:
+    from django.core.exceptions import ValidationError
+
+    from costs.budgets import do_delete_budget
+
+    for who in (world["finance"], world["outsider"]):
+        with pytest.raises(ValidationError, match="Only an approver of risk"):
+            do_set_budget(world["risk"], monthly_amount=Decimal("10"), thresholds=[50], actor=who)
+    budget = do_set_budget(world["risk"], monthly_amount=Decimal("10"), thresholds=[50], actor=world["approver"])
+    with pytest.raises(ValidationError, match="Only an approver of risk"):
+        do_delete_budget(budget, actor=world["outsider"])
+    assert Budget.objects.filter(pk=budget.pk).exists()

@@ -77,3 +77,18 @@ def test_the_roles_api_for_admins(world: dict[str, Any]) -> None:
     listed = api.get("/api/roles/", {"role": "finance"}).json()["results"]
     assert [r["user"] for r in listed] == ["maria"]
     assert api.delete(f"/api/roles/{created.json()['id']}/").status_code == 204
+
+
+def test_the_role_services_refuse_anyone_but_a_platform_admin(world: dict[str, Any]) -> None:
+    from django.core.exceptions import ValidationError
+
+    from portal.roles import do_assign_role, do_revoke_role
+
+    target = UserFactory(username="target")
+    with pytest.raises(ValidationError, match="Only a platform admin"):
+        do_assign_role(target, "finance", actor=world["approver"])
+    assignment = RoleAssignment.objects.get(user=world["approver"])
+    with pytest.raises(ValidationError, match="Only a platform admin"):
+        do_revoke_role(assignment, actor=world["approver"])
+    assert RoleAssignment.objects.filter(pk=assignment.pk).exists()
+    assert not RoleAssignment.objects.filter(user=target).exists()

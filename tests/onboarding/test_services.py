@@ -154,7 +154,7 @@ def test_a_rejection_needs_a_reason_and_tells_the_requester(
     assert [m.to for m in mail.outbox] == [["maria@example.com"]]
     assert "Reason: Use the risk domain" in mail.outbox[0].body
     assert f"/requests/profiles/{req.pk}/" in mail.outbox[0].body
-    with pytest.raises(ValidationError, match="only a request waiting for approval can be approved"):
+    with pytest.raises(ValidationError, match="only a request waiting for approval can be decided"):
         services.do_approve(req, actor=world.approver)
 
 

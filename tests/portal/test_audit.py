@@ -38,7 +38,7 @@ def page(user: Any, **params: str) -> Any:
 
 
 def test_events_cannot_be_changed_or_deleted() -> None:
-    event = audit.record("test.happened", None, actor="test", object_type="thing")
+    event = audit.record("role.assigned", None, actor="test", object_type="thing")
     with pytest.raises(ValueError, match="append-only"):
         event.save()
     with pytest.raises(ValueError, match="append-only"):
@@ -97,3 +97,27 @@ def test_the_audit_page_keeps_a_fixed_number_of_queries(world: dict[str, Any]) -
     with CaptureQueriesContext(connection) as large:
         page(world["admin"])
     assert len(large) == len(small)
+
+
+def test_an_audit_action_no_app_registered_is_refused() -> None:
+    with pytest.raises(ValueError, match="Unknown audit action 'budget.sett'"):
+        audit.record("budget.sett", None, actor="test")
+    assert not AuditEvent.objects.exists()
+
+
+def test_every_app_registers_its_audit_actions_with_a_label() -> None:
+    from portal.registry import registry
+
+    for action in ("role.assigned", "account.created", "budget.set", "profilerequest.approved", "aws.delete_app"):
+        assert registry.audit_actions[action]
+    assert registry.audit_actions["inventory_sync.finished"] == "Inventory sync finished"  # from its run kind
+
+
+def test_the_audit_log_filters_by_one_action_or_a_family(world: dict[str, Any]) -> None:
+    api = APIClient()
+    api.force_authenticate(world["admin"])
+    family = api.get("/api/audit/", {"action": "budget."}).json()["results"]
+    assert {e["action"] for e in family} == {"budget.set"} and len(family) == 2
+    one = api.get("/api/audit/", {"action": "role.assigned"}).json()["results"]
+    assert {e["action"] for e in one} == {"role.assigned"} and len(one) == 2  # the fixture's two grants
+    assert api.get("/api/audit/", {"action": "no.such"}).status_code == 400
