@@ -207,3 +207,7 @@ def test_relative_imports_are_resolved(tmp_path: Path) -> None:
     source.write_text("from .models import Budget\nfrom . import reports\n")
     names = {name for name, _ in imported_names("costs.views", source)}
     assert {"costs.models", "costs.models.Budget", "costs", "costs.reports"} <= names
+
+
+def test_the_access_vocabulary_imports_no_project_module() -> None:
+    assert import_graph()["portal.scoping"] == {}
