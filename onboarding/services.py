@@ -580,7 +580,7 @@ def do_submit_space_request(
         req.record(
             "approved",
             actor="quota",
-            before={"status": "submitted"},
+            before={"status": Request.Status.SUBMITTED},
             after={"status": req.status, "auto_approved": True},
         )
         _enqueue(req.PROVISION_TASK, req.pk)
@@ -739,7 +739,9 @@ def do_approve_offboarding(offboarding: Offboarding, *, actor: Any) -> Offboardi
     )
     offboarding.progress = "Queued."
     offboarding.save()
-    offboarding.record("approved", actor=actor, before={"status": "planned"}, after={"status": "approved"})
+    offboarding.record(
+        "approved", actor=actor, before={"status": Offboarding.Status.PLANNED}, after={"status": offboarding.status}
+    )
     _enqueue("run_offboarding", offboarding.pk)
     return offboarding
 
@@ -751,7 +753,7 @@ def do_cancel_offboarding(offboarding: Offboarding, *, actor: Any) -> Offboardin
     before = {"status": offboarding.status}
     offboarding.status, offboarding.finished_at = Offboarding.Status.CANCELLED, timezone.now()
     offboarding.save()
-    offboarding.record("cancelled", actor=actor, before=before, after={"status": "cancelled"})
+    offboarding.record("cancelled", actor=actor, before=before, after={"status": offboarding.status})
     return offboarding
 
 
@@ -763,7 +765,9 @@ def do_resume_offboarding(offboarding: Offboarding, *, actor: Any) -> Offboardin
     offboarding.progress = "Queued to resume after the last step that finished."
     offboarding.save()
     offboarding.steps.filter(state=OffboardingStep.State.FAILED).update(state=OffboardingStep.State.PENDING)
-    offboarding.record("resumed", actor=actor, before={"status": "failed"}, after={"status": "approved"})
+    offboarding.record(
+        "resumed", actor=actor, before={"status": Offboarding.Status.FAILED}, after={"status": offboarding.status}
+    )
     _enqueue("run_offboarding", offboarding.pk)
     return offboarding
 
