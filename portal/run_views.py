@@ -56,8 +56,8 @@ def run_progress(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
 
 
 def run_urls(kind: str, route: str, name: str, *, title: str, lead: str, empty_text: str) -> list[Any]:
-    """The list, detail and progress pages of one kind of run, under ``route`` and named ``name-<page>`` (the names
-    ``url_prefix`` of the kind's :class:`portal.registry.RunKind` names)."""
+    """The list, detail and progress pages of one kind of run, under ``route`` and named ``name-<page>``: register
+    the kind with ``url_prefix="<namespace>:<name>"`` (:class:`portal.registry.RunKind`) so runs link to them."""
     from django.urls import path
 
     listing = RunListView.as_view(kind=kind, title=title, lead=lead, empty_text=empty_text)
