@@ -27,6 +27,7 @@ from onboarding.models import (
     Request,
     SpacePolicy,
     SpaceRequest,
+    execution_role_error,
 )
 from portal import audit
 from portal.pricing import EBS_GB_MONTH_USD, hourly_price
@@ -138,6 +139,11 @@ def do_submit_profile_request(
         raise ValidationError(f"The domain {domain.name} is {domain.status or 'gone'}; profiles cannot be added.")
     if template.domain_id != domain.pk or not template.active:
         raise ValidationError({"template": "Choose one of this domain's persona templates."})
+    role_error = execution_role_error(template.execution_role, domain)
+    if role_error:  # a persona saved before the rule, or whose account has left the portal since
+        raise ValidationError(
+            {"template": f"The persona {template.name} cannot be used until an approver fixes it: {role_error}"}
+        )
     sso_user_name = sso_user_name.strip()
     if domain.auth_mode == "SSO":
         sso_user_name = sso_user_name or person.get_username()
