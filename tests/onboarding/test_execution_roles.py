@@ -33,9 +33,7 @@ def persona_fields(world: World, role: str) -> dict[str, object]:
 
 
 def test_the_persona_form_refuses_a_role_of_an_unrelated_account(world: World) -> None:
-    response = client_for(world.approver).post(
-        reverse("onboarding:persona-new"), persona_fields(world, FOREIGN_ROLE)
-    )
+    response = client_for(world.approver).post(reverse("onboarding:persona-new"), persona_fields(world, FOREIGN_ROLE))
     assert response.status_code == 200
     body = response.content.decode()
     assert "The role belongs to account 999999999999" in body
