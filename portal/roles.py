@@ -16,6 +16,8 @@ GLOBAL_ROLES = {RoleAssignment.Role.PLATFORM_ADMIN, RoleAssignment.Role.FINANCE,
 
 
 def do_assign_role(user: Any, role: str, *, domain_arn: str = "", actor: Any) -> RoleAssignment:
+    """Give ``user`` the role (in one domain, or in every domain); giving a role already held changes nothing and
+    records nothing. The assignment answered says which happened in ``already_held``."""
     if role not in RoleAssignment.Role.values:
         raise ValidationError({"role": f"Unknown role {role!r}."})
     if role == RoleAssignment.Role.PLATFORM_ADMIN and domain_arn:
@@ -27,6 +29,7 @@ def do_assign_role(user: Any, role: str, *, domain_arn: str = "", actor: Any) ->
         assignment, created = RoleAssignment.objects.get_or_create(
             user=user, role=role, domain_arn=domain_arn, defaults={"granted_by": granted_by}
         )
+        assignment.already_held = not created
         if created:
             audit.record(
                 "role.assigned",
