@@ -41,7 +41,6 @@ GENERIC_WORDS = frozenset(
     "team shared share test testing admin administrator common group generic default temp tmp demo user guest "
     "root service svc".split()
 )
-GENERIC_SPACE_WORDS = GENERIC_WORDS | {"space", "spaces", "workspace", "my", "our"}
 
 
 def generic_name_error(name: str, *, what: str) -> str | None:
@@ -50,15 +49,17 @@ def generic_name_error(name: str, *, what: str) -> str | None:
     - A user profile (``what="profile"``) belongs to one person, so its name may not even start with a generic word
       (team-, shared-, test-, admin-...): such a profile ends up used by several people.
     - A shared space (``what="space"``) is shared by design, so team- or shared- in its name is fine (team-churn
-      says whose and what); but a name made of generic words only (team-shared, shared-space, test1) says neither,
+      says whose and what); but a name made of generic words only (team-shared, shared-tmp, test1) says neither,
       and the space's name is all Studio and the bill per space show.
 
     Not applied to persona names ("Data scientist" names a kind of person on purpose), to space display names
     (free text next to a checked name), nor to domains, profiles and spaces the sync finds (AWS has them already;
     the inventory reports what is, it does not refuse it).
     """
-    words = (name or "").lower().split("-")
-    generic = [re.sub(r"\d+$", "", w) in GENERIC_WORDS for w in words]
+    words = [word for word in (name or "").lower().split("-") if word]
+    if not words:
+        return None  # not a name at all: the SageMaker pattern says so
+    generic = [re.sub(r"\d+$", "", word) in GENERIC_WORDS for word in words]
     if what == "profile":
         if generic[0]:
             return (
@@ -66,9 +67,9 @@ def generic_name_error(name: str, *, what: str) -> str | None:
                 f"test-, admin-...). A user profile belongs to one person: use the person's own login."
             )
         return None
-    if all(re.sub(r"\d+$", "", w) in GENERIC_SPACE_WORDS for w in words if w):
+    if all(generic):
         return (
-            f"{name!r} breaks the generic-name rule: it is made of generic words only (team, shared, test, space...). "
+            f"{name!r} breaks the generic-name rule: it is made of generic words only (team, shared, test, tmp...). "
             f"Say what the space is for, e.g. team-churn-model."
         )
     return None

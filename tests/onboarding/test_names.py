@@ -16,13 +16,17 @@ from tests.onboarding.world import World
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("name", ["team-shared", "shared", "Shared-Space", "test1", "team2-tmp", "default"])
+@pytest.mark.parametrize(
+    "name", ["team-shared", "shared", "Shared-Team", "test1", "team2-tmp", "default", "team--shared"]
+)
 def test_a_space_named_with_generic_words_only_is_refused(name: str) -> None:
     message = services.generic_name_error(name, what="space")
     assert message is not None and "generic-name rule" in message
 
 
-@pytest.mark.parametrize("name", ["team-churn", "shared-forecasting", "churn-model", "testbed-gpu", "team-notebooks"])
+@pytest.mark.parametrize(
+    "name", ["team-churn", "shared-forecasting", "churn-model", "testbed-gpu", "team-notebooks", "space0"]
+)
 def test_a_space_name_that_says_what_it_is_for_passes(name: str) -> None:
     assert services.generic_name_error(name, what="space") is None
 
