@@ -73,6 +73,7 @@ def test_an_admin_checks_the_tags_now_and_the_dashboard_shows_the_result(
     }
     done = client.get(reverse("costs:run-progress", args=[run.pk]), headers={"HX-Request": "true"})
     assert done.status_code == 286 and done["HX-Trigger"] == "run-finished"  # the page refreshes the tag table
+    assert '<p class="msg run-note">In payer account 123456789012 the cost allocation tag(s)' in done.content.decode()
     page = client.get(reverse("costs:dashboard")).content.decode()
     assert f'<tr data-tag="{PROFILE_TAG}">' in page and 'data-status="Inactive"' in page
     assert 'id="tag-check-now"' in page
