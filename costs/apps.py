@@ -5,12 +5,13 @@ class CostsConfig(AppConfig):
     name = "costs"
 
     def ready(self) -> None:
-        from costs import panels
+        from costs import panels, tag_check
         from costs.budgets import AUDIT_ACTIONS
         from costs.ingest import COST_INGESTION
         from portal.registry import MenuEntry, Panel, registry
 
         registry.add_audit_actions(AUDIT_ACTIONS)
+        registry.add_audit_actions(tag_check.AUDIT_ACTIONS)
         registry.add_urls("costs.urls")
         registry.add_api_urls("costs.api.urls")
         registry.add_run_kind(COST_INGESTION)

@@ -6,7 +6,7 @@ from datetime import date
 
 from celery import shared_task
 
-from costs import ingest
+from costs import ingest, tag_check
 from portal.models import TaskRun
 
 
@@ -33,3 +33,9 @@ def ingest_payer(self, run_id: int, payer_pk: int, since: str | None) -> None:  
 def scheduled_cost_ingestion() -> None:
     """What beat runs: the trailing window of every payer account (joins one already running)."""
     ingest.start_cost_ingestion(trigger=TaskRun.Trigger.SCHEDULE)
+
+
+@shared_task(name=tag_check.RUN_TASK, ignore_result=True, acks_late=True, soft_time_limit=300)
+def run_tag_check(run_id: int, payer_pks: list[int]) -> None:
+    """Check the cost allocation tags now (a person asked); safe twice: a planned run is not planned again."""
+    tag_check.run_tag_check(run_id, payer_pks)

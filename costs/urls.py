@@ -11,6 +11,7 @@ urlpatterns = [
     path("costs/budgets/", views.budget_list, name="budget-list"),
     path("costs/budgets/<int:domain_pk>/", views.budget_form, name="budget-form"),
     path("costs/ingest/", views.ingest_start, name="ingest-start"),
+    path("costs/tags/check/", views.tag_check_start, name="tag-check"),
     *run_views.run_urls(
         COST_INGESTION.kind,
         "costs/runs",

@@ -17,9 +17,11 @@ from django.views.decorators.http import require_POST
 from costs import budgets, reports
 from costs.forms import BudgetForm, SpendFilterForm
 from costs.ingest import IngestionScopeError, start_cost_ingestion
-from costs.models import Budget, BudgetAlert, SpendRollup
+from costs.models import Budget, BudgetAlert, CostTagStatus, SpendRollup
+from costs.tag_check import start_tag_check
 from domains.models import Domain
 from portal.models import TaskRun
+from portal.run_views import progress_fragment
 from portal.scoping import ALL_DOMAINS, MANAGE, VIEW_COSTS, grants_for
 
 EXPORTS = {
@@ -49,6 +51,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "inactive_tags": reports.inactive_tags() if grants_for(request.user).domains_for(VIEW_COSTS) else [],
         "querystring": request.GET.urlencode(),
         "can_ingest": grants_for(request.user).domains_for(VIEW_COSTS) is ALL_DOMAINS,
+        "tag_statuses": (
+            list(CostTagStatus.objects.select_related("payer").order_by("payer__account_id", "tag_key"))
+            if grants_for(request.user).domains_for(VIEW_COSTS)
+            else []
+        ),
     }
     context["domains_total"] = sum((row["amount"] for row in context["domains"]), Decimal(0))
     in_view = [row["domain_arn"] for row in context["domains"] if row["domain_arn"]]
@@ -126,13 +133,18 @@ def budget_form(request: HttpRequest, domain_pk: int) -> HttpResponse:
     return render(request, "costs/budget_form.html", {"form": form, "domain": domain, "budget": budget})
 
 
+def _require_cost_reader(user: Any) -> None:
+    """Platform admins and finance for every domain read Cost Explorer on demand; others get 404."""
+    grants = grants_for(user)
+    if not (grants.is_admin or grants.domains_for(VIEW_COSTS) is ALL_DOMAINS):
+        raise Http404("No such page.")
+
+
 @login_required
 @require_POST
 def ingest_start(request: HttpRequest) -> HttpResponse:
     """Read Cost Explorer now (platform admins and finance for every domain): starts or joins an ingestion."""
-    grants = grants_for(request.user)
-    if not (grants.is_admin or grants.domains_for(VIEW_COSTS) is ALL_DOMAINS):
-        raise Http404("No such page.")
+    _require_cost_reader(request.user)
     try:
         run, created = start_cost_ingestion(actor=request.user, trigger=TaskRun.Trigger.USER)
     except IngestionScopeError as exc:
@@ -141,5 +153,18 @@ def ingest_start(request: HttpRequest) -> HttpResponse:
     if not created:
         messages.info(request, "An ingestion was already running; you are following it.")
     if request.htmx:
-        return render(request, "portal/_run_progress.html", {"run": run, "inline": True})
+        return progress_fragment(request, run, inline=True)
+    return redirect(run.get_absolute_url())
+
+
+@login_required
+@require_POST
+def tag_check_start(request: HttpRequest) -> HttpResponse:
+    """Check now whether the SageMaker tags are active cost allocation tags (otherwise checked once a day)."""
+    _require_cost_reader(request.user)
+    run, created = start_tag_check(actor=request.user, trigger=TaskRun.Trigger.USER)
+    if not created:
+        messages.info(request, "A check of the tags was already running; you are following it.")
+    if request.htmx:
+        return progress_fragment(request, run, inline=True)
     return redirect(run.get_absolute_url())

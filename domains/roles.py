@@ -18,9 +18,10 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import ValidationError as ApiValidationError
+from rest_framework.response import Response
 
 from domains.models import Domain
 from portal.api import service_call
@@ -78,7 +79,7 @@ class RoleListView(FilteredListView):
         form = RoleForm(request.POST)
         if form.is_valid():
             try:
-                do_assign_role(
+                assignment = do_assign_role(
                     form.cleaned_data["user"],
                     form.cleaned_data["role"],
                     domain_arn=form.cleaned_data["domain_arn"],
@@ -88,11 +89,16 @@ class RoleListView(FilteredListView):
                 for message in exc.messages:
                     messages.error(request, message)
             else:
-                messages.success(
-                    request,
-                    f"{form.cleaned_data['user']} is now "
-                    f"{RoleAssignment.Role(form.cleaned_data['role']).label.lower()}.",
+                role = RoleAssignment.Role(form.cleaned_data["role"]).label.lower()
+                where = (
+                    f" in {domain_names().get(assignment.domain_arn, assignment.domain_arn)}"
+                    if assignment.domain_arn
+                    else ""
                 )
+                if assignment.already_held:
+                    messages.info(request, f"{assignment.user} is already {role}{where}; nothing changed.")
+                else:
+                    messages.success(request, f"{assignment.user} is now {role}{where}.")
                 return redirect("domains:role-list")
         else:
             for field, errors in form.errors.items():
@@ -120,6 +126,7 @@ class RoleAssignmentSerializer(serializers.ModelSerializer):
         model = RoleAssignment
         fields = ["id", "user", "role", "domain_arn", "granted_at"]
         read_only_fields = ["id", "granted_at"]
+        validators: list[Any] = []  # a role already held is not an error: the service answers it unchanged
 
 
 class RoleAssignmentViewSet(
@@ -136,12 +143,20 @@ class RoleAssignmentViewSet(
             raise NotFound()
         return RoleAssignment.objects.select_related("user").order_by("user__username", "role", "domain_arn")
 
-    def perform_create(self, serializer: RoleAssignmentSerializer) -> None:
+    def create(self, request: Any, *args: Any, **kwargs: Any) -> Response:
+        """Only admins get past this line: everyone else gets the 404, never a validation error about the body.
+        A role already held answers 200 (nothing created) instead of 201."""
         self.get_queryset()
+        response = super().create(request, *args, **kwargs)
+        if getattr(self, "assignment", None) is not None and self.assignment.already_held:
+            response.status_code = status.HTTP_200_OK
+        return response
+
+    def perform_create(self, serializer: RoleAssignmentSerializer) -> None:
         data = serializer.validated_data
         if data.get("domain_arn") and data["domain_arn"] not in domain_names():
             raise ApiValidationError({"domain_arn": "No such domain in the inventory."})
-        serializer.instance = service_call(
+        serializer.instance = self.assignment = service_call(
             do_assign_role, data["user"], data["role"], domain_arn=data.get("domain_arn", ""), actor=self.request.user
         )
 

@@ -22,6 +22,7 @@ from domains.models import AwsAccount, Domain
 from domains.sync import INVENTORY_SYNC, SyncScopeError, start_inventory_sync
 from portal.listing import FilteredListView
 from portal.models import TaskRun
+from portal.run_views import progress_fragment
 from portal.scoping import MANAGE, SYNC, grants_for, require_admin
 
 
@@ -180,5 +181,5 @@ def sync_start(request: HttpRequest) -> HttpResponse:
     if not created:
         messages.info(request, f"A sync of {run.scope_label} was already running; you are following it.")
     if request.htmx:
-        return render(request, "portal/_run_progress.html", {"run": run, "inline": True})
+        return progress_fragment(request, run, inline=True)
     return redirect(reverse("domains:syncrun-detail", args=[run.pk]))

@@ -15,12 +15,12 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from domains.models import Domain
+from domains.models import AwsAccount, Domain
 from portal.querysets import RestrictedQuerySet
 from portal.scoping import ALL_DOMAINS, APPROVE, MANAGE, VIEW, Grants, Role, domain_q
 from profiles.models import Space, UserProfile
 
-EXECUTION_ROLE_RE = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$")
+EXECUTION_ROLE_RE = re.compile(r"^arn:aws[a-z\-]*:iam::(\d{12}):role/?[a-zA-Z_0-9+=,.@\-_/]+$")
 # Studio apps a template may hide, and the ML tools of Studio's left-hand menu.
 HIDEABLE_APP_TYPES = ("JupyterServer", "KernelGateway", "CodeEditor", "JupyterLab", "RStudioServerPro", "Canvas")
 HIDEABLE_ML_TOOLS = (
@@ -77,6 +77,27 @@ def instance_type_error(values: list[str] | None) -> str | None:
     return f"Not an instance type the portal knows: {', '.join(unknown)}." if unknown else None
 
 
+def execution_role_error(role_arn: str, domain: Domain | None) -> str | None:
+    """What is wrong with ``role_arn`` as the execution role of profiles in ``domain``, or None.
+
+    A profile's apps act with its role's permissions, so the role must live in the domain's own account or in
+    another account the portal governs (registered on the Accounts page); a role of an unknown account is refused.
+    """
+    match = EXECUTION_ROLE_RE.match(role_arn or "")
+    if not match:
+        return "Not an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)."
+    if domain is None:
+        return None
+    account_id = match.group(1)
+    if account_id == domain.account.account_id or AwsAccount.objects.filter(account_id=account_id).exists():
+        return None
+    return (
+        f"The role belongs to account {account_id}, which is neither the account of {domain.name} "
+        f"({domain.account.account_id}) nor an account registered in the portal. Use a role of the domain's "
+        f"account, or have a platform admin add account {account_id} on the Accounts page first."
+    )
+
+
 class PersonaTemplate(models.Model):
     """How a kind of person works in a domain: the UserSettings every profile requested from it gets."""
 
@@ -114,8 +135,9 @@ class PersonaTemplate(models.Model):
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
-        if not EXECUTION_ROLE_RE.match(self.execution_role or ""):
-            errors["execution_role"] = "Not an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)."
+        role_error = execution_role_error(self.execution_role, self.domain if self.domain_id else None)
+        if role_error:
+            errors["execution_role"] = role_error
         bad = [a for a in self.hidden_app_types or [] if a not in HIDEABLE_APP_TYPES]
         if bad:
             errors["hidden_app_types"] = f"Not an app type Studio can hide: {', '.join(bad)}."

@@ -39,6 +39,7 @@ from onboarding.models import (
     Request,
     SpacePolicy,
     SpaceRequest,
+    execution_role_error,
 )
 from portal import audit
 from portal.pricing import EBS_GB_MONTH_USD, hourly_price
@@ -47,12 +48,45 @@ from profiles.models import App, Space, UserProfile
 
 # SageMaker's pattern for user profile and space names.
 NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
-# Names that say "several people use this", which one person's profile must never be.
-GENERIC_RE = re.compile(
-    r"^(team|shared|share|test|testing|admin|administrator|common|group|generic|default|"
-    r"temp|tmp|demo|user|guest|root|service|svc)(\d*)(-|$)",
-    re.IGNORECASE,
+# The generic-name rule: words that say "whoever" rather than who or what. See generic_name_error.
+GENERIC_WORDS = frozenset(
+    "team shared share test testing admin administrator common group generic default temp tmp demo user guest "
+    "root service svc".split()
 )
+
+
+def generic_name_error(name: str, *, what: str) -> str | None:
+    """The generic-name rule, for the names the portal creates in SageMaker: a message when ``name`` breaks it.
+
+    - A user profile (``what="profile"``) belongs to one person, so its name may not even start with a generic word
+      (team-, shared-, test-, admin-...): such a profile ends up used by several people.
+    - A shared space (``what="space"``) is shared by design, so team- or shared- in its name is fine (team-churn
+      says whose and what); but a name made of generic words only (team-shared, shared-tmp, test1) says neither,
+      and the space's name is all Studio and the bill per space show.
+
+    Not applied to persona names ("Data scientist" names a kind of person on purpose), to space display names
+    (free text next to a checked name), nor to domains, profiles and spaces the sync finds (AWS has them already;
+    the inventory reports what is, it does not refuse it).
+    """
+    words = [word for word in (name or "").lower().split("-") if word]
+    if not words:
+        return None  # not a name at all: the SageMaker pattern says so
+    generic = [re.sub(r"\d+$", "", word) in GENERIC_WORDS for word in words]
+    if what == "profile":
+        if generic[0]:
+            return (
+                f"{name!r} breaks the generic-name rule: it looks like a shared or generic name (team-, shared-, "
+                f"test-, admin-...). A user profile belongs to one person: use the person's own login."
+            )
+        return None
+    if all(generic):
+        return (
+            f"{name!r} breaks the generic-name rule: it is made of generic words only (team, shared, test, tmp...). "
+            f"Say what the space is for, e.g. team-churn-model."
+        )
+    return None
+
+
 # Hours a shared space's instance is assumed to run in a month: working days with idle shutdown on.
 ESTIMATE_HOURS_PER_MONTH = 8 * 21
 
@@ -274,11 +308,9 @@ def check_profile_name(name: str) -> None:
             f"{name!r} is not a valid SageMaker name: up to 63 letters, digits and dashes, "
             f"starting with a letter or digit."
         )
-    if GENERIC_RE.match(name):
-        raise ValidationError(
-            f"{name!r} looks like a shared or generic name (team-, shared-, test-, admin-...). "
-            f"A user profile belongs to one person: use the person's own login."
-        )
+    generic = generic_name_error(name, what="profile")
+    if generic:
+        raise ValidationError(generic)
 
 
 # -- profile requests -------------------------------------------------------------------------------------------
@@ -297,6 +329,11 @@ def do_submit_profile_request(
     on_behalf = person.pk != actor.pk
     if template.domain_id != domain.pk or not template.active:
         raise ValidationError({"template": "Choose one of this domain's persona templates."})
+    role_error = execution_role_error(template.execution_role, domain)
+    if role_error:  # a persona saved before the rule, or whose account has left the portal since
+        raise ValidationError(
+            {"template": f"The persona {template.name} cannot be used until an approver fixes it: {role_error}"}
+        )
     sso_user_name = sso_user_name.strip()
     if domain.auth_mode == "SSO":
         sso_user_name = sso_user_name or person.get_username()
@@ -489,6 +526,8 @@ def check_space(
     errors: dict[str, str] = {}
     if not NAME_RE.match(name or ""):
         errors["space_name"] = "Up to 63 letters, digits and dashes, starting with a letter or digit."
+    elif generic_name_error(name, what="space"):
+        errors["space_name"] = generic_name_error(name, what="space")
     elif (
         Space.objects.filter(domain=domain, name=name, removed_at__isnull=True).exists()
         or SpaceRequest.objects.filter(domain=domain, space_name=name, status__in=Request.OPEN).exists()

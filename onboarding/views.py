@@ -235,8 +235,24 @@ def request_action(request: HttpRequest, kind: str, pk: int, action: str) -> Htt
     if error:
         messages.error(request, error)
     else:
-        messages.success(request, f"{req.request_id} is now {req.get_status_display().lower()}.")
+        messages.success(request, _done_message(req, action))
     return redirect(req)
+
+
+def _done_message(req: Request, action: str) -> str:
+    """What the action did, in words: an extension is not an activation, even when the status reads "active"."""
+    what = f"{req.request_id} ({req.space_name})" if isinstance(req, SpaceRequest) else req.request_id
+    if action == "approve":
+        return f"{what} approved: the portal is creating it in AWS."
+    if action == "reject":
+        return f"{what} rejected; the requester is told your reason."
+    if action == "cancel":
+        return f"{what} cancelled."
+    if action == "retry":
+        return f"{what} is queued for another attempt."
+    if action == "extend":
+        return f"{what} extended: the space now expires on {req.expires_on:%Y-%m-%d}."
+    return f"{what}: the space is queued for deletion, apps first."
 
 
 # -- shared spaces ----------------------------------------------------------------------------------------------
@@ -477,5 +493,10 @@ def offboarding_action(request: HttpRequest, pk: int, action: str) -> HttpRespon
     except ValidationError as exc:
         messages.error(request, " ".join(_errors(exc)))
     else:
-        messages.success(request, f"{offboarding.request_id} is now {offboarding.get_status_display().lower()}.")
+        done = {
+            "approve": "approved: the steps run now",
+            "cancel": "cancelled",
+            "resume": "resumes after its last finished step",
+        }
+        messages.success(request, f"{offboarding.request_id} {done[action]}.")
     return redirect(offboarding)

@@ -28,6 +28,8 @@ def check_can_manage_roles(actor: Any) -> None:
 
 
 def do_assign_role(user: Any, role: str, *, domain_arn: str = "", actor: Any) -> RoleAssignment:
+    """Give ``user`` the role (in one domain, or in every domain); giving a role already held changes nothing and
+    records nothing. The assignment answered says which happened in ``already_held``."""
     check_can_manage_roles(actor)
     if role not in RoleAssignment.Role.values:
         raise ValidationError({"role": f"Unknown role {role!r}."})
@@ -40,6 +42,7 @@ def do_assign_role(user: Any, role: str, *, domain_arn: str = "", actor: Any) ->
         assignment, created = RoleAssignment.objects.get_or_create(
             user=user, role=role, domain_arn=domain_arn, defaults={"granted_by": granted_by}
         )
+        assignment.already_held = not created
         if created:
             audit.record(
                 "role.assigned",

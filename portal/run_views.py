@@ -45,11 +45,25 @@ def run_detail(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     return render(request, "portal/run_detail.html", {"run": get_object_or_404(runs_of(request, kind), pk=pk)})
 
 
+# The event a page hears (``hx-trigger="run-finished from:body"``) when a run it follows is over, to refresh what the
+# run changed: the rows' "last sync" times, the tag statuses...
+RUN_FINISHED_EVENT = "run-finished"
+
+
+def progress_fragment(request: HttpRequest, run: TaskRun, *, inline: bool = False) -> HttpResponse:
+    """The progress fragment of ``run``; once the run is over, the ``run-finished`` event tells the page to refresh
+    what the run changed."""
+    response = render(request, "portal/_run_progress.html", {"run": run, "inline": inline})
+    if not run.is_active:
+        response["HX-Trigger"] = RUN_FINISHED_EVENT
+    return response
+
+
 @login_required
 def run_progress(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     """The progress fragment a page polls; 286 tells HTMX to stop polling once the run is over."""
     run = get_object_or_404(runs_of(request, kind), pk=pk)
-    response = render(request, "portal/_run_progress.html", {"run": run})
+    response = progress_fragment(request, run)
     if not run.is_active:
         response.status_code = 286
     return response

@@ -8,7 +8,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.decorators import api_view
+from rest_framework.decorators import action, api_view
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,6 +18,7 @@ from costs.api.serializers import BudgetSerializer, SpendRollupSerializer, Spend
 from costs.forms import SpendFilterForm
 from costs.ingest import COST_INGESTION, IngestionScopeError, start_cost_ingestion
 from costs.models import Budget, SpendRollup
+from costs.tag_check import start_tag_check
 from domains.models import Domain
 from portal.api import ScopedReadOnlyViewSet, ScopedViewSetMixin, TaskRunSerializer, service_call
 from portal.filtering import TaskRunFilterSet
@@ -130,6 +131,12 @@ class BudgetViewSet(
         )
 
 
+def _require_cost_reader(request: Request) -> None:
+    grants = grants_for(request.user)
+    if not (grants.is_admin or grants.domains_for(VIEW_COSTS) is ALL_DOMAINS):
+        raise PermissionDenied("Only platform admins and finance start cost ingestions.")
+
+
 class CostRunViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Cost ingestion runs; POST starts one (or joins the one already running)."""
 
@@ -145,9 +152,7 @@ class CostRunViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
         responses={201: TaskRunSerializer, 200: TaskRunSerializer},
     )
     def create(self, request: Request) -> Response:
-        grants = grants_for(request.user)
-        if not (grants.is_admin or grants.domains_for(VIEW_COSTS) is ALL_DOMAINS):
-            raise PermissionDenied("Only platform admins and finance start cost ingestions.")
+        _require_cost_reader(request)
         since = request.data.get("since") or None
         try:
             since_day = date.fromisoformat(since) if since else None
@@ -160,4 +165,14 @@ class CostRunViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
         except ValueError as exc:  # IngestionScopeError is a ValueError too
             message = str(exc) if isinstance(exc, IngestionScopeError) else f"since: {exc}"
             raise ValidationError({"non_field_errors": [message]}) from exc
+        return Response(TaskRunSerializer(run).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(request=None, responses={201: TaskRunSerializer, 200: TaskRunSerializer})
+    @action(detail=False, methods=["post"], url_path="check-tags")
+    def check_tags(self, request: Request) -> Response:
+        """Check now whether the SageMaker tags are active cost allocation tags in every payer account (otherwise
+        checked once a day); answers the run (201, or 200 when joining one already running). Its ``notes`` say what
+        it found once its ``status`` is no longer queued or running."""
+        _require_cost_reader(request)
+        run, created = start_tag_check(actor=request.user, trigger=TaskRun.Trigger.API)
         return Response(TaskRunSerializer(run).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

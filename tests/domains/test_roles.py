@@ -92,3 +92,27 @@ def test_the_role_services_refuse_anyone_but_a_platform_admin(world: dict[str, A
         do_revoke_role(assignment, actor=world["approver"])
     assert RoleAssignment.objects.filter(pk=assignment.pk).exists()
     assert not RoleAssignment.objects.filter(user=target).exists()
+
+
+def test_giving_a_role_already_held_says_so_and_records_nothing(world: dict[str, Any]) -> None:
+    client = client_for(world["admin"])
+    fields = {"user": "approver", "role": "domain_approver", "domain_arn": world["risk"].arn}
+    events = AuditEvent.objects.count()
+    response = client.post(reverse("domains:role-list"), fields, follow=True)
+    messages = [str(m) for m in response.context["messages"]]
+    assert messages == ["approver is already domain approver in risk; nothing changed."]
+    assert AuditEvent.objects.count() == events
+    client.post(reverse("domains:role-list"), {**fields, "user": "maria"})
+    messages = [str(m) for m in client.get(reverse("domains:role-list")).context["messages"]]
+    assert messages == ["maria is now domain approver in risk."]
+    api = APIClient()
+    api.force_authenticate(world["admin"])
+    again = api.post("/api/roles/", fields, format="json")
+    assert again.status_code == 200 and again.json()["user"] == "approver"  # 200: nothing was created
+
+
+def test_a_non_admin_gets_404_from_the_roles_api_even_with_a_bad_body(world: dict[str, Any]) -> None:
+    api = APIClient()
+    api.force_authenticate(world["approver"])
+    for body in ({}, {"user": "nobody", "role": "emperor"}):
+        assert api.post("/api/roles/", body, format="json").status_code == 404

@@ -232,3 +232,18 @@ def test_an_admin_edits_an_account_without_a_new_access_check_when_only_the_name
 
     event = AuditEvent.objects.get(action="account.updated")
     assert event.before["name"] != event.after["name"] and event.actor == world["admin"]
+
+
+def test_when_a_sync_finishes_the_pages_refresh_their_sync_times(client: Client, world: dict[str, Any]) -> None:
+    login(client, world["admin"])
+    run = TaskRun.objects.create(kind="inventory_sync", scope_key="all", scope_label="all", trigger="user")
+    running = client.get(reverse("domains:syncrun-progress", args=[run.pk]), headers={"HX-Request": "true"})
+    assert running.status_code == 200 and "HX-Trigger" not in running
+    TaskRun.objects.filter(pk=run.pk).update(status=TaskRun.Status.SUCCEEDED)
+    done = client.get(reverse("domains:syncrun-progress", args=[run.pk]), headers={"HX-Request": "true"})
+    assert done.status_code == 286 and done["HX-Trigger"] == "run-finished"
+    # The list re-reads its rows (with the filters of the address bar), the domain page its "Last sync" card.
+    listing = client.get(reverse("domains:domain-list")).content.decode()
+    assert '<div hidden hx-get="" hx-trigger="run-finished from:body" hx-target="#results"></div>' in listing
+    detail = client.get(reverse("domains:domain-detail", args=[world["risk"].pk])).content.decode()
+    assert 'hx-trigger="run-finished from:body" hx-select="#domain-stats"' in detail and 'id="domain-stats"' in detail
