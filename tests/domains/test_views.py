@@ -232,3 +232,22 @@ def test_an_admin_edits_an_account_without_a_new_access_check_when_only_the_name
 
     event = AuditEvent.objects.get(action="account.updated")
     assert event.before["name"] != event.after["name"] and event.actor == world["admin"]
+
+
+@pytest.mark.parametrize(
+    ("next_url", "lands_on"),
+    [
+        ("https://evil.example.com/phish", "/domains/"),
+        ("//evil.example.com/phish", "/domains/"),
+        ("/accounts/", "/accounts/"),
+    ],
+)
+def test_a_refused_sync_goes_back_only_to_a_page_of_this_site(
+    client: Client, world: dict[str, Any], next_url: str, lands_on: str
+) -> None:
+    response = login(client, world["admin"]).post(
+        reverse("domains:sync-start"), {"account": "999999999999", "next": next_url}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == lands_on
+    assert not TaskRun.objects.exists()
