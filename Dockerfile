@@ -8,7 +8,9 @@ COPY profiles ./profiles
 COPY costs ./costs
 RUN pip install --no-cache-dir .
 COPY . .
-RUN mkdir -p var && useradd --system portal && chown -R portal /app/var
+# Static files are part of the image (hashed names, compressed): each web container serves its own copy.
+RUN DEBUG=0 AWS_MODE=live SECRET_KEY=collectstatic-at-build-only python manage.py collectstatic --noinput \
+    && mkdir -p var && useradd --system portal && chown -R portal /app/var
 USER portal
 EXPOSE 8000
 CMD ["gunicorn", "portal.wsgi:application", "--bind", "0.0.0.0:8000"]
