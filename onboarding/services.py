@@ -1,7 +1,7 @@
 """The rules of onboarding, in one place for pages and API: who may ask for what, who decides, what happens next.
 
-Every function validates before anything reaches AWS, changes state in one transaction with its audit event, and
-enqueues background work and emails only once that transaction has committed.
+Every function validates before anything reaches AWS, changes state in one transaction with its audit event and the
+emails it sends (portal.mail), and enqueues background work only once that transaction has committed.
 """
 
 from __future__ import annotations
@@ -185,7 +185,7 @@ def do_submit_profile_request(
         actor=actor,
         after={"status": req.status, "profile_name": name, "template": template.name, "person": person.get_username()},
     )
-    transaction.on_commit(lambda: _email_new_request(req))
+    _email_new_request(req)
     return req
 
 
@@ -232,11 +232,7 @@ def do_approve(req: Request, *, actor: Any) -> Request:
     req.save()
     req.record("approved", actor=actor, before=before, after=_snapshot(req, "decided_by"))
     _enqueue(req.PROVISION_TASK, req.pk)
-    transaction.on_commit(
-        lambda: _email_requester(
-            req, "Approved", f"{actor.get_username()} approved {req}. The portal is creating it in AWS now."
-        )
-    )
+    _email_requester(req, "Approved", f"{actor.get_username()} approved {req}. The portal is creating it in AWS now.")
     return req
 
 
@@ -257,9 +253,7 @@ def do_reject(req: Request, *, actor: Any, reason: str) -> Request:
     req.finished_at = req.decided_at
     req.save()
     req.record("rejected", actor=actor, before=before, after=_snapshot(req, "decision_reason"))
-    transaction.on_commit(
-        lambda: _email_requester(req, "Rejected", f"{actor.get_username()} rejected {req}.\n\nReason: {reason}")
-    )
+    _email_requester(req, "Rejected", f"{actor.get_username()} rejected {req}.\n\nReason: {reason}")
     return req
 
 
@@ -441,7 +435,7 @@ def do_submit_space_request(
         )
         _enqueue(req.PROVISION_TASK, req.pk)
     else:
-        transaction.on_commit(lambda: _email_new_request(req))
+        _email_new_request(req)
     return req
 
 
@@ -580,13 +574,11 @@ def do_plan_offboarding(*, actor: Any, person: AbstractBaseUser, reason: str) ->
         domain_arn=steps[0]["domain_arn"],
         after={"person": person.get_username(), "steps": [f"{s['action']} {s['target']}" for s in steps]},
     )
-    transaction.on_commit(
-        lambda: notify.send(
-            f"[{offboarding.request_id}] Approval needed: offboarding {person.get_username()}",
-            f"{actor.get_username()} plans to offboard {person.get_username()} ({len(steps)} steps).\n\n"
-            f"Review the plan: {notify.link(offboarding)}\n",
-            [e for e in notify.approver_emails(s["domain_arn"] for s in steps) if e != actor.email],
-        )
+    notify.send(
+        f"[{offboarding.request_id}] Approval needed: offboarding {person.get_username()}",
+        f"{actor.get_username()} plans to offboard {person.get_username()} ({len(steps)} steps).\n\n"
+        f"Review the plan: {notify.link(offboarding)}\n",
+        [e for e in notify.approver_emails(s["domain_arn"] for s in steps) if e != actor.email],
     )
     return offboarding
 

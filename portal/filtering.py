@@ -8,7 +8,7 @@ import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
 
-from portal.models import AuditEvent, TaskRun
+from portal.models import AuditEvent, OutgoingMail, TaskRun
 
 
 class SearchFilter(django_filters.CharFilter):
@@ -99,3 +99,14 @@ class AuditEventFilterSet(django_filters.FilterSet):
     class Meta:
         model = AuditEvent
         fields = ["q", "action", "actor", "object_type", "domain", "request_id", "since", "until"]
+
+
+class OutgoingMailFilterSet(django_filters.FilterSet):
+    """Outgoing email by state (``?state=failed``) and by recipient or subject."""
+
+    state = django_filters.ChoiceFilter(choices=OutgoingMail.State.choices)
+    q = SearchFilter(fields=("subject", "to"))
+
+    class Meta:
+        model = OutgoingMail
+        fields = ["state", "q"]

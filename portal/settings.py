@@ -174,6 +174,12 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "SageMaker governance portal <portal@localhost>")
 PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+# Every email is a row (portal.mail) sent by a task: SMTP and connection errors are retried this many times, the
+# first after about this many seconds, doubling each time (capped at an hour); then the email is marked failed.
+MAIL_MAX_RETRIES = env_int("MAIL_MAX_RETRIES", 8, minimum=0, maximum=20)
+MAIL_RETRY_SECONDS = env_int("MAIL_RETRY_SECONDS", 30, minimum=1)
+# An email still queued (or left sending by a dead worker) after this long is handed to a worker again.
+MAIL_STALE_MINUTES = env_int("MAIL_STALE_MINUTES", 15, minimum=1)
 
 # --- Auth, i18n, static -----------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -255,6 +261,7 @@ LOGGING = {
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "portal.heartbeat", "schedule": env_int("HEARTBEAT_SECONDS", 60, minimum=5)},
 }
+CELERY_BEAT_SCHEDULE["resend-stalled-mail"] = {"task": "portal.resend_stalled_mail", "schedule": 60 * 5}
 CELERY_BEAT_SCHEDULE["inventory-sync"] = {
     "task": "domains.scheduled_inventory_sync",
     "schedule": 60 * env_int("INVENTORY_SYNC_MINUTES", 30, minimum=1),

@@ -5,12 +5,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from portal import audit_views, views
+from portal import audit_views, mail_views, views
 
 audit_patterns = [path("", audit_views.AuditListView.as_view(), name="audit-list")]
 audit_api = DefaultRouter(trailing_slash=True)
 audit_api.include_root_view = False
 audit_api.register("audit", audit_views.AuditEventViewSet, basename="api-audit")
+audit_api.register("mail", mail_views.OutgoingMailViewSet, basename="api-mail")
 
 urlpatterns = [
     path("", views.home, name="home"),
