@@ -258,6 +258,9 @@ LOGGING = {
     },
 }
 
+# The readiness page asks AWS who the portal is at most once per this many seconds (per web process).
+HEALTH_AWS_CACHE_SECONDS = env_int("HEALTH_AWS_CACHE_SECONDS", 60, minimum=0)
+
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "portal.heartbeat", "schedule": env_int("HEARTBEAT_SECONDS", 60, minimum=5)},
 }

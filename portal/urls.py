@@ -16,6 +16,8 @@ audit_api.register("mail", mail_views.OutgoingMailViewSet, basename="api-mail")
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("health/", views.readiness, name="readiness"),
+    path("api/health/", views.readiness_api, name="api-readiness"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -22,6 +22,16 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """Each test starts with an empty cache (the readiness page caches the AWS answer; login throttling counts)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def aws_sandbox(settings: Any) -> Iterator[None]:
     """The AWS sandbox in process: every boto3 client the gateway makes talks to it; state starts empty."""
