@@ -180,10 +180,15 @@ def chromium() -> Iterator[Any]:
 
 @pytest.fixture
 def page(chromium: Any, live_server: Any) -> Iterator[Any]:
-    """A fresh browser page (own cookies) with ``page.base_url`` set to the live server."""
+    """A fresh browser page (own cookies) with ``page.base_url`` set to the live server. Every browser test is also a
+    test of the Content-Security-Policy: anything the policy refused on any page fails it."""
     context = chromium.new_context(base_url=live_server.url)
     context.set_default_timeout(15_000)
     page = context.new_page()
     page.base_url = live_server.url
+    refused: list[str] = []
+    page.csp_violations = refused
+    page.on("console", lambda msg: refused.append(msg.text) if "Content Security Policy" in msg.text else None)
     yield page
     context.close()
+    assert refused == [], "the Content-Security-Policy refused something on a page"
