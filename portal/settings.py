@@ -63,7 +63,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "portal.security.PortalCSPMiddleware",
     # Last: it turns a login refused by the throttle into the lockout answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -236,7 +236,8 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 
 # Content-Security-Policy: scripts and styles only from the portal's own static files (HTMX, Chart.js and the
 # portal's scripts are vendored; no template has an inline script, style or event handler). HTMX's own indicator
-# style is switched off in base.html (htmx-config) and lives in portal.css instead.
+# style is switched off in base.html (htmx-config) and lives in portal.css instead. The API's third-party HTML pages
+# (browsable API, Swagger UI) may also use inline styles (portal.security).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
