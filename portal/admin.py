@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.http import HttpRequest
 
+from portal import mail
 from portal.models import AuditEvent, OutgoingMail
 
 
@@ -33,8 +34,14 @@ class OutgoingMailAdmin(admin.ModelAdmin):
     list_display = ["created_at", "subject", "recipients", "state", "attempts", "sent_at"]
     list_filter = ["state"]
     search_fields = ["subject", "to", "last_error"]
+    actions = ["send_again"]
     readonly_fields = ["created_at", "to", "subject", "body", "state", "attempts", "last_error", "last_attempt_at"]
     readonly_fields += ["sent_at"]
+
+    @admin.action(description="Send the selected failed emails again")
+    def send_again(self, request: HttpRequest, queryset: Any) -> None:
+        count = mail.send_again(queryset)
+        messages.info(request, f"{count} failed email(s) handed to a worker again; the others were left as they are.")
 
     @admin.display(description="to")
     def recipients(self, obj: OutgoingMail) -> str:

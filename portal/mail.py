@@ -86,6 +86,15 @@ def deliver(mail_id: int, *, final_attempt: bool) -> OutgoingMail | None:
     return mail
 
 
+def send_again(mails: Iterable[OutgoingMail]) -> int:
+    """Give failed emails a fresh round of attempts (an admin's "send again", once the mail server is fixed)."""
+    ids = [mail.pk for mail in mails if mail.state == OutgoingMail.State.FAILED]
+    OutgoingMail.objects.filter(pk__in=ids, state=OutgoingMail.State.FAILED).update(state=OutgoingMail.State.RETRYING)
+    for mail_id in ids:
+        transaction.on_commit(lambda mail_id=mail_id: enqueue(mail_id), robust=True)
+    return len(ids)
+
+
 def resend_stalled(older_than: timedelta | None = None) -> int:
     """Hand emails to the workers again that no task is looking after: still queued long after they were recorded
     (the broker was down at commit) or left sending by a worker that died. Returns how many."""

@@ -173,3 +173,23 @@ def test_the_django_admin_shows_outgoing_mail_read_only(client: Any) -> None:
     assert change.status_code in (302, 403)
     recorded.refresh_from_db()
     assert recorded.subject == "Lost"
+
+
+def test_an_admin_sends_failed_emails_again_and_it_is_audited(
+    client: Any, flaky_smtp: type[FlakyBackend], eager_mail: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    from portal.models import AuditEvent
+
+    failed = OutgoingMail.objects.create(to=["a@example.com"], subject="Lost", body="", state="failed", attempts=9)
+    sent = OutgoingMail.objects.create(to=["b@example.com"], subject="Fine", body="", state="sent")
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/portal/outgoingmail/", {"action": "send_again", "_selected_action": [failed.pk, sent.pk]}
+        )
+    assert response.status_code == 302
+    failed.refresh_from_db()
+    assert (failed.state, failed.attempts) == ("sent", 10)
+    assert [m.subject for m in django_mail.outbox] == ["Lost"]
+    event = AuditEvent.objects.get(action="admin.send_again", object_id=str(failed.pk))
+    assert event.actor_label == "root" and event.before["state"] == "failed"
