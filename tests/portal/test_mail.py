@@ -193,3 +193,15 @@ def test_an_admin_sends_failed_emails_again_and_it_is_audited(
     assert [m.subject for m in django_mail.outbox] == ["Lost"]
     event = AuditEvent.objects.get(action="admin.send_again", object_id=str(failed.pk))
     assert event.actor_label == "root" and event.before["state"] == "failed"
+
+
+def test_the_mail_list_takes_the_same_queries_for_few_and_many_emails(django_assert_num_queries: Any) -> None:
+    admin_client = APIClient()
+    admin_client.force_authenticate(UserFactory(is_superuser=True, is_staff=True))
+    OutgoingMail.objects.bulk_create(OutgoingMail(to=["a@example.com"], subject=f"S{n}", body="") for n in range(3))
+    admin_client.get("/api/mail/")  # warm-up: content types, grants
+    with django_assert_num_queries(2) as few:  # the page and its count
+        assert admin_client.get("/api/mail/").json()["count"] == 3
+    OutgoingMail.objects.bulk_create(OutgoingMail(to=["a@example.com"], subject=f"M{n}", body="") for n in range(40))
+    with django_assert_num_queries(len(few.captured_queries)):
+        assert admin_client.get("/api/mail/").json()["count"] == 43
