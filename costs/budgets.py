@@ -14,13 +14,13 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 
 from costs import reports
 from costs.models import Budget, BudgetAlert, SpendRollup
 from domains.models import Domain
 from portal import audit
+from portal.mail import send_mail_later
 from portal.models import RoleAssignment
 from portal.roles import role_emails
 from portal.scoping import MANAGE, grants_for, is_system_actor
@@ -103,8 +103,12 @@ def budget_status(budget: Budget, today: date) -> dict[str, Any]:
     return statuses(Budget.objects.filter(pk=budget.pk), today)[budget.domain_id]
 
 
+@transaction.atomic
 def evaluate_budgets(today: date) -> list[BudgetAlert]:
-    """Record (and mail, after commit) every threshold crossed this month that was not alerted yet."""
+    """Record (and mail, after commit) every threshold crossed this month that was not alerted yet.
+
+    Each alert's email is recorded with the alert and sent by its own task, so a mail server error for one alert
+    never keeps the others from going out."""
     month = reports.month_start(today)
     new_alerts: list[BudgetAlert] = []
     for status in statuses(Budget.objects.all(), today).values():
@@ -140,7 +144,7 @@ def evaluate_budgets(today: date) -> list[BudgetAlert]:
                             "month": month.isoformat(),
                         },
                     )
-                    transaction.on_commit(lambda alert=alert: send_alert(alert))
+                    send_alert(alert)
                     new_alerts.append(alert)
     return new_alerts
 
@@ -151,8 +155,7 @@ def recipients(domain: Domain) -> list[str]:
 
 
 def send_alert(alert: BudgetAlert) -> None:
-    if not alert.recipients:
-        return
+    """Record the alert's email; it goes out once the transaction that recorded the alert commits."""
     domain = alert.budget.domain
     what = "has reached" if alert.basis == BudgetAlert.Basis.ACTUAL else "is forecast to reach"
     subject = (
@@ -166,4 +169,4 @@ def send_alert(alert: BudgetAlert) -> None:
         f"{alert.get_basis_display()}: ${alert.spend}\nThreshold: ${alert.limit} ({alert.threshold}% of "
         f"${alert.budget.monthly_amount})\n\nSee the spend: {link}\n"
     )
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, alert.recipients, fail_silently=False)
+    send_mail_later(subject, body, alert.recipients)

@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from domains import services
@@ -24,6 +25,16 @@ from portal.listing import FilteredListView
 from portal.models import TaskRun
 from portal.run_views import progress_fragment
 from portal.scoping import MANAGE, SYNC, grants_for, require_admin
+
+
+def safe_next(request: HttpRequest, fallback: str) -> str:
+    """The ``next`` the form posted when it stays on this site, else ``fallback`` (no open redirect)."""
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse(fallback)
 
 
 def member_count(relation: str, extra: Q | None = None) -> Coalesce:
@@ -177,7 +188,7 @@ def sync_start(request: HttpRequest) -> HttpResponse:
         run, created = start_inventory_sync(actor=request.user, trigger=TaskRun.Trigger.USER, **scope)
     except SyncScopeError as exc:
         messages.error(request, str(exc))
-        return redirect(request.POST.get("next") or "domains:domain-list")
+        return redirect(safe_next(request, "domains:domain-list"))
     if not created:
         messages.info(request, f"A sync of {run.scope_label} was already running; you are following it.")
     if request.htmx:

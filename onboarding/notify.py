@@ -1,21 +1,20 @@
 """Emails about requests: approvers on a new request, the requester on each decision and failure, the lead before a
-space expires. Sent after the transaction commits, with a link back to the portal."""
+space expires, with a link back to the portal. Recorded in the caller's transaction and sent after it commits
+(:func:`portal.mail.send_mail_later`)."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db.models import Q
 
+from portal.mail import send_mail_later
 from portal.models import RoleAssignment
 from portal.roles import role_emails
 
-logger = logging.getLogger(__name__)
 Role = RoleAssignment.Role
 
 
@@ -38,10 +37,5 @@ def people_emails(*people: Any) -> list[str]:
 
 
 def send(subject: str, body: str, recipients: list[str]) -> None:
-    """One email; a mail server that is down is logged, never turns a request into an error."""
-    if not recipients:
-        return
-    try:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=False)
-    except Exception:  # the request itself succeeded; the email is best effort
-        logger.exception("Could not send %r to %s", subject, recipients)
+    """One email, recorded with the change and sent by a worker after the commit (retried if the server is down)."""
+    send_mail_later(subject, body, recipients)

@@ -8,7 +8,8 @@ The contract of every services module of the portal (onboarding, domains, costs 
   :func:`offboarding_actions`), so a button is shown exactly when the service would accept it.
 - ``do_<verb>(obj, *, actor, ...)`` always checks: it locks the row, calls its own ``check_can_<verb>`` on the
   locked row (callers never have to, and cannot forget to), validates the input, changes state and writes the
-  audit event in one transaction, and enqueues background work and emails only once that transaction commits.
+  audit event in one transaction, and enqueues background work only once that transaction commits; emails are
+  recorded in the same transaction through :mod:`portal.mail`, which sends them after the commit.
 - The actor is a person. Services that also run for the system (the demo, commands, the scheduler; here persona
   templates and space policies) accept a ``str`` actor naming it, which passes the permission part of the rule but
   never the state part (:func:`portal.scoping.is_system_actor`).
@@ -381,7 +382,7 @@ def do_submit_profile_request(
         actor=actor,
         after={"status": req.status, "profile_name": name, "template": template.name, "person": person.get_username()},
     )
-    transaction.on_commit(lambda: _email_new_request(req))
+    _email_new_request(req)
     return req
 
 
@@ -424,11 +425,7 @@ def do_approve(req: Request, *, actor: Any) -> Request:
     req.save()
     req.record("approved", actor=actor, before=before, after=_snapshot(req, "decided_by"))
     _enqueue(req.PROVISION_TASK, req.pk)
-    transaction.on_commit(
-        lambda: _email_requester(
-            req, "Approved", f"{actor.get_username()} approved {req}. The portal is creating it in AWS now."
-        )
-    )
+    _email_requester(req, "Approved", f"{actor.get_username()} approved {req}. The portal is creating it in AWS now.")
     return req
 
 
@@ -445,9 +442,7 @@ def do_reject(req: Request, *, actor: Any, reason: str) -> Request:
     req.finished_at = req.decided_at
     req.save()
     req.record("rejected", actor=actor, before=before, after=_snapshot(req, "decision_reason"))
-    transaction.on_commit(
-        lambda: _email_requester(req, "Rejected", f"{actor.get_username()} rejected {req}.\n\nReason: {reason}")
-    )
+    _email_requester(req, "Rejected", f"{actor.get_username()} rejected {req}.\n\nReason: {reason}")
     return req
 
 
@@ -624,7 +619,7 @@ def do_submit_space_request(
         )
         _enqueue(req.PROVISION_TASK, req.pk)
     else:
-        transaction.on_commit(lambda: _email_new_request(req))
+        _email_new_request(req)
     return req
 
 
@@ -756,13 +751,11 @@ def do_plan_offboarding(*, actor: Any, person: AbstractBaseUser, reason: str) ->
         domain_arn=steps[0]["domain_arn"],
         after={"person": person.get_username(), "steps": [f"{s['action']} {s['target']}" for s in steps]},
     )
-    transaction.on_commit(
-        lambda: notify.send(
-            f"[{offboarding.request_id}] Approval needed: offboarding {person.get_username()}",
-            f"{actor.get_username()} plans to offboard {person.get_username()} ({len(steps)} steps).\n\n"
-            f"Review the plan: {notify.link(offboarding)}\n",
-            [e for e in notify.approver_emails(s["domain_arn"] for s in steps) if e != actor.email],
-        )
+    notify.send(
+        f"[{offboarding.request_id}] Approval needed: offboarding {person.get_username()}",
+        f"{actor.get_username()} plans to offboard {person.get_username()} ({len(steps)} steps).\n\n"
+        f"Review the plan: {notify.link(offboarding)}\n",
+        [e for e in notify.approver_emails(s["domain_arn"] for s in steps) if e != actor.email],
     )
     return offboarding
 

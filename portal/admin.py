@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.http import HttpRequest
 
-from portal.models import AuditEvent
+from portal import mail
+from portal.models import AuditEvent, OutgoingMail
 
 
 @admin.register(AuditEvent)
@@ -15,6 +16,36 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_display = ["at", "actor_label", "action", "object_repr", "domain_arn"]
     list_filter = ["action"]
     search_fields = ["object_repr", "actor_label", "action"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(OutgoingMail)
+class OutgoingMailAdmin(admin.ModelAdmin):
+    """Every email the portal sent or tried to send, read-only; filter by state to find the failed ones."""
+
+    list_display = ["created_at", "subject", "recipients", "state", "attempts", "sent_at"]
+    list_filter = ["state"]
+    search_fields = ["subject", "to", "last_error"]
+    actions = ["send_again"]
+    readonly_fields = ["created_at", "to", "subject", "body", "state", "attempts", "last_error", "last_attempt_at"]
+    readonly_fields += ["sent_at"]
+
+    @admin.action(description="Send the selected failed emails again")
+    def send_again(self, request: HttpRequest, queryset: Any) -> None:
+        count = mail.send_again(queryset)
+        messages.info(request, f"{count} failed email(s) handed to a worker again; the others were left as they are.")
+
+    @admin.display(description="to")
+    def recipients(self, obj: OutgoingMail) -> str:
+        return ", ".join(obj.to)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

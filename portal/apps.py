@@ -6,6 +6,7 @@ class PortalConfig(AppConfig):
     verbose_name = "Portal"
 
     def ready(self) -> None:
+        from portal import checks  # noqa: F401 - registers the system checks
         from portal.registry import MenuEntry, registry
         from portal.roles import AUDIT_ACTIONS
 

@@ -27,6 +27,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 SANDBOX_ACCESS_KEY = "sandbox-access-key"  # noqa: S105 - the sandbox accepts any credentials
 SANDBOX_SECRET_KEY = "sandbox-secret-key"  # noqa: S105
@@ -70,6 +71,28 @@ class CallCounter:
 
 
 call_counter = CallCounter()
+
+
+def aws_target_problem() -> str | None:
+    """Why this process must not reach AWS as configured, or None. Sandbox mode needs the sandbox server's address:
+    without it boto3 would call the real AWS endpoints with the sandbox's made-up credentials (slowly failing, and
+    recording failed runs). Only the test suite, which intercepts every call in process, sets AWS_SANDBOX_IN_PROCESS.
+    """
+    if settings.AWS_MODE != "sandbox" or settings.AWS_ENDPOINT_URL or settings.AWS_SANDBOX_IN_PROCESS:
+        return None
+    return (
+        "AWS_MODE=sandbox but AWS_ENDPOINT_URL is not set, so AWS calls would go to the real AWS endpoints. "
+        "Point AWS_ENDPOINT_URL at the sandbox (http://127.0.0.1:5055 while `python manage.py demo` runs; manage.py "
+        "reads it from the running demo by itself), start one with `python manage.py sandbox --port 5055`, "
+        "or set AWS_MODE=live for real AWS."
+    )
+
+
+def require_aws_target() -> None:
+    """Refuse (ImproperlyConfigured) to go on when :func:`aws_target_problem` finds one; processes call it at start."""
+    problem = aws_target_problem()
+    if problem:
+        raise ImproperlyConfigured(problem)
 
 
 @dataclass(frozen=True)
@@ -133,7 +156,10 @@ class AwsGateway:
         self._sessions: dict[tuple[str, str | None], tuple[boto3.Session, float | None]] = {}
 
     def endpoint_url(self) -> str | None:
-        return settings.AWS_ENDPOINT_URL if settings.AWS_MODE == "sandbox" else None
+        if settings.AWS_MODE != "sandbox":
+            return None
+        require_aws_target()  # never let a sandbox client fall through to the real endpoints
+        return settings.AWS_ENDPOINT_URL
 
     def client(self, service: str, *, region: str, account: AccountAccess | None = None) -> Any:
         key = (service, region, account.account_id if account else None, account.role_arn if account else "")

@@ -8,7 +8,7 @@ import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
 
-from portal.models import AuditEvent, TaskRun
+from portal.models import AuditEvent, OutgoingMail, TaskRun
 from portal.registry import audit_action_choices
 
 
@@ -116,3 +116,14 @@ class AuditEventFilterSet(django_filters.FilterSet):
     class Meta:
         model = AuditEvent
         fields = ["q", "action", "actor", "object_type", "domain", "request_id", "since", "until"]
+
+
+class OutgoingMailFilterSet(django_filters.FilterSet):
+    """Outgoing email by state (``?state=failed``) and by recipient or subject."""
+
+    state = django_filters.ChoiceFilter(choices=OutgoingMail.State.choices)
+    q = SearchFilter(fields=("subject", "to"))
+
+    class Meta:
+        model = OutgoingMail
+        fields = ["state", "q"]

@@ -1,7 +1,12 @@
 """Health checks of what the portal depends on: the database, the Celery broker, AWS and the workers.
 
-Each check answers ``{"ok": bool, "detail": str, ...}`` and never raises; ``/healthz`` and the overview page show
-them. The worker check is informational: the web tier is healthy even while workers restart.
+Each check answers ``{"ok": bool, "detail": str, ...}`` and never raises. Two audiences:
+
+- liveness (:func:`run_liveness`, ``/healthz``, anonymous probes): the process answers and its database does; it
+  names nothing (no vendor, host, role ARN or worker) and never reaches AWS or the broker;
+- readiness (:func:`run_checks`, the **Health** page and ``/api/health/``, platform admins): the database, the
+  broker and AWS (the AWS answer is cached for ``HEALTH_AWS_CACHE_SECONDS``, so a page reload does not call STS
+  each time), plus the workers, which are informational: the web tier is ready even while workers restart.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
@@ -67,6 +73,22 @@ def check_aws() -> Check:
     return result
 
 
+AWS_CACHE_KEY = "portal:health:aws"
+
+
+def check_aws_cached() -> Check:
+    """The AWS check, answered from the cache for ``HEALTH_AWS_CACHE_SECONDS`` (failures too: a probe loop must not
+    turn into an STS call loop). ``cached_for`` says how old the answer is."""
+    now = time.time()
+    found = cache.get(AWS_CACHE_KEY)
+    if found is not None:
+        checked_at, result = found
+        return {**result, "cached_for": round(now - checked_at)}
+    result = check_aws()
+    cache.set(AWS_CACHE_KEY, (now, result), timeout=settings.HEALTH_AWS_CACHE_SECONDS)
+    return {**result, "cached_for": 0}
+
+
 def check_workers(stale_after: timedelta = timedelta(minutes=5)) -> Check:
     def run() -> Check:
         from portal.models import WorkerHeartbeat
@@ -88,8 +110,14 @@ def check_workers(stale_after: timedelta = timedelta(minutes=5)) -> Check:
 REQUIRED_CHECKS: dict[str, Callable[[], Check]] = {
     "database": check_database,
     "broker": check_broker,
-    "aws": check_aws,
+    "aws": check_aws_cached,
 }
+
+
+def run_liveness() -> tuple[bool, dict[str, str]]:
+    """What an anonymous probe may know: whether this process and its database answer, and nothing else."""
+    database = check_database()
+    return database["ok"], {"database": "ok" if database["ok"] else "fail"}
 
 
 def run_checks() -> tuple[bool, dict[str, Check]]:

@@ -248,3 +248,42 @@ class RoleAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.get_role_display()} in {self.domain_arn or 'every domain'}"
+
+
+class OutgoingMail(models.Model):
+    """One email the portal sends, recorded in the transaction of the change it is about (:mod:`portal.mail`).
+
+    A Celery task sends it once that transaction commits, retrying connection and SMTP errors with backoff; the row
+    keeps every attempt's outcome, so a mail server that is down delays an email instead of losing it.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        RETRYING = "retrying", "Waiting to retry"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    to = models.JSONField(default=list, help_text="Recipients' addresses.")
+    subject = models.CharField(max_length=500)
+    body = models.TextField()
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name_plural = "outgoing mail"
+
+    def __str__(self) -> str:
+        return f"{self.subject} to {', '.join(self.to)}"
+
+    @classmethod
+    def scope_q(cls, grants: Any, action: str) -> Q | None:
+        """Platform admins only (they see everything without this); anyone else sees none."""
+        return None

@@ -6,9 +6,11 @@ sandbox. Production sets ``DATABASE_URL``, ``REDIS_URL``, ``SECRET_KEY``, ``ALLO
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from portal.env import env_bool, env_choice, env_float, env_int, env_list, env_optional, env_str
@@ -28,7 +30,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "portal.admin_apps.PortalAdminConfig",  # django.contrib.admin, every write audited
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -43,6 +45,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "django_celery_beat",
+    "axes",
     "portal",
     "domains",
     "profiles",
@@ -60,6 +63,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "portal.security.PortalCSPMiddleware",
+    # Last: it turns a login refused by the throttle into the lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -139,6 +145,9 @@ CELERY_TIMEZONE = "UTC"
 # --- AWS --------------------------------------------------------------------------------------------------------
 AWS_MODE = env_choice("AWS_MODE", "sandbox", ("sandbox", "live"))
 AWS_ENDPOINT_URL = env_optional("AWS_ENDPOINT_URL")
+# Sandbox mode without AWS_ENDPOINT_URL refuses to start (it would reach the real AWS endpoints), except where the
+# sandbox intercepts boto3 in the same process: the test suite sets this.
+AWS_SANDBOX_IN_PROCESS = env_bool("AWS_SANDBOX_IN_PROCESS", False)
 AWS_DEFAULT_REGION = env_str("AWS_DEFAULT_REGION", "us-east-1")
 AWS_RETRY_MODE = env_choice("AWS_RETRY_MODE", "adaptive", ("standard", "adaptive"))
 AWS_MAX_ATTEMPTS = env_int("AWS_MAX_ATTEMPTS", 8, minimum=1, maximum=20)
@@ -174,6 +183,12 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "SageMaker governance portal <portal@localhost>")
 PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+# Every email is a row (portal.mail) sent by a task: SMTP and connection errors are retried this many times, the
+# first after about this many seconds, doubling each time (capped at an hour); then the email is marked failed.
+MAIL_MAX_RETRIES = env_int("MAIL_MAX_RETRIES", 8, minimum=0, maximum=20)
+MAIL_RETRY_SECONDS = env_int("MAIL_RETRY_SECONDS", 30, minimum=1)
+# An email still queued (or left sending by a dead worker) after this long is handed to a worker again.
+MAIL_STALE_MINUTES = env_int("MAIL_STALE_MINUTES", 15, minimum=1)
 
 # --- Auth, i18n, static -----------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -209,7 +224,49 @@ WHITENOISE_USE_FINDERS = DEBUG
 
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
+# HTTPS only, once the portal is served over TLS (off by default: the demo and tests run on plain HTTP). Behind a
+# TLS proxy set BEHIND_TLS_PROXY too, or the redirect loops. /healthz stays reachable over HTTP for local probes.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+
+# Content-Security-Policy: scripts and styles only from the portal's own static files (HTMX, Chart.js and the
+# portal's scripts are vendored; no template has an inline script, style or event handler). HTMX's own indicator
+# style is switched off in base.html (htmx-config) and lives in portal.css instead. The API's third-party HTML pages
+# (browsable API, Swagger UI) may also use inline styles (portal.security).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# Login throttling (django-axes) on every password form: the portal's and the admin's login pages, the API's
+# browsable login and POST /api/auth/token/. After LOGIN_FAILURE_LIMIT failures in a row for one user name from one
+# address, that pair is refused for LOGIN_COOLOFF_MINUTES (HTTP 429, with the reason); a success resets the count.
+AUTHENTICATION_BACKENDS = [
+    "portal.throttling.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1, maximum=100)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "portal.throttling.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "portal.throttling.client_ip"
+AXES_VERBOSE = False
 
 # --- REST API ---------------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -252,9 +309,13 @@ LOGGING = {
     },
 }
 
+# The readiness page asks AWS who the portal is at most once per this many seconds (per web process).
+HEALTH_AWS_CACHE_SECONDS = env_int("HEALTH_AWS_CACHE_SECONDS", 60, minimum=0)
+
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "portal.heartbeat", "schedule": env_int("HEARTBEAT_SECONDS", 60, minimum=5)},
 }
+CELERY_BEAT_SCHEDULE["resend-stalled-mail"] = {"task": "portal.resend_stalled_mail", "schedule": 60 * 5}
 CELERY_BEAT_SCHEDULE["inventory-sync"] = {
     "task": "domains.scheduled_inventory_sync",
     "schedule": 60 * env_int("INVENTORY_SYNC_MINUTES", 30, minimum=1),

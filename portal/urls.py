@@ -3,26 +3,29 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from portal import audit_views, views
+from portal import audit_views, mail_views, views
 from portal.registry import registry
+from portal.throttling import obtain_auth_token
 
 audit_patterns = [path("", audit_views.AuditListView.as_view(), name="audit-list")]
 audit_api = DefaultRouter(trailing_slash=True)
 audit_api.include_root_view = False
 audit_api.register("audit", audit_views.AuditEventViewSet, basename="api-audit")
+audit_api.register("mail", mail_views.OutgoingMailViewSet, basename="api-mail")
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("health/", views.readiness, name="readiness"),
+    path("api/health/", views.readiness_api, name="api-readiness"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/auth/", include("rest_framework.urls")),
     path("api/auth/token/", obtain_auth_token, name="api-token"),
     *[path("api/", include(module)) for module in registry.api_urls],

@@ -1,30 +1,62 @@
-"""Views that belong to the whole portal: the overview and the health endpoint."""
+"""Views that belong to the whole portal: the overview, the liveness probe and the readiness page for admins."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework.decorators import api_view
+from rest_framework.request import Request
+from rest_framework.response import Response
 
-from portal.health import run_checks
+from portal.health import run_checks, run_liveness
+from portal.scoping import grants_for
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    healthy, checks = run_checks()
-    return render(
-        request,
-        "portal/home.html",
-        {"healthy": healthy, "checks": checks, "aws_endpoint": settings.AWS_ENDPOINT_URL},
-    )
+    return render(request, "portal/home.html", {"is_admin": grants_for(request.user).is_admin})
 
 
 @require_GET
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Public health answer for load balancers: 200 when the database, broker and AWS answer, else 503."""
-    healthy, checks = run_checks()
-    return JsonResponse({"status": "ok" if healthy else "fail", "checks": checks}, status=200 if healthy else 503)
+    """Liveness for load balancers and orchestrators, anonymous: 200 when this process and its database answer,
+    503 otherwise. It says nothing else and reaches neither AWS nor the broker (see the readiness page for those)."""
+    alive, checks = run_liveness()
+    return JsonResponse({"status": "ok" if alive else "fail", "checks": checks}, status=200 if alive else 503)
+
+
+def _require_platform_admin(user: object) -> None:
+    if not grants_for(user).is_admin:
+        raise Http404("Only platform admins see the portal's readiness.")
+
+
+@login_required
+@require_GET
+@never_cache
+def readiness(request: HttpRequest) -> HttpResponse:
+    """Platform admins: the database, broker, AWS (cached a minute) and workers, with their details."""
+    _require_platform_admin(request.user)
+    ready, checks = run_checks()
+    return render(
+        request,
+        "portal/health.html",
+        {"healthy": ready, "checks": checks, "aws_endpoint": settings.AWS_ENDPOINT_URL},
+    )
+
+
+@extend_schema(responses={200: OpenApiTypes.OBJECT, 503: OpenApiTypes.OBJECT}, tags=["health"])
+@api_view(["GET"])
+def readiness_api(request: Request) -> Response:
+    """The readiness page as JSON (platform admins): 200 when the database, broker and AWS answer, else 503."""
+    _require_platform_admin(request.user)
+    ready, checks = run_checks()
+    response = Response({"status": "ok" if ready else "fail", "checks": checks}, status=200 if ready else 503)
+    response["Cache-Control"] = "no-store"
+    return response

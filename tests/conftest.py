@@ -22,6 +22,16 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """Each test starts with an empty cache (the readiness page caches the AWS answer; login throttling counts)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def aws_sandbox(settings: Any) -> Iterator[None]:
     """The AWS sandbox in process: every boto3 client the gateway makes talks to it; state starts empty."""
@@ -170,10 +180,15 @@ def chromium() -> Iterator[Any]:
 
 @pytest.fixture
 def page(chromium: Any, live_server: Any) -> Iterator[Any]:
-    """A fresh browser page (own cookies) with ``page.base_url`` set to the live server."""
+    """A fresh browser page (own cookies) with ``page.base_url`` set to the live server. Every browser test is also a
+    test of the Content-Security-Policy: anything the policy refused on any page fails it."""
     context = chromium.new_context(base_url=live_server.url)
     context.set_default_timeout(15_000)
     page = context.new_page()
     page.base_url = live_server.url
+    refused: list[str] = []
+    page.csp_violations = refused
+    page.on("console", lambda msg: refused.append(msg.text) if "Content Security Policy" in msg.text else None)
     yield page
     context.close()
+    assert refused == [], "the Content-Security-Policy refused something on a page"

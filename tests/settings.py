@@ -19,6 +19,7 @@ STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.s
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 AWS_MODE = "sandbox"
 AWS_ENDPOINT_URL = None  # the in-process sandbox intercepts the real endpoints
+AWS_SANDBOX_IN_PROCESS = True  # ... which is why sandbox mode without an endpoint is allowed here
 AWS_MAX_ATTEMPTS = 3
 AWS_RETRY_MODE = "standard"  # adaptive mode's client-side rate limiter would slow fault tests down
 AWS_STEP_RETRY_SECONDS = 0.01

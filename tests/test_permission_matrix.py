@@ -21,7 +21,7 @@ from django.utils import timezone
 from costs.models import Budget, SpendRollup
 from onboarding import services
 from onboarding.models import Offboarding, SpacePolicy, SpaceRequest
-from portal.models import AuditEvent, RoleAssignment, TaskRun
+from portal.models import AuditEvent, OutgoingMail, RoleAssignment, TaskRun
 from profiles.models import App, Space, UserProfile
 from tests.factories import UserFactory, UserProfileFactory
 from tests.onboarding.world import World, build_world
@@ -68,6 +68,7 @@ OBJECTS = {
     "api-budget-detail": "budget",
     "api-costrun-detail": "costrun",
     "api-audit-detail": "audit",
+    "api-mail-detail": "mail",
     "api-persona-detail": "persona",
     "api-space-policy-detail": "policy",
     "api-offboarding-detail": "offboarding",
@@ -92,6 +93,10 @@ POST_ONLY = {role: 405 for role in ROLES[1:]}
 EXPECTED: dict[str, dict[str, int]] = {
     "home": ALL,
     "healthz": {**ALL, "anon": 200},
+    "readiness": ADMIN_ONLY,
+    "api-readiness": ADMIN_ONLY,
+    "api-mail-list": ALL,  # everyone may list; only platform admins find any email there
+    "api-mail-detail": ADMIN_ONLY,
     "login": {**dict.fromkeys(ROLES[1:], 302), "anon": 200},
     "logout": {**dict.fromkeys(ROLES, 405)},
     "api-schema": ALL,
@@ -290,6 +295,7 @@ def objects(world: World) -> dict[str, Any]:
         "persona": world.persona,
         "policy": SpacePolicy.objects.get(domain=research),
         "offboarding": offboarding,
+        "mail": OutgoingMail.objects.order_by("pk").first(),
     }
 
 

@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from costs.budgets import do_set_budget, evaluate_budgets
 from costs.models import Budget, BudgetAlert, SpendRollup
-from portal.models import AuditEvent
+from portal.models import AuditEvent, OutgoingMail
+from portal.tasks import send_outgoing_mail
 from tests.factories import DomainFactory, UserFactory, grant
 
 pytestmark = pytest.mark.django_db
@@ -105,8 +106,12 @@ def test_each_threshold_alerts_once_a_month_on_actual_and_forecast(world: dict[s
 def test_alert_emails_go_out_after_commit(world: dict[str, Any], django_capture_on_commit_callbacks: Any) -> None:
     do_set_budget(world["risk"], monthly_amount=Decimal("100"), thresholds=[50], actor="test")
     month_spend(world["risk"], "75")
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks() as callbacks:
         evaluate_budgets(TODAY)
+    queued = list(OutgoingMail.objects.filter(state="queued"))
+    assert len(queued) == len(callbacks) == 2 and mail.outbox == []  # actual and forecast, recorded with the alerts
+    for outgoing in queued:
+        send_outgoing_mail(outgoing.pk)
     subjects = [m.subject for m in mail.outbox]
     assert any(s.startswith("Budget 50%: risk has reached $75.00") for s in subjects)
     assert all("outsider@example.com" not in m.to for m in mail.outbox)

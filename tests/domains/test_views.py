@@ -247,3 +247,22 @@ def test_when_a_sync_finishes_the_pages_refresh_their_sync_times(client: Client,
     assert '<div hidden hx-get="" hx-trigger="run-finished from:body" hx-target="#results"></div>' in listing
     detail = client.get(reverse("domains:domain-detail", args=[world["risk"].pk])).content.decode()
     assert 'hx-trigger="run-finished from:body" hx-select="#domain-stats"' in detail and 'id="domain-stats"' in detail
+
+
+@pytest.mark.parametrize(
+    ("next_url", "lands_on"),
+    [
+        ("https://evil.example.com/phish", "/domains/"),
+        ("//evil.example.com/phish", "/domains/"),
+        ("/accounts/", "/accounts/"),
+    ],
+)
+def test_a_refused_sync_goes_back_only_to_a_page_of_this_site(
+    client: Client, world: dict[str, Any], next_url: str, lands_on: str
+) -> None:
+    response = login(client, world["admin"]).post(
+        reverse("domains:sync-start"), {"account": "999999999999", "next": next_url}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == lands_on
+    assert not TaskRun.objects.exists()

@@ -15,7 +15,7 @@ from domains.models import AwsAccount, Domain
 from portal import sandbox
 from portal.aws import gateway
 from portal.demo import DEMO_PASSWORD, DEMO_USERS
-from portal.models import RoleAssignment
+from portal.models import OutgoingMail, RoleAssignment
 from portal.sandbox import organisation
 from portal.sandbox.ce import cost_state
 from profiles.models import App, Space, UserProfile
@@ -32,7 +32,8 @@ def free_port() -> int:
 def test_the_demo_brings_in_the_whole_demo_organisation(settings: Any, capsys: pytest.CaptureFixture[str]) -> None:
     # The command points this process at its sandbox server; going through the fixture restores that afterwards.
     settings.AWS_MODE, settings.AWS_ENDPOINT_URL = settings.AWS_MODE, settings.AWS_ENDPOINT_URL
-    call_command("demo", "--no-processes", "--port", str(free_port()), "--sandbox-port", str(free_port()))
+    port = free_port()
+    call_command("demo", "--no-processes", "--port", str(port), "--sandbox-port", str(free_port()))
     out = capsys.readouterr().out
     assert "Demo data ready." in out and DEMO_PASSWORD in out
     assert AwsAccount.objects.count() == 2
@@ -61,4 +62,8 @@ def test_the_demo_brings_in_the_whole_demo_organisation(settings: Any, capsys: p
 
     assert PersonaTemplate.objects.count() == 5
     assert ProfileRequest.objects.get().profile_name == "maria-garcia"
+    # The emails recorded while the demo starts link to the web server of this demo, on its --port.
+    bodies = list(OutgoingMail.objects.values_list("body", flat=True))
+    assert bodies and any(f"http://127.0.0.1:{port}/" in body for body in bodies)
+    assert not any("127.0.0.1:8000" in body for body in bodies)
     gateway().clear()

@@ -11,8 +11,36 @@ from tests.factories import TEST_PASSWORD, UserFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_healthz_answers_ok_when_database_broker_and_aws_answer(client: Client, aws_sandbox: None) -> None:
+def test_healthz_is_a_liveness_probe_that_names_nothing_and_never_reaches_aws(client: Client, settings: Any) -> None:
+    from portal.aws import call_counter, gateway
+
+    settings.AWS_ENDPOINT_URL = "http://127.0.0.1:9"  # AWS is down: liveness does not care
+    gateway().clear()
+    WorkerHeartbeat.objects.create(hostname="w1@secret-host", beat_at="2026-01-01T00:00:00Z")
+    before = call_counter.total()
     response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "checks": {"database": "ok"}}
+    assert call_counter.total() == before
+    assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
+
+
+def test_healthz_answers_503_when_the_database_does_not(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    from portal import health
+
+    monkeypatch.setattr(health, "check_database", lambda: {"ok": False, "detail": "connection refused by db-7"})
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "fail", "checks": {"database": "fail"}}
+
+
+def admin_client(client: Client) -> Client:
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+    return client
+
+
+def test_readiness_answers_ok_when_database_broker_and_aws_answer(client: Client, aws_sandbox: None) -> None:
+    response = admin_client(client).get(reverse("api-readiness"))
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
@@ -21,7 +49,20 @@ def test_healthz_answers_ok_when_database_broker_and_aws_answer(client: Client, 
     assert body["checks"]["workers"]["informational"] is True
 
 
-def test_healthz_answers_503_when_aws_is_unreachable(client: Client, settings: Any) -> None:
+def test_readiness_asks_aws_at_most_once_a_minute(client: Client, aws_sandbox: None, settings: Any) -> None:
+    from portal.aws import call_counter
+
+    settings.HEALTH_AWS_CACHE_SECONDS = 60
+    admin_client(client)
+    before = call_counter.total("sts")
+    first = client.get(reverse("api-readiness")).json()["checks"]["aws"]
+    second = client.get(reverse("api-readiness")).json()["checks"]["aws"]
+    client.get(reverse("readiness"))
+    assert call_counter.total("sts") - before == 1
+    assert first["cached_for"] == 0 and second["ok"] is True
+
+
+def test_readiness_answers_503_when_aws_is_unreachable(client: Client, settings: Any) -> None:
     from portal.aws import gateway
 
     settings.AWS_ENDPOINT_URL = "http://127.0.0.1:9"  # nothing listens on the discard port
@@ -29,7 +70,7 @@ def test_healthz_answers_503_when_aws_is_unreachable(client: Client, settings: A
     settings.AWS_CONNECT_TIMEOUT = 1
     gateway().clear()
     try:
-        response = client.get("/healthz")
+        response = admin_client(client).get(reverse("api-readiness"))
     finally:
         gateway().clear()
     assert response.status_code == 503
@@ -39,13 +80,21 @@ def test_healthz_answers_503_when_aws_is_unreachable(client: Client, settings: A
     assert "127.0.0.1:9" in body["checks"]["aws"]["detail"]
 
 
-def test_healthz_answers_503_when_the_broker_is_down(
+def test_readiness_answers_503_when_the_broker_is_down(
     client: Client, aws_sandbox: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(celery_app.conf, "broker_url", "redis://127.0.0.1:9/0")
-    response = client.get("/healthz")
+    response = admin_client(client).get(reverse("api-readiness"))
     assert response.status_code == 503
     assert response.json()["checks"]["broker"]["ok"] is False
+
+
+def test_readiness_is_for_platform_admins_only(client: Client, aws_sandbox: None) -> None:
+    assert client.get(reverse("api-readiness")).status_code == 403
+    assert client.get(reverse("readiness")).status_code == 302
+    client.force_login(UserFactory())
+    assert client.get(reverse("api-readiness")).status_code == 404
+    assert client.get(reverse("readiness")).status_code == 404
 
 
 def test_the_overview_needs_a_login(client: Client) -> None:
@@ -54,15 +103,20 @@ def test_the_overview_needs_a_login(client: Client) -> None:
     assert response["Location"].startswith(reverse("login"))
 
 
-def test_the_overview_shows_system_status(client: Client, aws_sandbox: None) -> None:
+def test_the_health_page_shows_admins_the_system_status(client: Client, aws_sandbox: None) -> None:
     WorkerHeartbeat.objects.create(hostname="w1@host", beat_at="2026-01-01T00:00:00Z")
-    client.force_login(UserFactory())
-    response = client.get(reverse("home"))
-    assert response.status_code == 200
-    content = response.content.decode()
+    content = admin_client(client).get(reverse("readiness")).content.decode()
     assert "System status" in content
     assert "w1@host" in content  # the worker check names the latest worker, stale here
     assert "AWS sandbox" in content
+    assert reverse("readiness") in admin_client(Client()).get(reverse("home")).content.decode()
+
+
+def test_the_overview_shows_other_people_no_system_details(client: Client, aws_sandbox: None) -> None:
+    WorkerHeartbeat.objects.create(hostname="w1@host", beat_at="2026-01-01T00:00:00Z")
+    client.force_login(UserFactory())
+    content = client.get(reverse("home")).content.decode()
+    assert "w1@host" not in content and "arn:aws" not in content and reverse("readiness") not in content
 
 
 def test_login_with_a_wrong_password_says_so(client: Client) -> None:

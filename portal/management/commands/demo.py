@@ -23,6 +23,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from portal.aws import gateway
 from portal.demo import DEMO_PASSWORD, DEMO_USERS, ensure_demo_users, setup_app_demos
+from portal.demo_env import remove_demo_env, write_demo_env
 
 
 def _raise_interrupt(signum: int, frame: Any) -> None:
@@ -41,6 +42,8 @@ def _port_free(port: int) -> bool:
 
 class Command(BaseCommand):
     help = "Run the demo: sandbox, migrations, demo data and logins, worker, beat and web on 127.0.0.1."
+    # It starts the sandbox that the AWS check asks for, then points this process at it.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--port", type=int, default=8000, help="Web port (default 8000).")
@@ -78,8 +81,10 @@ class Command(BaseCommand):
             start("sandbox", [*manage, "sandbox", "--port", str(sandbox_port)])
             self._wait_for_sandbox(endpoint, children[0][1])
 
-            # This process talks to the same sandbox from here on.
+            # This process talks to the same sandbox from here on, and links in the emails it records while it
+            # prepares the demo data point at this demo's web server.
             settings.AWS_MODE, settings.AWS_ENDPOINT_URL = "sandbox", endpoint
+            settings.PORTAL_BASE_URL = env["PORTAL_BASE_URL"]
             gateway().clear()
             call_command("migrate", interactive=False, verbosity=0)
             self.stdout.write("Database migrated.")
@@ -90,6 +95,18 @@ class Command(BaseCommand):
             self.stdout.write(f"Logins ({DEMO_PASSWORD!r} for each): {', '.join(DEMO_USERS)}")
             if no_processes:
                 return
+            write_demo_env(
+                settings.VAR_DIR,
+                {
+                    "DEBUG": "1",
+                    "DATABASE_URL": settings.DATABASE_URL,
+                    "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+                    "AWS_MODE": "sandbox",
+                    "AWS_ENDPOINT_URL": endpoint,
+                    "PORTAL_BASE_URL": env["PORTAL_BASE_URL"],
+                },
+                pid=os.getpid(),
+            )
             celery = [sys.executable, "-m", "celery", "-A", "portal"]
             start(
                 "worker",
@@ -117,6 +134,7 @@ class Command(BaseCommand):
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
             self._stop(children)
+            remove_demo_env(settings.VAR_DIR, pid=os.getpid())
             self.stdout.write("Stopped.")
 
     def _wait_for_sandbox(self, endpoint: str, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
