@@ -5,13 +5,13 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from costs.models import SpendRollup
+from costs.models import SpendRollup, domain_total_q
 from costs.reports import Window, default_window
 from domains.models import Domain
-from portal.scoping import VIEW_COSTS
+from portal.scoping import VIEW_COSTS, grants_for
 
 
 class SpendFilterForm(forms.Form):
@@ -45,6 +45,11 @@ class SpendFilterForm(forms.Form):
         if data.get("domain"):
             rollups = rollups.filter(domain_arn=data["domain"])
         return rollups
+
+    @staticmethod
+    def domain_rows(user: Any) -> Q:
+        """Which of the rollups make ``user``'s per-domain totals (see :func:`costs.models.domain_total_q`)."""
+        return domain_total_q(grants_for(user))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -40,6 +40,7 @@ def api(user: Any) -> APIClient:
 def test_the_summary_matches_the_dashboard_and_is_scoped(world: dict[str, Any]) -> None:
     body = api(world["finance"]).get("/api/costs/summary/").json()
     assert [(r["name"], r["amount"]) for r in body["results"]] == [("risk", "100.50"), ("research", "40.25")]
+    assert body["data_through"] == (TODAY - timedelta(days=1)).isoformat()
     lead = api(world["lead"]).get("/api/costs/summary/").json()
     assert [r["name"] for r in lead["results"]] == ["research"]
     assert api(world["finance"]).get("/api/costs/summary/", {"group": "team"}).status_code == 400

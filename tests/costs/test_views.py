@@ -87,8 +87,33 @@ def test_a_team_lead_sees_only_their_domains_spend(world: dict[str, Any]) -> Non
 
 def test_a_data_scientist_sees_only_their_own_spend(world: dict[str, Any]) -> None:
     response = get(world["scientist"])
-    assert response.context["domains"] == []
+    assert [(row["name"], row["amount"]) for row in response.context["domains"]] == [("research", Decimal("12.00"))]
     assert [row["name"] for row in response.context["profiles"]] == ["maria-garcia"]
+
+
+def test_a_data_scientists_totals_are_their_own_profiles_spend(world: dict[str, Any]) -> None:
+    """The page once said "No cost data yet" and $0.00 while listing the scientist's own profile's spend."""
+    response = get(world["scientist"])
+    body = response.content.decode()
+    assert "No cost data yet" not in body
+    assert response.context["month"]["data_through"] == TODAY - timedelta(days=1)
+    if (TODAY - timedelta(days=1)).month == TODAY.month:
+        assert response.context["month"]["month_to_date"] == Decimal("12.00")
+    assert [d["label"] for d in response.context["series"]["datasets"]] == ["research"]
+    assert "40.25" not in body  # the rest of the domain's spend stays hidden
+    assert response.context["profiles_other"] is None
+
+
+def test_spend_tables_link_their_rows_and_say_what_the_top_rows_leave(world: dict[str, Any]) -> None:
+    response = get(world["finance"])
+    research = world["research"]
+    body = response.content.decode()
+    assert reverse("domains:domain-detail", args=[research.pk]) in body
+    profile = research.user_profiles.get()
+    assert reverse("profiles:profile-detail", args=[profile.pk]) in body
+    other = response.context["profiles_other"]
+    assert other["amount"] == Decimal("128.75")  # 140.75 in all domains, 12.00 of it the one profile listed
+    assert "Other: other profiles" in body
 
 
 def test_an_outsider_sees_no_spend(world: dict[str, Any]) -> None:
