@@ -108,16 +108,22 @@ class TaskRun(models.Model):
 
     @classmethod
     def scope_q(cls, grants: Any, action: str) -> Q | None:
-        """Non-admins see the runs they started, the syncs of domains they may sync, and (finance for every
-        domain) every cost ingestion."""
-        from portal.scoping import ALL_DOMAINS, SYNC, VIEW_COSTS
+        """Non-admins see the runs they started, the runs that touched a domain they may see (a whole-scope run
+        records every domain it read in ``domain_arns``), and (finance for every domain) every cost ingestion."""
+        from portal.scoping import ALL_DOMAINS, SYNC, VIEW, VIEW_COSTS
 
-        domains = grants.domains_for(SYNC)
-        if domains is ALL_DOMAINS:
+        if grants.domains_for(SYNC) is ALL_DOMAINS:
             return Q()
         if action != "view":
             return None
-        visible = Q(started_by=grants.user) | Q(scope_key__in=[f"domain:{arn}" for arn in sorted(domains)])
+        domains = grants.domains_for(VIEW)
+        if domains is ALL_DOMAINS:
+            return Q()
+        visible = Q(started_by=grants.user)
+        for arn in sorted(domains):
+            # The JSON text holds each ARN in quotes: a portable "the list contains this ARN" (SQLite has no
+            # JSON containment lookup).
+            visible |= Q(domain_arns__icontains=f'"{arn}"') | Q(scope_key=f"domain:{arn}")
         if grants.domains_for(VIEW_COSTS) is ALL_DOMAINS:
             visible |= Q(kind=cls.Kind.COST_INGESTION)
         return visible

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, render
 from portal.filtering import TaskRunFilterSet
 from portal.listing import FilteredListView
 from portal.models import TaskRun
+from portal.scoping import grants_for
 
 
 def runs_of(request: HttpRequest, kind: str) -> QuerySet:
@@ -32,11 +33,18 @@ class RunListView(FilteredListView):
         return queryset.filter(kind=self.kind).select_related("started_by")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        empty_text = self.empty_text
+        if not grants_for(self.request.user).is_admin:
+            # Runs elsewhere may exist: say what this person is shown rather than that nothing ever ran.
+            empty_text = (
+                "No run to show you: you see the runs you started and the runs that read the domains where you "
+                "have a role, and none has yet. The scheduler runs them regularly."
+            )
         return {
             **super().get_context_data(**kwargs),
             "title": self.title,
             "lead": self.lead,
-            "empty_text": self.empty_text,
+            "empty_text": empty_text,
         }
 
 

@@ -232,3 +232,31 @@ def test_an_admin_edits_an_account_without_a_new_access_check_when_only_the_name
 
     event = AuditEvent.objects.get(action="account.updated")
     assert event.before["name"] != event.after["name"] and event.actor == world["admin"]
+
+
+def test_a_whole_scope_run_is_listed_for_the_people_of_the_domains_it_read(
+    client: Client, world: dict[str, Any]
+) -> None:
+    """Approvers, leads, finance and scientists were told "No sync has run yet" after runs of every account."""
+    run = TaskRun.objects.create(
+        kind="inventory_sync",
+        scope_key="all",
+        scope_label="all accounts and regions",
+        trigger="schedule",
+        status="succeeded",
+        domain_arns=[world["risk"].arn],
+    )
+    scientist, nobody = UserFactory(username="maria"), UserFactory(username="nobody")
+    grant(scientist, "data_scientist", world["risk"])
+    for user in (world["approver"], scientist):
+        listing = login(Client(), user).get(reverse("domains:syncrun-list")).content.decode()
+        assert f"#{run.pk}<" in listing
+        assert login(Client(), user).get(reverse("domains:syncrun-detail", args=[run.pk])).status_code == 200
+    for user in (world["outsider"], nobody):
+        listing = login(Client(), user).get(reverse("domains:syncrun-list")).content.decode()
+        assert f"#{run.pk}<" not in listing
+        assert "the runs that read the domains where you have a role" in listing
+        assert "No sync has run yet" not in listing
+        assert login(Client(), user).get(reverse("domains:syncrun-detail", args=[run.pk])).status_code == 404
+    api = login(Client(), scientist).get("/api/sync-runs/").json()
+    assert [r["id"] for r in api["results"]] == [run.pk]
