@@ -1,4 +1,4 @@
-"""REST API pieces shared by every app: the scoped viewset base and the task run serializer."""
+"""REST API pieces shared by every app: the scoped viewset base, the task run serializer and the API root."""
 
 from __future__ import annotations
 
@@ -6,8 +6,14 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
+from django.urls import NoReverseMatch, URLResolver, get_resolver, reverse
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from portal.models import TaskRun
 from portal.scoping import VIEW
@@ -69,3 +75,36 @@ class TaskRunSerializer(serializers.ModelSerializer):
             "notes",
         ]
         read_only_fields = fields
+
+
+class ApiRootView(APIView):
+    """``/api/``: a link to every endpoint, in the style of DRF's API root (every app's routers, the cost summary,
+    the schema and its docs), found in the URL configuration so that an app's new endpoints appear by themselves.
+    Public, like the schema: it names the endpoints, each of which asks for a login itself."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request, format: str | None = None) -> Response:
+        return Response({name: request.build_absolute_uri(url) for name, url in api_endpoints().items()})
+
+
+def api_endpoints() -> dict[str, str]:
+    """Every URL under ``/api/`` that takes no parameter, by its path below ``/api/`` (``costs/budgets``...)."""
+    found: dict[str, str] = {}
+
+    def walk(patterns: list[Any], namespace: str) -> None:
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+                walk(entry.url_patterns, inner)
+            elif entry.name and entry.name != "api-root":
+                try:
+                    url = reverse(f"{namespace}{entry.name}")
+                except NoReverseMatch:  # needs an id or a format: not an entry point
+                    continue
+                if url.startswith("/api/") and url != "/api/":
+                    found.setdefault(url[len("/api/") :].strip("/"), url)
+
+    walk(get_resolver().url_patterns, "")
+    return dict(sorted(found.items()))

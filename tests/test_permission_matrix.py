@@ -191,8 +191,9 @@ for verb in ("approve", "cancel", "reject", "retry"):
 for verb in ("approve", "cancel", "resume"):
     EXPECTED[f"api-offboarding-{verb}"] = POST_ONLY
 EXPECTED["api-space-request-extend"] = EXPECTED["api-space-request-delete-space"] = POST_ONLY
-EXPECTED["api-schema"] = EXPECTED["api-docs"] = {**ALL, "anon": 200}  # the API's description is public
-PUBLIC = {"healthz", "login", "logout", "api-schema", "api-docs"}
+# The API's description is public, and so is its root (links to the same endpoints).
+EXPECTED["api-schema"] = EXPECTED["api-docs"] = EXPECTED["api-root"] = {**ALL, "anon": 200}
+PUBLIC = {"healthz", "login", "logout", "api-schema", "api-docs", "api-root"}
 
 
 def routes() -> list[tuple[str, str]]:
