@@ -7,9 +7,11 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.urls import NoReverseMatch, URLResolver, get_resolver, reverse
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError
+from rest_framework.filters import BaseFilterBackend
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,6 +19,7 @@ from rest_framework.views import APIView
 
 from portal.models import TaskRun
 from portal.scoping import VIEW
+from portal.sorting import SortFields, Sorting, sort_settings
 
 
 def service_call(call: Any, *args: Any, **kwargs: Any) -> Any:
@@ -28,11 +31,42 @@ def service_call(call: Any, *args: Any, **kwargs: Any) -> Any:
         raise ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}) from exc
 
 
+class SortFilter(BaseFilterBackend):
+    """``?ordering=`` or ``?sort=`` (``field`` or ``-field``) among the view's ``sort_fields``, as the pages sort."""
+
+    def filter_queryset(self, request: Request, queryset: QuerySet, view: Any) -> QuerySet:
+        fields, default = sort_settings(view, getattr(view, "filterset_class", None))
+        if not fields or getattr(view, "action", "list") != "list":
+            return queryset
+        return Sorting.from_params(fields, default, params=request.query_params).apply(queryset)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        fields, _ = sort_settings(view, getattr(view, "filterset_class", None))
+        if not fields:
+            return []
+        keys = [value for key in fields for value in (key, f"-{key}")]
+        description = "Order by one of the fields, '-' first for descending; unknown values keep the default order."
+        return [
+            {
+                "name": name,
+                "required": False,
+                "in": "query",
+                "description": description if name == "ordering" else "The same as ordering.",
+                "schema": {"type": "string", "enum": keys},
+            }
+            for name in ("ordering", "sort")
+        ]
+
+
 class ScopedViewSetMixin:
-    """``get_queryset`` restricted to what the user may ``action`` (default view); out of scope answers 404."""
+    """``get_queryset`` restricted to what the user may ``action`` (default view); out of scope answers 404.
+    ``sort_fields`` (the same allow-list as the list page's) makes the list sortable with ``?ordering=``/``?sort=``."""
 
     queryset_action = VIEW
     request: Any
+    filter_backends = [DjangoFilterBackend, SortFilter]
+    sort_fields: SortFields = {}
+    default_sort: str = ""
 
     def base_queryset(self) -> QuerySet:
         raise NotImplementedError

@@ -76,6 +76,12 @@ class TaskRunFilterSet(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=TaskRun.Status.choices)
     trigger = django_filters.ChoiceFilter(choices=TaskRun.Trigger.choices)
     q = SearchFilter(fields=("scope_label", "scope_key"))
+    sort_fields = {
+        "run": "pk",
+        "scope": ("scope_label", "queued_at"),
+        "started": "queued_at",
+        "status": ("status", "queued_at"),
+    }
 
     class Meta:
         model = TaskRun
