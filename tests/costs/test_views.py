@@ -133,7 +133,17 @@ def test_the_domain_filter_and_the_csv_export(world: dict[str, Any]) -> None:
 
 def test_bad_filters_say_what_is_wrong(world: dict[str, Any]) -> None:
     body = get(world["finance"], account="123", start="2026-02-01", end="2026-01-01").content.decode()
-    assert "exactly 12 digits" in body and "The end is before the start" in body
+    assert "Select a valid choice. 123 is not one of the available choices" in body
+    assert "The end is before the start" in body
+
+
+def test_the_account_filter_offers_the_accounts_of_the_domains_in_view(world: dict[str, Any]) -> None:
+    lead = get(world["lead"]).context["form"]
+    assert [value for value, _ in lead.fields["account"].choices if value] == [world["research"].account.account_id]
+    scientist = get(world["scientist"], domain=world["research"].arn)
+    assert [row["amount"] for row in scientist.context["domains"]] == [Decimal("12.00")]
+    refused = get(world["lead"], account=world["risk"].account.account_id)  # finance's, not the lead's
+    assert refused.context["form"].errors["account"] and "100.50" not in refused.content.decode()
 
 
 def test_the_dashboard_keeps_a_fixed_number_of_queries(world: dict[str, Any]) -> None:
