@@ -144,11 +144,13 @@ class DomainFilterSet(DomainScopedFilterSet, InventoryFilterSet):
     q = SearchFilter(fields=("name", "domain_id", "arn"))
     account = account_filter("account__account_id")
     region = region_filter("region")
-    auth_mode = django_filters.ChoiceFilter(choices=(("IAM", "IAM"), ("SSO", "SSO")))
+    auth_mode = django_filters.ChoiceFilter(choices=(("IAM", "IAM"), ("SSO", "SSO")), empty_label="Any")
     network_access_type = django_filters.ChoiceFilter(
-        choices=(("PublicInternetOnly", "Public internet"), ("VpcOnly", "VPC only")), label="Network"
+        choices=(("PublicInternetOnly", "Public internet"), ("VpcOnly", "VPC only")), label="Network", empty_label="Any"
     )
-    studio_experience = django_filters.ChoiceFilter(choices=Domain.StudioExperience.choices, label="Studio")
+    studio_experience = django_filters.ChoiceFilter(
+        choices=Domain.StudioExperience.choices, label="Studio", empty_label="Any"
+    )
     status = status_filter(RESOURCE_STATUSES)
     sort_fields = {
         "name": ("name", "domain_id"),

@@ -10,7 +10,7 @@ from portal.filtering import SearchFilter
 
 
 class RequestFilterSet(DomainScopedFilterSet):
-    status = django_filters.ChoiceFilter(choices=Request.Status.choices)
+    status = django_filters.ChoiceFilter(choices=Request.Status.choices, empty_label="Any status")
     domain = domain_filter()
 
 
@@ -55,6 +55,8 @@ class PersonaTemplateFilterSet(DomainScopedFilterSet):
     q = SearchFilter(fields=("name", "description", "domain__name"))
     domain = domain_filter()
 
+    sort_fields = {"name": ("name", "pk"), "domain": ("domain__name", "name"), "offered": ("active", "name")}
+
     class Meta:
         model = PersonaTemplate
         fields = ["q", "domain", "active"]
@@ -62,7 +64,14 @@ class PersonaTemplateFilterSet(DomainScopedFilterSet):
 
 class OffboardingFilterSet(django_filters.FilterSet):
     q = SearchFilter(fields=("person__username", "person__email", "reason"))
-    status = django_filters.ChoiceFilter(choices=Offboarding.Status.choices)
+    status = django_filters.ChoiceFilter(choices=Offboarding.Status.choices, empty_label="Any status")
+    sort_fields = {
+        "plan": "pk",
+        "person": ("person__username", "pk"),
+        "planned_by": ("requested_by__username", "pk"),
+        "approved_by": ("decided_by__username", "pk"),
+        "status": ("status", "pk"),
+    }
 
     class Meta:
         model = Offboarding

@@ -33,6 +33,7 @@ class UserProfileFilterSet(MemberFilterSet):
         choices=(("ENABLED", "Enabled"), ("DISABLED", "Disabled"), ("unset", "Not set")),
         method="filter_idle",
         label="Idle shutdown",
+        empty_label="Any",
     )
     has_owner = django_filters.BooleanFilter(
         field_name="owner", lookup_expr="isnull", exclude=True, label="Owner known", widget=YesNoAny

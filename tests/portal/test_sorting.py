@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from django.template import Context, Template
 from django.test import RequestFactory
 
@@ -37,3 +38,42 @@ def test_a_header_link_toggles_the_direction_and_keeps_the_filters_but_not_the_p
     assert 'href="?status=InService&amp;sort=domain"' in domain and 'hx-target="#results"' in domain
     assert plain == "X"
     assert Template('{% sort_header "name" "Profile" %}').render(Context({"request": request})) == "Profile"
+
+
+LISTS = [
+    ("/domains/", "/api/domains/", "domains.filtersets.DomainFilterSet"),
+    ("/profiles/", "/api/profiles/", "profiles.filtersets.UserProfileFilterSet"),
+    ("/spaces/", "/api/spaces/", "profiles.filtersets.SpaceFilterSet"),
+    ("/apps/", "/api/apps/", "profiles.filtersets.AppFilterSet"),
+    ("/sync-runs/", "/api/sync-runs/", "portal.filtering.TaskRunFilterSet"),
+    ("/costs/runs/", "/api/costs/runs/", "portal.filtering.TaskRunFilterSet"),
+    ("/requests/profiles/", "/api/profile-requests/", "onboarding.filtersets.ProfileRequestFilterSet"),
+    ("/requests/spaces/", "/api/space-requests/", "onboarding.filtersets.SpaceRequestFilterSet"),
+    ("/requests/personas/", "/api/personas/", "onboarding.filtersets.PersonaTemplateFilterSet"),
+    ("/offboarding/", "/api/offboardings/", "onboarding.filtersets.OffboardingFilterSet"),
+    ("/audit/", "/api/audit/", "portal.filtering.AuditEventFilterSet"),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("page", "api", "filterset"), LISTS)
+def test_every_sortable_list_sorts_by_every_allowed_key_on_page_and_api(page: str, api: str, filterset: str) -> None:
+    from django.test import Client
+    from django.utils.module_loading import import_string
+    from rest_framework.test import APIClient
+
+    from tests.factories import DomainFactory, UserFactory, UserProfileFactory
+
+    UserProfileFactory(domain=DomainFactory())
+    admin = UserFactory(is_superuser=True)
+    client, api_client = Client(), APIClient()
+    client.force_login(admin)
+    api_client.force_authenticate(admin)
+    keys = list(import_string(filterset).sort_fields)
+    assert keys
+    for key in keys:
+        for value in (key, f"-{key}"):
+            response = client.get(page, {"sort": value})
+            assert response.status_code == 200, (page, value)
+            assert 'class="sort"' in response.content.decode() or not response.context["object_list"]
+            assert api_client.get(api, {"ordering": value}).status_code == 200, (api, value)
