@@ -112,11 +112,14 @@ class TaskRunSerializer(serializers.ModelSerializer):
 
 
 class ApiRootView(APIView):
-    """``/api/``: a link to every endpoint, in the style of DRF's API root (every app's routers, the cost summary,
-    the schema and its docs), found in the URL configuration so that an app's new endpoints appear by themselves.
-    Public, like the schema: it names the endpoints, each of which asks for a login itself."""
+    """A link to every endpoint of the portal's API, with its schema and docs. Each endpoint asks for a login."""
 
+    # Found in the URL configuration (every app's routers, the cost summary, schema, docs), so that an app's new
+    # endpoints appear by themselves. Public, like the schema it points to.
     permission_classes = [AllowAny]
+
+    def get_view_name(self) -> str:
+        return "API root"
 
     @extend_schema(exclude=True)
     def get(self, request: Request, format: str | None = None) -> Response:

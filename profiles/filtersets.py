@@ -57,8 +57,12 @@ class UserProfileFilterSet(MemberFilterSet):
 
 class SpaceFilterSet(MemberFilterSet):
     q = SearchFilter(fields=("name", "display_name", "owner_profile_name"))
-    sharing_type = django_filters.ChoiceFilter(choices=(("Private", "Private"), ("Shared", "Shared")))
-    app_type = django_filters.ChoiceFilter(choices=(("JupyterLab", "JupyterLab"), ("CodeEditor", "Code Editor")))
+    sharing_type = django_filters.ChoiceFilter(
+        choices=(("Private", "Private"), ("Shared", "Shared")), label="Sharing", empty_label="Any"
+    )
+    app_type = django_filters.ChoiceFilter(
+        choices=(("JupyterLab", "JupyterLab"), ("CodeEditor", "Code Editor")), label="App", empty_label="Any"
+    )
     instance_type = django_filters.CharFilter()
 
     sort_fields = {
