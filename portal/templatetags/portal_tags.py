@@ -70,7 +70,8 @@ def get_item(mapping: dict[str, Any] | None, key: str) -> Any:
 def sort_header(context: Any, key: str, label: str) -> str:
     """A column header that sorts the list by ``key`` (toggling the direction), keeping the other filters.
 
-    Outside a sortable list (no ``sort`` in the context, or a key the list does not allow) it is the bare label.
+    Outside a sortable list (no ``sort`` in the context, or a key the list does not allow) it is the bare label. A
+    plain link that loads the whole page: the filter form outside the rows must learn the new order too.
     """
     from django.utils.html import format_html
 
@@ -86,11 +87,4 @@ def sort_header(context: Any, key: str, label: str) -> str:
     state, arrow = "none", ""
     if sorting.key == key:
         state, arrow = ("descending", " ▼") if sorting.descending else ("ascending", " ▲")
-    return format_html(
-        '<a class="sort" href="{}" hx-get="{}" hx-target="#results" hx-push-url="true" data-sort="{}">{}{}</a>',
-        href,
-        href,
-        state,
-        label,
-        arrow,
-    )
+    return format_html('<a class="sort" href="{}" data-sort="{}">{}{}</a>', href, state, label, arrow)
