@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.models import TaskRun
+from portal.runs import seen_by
 from portal.scoping import VIEW
 from portal.sorting import SortFields, Sorting, sort_settings
 
@@ -85,6 +86,12 @@ class TaskRunSerializer(serializers.ModelSerializer):
     started_by = serializers.CharField(source="started_by.username", read_only=True, default=None)
     percent = serializers.IntegerField(read_only=True)
     duration = serializers.FloatField(read_only=True)
+
+    def to_representation(self, instance: TaskRun) -> dict[str, Any]:
+        request = self.context.get("request")
+        if request is not None:
+            instance = seen_by(instance, request.user)
+        return super().to_representation(instance)
 
     class Meta:
         model = TaskRun

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, render
 from portal.filtering import TaskRunFilterSet
 from portal.listing import FilteredListView
 from portal.models import TaskRun
+from portal.runs import seen_by
 from portal.scoping import grants_for
 
 
@@ -50,13 +51,14 @@ class RunListView(FilteredListView):
 
 @login_required
 def run_detail(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
-    return render(request, "portal/run_detail.html", {"run": get_object_or_404(runs_of(request, kind), pk=pk)})
+    run = seen_by(get_object_or_404(runs_of(request, kind), pk=pk), request.user)
+    return render(request, "portal/run_detail.html", {"run": run})
 
 
 @login_required
 def run_progress(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     """The progress fragment a page polls; 286 tells HTMX to stop polling once the run is over."""
-    run = get_object_or_404(runs_of(request, kind), pk=pk)
+    run = seen_by(get_object_or_404(runs_of(request, kind), pk=pk), request.user)
     response = render(request, "portal/_run_progress.html", {"run": run})
     if not run.is_active:
         response.status_code = 286
