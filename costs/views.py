@@ -75,8 +75,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             Budget.objects.restrict(request.user, VIEW_COSTS).filter(domain__arn__in=in_view), timezone.localdate()
         ).values()
     }
+    readable = grants_for(request.user).domains_for(VIEW_COSTS)
     for row in domains:
         row["budget"] = by_arn.get(row["domain_arn"])
+        # A data scientist's row is their own spend in the domain; its budget is not theirs to see.
+        row["budget_hidden"] = readable is not ALL_DOMAINS and row["domain_arn"] not in readable
     return render(request, "costs/dashboard.html", context)
 
 

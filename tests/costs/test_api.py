@@ -48,6 +48,20 @@ def test_the_summary_matches_the_dashboard_and_is_scoped(world: dict[str, Any]) 
     assert bad.status_code == 400 and "before the start" in str(bad.json())
 
 
+def test_a_data_scientists_summary_is_their_own_spend(world: dict[str, Any]) -> None:
+    from tests.factories import UserProfileFactory
+
+    scientist = UserFactory(username="maria")
+    grant(scientist, "data_scientist", world["research"])
+    own = UserProfileFactory(domain=world["research"], owner=scientist, name="maria-garcia")
+    spend(world["research"], "12.00", 2, level="profile", key=own.arn, profile=own)
+    body = api(scientist).get("/api/costs/summary/").json()
+    assert [(r["name"], r["amount"]) for r in body["results"]] == [("research", "12.00")]
+    assert body["data_through"] == (TODAY - timedelta(days=2)).isoformat()
+    profiles = api(scientist).get("/api/costs/summary/", {"group": "profile"}).json()["results"]
+    assert [r["name"] for r in profiles] == ["maria-garcia"]
+
+
 def test_rollups_are_listed_within_scope(world: dict[str, Any]) -> None:
     rows = api(world["lead"]).get("/api/costs/rollups/", {"period": "day"}).json()["results"]
     assert {r["domain_arn"] for r in rows} == {world["research"].arn}

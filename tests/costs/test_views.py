@@ -101,6 +101,7 @@ def test_a_data_scientists_totals_are_their_own_profiles_spend(world: dict[str, 
         assert response.context["month"]["month_to_date"] == Decimal("12.00")
     assert [d["label"] for d in response.context["series"]["datasets"]] == ["research"]
     assert "40.25" not in body  # the rest of the domain's spend stays hidden
+    assert response.context["domains"][0]["budget_hidden"] and "not shown (your own spend)" in body
     assert response.context["profiles_other"] is None
 
 
