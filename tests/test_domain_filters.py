@@ -29,7 +29,15 @@ def world() -> dict[str, Any]:
     scientist = UserFactory(username="maria")
     grant(scientist, "data_scientist", mine)
     UserProfileFactory(domain=mine, owner=scientist, name="maria-own")
-    return {"mine": mine, "secret": secret, "scientist": scientist, "nobody": UserFactory(username="nobody")}
+    approver = UserFactory(username="approver")
+    grant(approver, "domain_approver", mine)
+    return {
+        "mine": mine,
+        "secret": secret,
+        "scientist": scientist,
+        "approver": approver,
+        "nobody": UserFactory(username="nobody"),
+    }
 
 
 def missing_arn(secret: Any) -> str:
@@ -82,7 +90,7 @@ def without_noise(body: str, value: str) -> str:
     return re.sub(r'(csrfmiddlewaretoken" value="|X-CSRFToken": ")[^"]+', r"\1TOKEN", body)
 
 
-@pytest.mark.parametrize("who", ["scientist", "nobody"])
+@pytest.mark.parametrize("who", ["scientist", "approver", "nobody"])
 @pytest.mark.parametrize(("url", "param", "kind"), PAGES)
 def test_pages_answer_a_domain_outside_the_scope_like_one_that_does_not_exist(
     world: dict[str, Any], who: str, url: str, param: str, kind: str
@@ -98,7 +106,7 @@ def test_pages_answer_a_domain_outside_the_scope_like_one_that_does_not_exist(
     assert without_noise(body, outside) == without_noise(other.content.decode(), missing)
 
 
-@pytest.mark.parametrize("who", ["scientist", "nobody"])
+@pytest.mark.parametrize("who", ["scientist", "approver", "nobody"])
 @pytest.mark.parametrize(("url", "param", "kind"), APIS)
 def test_the_api_answers_a_domain_outside_the_scope_like_one_that_does_not_exist(
     world: dict[str, Any], who: str, url: str, param: str, kind: str
