@@ -5,36 +5,38 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from costs.models import SpendRollup
+from costs.models import SpendRollup, domain_total_q
 from costs.reports import Window, default_window
 from domains.models import Domain
-from portal.scoping import VIEW_COSTS
+from portal.scoping import VIEW, VIEW_COSTS, grants_for
 
 
 class SpendFilterForm(forms.Form):
     start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    account = forms.RegexField(
-        r"^\d{12}$",
-        required=False,
-        label="Account id",
-        error_messages={"invalid": "An AWS account id is exactly 12 digits."},
-    )
+    account = forms.ChoiceField(required=False, choices=(), label="Account")
     domain = forms.ChoiceField(required=False, choices=())
 
-    def __init__(self, *args: Any, domains: list[tuple[str, str]], today: date, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, domains: list[tuple[str, str]], accounts: list[str], today: date, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["domain"].choices = [("", "All domains"), *domains]
+        self.fields["account"].choices = [("", "All accounts"), *((a, a) for a in accounts)]
         self.today = today
 
     @classmethod
     def for_user(cls, user: Any, data: Any) -> SpendFilterForm:
-        """The filters with the domains ``user`` may read spend of to choose from."""
-        domains = Domain.objects.restrict(user, VIEW_COSTS).order_by("name").values_list("arn", "name")
-        return cls(data, domains=list(domains), today=timezone.localdate())
+        """The filters with the domains ``user`` may see to choose from (and their accounts): the rollups are
+        restricted anyway, so a data scientist filters their own spend by the domains of their role."""
+        rows = list(
+            Domain.objects.restrict(user, VIEW).order_by("name").values_list("arn", "name", "account__account_id")
+        )
+        domains = [(arn, name) for arn, name, _ in rows]
+        return cls(data, domains=domains, accounts=sorted({a for _, _, a in rows}), today=timezone.localdate())
 
     def rollups(self, user: Any) -> QuerySet:
         """The rollups ``user`` may read, narrowed by the account and domain chosen (when the form is valid)."""
@@ -45,6 +47,11 @@ class SpendFilterForm(forms.Form):
         if data.get("domain"):
             rollups = rollups.filter(domain_arn=data["domain"])
         return rollups
+
+    @staticmethod
+    def domain_rows(user: Any) -> Q:
+        """Which of the rollups make ``user``'s per-domain totals (see :func:`costs.models.domain_total_q`)."""
+        return domain_total_q(grants_for(user))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

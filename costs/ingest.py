@@ -181,6 +181,8 @@ def ingest_payer(run_id: int, payer_pk: int, since: date | None = None, *, final
                 counts={"cost_records": counts},
                 aws_calls=calls.made(),
                 message=f"Read {start} to {end - timedelta(days=1)} for {payer.account_id}",
+                # The domains whose spend this read, so that the people of those domains see the run.
+                domain_arns=sorted({r.domain_arn for r in [*by_profile, *by_space] if r.domain_arn}),
                 note=" ".join(
                     filter(
                         None,

@@ -26,6 +26,24 @@ def spend_scope(grants: Grants, action: str) -> Q | None:
     return own
 
 
+def domain_total_q(grants: Grants) -> Q:
+    """Which rollups make up the per-domain totals a person sees (month to date, forecast, chart, per-domain table).
+
+    Where a role lets them read a domain's spend, its domain rollups; elsewhere, the rollups of their own profiles,
+    which is all of a data scientist's spend. Without the second part a scientist's page said "No cost data yet"
+    while listing their own profiles' spend.
+    """
+    domain_rows = Q(level="domain")
+    domains = grants.domains_for(VIEW_COSTS)
+    if domains is ALL_DOMAINS:
+        return domain_rows
+    own = Q(level="profile", user_profile__owner=grants.user)
+    if not domains:
+        return own
+    readable = domain_q(domains, "domain_arn")
+    return (domain_rows & readable) | (own & ~readable)
+
+
 class CostRecord(models.Model):
     """One day of SageMaker spend of one (domain, member) pair, as Cost Explorer grouped it.
 

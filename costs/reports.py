@@ -1,7 +1,8 @@
 """Spend figures for dashboards, CSV exports and the API, read from rollups only (never Cost Explorer).
 
 Every function takes a queryset of :class:`SpendRollup` already restricted to what the person may see, so pages and
-API share both the numbers and the scoping.
+API share both the numbers and the scoping. Per-domain figures read the rows ``domain_rows`` selects: the domain
+rollups by default, or :func:`costs.models.domain_total_q` for a person who may see only some of a domain's spend.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Max, Q, QuerySet, Sum
+from django.db.models import F, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
 from costs.models import CostTagStatus, SpendRollup
@@ -21,6 +22,7 @@ from domains.models import Domain
 
 CENT = Decimal("0.01")
 UNTAGGED = "Untagged"
+DOMAIN_ROWS = Q(level=SpendRollup.Level.DOMAIN)
 
 
 @dataclass(frozen=True)
@@ -59,16 +61,21 @@ def domain_labels(arns: set[str]) -> dict[str, str]:
     return {arn: known.get(arn) or (f"Unknown domain ({arn.rsplit('/', 1)[-1]})" if arn else UNTAGGED) for arn in arns}
 
 
+def domain_pks(arns: set[str]) -> dict[str, int]:
+    """The inventory's domains by ARN, for links (an ARN the inventory does not know has none)."""
+    return dict(Domain.objects.filter(arn__in=arns).values_list("arn", "pk"))
+
+
 def member_labels(arns: set[str]) -> dict[str, str]:
     return {arn: arn.rsplit("/", 1)[-1] if arn else UNTAGGED for arn in arns}
 
 
-def series_by_domain(rollups: QuerySet, window: Window) -> dict[str, Any]:
+def series_by_domain(rollups: QuerySet, window: Window, *, domain_rows: Q = DOMAIN_ROWS) -> dict[str, Any]:
     """Chart.js data: one stacked dataset per domain over the window's days or months."""
     period = SpendRollup.Period.DAY if window.daily else SpendRollup.Period.MONTH
     start = window.start if window.daily else month_start(window.start)
     rows = (
-        rollups.filter(period=period, level=SpendRollup.Level.DOMAIN, start__gte=start, start__lte=window.end)
+        rollups.filter(domain_rows, period=period, start__gte=start, start__lte=window.end)
         .values("start", "domain_arn")
         .annotate(total=Sum("amount"))
         .order_by("start", "domain_arn")
@@ -123,29 +130,55 @@ def window_rollups(rollups: QuerySet, window: Window) -> QuerySet:
     return rollups.filter(condition)
 
 
-def totals(rollups: QuerySet, window: Window, level: str, *, limit: int | None = None) -> list[dict[str, Any]]:
-    """Spend per domain, profile or space over the window, largest first, with each one's share."""
+def totals(
+    rollups: QuerySet,
+    window: Window,
+    level: str,
+    *,
+    limit: int | None = None,
+    domain_rows: Q = DOMAIN_ROWS,
+    of: Decimal | None = None,
+) -> list[dict[str, Any]]:
+    """Spend per domain, profile or space over the window, largest first, with each one's share (of ``of`` when
+    given, e.g. the domain total a top-10 list is part of; else of the rows listed)."""
+    if level == SpendRollup.Level.DOMAIN:
+        source = rollups.filter(domain_rows)
+        grouped = source.annotate(key=F("domain_arn"))
+    else:
+        grouped = rollups.filter(level=level).annotate(key=F("key_arn"))
     rows = (
-        window_rollups(rollups.filter(level=level), window)
-        .values("domain_arn", "key_arn")
+        window_rollups(grouped, window)
+        .values("domain_arn", "key")
         .annotate(total=Sum("amount"))
-        .order_by("-total", "key_arn")
+        .order_by("-total", "key")
     )
     rows = list(rows[:limit] if limit else rows)
-    grand = sum((Decimal(r["total"]) for r in rows), Decimal(0))
+    grand = of if of is not None else sum((Decimal(r["total"]) for r in rows), Decimal(0))
     domains = domain_labels({r["domain_arn"] for r in rows})
-    members = member_labels({r["key_arn"] for r in rows})
+    members = member_labels({r["key"] for r in rows})
     return [
         {
             "domain": domains[r["domain_arn"]],
             "domain_arn": r["domain_arn"],
-            "name": domains[r["key_arn"]] if level == SpendRollup.Level.DOMAIN else members[r["key_arn"]],
-            "arn": r["key_arn"],
+            "name": domains[r["key"]] if level == SpendRollup.Level.DOMAIN else members[r["key"]],
+            "arn": r["key"],
             "amount": Decimal(r["total"]).quantize(CENT),
             "share": (Decimal(r["total"]) / grand * 100).quantize(Decimal("0.1")) if grand else Decimal(0),
         }
         for r in rows
     ]
+
+
+def other_row(rows: list[dict[str, Any]], total: Decimal, what: str) -> dict[str, Any] | None:
+    """What the listed rows leave of ``total`` (the domains' total in the same view), or None if nothing."""
+    left = (total - sum((row["amount"] for row in rows), Decimal(0))).quantize(CENT)
+    if left <= 0:
+        return None
+    return {
+        "name": f"Other: {what}",
+        "amount": left,
+        "share": (left / total * 100).quantize(Decimal("0.1")) if total else Decimal(0),
+    }
 
 
 def figures_from_days(days: dict[date, Decimal], data_through: date | None, today: date) -> dict[str, Any]:
@@ -201,10 +234,15 @@ def month_figures_by_domain(rollups: QuerySet, today: date) -> dict[str, dict[st
     return {arn: figures_from_days(days[arn], through[arn], today) for arn in through}
 
 
-def month_figures(rollups: QuerySet, today: date) -> dict[str, Any]:
+def data_through(rollups: QuerySet, *, domain_rows: Q = DOMAIN_ROWS) -> date | None:
+    """The last day with spend data in ``rollups`` (Cost Explorer lags about a day)."""
+    return rollups.filter(domain_rows, period=SpendRollup.Period.DAY).aggregate(last=Max("start"))["last"]
+
+
+def month_figures(rollups: QuerySet, today: date, *, domain_rows: Q = DOMAIN_ROWS) -> dict[str, Any]:
     """Month to date, last month (whole and to the same day), and a forecast to month end, for all of
     ``rollups`` together."""
-    domain_days = rollups.filter(period=SpendRollup.Period.DAY, level=SpendRollup.Level.DOMAIN)
+    domain_days = rollups.filter(domain_rows, period=SpendRollup.Period.DAY)
     data_through = domain_days.aggregate(last=Max("start"))["last"]
     earliest = min(previous_month(today), (data_through or today) - timedelta(days=6))
     totals = (
@@ -216,9 +254,9 @@ def month_figures(rollups: QuerySet, today: date) -> dict[str, Any]:
     return figures_from_days({day: Decimal(total) for day, total in totals}, data_through, today)
 
 
-def untagged_share(rollups: QuerySet, window: Window) -> dict[str, Decimal]:
+def untagged_share(rollups: QuerySet, window: Window, *, domain_rows: Q = DOMAIN_ROWS) -> dict[str, Decimal]:
     domain_days = rollups.filter(
-        period=SpendRollup.Period.DAY, level=SpendRollup.Level.DOMAIN, start__gte=window.start, start__lte=window.end
+        domain_rows, period=SpendRollup.Period.DAY, start__gte=window.start, start__lte=window.end
     )
     total = Decimal(domain_days.aggregate(total=Sum("amount"))["total"] or 0)
     untagged = Decimal(domain_days.filter(domain_arn="").aggregate(total=Sum("amount"))["total"] or 0)

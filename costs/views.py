@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -23,6 +24,7 @@ from domains.models import Domain
 from portal.models import TaskRun
 from portal.run_views import progress_fragment
 from portal.scoping import ALL_DOMAINS, MANAGE, VIEW_COSTS, grants_for
+from profiles.models import Space, UserProfile
 
 EXPORTS = {
     "domains": SpendRollup.Level.DOMAIN,
@@ -36,18 +38,30 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     form = SpendFilterForm.for_user(request.user, request.GET)
     window = form.cleaned_data["window"] if form.is_valid() else reports.default_window(timezone.localdate())
     rollups = form.rollups(request.user)
+    domain_rows = form.domain_rows(request.user)
     export = request.GET.get("export")
     if export in EXPORTS:
-        return _csv(export, reports.totals(rollups, window, EXPORTS[export]), window)
+        return _csv(export, reports.totals(rollups, window, EXPORTS[export], domain_rows=domain_rows), window)
+    domains = reports.totals(rollups, window, SpendRollup.Level.DOMAIN, domain_rows=domain_rows)
+    domains_total = sum((row["amount"] for row in domains), Decimal(0))
+    profiles = reports.totals(rollups, window, SpendRollup.Level.PROFILE, limit=10, of=domains_total)
+    spaces = reports.totals(rollups, window, SpendRollup.Level.SPACE, limit=10, of=domains_total)
     context: dict[str, Any] = {
         "form": form,
         "window": window,
-        "series": reports.series_by_domain(rollups, window),
-        "domains": reports.totals(rollups, window, SpendRollup.Level.DOMAIN),
-        "profiles": reports.totals(rollups, window, SpendRollup.Level.PROFILE, limit=10),
-        "spaces": reports.totals(rollups, window, SpendRollup.Level.SPACE, limit=10),
-        "month": reports.month_figures(rollups, timezone.localdate()),
-        "untagged": reports.untagged_share(rollups, window),
+        "series": reports.series_by_domain(rollups, window, domain_rows=domain_rows),
+        "domains": domains,
+        "domains_total": domains_total,
+        "profiles": profiles,
+        "spaces": spaces,
+        "profiles_other": reports.other_row(
+            profiles, domains_total, "other profiles, and spend not tied to any profile (jobs, endpoints...)"
+        ),
+        "spaces_other": reports.other_row(
+            spaces, domains_total, "other spaces, and spend outside spaces (jobs, endpoints, apps without a space...)"
+        ),
+        "month": reports.month_figures(rollups, timezone.localdate(), domain_rows=domain_rows),
+        "untagged": reports.untagged_share(rollups, window, domain_rows=domain_rows),
         "inactive_tags": reports.inactive_tags() if grants_for(request.user).domains_for(VIEW_COSTS) else [],
         "querystring": request.GET.urlencode(),
         "can_ingest": grants_for(request.user).domains_for(VIEW_COSTS) is ALL_DOMAINS,
@@ -57,17 +71,36 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             else []
         ),
     }
-    context["domains_total"] = sum((row["amount"] for row in context["domains"]), Decimal(0))
-    in_view = [row["domain_arn"] for row in context["domains"] if row["domain_arn"]]
+    links = _links(domains, profiles, spaces)
+    for row in [*domains, *profiles, *spaces]:
+        row["url"] = links.get(row["arn"])
+        row["domain_url"] = links.get(row["domain_arn"])
+    in_view = [row["domain_arn"] for row in domains if row["domain_arn"]]
     by_arn = {
         s["budget"].domain.arn: s
         for s in budgets.statuses(
             Budget.objects.restrict(request.user, VIEW_COSTS).filter(domain__arn__in=in_view), timezone.localdate()
         ).values()
     }
-    for row in context["domains"]:
+    readable = grants_for(request.user).domains_for(VIEW_COSTS)
+    for row in domains:
         row["budget"] = by_arn.get(row["domain_arn"])
+        # A data scientist's row is their own spend in the domain; its budget is not theirs to see.
+        row["budget_hidden"] = readable is not ALL_DOMAINS and row["domain_arn"] not in readable
     return render(request, "costs/dashboard.html", context)
+
+
+def _links(*tables: list[dict[str, Any]]) -> dict[str, str]:
+    """The inventory page of each domain, profile and space the tables name, by ARN (three queries in all)."""
+    rows = [row for table in tables for row in table]
+    domain_arns = {row["domain_arn"] for row in rows if row["domain_arn"]}
+    member_arns = {row["arn"] for row in rows if row["arn"]} - domain_arns
+    links = {arn: reverse("domains:domain-detail", args=[pk]) for arn, pk in reports.domain_pks(domain_arns).items()}
+    for arn, pk in UserProfile.objects.filter(arn__in=member_arns).values_list("arn", "pk"):
+        links[arn] = reverse("profiles:profile-detail", args=[pk])
+    for arn, pk in Space.objects.filter(arn__in=member_arns).values_list("arn", "pk"):
+        links[arn] = reverse("profiles:space-detail", args=[pk])
+    return links
 
 
 def _csv(kind: str, rows: list[dict[str, Any]], window: reports.Window) -> HttpResponse:

@@ -21,6 +21,7 @@ from domains.filtersets import AwsAccountFilterSet, DomainFilterSet
 from domains.forms import AwsAccountForm
 from domains.models import AwsAccount, Domain
 from domains.sync import INVENTORY_SYNC, SyncScopeError, start_inventory_sync
+from portal import runs
 from portal.listing import FilteredListView
 from portal.models import TaskRun
 from portal.run_views import progress_fragment
@@ -122,11 +123,12 @@ class DomainListView(FilteredListView):
         context["can_sync_all"] = grants.is_admin
         context["has_accounts"] = AwsAccount.objects.exists() if grants.is_admin else True
         context["stale_minutes"] = settings.INVENTORY_STALE_MINUTES
-        context["active_run"] = (
+        active_run = (
             TaskRun.objects.restrict(self.request.user)
             .filter(kind=INVENTORY_SYNC.kind, status__in=TaskRun.ACTIVE)
             .first()
         )
+        context["active_run"] = active_run and runs.seen_by(active_run, self.request.user)
         return context
 
 

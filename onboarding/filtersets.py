@@ -4,17 +4,28 @@ from __future__ import annotations
 
 import django_filters
 
+from domains.filtersets import DomainScopedFilterSet, domain_filter
 from onboarding.models import Offboarding, PersonaTemplate, ProfileRequest, Request, SpaceRequest
 from portal.filtering import SearchFilter
 
 
-class RequestFilterSet(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=Request.Status.choices)
-    domain = django_filters.CharFilter(field_name="domain__domain_id", label="Domain id")
+class RequestFilterSet(DomainScopedFilterSet):
+    status = django_filters.ChoiceFilter(choices=Request.Status.choices, empty_label="Any status")
+    domain = domain_filter()
 
 
 class ProfileRequestFilterSet(RequestFilterSet):
     q = SearchFilter(fields=("profile_name", "person__username", "person__email", "requested_by__username"))
+
+    sort_fields = {
+        "request": "pk",
+        "profile": ("profile_name", "pk"),
+        "person": ("person__username", "pk"),
+        "domain": ("domain__name", "pk"),
+        "persona": ("template__name", "pk"),
+        "status": ("status", "pk"),
+        "asked": "created_at",
+    }
 
     class Meta:
         model = ProfileRequest
@@ -24,14 +35,27 @@ class ProfileRequestFilterSet(RequestFilterSet):
 class SpaceRequestFilterSet(RequestFilterSet):
     q = SearchFilter(fields=("space_name", "display_name", "requested_by__username", "purpose"))
 
+    sort_fields = {
+        "request": "pk",
+        "space": ("space_name", "pk"),
+        "domain": ("domain__name", "pk"),
+        "instance": ("instance_type", "pk"),
+        "cost": "estimated_monthly_usd",
+        "expires": "expires_on",
+        "status": ("status", "pk"),
+        "asked_by": ("requested_by__username", "pk"),
+    }
+
     class Meta:
         model = SpaceRequest
         fields = ["q", "status", "domain"]
 
 
-class PersonaTemplateFilterSet(django_filters.FilterSet):
+class PersonaTemplateFilterSet(DomainScopedFilterSet):
     q = SearchFilter(fields=("name", "description", "domain__name"))
-    domain = django_filters.CharFilter(field_name="domain__domain_id", label="Domain id")
+    domain = domain_filter()
+
+    sort_fields = {"name": ("name", "pk"), "domain": ("domain__name", "name"), "offered": ("active", "name")}
 
     class Meta:
         model = PersonaTemplate
@@ -40,7 +64,14 @@ class PersonaTemplateFilterSet(django_filters.FilterSet):
 
 class OffboardingFilterSet(django_filters.FilterSet):
     q = SearchFilter(fields=("person__username", "person__email", "reason"))
-    status = django_filters.ChoiceFilter(choices=Offboarding.Status.choices)
+    status = django_filters.ChoiceFilter(choices=Offboarding.Status.choices, empty_label="Any status")
+    sort_fields = {
+        "plan": "pk",
+        "person": ("person__username", "pk"),
+        "planned_by": ("requested_by__username", "pk"),
+        "approved_by": ("decided_by__username", "pk"),
+        "status": ("status", "pk"),
+    }
 
     class Meta:
         model = Offboarding

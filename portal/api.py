@@ -1,4 +1,4 @@
-"""REST API pieces shared by every app: the scoped viewset base and the task run serializer."""
+"""REST API pieces shared by every app: the scoped viewset base, the task run serializer and the API root."""
 
 from __future__ import annotations
 
@@ -6,11 +6,21 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
+from django.urls import NoReverseMatch, URLResolver, get_resolver, reverse
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError
+from rest_framework.filters import BaseFilterBackend
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from portal.models import TaskRun
+from portal.runs import seen_by
 from portal.scoping import VIEW
+from portal.sorting import SortFields, Sorting, sort_settings
 
 
 def service_call(call: Any, *args: Any, **kwargs: Any) -> Any:
@@ -22,11 +32,42 @@ def service_call(call: Any, *args: Any, **kwargs: Any) -> Any:
         raise ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}) from exc
 
 
+class SortFilter(BaseFilterBackend):
+    """``?ordering=`` or ``?sort=`` (``field`` or ``-field``) among the view's ``sort_fields``, as the pages sort."""
+
+    def filter_queryset(self, request: Request, queryset: QuerySet, view: Any) -> QuerySet:
+        fields, default = sort_settings(view, getattr(view, "filterset_class", None))
+        if not fields or getattr(view, "action", "list") != "list":
+            return queryset
+        return Sorting.from_params(fields, default, params=request.query_params).apply(queryset)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        fields, _ = sort_settings(view, getattr(view, "filterset_class", None))
+        if not fields:
+            return []
+        keys = [value for key in fields for value in (key, f"-{key}")]
+        description = "Order by one of the fields, '-' first for descending; unknown values keep the default order."
+        return [
+            {
+                "name": name,
+                "required": False,
+                "in": "query",
+                "description": description if name == "ordering" else "The same as ordering.",
+                "schema": {"type": "string", "enum": keys},
+            }
+            for name in ("ordering", "sort")
+        ]
+
+
 class ScopedViewSetMixin:
-    """``get_queryset`` restricted to what the user may ``action`` (default view); out of scope answers 404."""
+    """``get_queryset`` restricted to what the user may ``action`` (default view); out of scope answers 404.
+    ``sort_fields`` (the same allow-list as the list page's) makes the list sortable with ``?ordering=``/``?sort=``."""
 
     queryset_action = VIEW
     request: Any
+    filter_backends = [DjangoFilterBackend, SortFilter]
+    sort_fields: SortFields = {}
+    default_sort: str = ""
 
     def base_queryset(self) -> QuerySet:
         raise NotImplementedError
@@ -45,6 +86,12 @@ class TaskRunSerializer(serializers.ModelSerializer):
     started_by = serializers.CharField(source="started_by.username", read_only=True, default=None)
     percent = serializers.IntegerField(read_only=True)
     duration = serializers.FloatField(read_only=True)
+
+    def to_representation(self, instance: TaskRun) -> dict[str, Any]:
+        request = self.context.get("request")
+        if request is not None:
+            instance = seen_by(instance, request.user)
+        return super().to_representation(instance)
 
     class Meta:
         model = TaskRun
@@ -69,3 +116,39 @@ class TaskRunSerializer(serializers.ModelSerializer):
             "notes",
         ]
         read_only_fields = fields
+
+
+class ApiRootView(APIView):
+    """A link to every endpoint of the portal's API, with its schema and docs. Each endpoint asks for a login."""
+
+    # Found in the URL configuration (every app's routers, the cost summary, schema, docs), so that an app's new
+    # endpoints appear by themselves. Public, like the schema it points to.
+    permission_classes = [AllowAny]
+
+    def get_view_name(self) -> str:
+        return "API root"
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request, format: str | None = None) -> Response:
+        return Response({name: request.build_absolute_uri(url) for name, url in api_endpoints().items()})
+
+
+def api_endpoints() -> dict[str, str]:
+    """Every URL under ``/api/`` that takes no parameter, by its path below ``/api/`` (``costs/budgets``...)."""
+    found: dict[str, str] = {}
+
+    def walk(patterns: list[Any], namespace: str) -> None:
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+                walk(entry.url_patterns, inner)
+            elif entry.name and entry.name != "api-root":
+                try:
+                    url = reverse(f"{namespace}{entry.name}")
+                except NoReverseMatch:  # needs an id or a format: not an entry point
+                    continue
+                if url.startswith("/api/") and url != "/api/":
+                    found.setdefault(url[len("/api/") :].strip("/"), url)
+
+    walk(get_resolver().url_patterns, "")
+    return dict(sorted(found.items()))

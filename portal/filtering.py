@@ -74,9 +74,15 @@ class YesNoAny(django_filters.widgets.BooleanWidget):
 class TaskRunFilterSet(django_filters.FilterSet):
     """Runs of one kind (syncs, ingestions): by status, trigger and scope."""
 
-    status = django_filters.ChoiceFilter(choices=TaskRun.Status.choices)
-    trigger = django_filters.ChoiceFilter(choices=TaskRun.Trigger.choices)
+    status = django_filters.ChoiceFilter(choices=TaskRun.Status.choices, empty_label="Any status")
+    trigger = django_filters.ChoiceFilter(choices=TaskRun.Trigger.choices, empty_label="Any trigger")
     q = SearchFilter(fields=("scope_label", "scope_key"))
+    sort_fields = {
+        "run": "pk",
+        "scope": ("scope_label", "queued_at"),
+        "started": "queued_at",
+        "status": ("status", "queued_at"),
+    }
 
     class Meta:
         model = TaskRun
@@ -112,6 +118,13 @@ class AuditEventFilterSet(django_filters.FilterSet):
     until = django_filters.DateFilter(
         field_name="at", lookup_expr="date__lte", label="To", widget=forms.DateInput(attrs={"type": "date"})
     )
+
+    sort_fields = {
+        "when": "at",
+        "actor": ("actor_label", "at"),
+        "action": ("action", "at"),
+        "object": ("object_type", "object_repr", "at"),
+    }
 
     class Meta:
         model = AuditEvent

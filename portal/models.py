@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from portal.querysets import RestrictedQuerySet
 from portal.registry import audit_action_choices, registry
-from portal.scoping import ALL_DOMAINS, MANAGE, SYNC, Grants, Role, domain_q
+from portal.scoping import ALL_DOMAINS, MANAGE, SYNC, VIEW, Grants, Role, domain_q
 
 
 class WorkerHeartbeat(models.Model):
@@ -124,15 +124,22 @@ class TaskRun(models.Model):
 
     @classmethod
     def scope_q(cls, grants: Grants, action: str) -> Q | None:
-        """Non-admins see the runs they started, the runs of one domain they may sync, and every run of a kind
-        whose ``seen_with`` action they have in every domain (finance: every cost ingestion)."""
+        """Non-admins see the runs they started, the runs that read a domain they may see (a whole-scope run
+        records every domain it read in ``domain_arns``, a domain's own run names it in its scope), and every run
+        of a kind whose ``seen_with`` action they have in every domain (finance: every cost ingestion)."""
 
-        domains = grants.domains_for(SYNC)
-        if domains is ALL_DOMAINS:
+        if grants.domains_for(SYNC) is ALL_DOMAINS:
             return Q()
         if action != "view":
             return None
+        domains = grants.domains_for(VIEW)
+        if domains is ALL_DOMAINS:
+            return Q()
         visible = Q(started_by=grants.user) | Q(scope__domain_arn__in=sorted(domains))
+        for arn in sorted(domains):
+            # The JSON text holds each ARN in quotes: a portable "the list contains this ARN" (SQLite has no
+            # JSON containment lookup).
+            visible |= Q(domain_arns__icontains=f'"{arn}"')
         seen_everywhere = [
             run_kind.kind
             for run_kind in registry.run_kinds.values()

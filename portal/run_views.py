@@ -12,6 +12,8 @@ from django.shortcuts import get_object_or_404, render
 from portal.filtering import TaskRunFilterSet
 from portal.listing import FilteredListView
 from portal.models import TaskRun
+from portal.runs import seen_by
+from portal.scoping import grants_for
 
 
 def runs_of(request: HttpRequest, kind: str) -> QuerySet:
@@ -32,17 +34,25 @@ class RunListView(FilteredListView):
         return queryset.filter(kind=self.kind).select_related("started_by")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        empty_text = self.empty_text
+        if not grants_for(self.request.user).is_admin:
+            # Runs elsewhere may exist: say what this person is shown rather than that nothing ever ran.
+            empty_text = (
+                "No run to show you: you see the runs you started and the runs that read the domains where you "
+                "have a role, and none has yet. The scheduler runs them regularly."
+            )
         return {
             **super().get_context_data(**kwargs),
             "title": self.title,
             "lead": self.lead,
-            "empty_text": self.empty_text,
+            "empty_text": empty_text,
         }
 
 
 @login_required
 def run_detail(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
-    return render(request, "portal/run_detail.html", {"run": get_object_or_404(runs_of(request, kind), pk=pk)})
+    run = seen_by(get_object_or_404(runs_of(request, kind), pk=pk), request.user)
+    return render(request, "portal/run_detail.html", {"run": run})
 
 
 # The event a page hears (``hx-trigger="run-finished from:body"``) when a run it follows is over, to refresh what the
@@ -62,7 +72,7 @@ def progress_fragment(request: HttpRequest, run: TaskRun, *, inline: bool = Fals
 @login_required
 def run_progress(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     """The progress fragment a page polls; 286 tells HTMX to stop polling once the run is over."""
-    run = get_object_or_404(runs_of(request, kind), pk=pk)
+    run = seen_by(get_object_or_404(runs_of(request, kind), pk=pk), request.user)
     response = progress_fragment(request, run)
     if not run.is_active:
         response.status_code = 286

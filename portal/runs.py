@@ -19,6 +19,7 @@ from django.utils import timezone
 from portal import audit
 from portal.aws import call_counter, describe_error, is_retryable
 from portal.models import TaskRun
+from portal.scoping import ALL_DOMAINS, VIEW, grants_for
 
 logger = logging.getLogger(__name__)
 
@@ -201,3 +202,26 @@ def summary_text(run: TaskRun) -> str:
     if run.errors:
         text += f"; {len(run.errors)} error(s)"
     return text
+
+
+def seen_by(run: TaskRun, user: AbstractBaseUser) -> TaskRun:
+    """The run as ``user`` may read it (for display only, never saved).
+
+    A run is listed for the people of every domain it read, but its message, notes and errors name those domains;
+    someone who does not see all of them (a lead of one domain looking at a sync of every account) gets them
+    replaced by what they may know: the status, the counts and how many errors there were.
+    """
+    grants = grants_for(user)
+    if grants.is_admin or (run.started_by_id is not None and run.started_by_id == getattr(user, "pk", None)):
+        return run
+    visible = grants.domains_for(VIEW)
+    read = set(run.domain_arns)
+    if run.scope.get("domain_arn"):
+        read.add(run.scope["domain_arn"])
+    if visible is ALL_DOMAINS or (read and read <= visible):
+        return run
+    run.message = f"{run.get_status_display()}: {summary_text(run)}"
+    run.notes = []
+    hidden = "Details are shown to the platform admins (this run also read domains you do not see)."
+    run.errors = [{"scope": "a domain of this run", "message": hidden, "at": e.get("at", "")} for e in run.errors]
+    return run

@@ -5,15 +5,26 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q, QuerySet
 
+from domains.filtersets import (
+    APP_STATUSES,
+    RESOURCE_STATUSES,
+    DomainScopedFilterSet,
+    account_filter,
+    domain_filter,
+    region_filter,
+    status_filter,
+)
 from portal.filtering import InventoryFilterSet, SearchFilter, YesNoAny
 from profiles.models import App, Space, UserProfile
 
 
-class MemberFilterSet(InventoryFilterSet):
-    domain = django_filters.CharFilter(field_name="domain__domain_id", label="Domain id")
-    account = django_filters.CharFilter(field_name="domain__account__account_id", label="Account id")
-    region = django_filters.CharFilter(field_name="domain__region")
-    status = django_filters.CharFilter()
+class MemberFilterSet(DomainScopedFilterSet, InventoryFilterSet):
+    """Domain, account and region among the domains the person may see; the statuses SageMaker reports."""
+
+    domain = domain_filter()
+    account = account_filter("domain__account__account_id")
+    region = region_filter("domain__region")
+    status = status_filter(RESOURCE_STATUSES)
 
 
 class UserProfileFilterSet(MemberFilterSet):
@@ -22,10 +33,19 @@ class UserProfileFilterSet(MemberFilterSet):
         choices=(("ENABLED", "Enabled"), ("DISABLED", "Disabled"), ("unset", "Not set")),
         method="filter_idle",
         label="Idle shutdown",
+        empty_label="Any",
     )
     has_owner = django_filters.BooleanFilter(
         field_name="owner", lookup_expr="isnull", exclude=True, label="Owner known", widget=YesNoAny
     )
+
+    sort_fields = {
+        "name": "name",
+        "domain": ("domain__name", "name"),
+        "owner": ("owner__username", "sso_user_value", "name"),
+        "status": ("status", "name"),
+        "idle": ("idle_shutdown", "idle_timeout_minutes", "name"),
+    }
 
     class Meta:
         model = UserProfile
@@ -37,9 +57,25 @@ class UserProfileFilterSet(MemberFilterSet):
 
 class SpaceFilterSet(MemberFilterSet):
     q = SearchFilter(fields=("name", "display_name", "owner_profile_name"))
-    sharing_type = django_filters.ChoiceFilter(choices=(("Private", "Private"), ("Shared", "Shared")))
-    app_type = django_filters.ChoiceFilter(choices=(("JupyterLab", "JupyterLab"), ("CodeEditor", "Code Editor")))
+    sharing_type = django_filters.ChoiceFilter(
+        choices=(("Private", "Private"), ("Shared", "Shared")), label="Sharing", empty_label="Any"
+    )
+    app_type = django_filters.ChoiceFilter(
+        choices=(("JupyterLab", "JupyterLab"), ("CodeEditor", "Code Editor")), label="App", empty_label="Any"
+    )
     instance_type = django_filters.CharFilter()
+
+    sort_fields = {
+        "name": "name",
+        "domain": ("domain__name", "name"),
+        "sharing": ("sharing_type", "name"),
+        "owner": ("owner_profile_name", "name"),
+        "app": ("app_type", "name"),
+        "instance": ("instance_type", "name"),
+        "ebs": ("ebs_size_gb", "name"),
+        "idle": ("idle_timeout_minutes", "name"),
+        "status": ("status", "name"),
+    }
 
     class Meta:
         model = Space
@@ -47,10 +83,22 @@ class SpaceFilterSet(MemberFilterSet):
 
 
 class AppFilterSet(MemberFilterSet):
+    status = status_filter(APP_STATUSES)
     q = SearchFilter(fields=("name", "user_profile_name", "space_name", "instance_type"))
     app_type = django_filters.CharFilter()
     instance_type = django_filters.CharFilter()
     running = django_filters.BooleanFilter(method="filter_running", label="Running", widget=YesNoAny)
+
+    sort_fields = {
+        "name": "name",
+        "domain": ("domain__name", "name"),
+        "on": ("space_name", "user_profile_name", "name"),
+        "type": ("app_type", "name"),
+        "instance": ("instance_type", "name"),
+        "status": ("status", "name"),
+        "started": "aws_created_at",
+        "activity": "last_user_activity",
+    }
 
     class Meta:
         model = App

@@ -112,8 +112,9 @@ EXPECTED: dict[str, dict[str, int]] = {
     "domains:role-list": ADMIN_ONLY,
     "domains:role-revoke": POST_ONLY,
     "domains:syncrun-list": ALL,
-    "domains:syncrun-detail": APPROVERS,
-    "domains:syncrun-progress": {**APPROVERS, "admin": 286, "approver": 286},
+    # A run is seen by the people of the domains it read (domain_arns), not only by those who may sync them.
+    "domains:syncrun-detail": MEMBERS,
+    "domains:syncrun-progress": {**MEMBERS, **{role: 286 for role, code in MEMBERS.items() if code == 200}},
     "profiles:profile-list": ALL,
     "profiles:profile-detail": {**MEMBERS, "scientist": 200},
     "profiles:open-studio": POST_ONLY,
@@ -158,7 +159,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     "api-domain-list": ALL,
     "api-domain-detail": MEMBERS,
     "api-syncrun-list": ALL,
-    "api-syncrun-detail": APPROVERS,
+    "api-syncrun-detail": MEMBERS,
     "api-role-list": ADMIN_ONLY,
     "api-role-detail": POST_ONLY,
     "api-profile-list": ALL,
@@ -197,8 +198,9 @@ for verb in ("approve", "cancel", "reject", "retry"):
 for verb in ("approve", "cancel", "resume"):
     EXPECTED[f"api-offboarding-{verb}"] = POST_ONLY
 EXPECTED["api-space-request-extend"] = EXPECTED["api-space-request-delete-space"] = POST_ONLY
-EXPECTED["api-schema"] = EXPECTED["api-docs"] = {**ALL, "anon": 200}  # the API's description is public
-PUBLIC = {"healthz", "login", "logout", "api-schema", "api-docs"}
+# The API's description is public, and so is its root (links to the same endpoints).
+EXPECTED["api-schema"] = EXPECTED["api-docs"] = EXPECTED["api-root"] = {**ALL, "anon": 200}
+PUBLIC = {"healthz", "login", "logout", "api-schema", "api-docs", "api-root"}
 
 
 def routes() -> list[tuple[str, str]]:

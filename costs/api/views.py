@@ -59,12 +59,15 @@ def spend_summary(request: Request) -> Response:
     if not form.is_valid():
         raise ValidationError(form.errors)
     window = form.cleaned_data["window"]
-    rows = reports.totals(form.rollups(request.user), window, LEVELS[group])
+    rollups, domain_rows = form.rollups(request.user), form.domain_rows(request.user)
+    rows = reports.totals(rollups, window, LEVELS[group], domain_rows=domain_rows)
     return Response(
         {
             "start": window.start,
             "end": window.end,
             "group": group,
+            # The last day with data in this view, as the page says "Data through": Cost Explorer lags about a day.
+            "data_through": reports.data_through(rollups, domain_rows=domain_rows),
             "results": SpendTotalSerializer(rows, many=True).data,
         }
     )

@@ -82,3 +82,27 @@ def ago(moment: Any) -> str:
 @register.filter
 def get_item(mapping: dict[str, Any] | None, key: str) -> Any:
     return (mapping or {}).get(key)
+
+
+@register.simple_tag(takes_context=True)
+def sort_header(context: Any, key: str, label: str) -> str:
+    """A column header that sorts the list by ``key`` (toggling the direction), keeping the other filters.
+
+    Outside a sortable list (no ``sort`` in the context, or a key the list does not allow) it is the bare label. A
+    plain link that loads the whole page: the filter form outside the rows must learn the new order too.
+    """
+    from django.utils.html import format_html
+
+    sorting = context.get("sort")
+    request = context.get("request")
+    if sorting is None or request is None or key not in sorting.fields:
+        return label
+    params = request.GET.copy()
+    params.pop("page", None)
+    params.pop("ordering", None)
+    params["sort"] = sorting.toggled(key)
+    href = f"?{params.urlencode()}"
+    state, arrow = "none", ""
+    if sorting.key == key:
+        state, arrow = ("descending", " ▼") if sorting.descending else ("ascending", " ▲")
+    return format_html('<a class="sort" href="{}" data-sort="{}">{}{}</a>', href, state, label, arrow)

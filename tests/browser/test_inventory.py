@@ -56,3 +56,27 @@ def test_an_admin_syncs_and_opens_a_domain(
     page.fill("input[type=search]", "person1")
     page.wait_for_function("() => document.querySelectorAll('#results tbody tr').length === 1")
     assert "q=person1" in page.url  # HTMX pushed the filtered URL: a real link
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_list_sorted_by_its_header_keeps_the_order_when_a_filter_changes(page: Any) -> None:
+    from tests.factories import DomainFactory, UserProfileFactory, grant
+
+    risk, other = DomainFactory(name="risk"), DomainFactory(name="other")
+    for name in ("anna", "bruno", "carla"):
+        UserProfileFactory(domain=risk, name=name)
+    UserProfileFactory(domain=other, name="zed")
+    lead = UserFactory(username="lead")
+    grant(lead, "team_lead", risk)
+    grant(lead, "team_lead", other)
+    log_in(page, "lead")
+    page.goto("/profiles/")
+    page.get_by_role("link", name="Profile", exact=True).click()  # ascending
+    page.get_by_role("link", name="Profile ▲").click()  # descending
+    page.wait_for_url("**sort=-name**")
+    rows = page.locator("#results tbody tr td:first-child")
+    assert rows.all_inner_texts() == ["zed", "carla", "bruno", "anna"]
+    page.select_option("#id_domain", label="risk")  # HTMX swaps the rows, the order stays
+    page.wait_for_function("() => document.querySelectorAll('#results tbody tr').length === 3")
+    assert rows.all_inner_texts() == ["carla", "bruno", "anna"]
+    assert "sort=-name" in page.url and "domain=" in page.url

@@ -40,11 +40,26 @@ def api(user: Any) -> APIClient:
 def test_the_summary_matches_the_dashboard_and_is_scoped(world: dict[str, Any]) -> None:
     body = api(world["finance"]).get("/api/costs/summary/").json()
     assert [(r["name"], r["amount"]) for r in body["results"]] == [("risk", "100.50"), ("research", "40.25")]
+    assert body["data_through"] == (TODAY - timedelta(days=1)).isoformat()
     lead = api(world["lead"]).get("/api/costs/summary/").json()
     assert [r["name"] for r in lead["results"]] == ["research"]
     assert api(world["finance"]).get("/api/costs/summary/", {"group": "team"}).status_code == 400
     bad = api(world["finance"]).get("/api/costs/summary/", {"start": "2026-02-01", "end": "2026-01-01"})
     assert bad.status_code == 400 and "before the start" in str(bad.json())
+
+
+def test_a_data_scientists_summary_is_their_own_spend(world: dict[str, Any]) -> None:
+    from tests.factories import UserProfileFactory
+
+    scientist = UserFactory(username="maria")
+    grant(scientist, "data_scientist", world["research"])
+    own = UserProfileFactory(domain=world["research"], owner=scientist, name="maria-garcia")
+    spend(world["research"], "12.00", 2, level="profile", key=own.arn, profile=own)
+    body = api(scientist).get("/api/costs/summary/").json()
+    assert [(r["name"], r["amount"]) for r in body["results"]] == [("research", "12.00")]
+    assert body["data_through"] == (TODAY - timedelta(days=2)).isoformat()
+    profiles = api(scientist).get("/api/costs/summary/", {"group": "profile"}).json()["results"]
+    assert [r["name"] for r in profiles] == ["maria-garcia"]
 
 
 def test_rollups_are_listed_within_scope(world: dict[str, Any]) -> None:

@@ -149,3 +149,32 @@ def test_only_the_domains_approvers_set_or_remove_its_budget(world: dict[str, An
     with pytest.raises(ValidationError, match="Only an approver of risk"):
         do_delete_budget(budget, actor=world["outsider"])
     assert Budget.objects.filter(pk=budget.pk).exists()
+
+
+def test_a_budget_forecast_over_its_amount_is_not_shown_as_fine(
+    world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import date
+
+    monkeypatch.setattr(timezone, "localdate", lambda *args: date(2026, 3, 6))
+    do_set_budget(world["risk"], monthly_amount=Decimal("4500"), thresholds=[80], actor="test")
+    for day in range(1, 7):  # $31.81 a day, then a $1,000 day: 26% spent, the last 7 days' pace ends far over
+        for period, start in (("day", date(2026, 3, day)), ("month", date(2026, 3, 1))):
+            rollup, _ = SpendRollup.objects.get_or_create(
+                payer=world["risk"].account,
+                period=period,
+                start=start,
+                level="domain",
+                domain_arn=world["risk"].arn,
+                key_arn=world["risk"].arn,
+                defaults={"amount": Decimal(0)},
+            )
+            rollup.amount += Decimal("31.81") if day < 6 else Decimal("31.81") + Decimal("1000")
+            rollup.save()
+    budgets_page = client_for(world["finance"]).get(reverse("costs:budget-list")).content.decode()
+    assert "Forecast to month end" in budgets_page
+    assert "over, " in budgets_page and "badge-bad" in budgets_page
+    dashboard = client_for(world["finance"]).get(reverse("costs:dashboard"))
+    risk_row = next(r for r in dashboard.context["domains"] if r["name"] == "risk")
+    assert risk_row["budget"]["spend_percent"] < 100 and risk_row["budget"]["forecast_over"]
+    assert "over budget, " in dashboard.content.decode()

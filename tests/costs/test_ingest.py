@@ -205,3 +205,20 @@ def test_ingest_costs_command_reads_the_bill_with_progress(bill: dict[str, Any])
     assert CostRecord.objects.exists()
     with pytest.raises(CommandError, match="not a date"):
         call_command("ingest_costs", "--since", "yesterday", stdout=StringIO())
+
+
+def test_an_ingestion_records_the_domains_it_read_so_their_people_see_it(bill: dict[str, Any]) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    from tests.factories import UserFactory, grant
+
+    run = ingest()
+    run.refresh_from_db()
+    assert run.domain_arns == sorted([bill["domain"].arn, bill["unknown"]])
+    lead = UserFactory(username="lead")
+    grant(lead, "team_lead", bill["domain"])
+    client = Client()
+    client.force_login(lead)
+    assert f"#{run.pk}<" in client.get(reverse("costs:run-list")).content.decode()
+    assert client.get(reverse("costs:run-detail", args=[run.pk])).status_code == 200

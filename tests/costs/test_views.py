@@ -87,8 +87,34 @@ def test_a_team_lead_sees_only_their_domains_spend(world: dict[str, Any]) -> Non
 
 def test_a_data_scientist_sees_only_their_own_spend(world: dict[str, Any]) -> None:
     response = get(world["scientist"])
-    assert response.context["domains"] == []
+    assert [(row["name"], row["amount"]) for row in response.context["domains"]] == [("research", Decimal("12.00"))]
     assert [row["name"] for row in response.context["profiles"]] == ["maria-garcia"]
+
+
+def test_a_data_scientists_totals_are_their_own_profiles_spend(world: dict[str, Any]) -> None:
+    """The page once said "No cost data yet" and $0.00 while listing the scientist's own profile's spend."""
+    response = get(world["scientist"])
+    body = response.content.decode()
+    assert "No cost data yet" not in body
+    assert response.context["month"]["data_through"] == TODAY - timedelta(days=1)
+    if (TODAY - timedelta(days=1)).month == TODAY.month:
+        assert response.context["month"]["month_to_date"] == Decimal("12.00")
+    assert [d["label"] for d in response.context["series"]["datasets"]] == ["research"]
+    assert "40.25" not in body  # the rest of the domain's spend stays hidden
+    assert response.context["domains"][0]["budget_hidden"] and "not shown (your own spend)" in body
+    assert response.context["profiles_other"] is None
+
+
+def test_spend_tables_link_their_rows_and_say_what_the_top_rows_leave(world: dict[str, Any]) -> None:
+    response = get(world["finance"])
+    research = world["research"]
+    body = response.content.decode()
+    assert reverse("domains:domain-detail", args=[research.pk]) in body
+    profile = research.user_profiles.get()
+    assert reverse("profiles:profile-detail", args=[profile.pk]) in body
+    other = response.context["profiles_other"]
+    assert other["amount"] == Decimal("128.75")  # 140.75 in all domains, 12.00 of it the one profile listed
+    assert "Other: other profiles" in body
 
 
 def test_an_outsider_sees_no_spend(world: dict[str, Any]) -> None:
@@ -108,7 +134,17 @@ def test_the_domain_filter_and_the_csv_export(world: dict[str, Any]) -> None:
 
 def test_bad_filters_say_what_is_wrong(world: dict[str, Any]) -> None:
     body = get(world["finance"], account="123", start="2026-02-01", end="2026-01-01").content.decode()
-    assert "exactly 12 digits" in body and "The end is before the start" in body
+    assert "Select a valid choice. 123 is not one of the available choices" in body
+    assert "The end is before the start" in body
+
+
+def test_the_account_filter_offers_the_accounts_of_the_domains_in_view(world: dict[str, Any]) -> None:
+    lead = get(world["lead"]).context["form"]
+    assert [value for value, _ in lead.fields["account"].choices if value] == [world["research"].account.account_id]
+    scientist = get(world["scientist"], domain=world["research"].arn)
+    assert [row["amount"] for row in scientist.context["domains"]] == [Decimal("12.00")]
+    refused = get(world["lead"], account=world["risk"].account.account_id)  # finance's, not the lead's
+    assert refused.context["form"].errors["account"] and "100.50" not in refused.content.decode()
 
 
 def test_the_dashboard_keeps_a_fixed_number_of_queries(world: dict[str, Any]) -> None:

@@ -266,3 +266,57 @@ def test_a_refused_sync_goes_back_only_to_a_page_of_this_site(
     assert response.status_code == 302
     assert response["Location"] == lands_on
     assert not TaskRun.objects.exists()
+
+
+def test_a_whole_scope_run_is_listed_for_the_people_of_the_domains_it_read(
+    client: Client, world: dict[str, Any]
+) -> None:
+    """Approvers, leads, finance and scientists were told "No sync has run yet" after runs of every account."""
+    run = TaskRun.objects.create(
+        kind="inventory_sync",
+        scope_key="all",
+        scope_label="all accounts and regions",
+        trigger="schedule",
+        status="succeeded",
+        domain_arns=[world["risk"].arn],
+    )
+    scientist, nobody = UserFactory(username="maria"), UserFactory(username="nobody")
+    grant(scientist, "data_scientist", world["risk"])
+    for user in (world["approver"], scientist):
+        listing = login(Client(), user).get(reverse("domains:syncrun-list")).content.decode()
+        assert f"#{run.pk}<" in listing
+        assert login(Client(), user).get(reverse("domains:syncrun-detail", args=[run.pk])).status_code == 200
+    for user in (world["outsider"], nobody):
+        listing = login(Client(), user).get(reverse("domains:syncrun-list")).content.decode()
+        assert f"#{run.pk}<" not in listing
+        assert "the runs that read the domains where you have a role" in listing
+        assert "No sync has run yet" not in listing
+        assert login(Client(), user).get(reverse("domains:syncrun-detail", args=[run.pk])).status_code == 404
+    api = login(Client(), scientist).get("/api/sync-runs/").json()
+    assert [r["id"] for r in api["results"]] == [run.pk]
+
+
+def test_a_run_that_also_read_unseen_domains_does_not_name_them(client: Client, world: dict[str, Any]) -> None:
+    run = TaskRun.objects.create(
+        kind="inventory_sync",
+        scope_key="all",
+        scope_label="all accounts and regions",
+        trigger="schedule",
+        status="partial",
+        domain_arns=[world["risk"].arn, world["research"].arn],
+        message="Synced research",
+        notes=["research was being synced by run #1; this run joined that sync instead of doubling it."],
+        errors=[{"scope": f"members of {world['research'].domain_id}", "message": "AccessDenied", "at": "now"}],
+    )
+    approver = login(Client(), world["approver"])  # risk only
+    for url in (reverse("domains:syncrun-detail", args=[run.pk]), reverse("domains:syncrun-progress", args=[run.pk])):
+        body = approver.get(url).content.decode()
+        assert "research" not in body and world["research"].domain_id not in body and "AccessDenied" not in body
+    api = approver.get(f"/api/sync-runs/{run.pk}/").json()
+    assert api["notes"] == [] and len(api["errors"]) == 1 and "research" not in str(api)
+    listed = approver.get("/api/sync-runs/").json()["results"]
+    assert "research" not in str(listed) and listed[0]["id"] == run.pk
+    full = login(Client(), world["admin"]).get(reverse("domains:syncrun-detail", args=[run.pk])).content.decode()
+    assert "AccessDenied" in full and "joined that sync" in full
+    run.refresh_from_db()
+    assert run.errors[0]["message"] == "AccessDenied"  # only the display is redacted

@@ -145,6 +145,17 @@ def test_the_openapi_schema_and_docs_are_served(client: Client) -> None:
     assert b"cdn.jsdelivr" not in docs.content  # Swagger UI comes from the installed sidecar, not a CDN
 
 
+def test_the_api_root_links_every_endpoint_and_the_schema(client: Client) -> None:
+    """/api/ answered 404; it now lists the routers' endpoints (as DRF's API root does), the summary and schema."""
+    body = client.get("/api/", HTTP_ACCEPT="application/json").json()
+    for name in ("domains", "profiles", "costs/budgets", "costs/summary", "sync-runs", "profile-requests", "schema"):
+        assert body[name] == f"http://testserver/api/{name}/"
+    assert "docs" in body and "audit" in body and "roles" in body
+    assert all("<" not in url and "(?P" not in url for url in body.values())  # no route that needs an id
+    client.force_login(UserFactory())
+    assert b"costs/summary" in client.get("/api/", HTTP_ACCEPT="text/html").content  # the browsable page
+
+
 def test_vendored_static_files_are_served(client: Client) -> None:
     from django.contrib.staticfiles import finders
 

@@ -9,6 +9,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from tests.factories import AppFactory, DomainFactory, SpaceFactory, UserFactory, UserProfileFactory, grant
 
@@ -120,3 +121,38 @@ def test_list_pages_keep_a_fixed_number_of_queries(world: dict[str, Any], url_na
     with CaptureQueriesContext(connection) as large:
         assert client.get(reverse(url_name)).status_code == 200
     assert len(large) == len(small), [q["sql"] for q in large.captured_queries]
+
+
+def test_profile_lists_sort_by_an_allowed_column_on_the_page_and_in_the_api(world: dict[str, Any]) -> None:
+    UserProfileFactory(domain=world["risk"], name="aaron-first")
+    client = Client()
+    client.force_login(world["lead"])
+    names = lambda response: [p.name for p in response.context["object_list"]]  # noqa: E731
+    assert names(client.get(reverse("profiles:profile-list"), {"sort": "name"})) == [
+        "aaron-first",
+        "john-smith",
+        "maria-garcia",
+    ]
+    descending = client.get(reverse("profiles:profile-list"), {"sort": "-name", "status": "InService"})
+    assert names(descending) == ["maria-garcia", "john-smith", "aaron-first"]
+    body = descending.content.decode()
+    assert 'href="?sort=name&amp;status=InService"' in body or 'href="?status=InService&amp;sort=name"' in body
+    assert '<input type="hidden" name="sort" value="-name">' in body  # a filter change keeps the order
+    api = APIClient()
+    api.force_authenticate(world["lead"])
+    for param in ("ordering", "sort"):
+        rows = api.get("/api/profiles/", {param: "-name"}).json()["results"]
+        assert [r["name"] for r in rows] == ["maria-garcia", "john-smith", "aaron-first"]
+    assert api.get("/api/profiles/", {"ordering": "owner__password"}).status_code == 200  # not allowed: ignored
+
+
+def test_the_filtered_and_sorted_profile_list_pins_its_queries(
+    world: dict[str, Any], django_assert_num_queries: Any
+) -> None:
+    client = Client()
+    client.force_login(world["lead"])
+    params = {"domain": world["risk"].domain_id, "status": "InService", "sort": "-owner"}
+    client.get(reverse("profiles:profile-list"), params)
+    # session, user, roles, the domains in scope (filter choices), count, rows
+    with django_assert_num_queries(6):
+        assert client.get(reverse("profiles:profile-list"), params).status_code == 200
