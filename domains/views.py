@@ -13,16 +13,18 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from domains import services
 from domains.filtersets import AwsAccountFilterSet, DomainFilterSet
-from domains.forms import AwsAccountForm
+from domains.forms import AwsAccountForm, SyncStartForm
 from domains.models import AwsAccount, Domain
 from domains.sync import SyncScopeError, start_inventory_sync
 from portal.listing import FilteredListView
 from portal.models import TaskRun
 from portal.scoping import MANAGE, SYNC, VIEW_COSTS, grants_for, require_admin
+from portal.validation import bad_request
 
 
 def member_count(relation: str, extra: Q | None = None) -> Coalesce:
@@ -173,19 +175,25 @@ def _settings_rows(domain: Domain) -> list[tuple[str, Any]]:
 @require_POST
 def sync_start(request: HttpRequest) -> HttpResponse:
     """Start (or join) a sync of everything (admins), an account (admins) or a domain (its approvers)."""
-    domain_pk = request.POST.get("domain")
-    account_id = request.POST.get("account") or None
+    form = SyncStartForm(request.POST)
+    if not form.is_valid():
+        return bad_request(request, " ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items()))
+    domain_pk = form.cleaned_data["domain"]
+    account_id = form.cleaned_data["account"] or None
+    next_url = form.cleaned_data["next"]
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = ""
     if domain_pk:
         domain = get_object_or_404(Domain.objects.restrict(request.user, SYNC), pk=domain_pk)
         scope: dict[str, Any] = {"domain_id": domain.domain_id}
     else:
         require_admin(request.user)
-        scope = {"account_id": account_id, "region": request.POST.get("region") or None}
+        scope = {"account_id": account_id, "region": form.cleaned_data["region"] or None}
     try:
         run, created = start_inventory_sync(actor=request.user, trigger=TaskRun.Trigger.USER, **scope)
     except SyncScopeError as exc:
         messages.error(request, str(exc))
-        return redirect(request.POST.get("next") or "domains:domain-list")
+        return redirect(next_url or "domains:domain-list")
     if not created:
         messages.info(request, f"A sync of {run.scope_label} was already running; you are following it.")
     if request.htmx:

@@ -240,20 +240,20 @@ def request_action(request: HttpRequest, kind: str, pk: int, action: str) -> Htt
 
 
 # -- shared spaces ----------------------------------------------------------------------------------------------
-def _estimate(form: SpaceRequestForm, domain: Domain | None) -> dict[str, Any] | None:
+def _estimate(form: SpaceRequestForm, domain: Domain | None) -> tuple[dict[str, Any] | None, str | None]:
+    """The monthly estimate of what the form holds so far, or why there is none: the instance type and size are
+    cleaned by the form's own fields (the same bounds as the request)."""
     values = form.data if form.is_bound else form.initial
     instance = values.get("instance_type") or form.fields["instance_type"].choices[0][0]
+    raw_size = values.get("ebs_size_gb") or form.fields["ebs_size_gb"].initial
+    region = domain.region if domain else "us-east-1"
     try:
-        size = int(values.get("ebs_size_gb") or form.fields["ebs_size_gb"].initial or 20)
-        region = domain.region if domain else "us-east-1"
-        return {
-            **services.estimate_space(instance, size, region),
-            "instance_type": instance,
-            "ebs_size_gb": size,
-            "region": region,
-        }
-    except (KeyError, TypeError, ValueError):
-        return None
+        instance = form.fields["instance_type"].clean(instance)
+        size = form.fields["ebs_size_gb"].clean(raw_size)
+        figures = services.estimate_space(instance, size, region)
+    except ValidationError as exc:
+        return None, " ".join(_errors(exc))
+    return {**figures, "instance_type": instance, "ebs_size_gb": size, "region": region}, None
 
 
 @login_required
@@ -289,10 +289,12 @@ def space_request_new(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Request {req.request_id} for the shared space {req.space_name} is {outcome}.")
             return redirect(req)
     domain = form.chosen_domain()
+    estimate, estimate_error = _estimate(form, domain)
     context = {
         "form": form,
         "domain": domain,
-        "estimate": _estimate(form, domain),
+        "estimate": estimate,
+        "estimate_error": estimate_error,
         "prices_source": PRICES_SOURCE,
         "own_profile": None,
         "policy": form.policy,
@@ -307,18 +309,20 @@ def space_request_new(request: HttpRequest) -> HttpResponse:
         if request.htmx and request.method == "GET"
         else "onboarding/space_request_form.html"
     )
-    return render(request, template, context)
+    bad = (form.is_bound and form.errors) or (estimate_error and request.GET.get("ebs_size_gb"))
+    return render(request, template, context, status=400 if bad else 200)
 
 
 @login_required
 def space_estimate(request: HttpRequest) -> HttpResponse:
     """The monthly estimate shown beside the form as the lead changes instance type or size."""
     form = SpaceRequestForm(initial=request.GET.dict(), user=request.user)
-    domain = form.chosen_domain()
+    estimate, error = _estimate(form, form.chosen_domain())
     return render(
         request,
         "onboarding/_space_estimate.html",
-        {"estimate": _estimate(form, domain), "prices_source": PRICES_SOURCE},
+        {"estimate": estimate, "estimate_error": error, "prices_source": PRICES_SOURCE},
+        status=400 if error else 200,
     )
 
 

@@ -60,6 +60,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After the user and HTMX are known (its 400 page shows them), before any view, form or serializer runs.
+    "portal.validation.BadInputMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"

@@ -6,6 +6,7 @@ from typing import Any
 from rest_framework import serializers
 
 from costs.models import Budget, SpendRollup
+from portal.validation import MAX_THRESHOLDS, THRESHOLD_PERCENT
 
 
 class SpendRollupSerializer(serializers.ModelSerializer):
@@ -26,7 +27,9 @@ class SpendTotalSerializer(serializers.Serializer):
 
 class BudgetSerializer(serializers.ModelSerializer):
     domain_id = serializers.CharField(source="domain.domain_id")
-    thresholds = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=200), allow_empty=False)
+    thresholds = serializers.ListField(
+        child=serializers.IntegerField(**THRESHOLD_PERCENT.field_kwargs()), allow_empty=False, max_length=MAX_THRESHOLDS
+    )
     monthly_amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
 
     class Meta:
@@ -46,3 +49,10 @@ class BudgetSerializer(serializers.ModelSerializer):
         data["month_to_date"] = str(status["spend"])
         data["forecast"] = str(status["forecast"])
         return data
+
+
+class CostRunStartSerializer(serializers.Serializer):
+    """What ``POST /api/costs/runs/`` takes: both optional (every payer account; the usual window)."""
+
+    account = serializers.CharField(required=False, allow_blank=True, max_length=12, help_text="A payer account id.")
+    since = serializers.DateField(required=False, allow_null=True, help_text="Re-read from this day (YYYY-MM-DD).")

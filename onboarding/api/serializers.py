@@ -15,6 +15,7 @@ from onboarding.models import (
     SpaceRequest,
 )
 from portal.pricing import HOURLY_USD
+from portal.validation import EBS_SIZE_GB, IDLE_TIMEOUT_MINUTES
 
 LIVE_DOMAINS = Domain.objects.filter(removed_at__isnull=True)
 USERS = get_user_model().objects.filter(is_active=True)
@@ -110,10 +111,18 @@ class SpaceRequestCreateSerializer(serializers.Serializer):
     display_name = serializers.CharField(max_length=64, required=False, allow_blank=True)
     app_type = serializers.ChoiceField(choices=["JupyterLab", "CodeEditor"])
     instance_type = serializers.ChoiceField(choices=sorted(HOURLY_USD))
-    ebs_size_gb = serializers.IntegerField(min_value=5, max_value=16384)
-    idle_timeout_minutes = serializers.IntegerField(min_value=60, max_value=525600, default=60)
+    ebs_size_gb = serializers.IntegerField(**EBS_SIZE_GB.field_kwargs())
+    idle_timeout_minutes = serializers.IntegerField(**IDLE_TIMEOUT_MINUTES.field_kwargs(), default=60)
     expires_on = serializers.DateField()
     purpose = serializers.CharField(max_length=1000)
+
+
+class EstimateQuerySerializer(serializers.Serializer):
+    """What ``estimate/`` reads from the query string."""
+
+    instance_type = serializers.ChoiceField(choices=sorted(HOURLY_USD))
+    ebs_size_gb = serializers.IntegerField(**EBS_SIZE_GB.field_kwargs())
+    region = serializers.CharField(required=False, default="us-east-1", max_length=32)
 
 
 class EstimateSerializer(serializers.Serializer):

@@ -24,7 +24,7 @@ from onboarding.filtersets import (
 )
 from onboarding.models import Offboarding, PersonaTemplate, ProfileRequest, SpacePolicy, SpaceRequest
 from portal.api import ScopedViewSetMixin, service_call
-from portal.pricing import HOURLY_USD, PRICES_SOURCE
+from portal.pricing import PRICES_SOURCE
 from portal.scoping import APPROVE, require_somewhere
 
 
@@ -142,28 +142,24 @@ class SpaceRequestViewSet(RequestViewSet):
     def delete_space(self, request: ApiRequest, pk: str | None = None) -> Response:
         return self._answer(service_call(services.do_delete_space, self.get_object(), actor=request.user))
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("instance_type", OpenApiTypes.STR, required=True),
-            OpenApiParameter("ebs_size_gb", OpenApiTypes.INT, required=True),
-            OpenApiParameter("region", OpenApiTypes.STR),
-        ],
-        responses=s.EstimateSerializer,
-    )
+    @extend_schema(parameters=[s.EstimateQuerySerializer], responses=s.EstimateSerializer)
     @action(detail=False, methods=["get"])
     def estimate(self, request: ApiRequest) -> Response:
         """The monthly estimate of a shared space, from the price table kept in the project."""
-        instance = request.query_params.get("instance_type", "")
-        if instance not in HOURLY_USD:
-            raise ValidationError({"instance_type": f"Use one of {', '.join(sorted(HOURLY_USD))}."})
-        try:
-            size = int(request.query_params.get("ebs_size_gb", ""))
-        except ValueError:
-            raise ValidationError({"ebs_size_gb": "A whole number of GB."}) from None
-        figures = services.estimate_space(instance, size, request.query_params.get("region", "us-east-1"))
+        query = s.EstimateQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        values = query.validated_data
+        figures = service_call(
+            services.estimate_space, values["instance_type"], values["ebs_size_gb"], values["region"]
+        )
         return Response(
             s.EstimateSerializer(
-                {**figures, "instance_type": instance, "ebs_size_gb": size, "prices_source": PRICES_SOURCE}
+                {
+                    **figures,
+                    "instance_type": values["instance_type"],
+                    "ebs_size_gb": values["ebs_size_gb"],
+                    "prices_source": PRICES_SOURCE,
+                }
             ).data
         )
 
