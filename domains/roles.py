@@ -136,8 +136,11 @@ class RoleAssignmentViewSet(
             raise NotFound()
         return RoleAssignment.objects.select_related("user").order_by("user__username", "role", "domain_arn")
 
+    def create(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        self.get_queryset()  # 404 for anyone but admins, before the body says whether a user name exists
+        return super().create(request, *args, **kwargs)
+
     def perform_create(self, serializer: RoleAssignmentSerializer) -> None:
-        self.get_queryset()
         data = serializer.validated_data
         if data.get("domain_arn") and data["domain_arn"] not in domain_names():
             raise ApiValidationError({"domain_arn": "No such domain in the inventory."})

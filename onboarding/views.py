@@ -164,8 +164,13 @@ def profile_request_new(request: HttpRequest) -> HttpResponse:
     domain = form.chosen_domain()
     if domain is not None:
         values = form.data if form.is_bound else form.initial
-        person = get_user_model().objects.filter(username=values.get("person") or "", is_active=True).first()
-        preview = services.derive_profile_name(person or request.user, domain, values.get("sso_user_name", ""))
+        # Only people the caller may request for: admins and approvers pick from the form's list (no name for one
+        # not on it); anyone else's form has no "For" field and a ``person`` they send is not looked at.
+        person: Any = request.user
+        if "person" in form.fields and values.get("person"):
+            person = form.fields["person"].queryset.filter(username=values["person"]).first()
+        if person is not None:
+            preview = services.derive_profile_name(person, domain, values.get("sso_user_name", ""))
     template = (
         "onboarding/_profile_request_form.html"
         if request.htmx and request.method == "GET"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
-from rest_framework import serializers, viewsets
+from rest_framework import permissions, serializers, viewsets
 from rest_framework.exceptions import ValidationError
 
 from portal.models import TaskRun
@@ -42,9 +43,9 @@ class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 class TaskRunSerializer(serializers.ModelSerializer):
     """A run of any kind (inventory sync, cost ingestion) with its progress, counts, calls and errors."""
 
-    started_by = serializers.CharField(source="started_by.username", read_only=True, default=None)
+    started_by = serializers.CharField(source="started_by.username", read_only=True, default=None, allow_null=True)
     percent = serializers.IntegerField(read_only=True)
-    duration = serializers.FloatField(read_only=True)
+    duration = serializers.FloatField(read_only=True, allow_null=True, help_text="Seconds; null until it started.")
 
     class Meta:
         model = TaskRun
@@ -69,3 +70,10 @@ class TaskRunSerializer(serializers.ModelSerializer):
             "notes",
         ]
         read_only_fields = fields
+
+
+class SchemaAccess(permissions.BasePermission):
+    """``/api/schema/`` and ``/api/docs/``: anyone when ``API_SCHEMA_PUBLIC`` is on, else logged-in users and tokens."""
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return bool(settings.API_SCHEMA_PUBLIC or (request.user and request.user.is_authenticated))

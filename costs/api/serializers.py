@@ -25,6 +25,15 @@ class SpendTotalSerializer(serializers.Serializer):
     share = serializers.DecimalField(max_digits=5, decimal_places=1)
 
 
+class SpendSummarySerializer(serializers.Serializer):
+    """The answer of ``/api/costs/summary/``: the period, the grouping and one row per domain, profile or space."""
+
+    start = serializers.DateField()
+    end = serializers.DateField()
+    group = serializers.ChoiceField(choices=["domain", "profile", "space"])
+    results = SpendTotalSerializer(many=True)
+
+
 class BudgetSerializer(serializers.ModelSerializer):
     domain_id = serializers.CharField(source="domain.domain_id")
     thresholds = serializers.ListField(

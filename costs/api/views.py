@@ -17,6 +17,7 @@ from costs.api.serializers import (
     BudgetSerializer,
     CostRunStartSerializer,
     SpendRollupSerializer,
+    SpendSummarySerializer,
     SpendTotalSerializer,
 )
 from costs.forms import SpendFilterForm
@@ -50,7 +51,7 @@ class SpendRollupViewSet(ScopedReadOnlyViewSet):
         OpenApiParameter("account", OpenApiTypes.STR),
         OpenApiParameter("domain", OpenApiTypes.STR, description="a domain ARN"),
     ],
-    responses=SpendTotalSerializer(many=True),
+    responses=SpendSummarySerializer,
 )
 @api_view(["GET"])
 def spend_summary(request: Request) -> Response:

@@ -25,7 +25,7 @@ from onboarding.filtersets import (
 from onboarding.models import Offboarding, PersonaTemplate, ProfileRequest, SpacePolicy, SpaceRequest
 from portal.api import ScopedViewSetMixin, service_call
 from portal.pricing import PRICES_SOURCE
-from portal.scoping import APPROVE, require_somewhere
+from portal.scoping import APPROVE, MANAGE, require_somewhere
 
 
 class RequestViewSet(
@@ -89,7 +89,7 @@ class ProfileRequestViewSet(RequestViewSet):
 
     @extend_schema(request=s.ProfileRequestCreateSerializer, responses={201: s.ProfileRequestSerializer})
     def create(self, request: ApiRequest, *args: Any, **kwargs: Any) -> Response:
-        data = s.ProfileRequestCreateSerializer(data=request.data)
+        data = s.ProfileRequestCreateSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         values = data.validated_data
         req = service_call(
@@ -117,7 +117,7 @@ class SpaceRequestViewSet(RequestViewSet):
 
     @extend_schema(request=s.SpaceRequestCreateSerializer, responses={201: s.SpaceRequestSerializer})
     def create(self, request: ApiRequest, *args: Any, **kwargs: Any) -> Response:
-        data = s.SpaceRequestCreateSerializer(data=request.data)
+        data = s.SpaceRequestCreateSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         values.setdefault("display_name", "")
@@ -164,8 +164,23 @@ class SpaceRequestViewSet(RequestViewSet):
         )
 
 
+class ManagedWritesMixin(ScopedViewSetMixin):
+    """Read by everyone in scope; written only by who manages the domain, checked before the body is read: a
+    change of something the caller may only read, or a create by someone who manages no domain, answers 404."""
+
+    WRITES = ("create", "update", "partial_update", "destroy")
+
+    def get_queryset(self) -> QuerySet:
+        action = MANAGE if getattr(self, "action", None) in self.WRITES else self.queryset_action
+        return self.base_queryset().restrict(self.request.user, action)
+
+    def create(self, request: ApiRequest, *args: Any, **kwargs: Any) -> Response:
+        require_somewhere(request.user, MANAGE)
+        return super().create(request, *args, **kwargs)  # type: ignore[misc]
+
+
 class PersonaTemplateViewSet(
-    ScopedViewSetMixin,
+    ManagedWritesMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -194,7 +209,7 @@ class PersonaTemplateViewSet(
 
 
 class SpacePolicyViewSet(
-    ScopedViewSetMixin,
+    ManagedWritesMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -262,7 +277,7 @@ class OffboardingViewSet(
         parameters=[OpenApiParameter("person", OpenApiTypes.STR, required=True)],
         responses=s.PlannedStepSerializer(many=True),
     )
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None)  # one plan: a plain list, never paginated
     def plan(self, request: ApiRequest) -> Response:
         """The steps an offboarding of ``person`` would take in the domains you approve in, without creating it."""
         self.base_queryset()

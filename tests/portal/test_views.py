@@ -3,6 +3,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
+from rest_framework.authtoken.models import Token
 
 from portal.celery import app as celery_app
 from portal.models import WorkerHeartbeat
@@ -89,6 +90,17 @@ def test_the_openapi_schema_and_docs_are_served(client: Client) -> None:
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
     assert b"cdn.jsdelivr" not in docs.content  # Swagger UI comes from the installed sidecar, not a CDN
+
+
+def test_the_schema_and_docs_need_a_login_unless_made_public(client: Client, settings: Any) -> None:
+    assert client.get("/api/schema/").status_code == 403
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 302 and docs["Location"].startswith("/login/")
+    token = Token.objects.create(user=UserFactory())
+    assert client.get("/api/schema/", headers={"Authorization": f"Token {token.key}"}).status_code == 200
+    settings.API_SCHEMA_PUBLIC = True
+    assert client.get("/api/schema/").status_code == 200
+    assert client.get("/api/docs/").status_code == 200
 
 
 def test_vendored_static_files_are_served(client: Client) -> None:
