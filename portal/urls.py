@@ -12,6 +12,8 @@ audit_api = DefaultRouter(trailing_slash=True)
 audit_api.include_root_view = False
 audit_api.register("audit", audit_views.AuditEventViewSet, basename="api-audit")
 
+handler404 = "portal.views.not_found"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),

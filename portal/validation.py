@@ -16,6 +16,7 @@ from typing import Any
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.template.loader import render_to_string
 
 NUL = "\x00"
@@ -113,7 +114,10 @@ def check_request(request: HttpRequest) -> None:
         return
     content_type = request.content_type or ""
     if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        check_query_dict(request.POST)
+        try:
+            check_query_dict(request.POST)
+        except MultiPartParserError:
+            raise BadInput("detail", "The multipart body cannot be read.") from None
     elif content_type == "application/json" or content_type.endswith("+json"):
         check_json(request.body)
 

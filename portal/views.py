@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django.views.defaults import page_not_found
 from drf_spectacular.views import SpectacularSwaggerView
 
 from portal.health import run_checks
@@ -41,3 +42,10 @@ def api_docs(request: HttpRequest) -> HttpResponse:
     if not settings.API_SCHEMA_PUBLIC and not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     return _swagger(request)
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """404 for an address no route matches: JSON under ``/api/`` (what API clients parse), the usual page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return page_not_found(request, exception)

@@ -233,3 +233,13 @@ def test_the_audits_bad_inputs_answer_400_with_a_message(world: World, row: str)
         json.loads(body)  # the API's error body is JSON
     assert text in body, body[:2000]
     assert _counts() == before, "a refused request changed something"
+
+
+def test_a_multipart_body_that_cannot_be_read_answers_400(world: World) -> None:
+    response = api(world.scientist).generic(
+        "POST",
+        "/api/profile-requests/",
+        b"--b\r\nnot a part\r\n--b--\r\n",
+        content_type="multipart/form-data; boundary=b",
+    )
+    assert response.status_code == 400

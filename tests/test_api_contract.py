@@ -1,0 +1,113 @@
+"""The API against its own OpenAPI schema: schemathesis sends generated requests (valid and invalid) to every
+operation of ``/api/schema/``, as a platform admin and as a user with no role, on the test database with the AWS
+sandbox. No answer may be a 5xx, and every answer must be declared: its status code, content type and body schema.
+
+Examples per operation are bounded (``API_FUZZ_EXAMPLES``, default 5 per generation mode) so both runs together
+take about a minute on a small machine; raise it to search harder.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from django.test import Client
+from hypothesis import HealthCheck, Phase, given, settings
+from rest_framework.authtoken.models import Token
+from schemathesis.checks import not_a_server_error
+from schemathesis.generation import GenerationMode
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.factories import UserFactory
+from tests.onboarding.world import World, build_world
+
+pytestmark = pytest.mark.django_db
+
+EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "5"))
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+
+
+@pytest.fixture
+def world(aws_sandbox: None, settings: Any) -> World:
+    settings.PROVISION_POLL_SECONDS = 0
+    return build_world()
+
+
+class TestDatabaseWSGI:
+    """The portal's WSGI application on the test's database connection: like Django's test client, it does not
+    close the connection at the end of each request (the test's transaction lives on it)."""
+
+    def __init__(self) -> None:
+        self.app = get_wsgi_application()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        request_started.disconnect(close_old_connections)
+        request_finished.disconnect(close_old_connections)
+        try:
+            return self.app(environ, start_response)
+        finally:
+            request_started.connect(close_old_connections)
+            request_finished.connect(close_old_connections)
+
+
+def api_schema(user: Any) -> Any:
+    client = Client()
+    client.force_login(user)
+    response = client.get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    schema = schemathesis.openapi.from_dict(response.json())
+    schema.app = TestDatabaseWSGI()
+    return schema
+
+
+def fuzz(schema: Any, token: str) -> tuple[list[str], int]:
+    """Every operation, both generation modes; the failures (one per operation and mode) and the calls made."""
+    failures: list[str] = []
+    calls = 0
+    headers = {"Authorization": f"Token {token}"}
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+
+            @given(case=operation.as_strategy(generation_mode=mode))
+            @settings(
+                max_examples=EXAMPLES,
+                deadline=None,
+                derandomize=True,
+                database=None,
+                phases=[Phase.generate],
+                suppress_health_check=list(HealthCheck),
+            )
+            def run(case: Any) -> None:
+                nonlocal calls
+                calls += 1
+                response = case.call(headers=headers)
+                case.validate_response(response, checks=CHECKS, headers=headers)
+
+            try:
+                run()
+            except (Exception, BaseExceptionGroup) as exc:  # every operation's failures are reported, not the first
+                failures.append(f"{operation.label} ({mode.value}): {str(exc)[:1500]}")
+    return failures, calls
+
+
+@pytest.mark.parametrize("who", ["admin", "no role"])
+def test_the_api_answers_every_generated_request_as_its_schema_says(world: World, who: str) -> None:
+    user = world.admin if who == "admin" else UserFactory(username="nobody")
+    token = Token.objects.create(user=user).key
+    started = time.monotonic()
+    failures, calls = fuzz(api_schema(user), token)
+    elapsed = time.monotonic() - started
+    print(f"\n{who}: {calls} requests in {elapsed:.1f} s")
+    assert calls > 0
+    assert not failures, "\n\n".join(failures)
