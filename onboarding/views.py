@@ -249,11 +249,14 @@ def _estimate(form: SpaceRequestForm, domain: Domain | None) -> tuple[dict[str, 
     """The monthly estimate of what the form holds so far, or why there is none: the instance type and size are
     cleaned by the form's own fields (the same bounds as the request)."""
     values = form.data if form.is_bound else form.initial
-    instance = values.get("instance_type") or form.fields["instance_type"].choices[0][0]
+    choices = [value for value, _ in form.fields["instance_type"].choices]
+    if not choices:  # a space policy that allows no instance type: nothing to estimate
+        return None, None
+    # An instance type the chosen domain does not offer (the domain was just changed) shows the first it offers.
+    instance = values.get("instance_type") if values.get("instance_type") in choices else choices[0]
     raw_size = values.get("ebs_size_gb") or form.fields["ebs_size_gb"].initial
     region = domain.region if domain else "us-east-1"
     try:
-        instance = form.fields["instance_type"].clean(instance)
         size = form.fields["ebs_size_gb"].clean(raw_size)
         figures = services.estimate_space(instance, size, region)
     except ValidationError as exc:
@@ -314,8 +317,7 @@ def space_request_new(request: HttpRequest) -> HttpResponse:
         if request.htmx and request.method == "GET"
         else "onboarding/space_request_form.html"
     )
-    bad = (form.is_bound and form.errors) or (estimate_error and request.GET.get("ebs_size_gb"))
-    return render(request, template, context, status=400 if bad else 200)
+    return render(request, template, context, status=400 if form.errors or estimate_error else 200)
 
 
 @login_required

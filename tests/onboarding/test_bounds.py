@@ -77,3 +77,17 @@ def test_space_policies_are_bounded(world: World, field: str, value: int, ok: bo
     assert (getattr(policy, field) == value) is ok
     if not ok:
         assert field in response.json()
+
+
+def test_the_estimate_follows_a_domain_change_without_an_error(world: World) -> None:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(world.outsider)  # team lead of other, whose policy offers only ml.t3.medium
+    response = client.get(
+        "/requests/spaces/new/",
+        {"domain": world.other.pk, "instance_type": "ml.m5.large", "ebs_size_gb": "20"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    assert "ml.t3.medium at $" in response.content.decode()
