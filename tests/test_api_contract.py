@@ -2,7 +2,7 @@
 operation of ``/api/schema/``, as a platform admin and as a user with no role, on the test database with the AWS
 sandbox. No answer may be a 5xx, and every answer must be declared: its status code, content type and body schema.
 
-Examples per operation are bounded (``API_FUZZ_EXAMPLES``, default 5 per generation mode) so both runs together
+Examples per operation are bounded (``API_FUZZ_EXAMPLES``, default 4 per generation mode) so both runs together
 take about a minute on a small machine; raise it to search harder.
 """
 
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -18,6 +20,7 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from django.test import Client
+from django.utils import timezone
 from hypothesis import HealthCheck, Phase, given, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
@@ -28,19 +31,42 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from costs.budgets import do_set_budget
+from costs.models import SpendRollup
+from onboarding import services
 from tests.factories import UserFactory
 from tests.onboarding.world import World, build_world
 
 pytestmark = pytest.mark.django_db
 
-EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "5"))
+EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "4"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
 @pytest.fixture
 def world(aws_sandbox: None, settings: Any) -> World:
+    """The onboarding world with one of each object the API lists, so list answers are checked with rows."""
     settings.PROVISION_POLL_SECONDS = 0
-    return build_world()
+    world = build_world()
+    services.do_submit_profile_request(
+        actor=world.scientist, person=world.scientist, domain=world.research, template=world.persona
+    )
+    services.do_submit_space_request(actor=world.lead, **world.space_fields(ebs_size_gb=20))
+    services.do_plan_offboarding(actor=world.approver, person=world.lead, reason="Moved team")
+    do_set_budget(world.research, monthly_amount=Decimal("100"), thresholds=[50, 100], actor=world.approver)
+    today = timezone.localdate()
+    for period, start in (("day", today - timedelta(days=1)), ("month", today.replace(day=1))):
+        SpendRollup.objects.create(
+            payer=world.research.account,
+            period=period,
+            start=start,
+            level="domain",
+            domain_arn=world.research.arn,
+            key_arn=world.research.arn,
+            domain=world.research,
+            amount=Decimal("12.34"),
+        )
+    return world
 
 
 class TestDatabaseWSGI:
