@@ -69,7 +69,7 @@ def world(aws_sandbox: None, settings: Any) -> World:
     return world
 
 
-class TestDatabaseWSGI:
+class WsgiOnTheTestDatabase:
     """The portal's WSGI application on the test's database connection: like Django's test client, it does not
     close the connection at the end of each request (the test's transaction lives on it)."""
 
@@ -92,7 +92,7 @@ def api_schema(user: Any) -> Any:
     response = client.get("/api/schema/", {"format": "json"})
     assert response.status_code == 200
     schema = schemathesis.openapi.from_dict(response.json())
-    schema.app = TestDatabaseWSGI()
+    schema.app = WsgiOnTheTestDatabase()
     return schema
 
 
