@@ -164,10 +164,10 @@ def profile_request_new(request: HttpRequest) -> HttpResponse:
     domain = form.chosen_domain()
     if domain is not None:
         values = form.data if form.is_bound else form.initial
-        # Only people the caller may request for: admins and approvers pick from the form's list (no name for one
-        # not on it); anyone else's form has no "For" field and a ``person`` they send is not looked at.
+        # Only people the caller may request for: who manages this domain picks from the form's list (no name for
+        # one not on it); anyone else previews their own name, whatever ``person`` they send.
         person: Any = request.user
-        if "person" in form.fields and values.get("person"):
+        if "person" in form.fields and values.get("person") and grants_for(request.user).allows(MANAGE, domain.arn):
             person = form.fields["person"].queryset.filter(username=values["person"]).first()
         if person is not None:
             preview = services.derive_profile_name(person, domain, values.get("sso_user_name", ""))

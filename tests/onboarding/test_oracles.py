@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
 from onboarding.models import PersonaTemplate, ProfileRequest, SpacePolicy
-from tests.factories import UserFactory
+from tests.factories import UserFactory, grant
 from tests.inventory import ROLE
 from tests.onboarding.world import World
 
@@ -97,8 +98,6 @@ def test_role_writes_answer_404_before_reading_the_body(world: World) -> None:
 
 
 def test_the_profile_name_preview_shows_only_people_the_caller_may_request_for(world: World) -> None:
-    from django.test import Client
-
     def preview(user: Any, person: str) -> str:
         client = Client()
         client.force_login(user)
@@ -114,3 +113,7 @@ def test_the_profile_name_preview_shows_only_people_the_caller_may_request_for(w
     assert admin_name == unknown  # a scientist's preview is their own name, whoever they name
     assert "<strong>leila</strong>" in preview(world.approver, "leila")
     assert "<strong>(no valid name)</strong>" in preview(world.approver, "no-such-user")
+    # An approver of risk only, who may request a profile in research for themselves, previews only their own name.
+    grant(world.outsider, "domain_approver", world.risk)
+    grant(world.outsider, "data_scientist", world.research)
+    assert "<strong>olga</strong>" in preview(world.outsider, "leila")
