@@ -137,3 +137,27 @@ def test_the_api_answers_every_generated_request_as_its_schema_says(world: World
     print(f"\n{who}: {calls} requests in {elapsed:.1f} s")
     assert calls > 0
     assert not failures, "\n\n".join(failures)
+
+
+def test_the_schema_says_what_the_answers_are() -> None:
+    client = Client()
+    client.force_login(UserFactory())
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    components = schema["components"]["schemas"]
+    for component, field in [
+        ("ProfileRequest", "decided_by"),
+        ("SpaceRequest", "decided_by"),
+        ("Offboarding", "decided_by"),
+        ("UserProfile", "owner"),
+        ("TaskRun", "started_by"),
+        ("TaskRun", "duration"),
+    ]:
+        assert components[component]["properties"][field].get("nullable") is True, (component, field)
+    summary = schema["paths"]["/api/costs/summary/"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert summary["schema"] == {"$ref": "#/components/schemas/SpendSummary"}
+    assert set(components["SpendSummary"]["properties"]) >= {"start", "end", "group", "results"}
+    plan = schema["paths"]["/api/offboardings/plan/"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert plan["schema"]["type"] == "array"
+    runs = schema["paths"]["/api/costs/runs/"]["post"]
+    assert runs["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/CostRunStart"}
+    assert {"400", "403", "404", "415"} <= set(runs["responses"])
