@@ -64,6 +64,11 @@ class BadInput(Exception):
         self.message = message
 
 
+def _label(name: str) -> str:
+    """A field name fit to show (a key may hold the NUL itself)."""
+    return name.replace(NUL, "\\x00")
+
+
 def _nul_message(field: str) -> str:
     return f"{field or 'The request'} contains a NUL character (\\x00), which no text in the portal may contain."
 
@@ -90,7 +95,7 @@ def check_query_dict(data: Any) -> None:
     for key, values in data.lists():
         for text in (key, *values):
             if isinstance(text, str) and NUL in text:
-                raise BadInput(key.replace(NUL, "\\x00"), _nul_message(key.replace(NUL, "\\x00")))
+                raise BadInput(_label(key), _nul_message(_label(key)))
 
 
 def check_json(body: bytes) -> None:
@@ -103,7 +108,7 @@ def check_json(body: bytes) -> None:
         return
     for field, text in _walk(data, ""):
         if NUL in text:
-            raise BadInput(field or "detail", _nul_message(field))
+            raise BadInput(_label(field) or "detail", _nul_message(_label(field)))
 
 
 def check_request(request: HttpRequest) -> None:

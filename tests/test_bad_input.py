@@ -243,3 +243,14 @@ def test_a_multipart_body_that_cannot_be_read_answers_400(world: World) -> None:
         content_type="multipart/form-data; boundary=b",
     )
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "body",
+    ['{"justification\\u0000": "x"}', '"\\u0000"', '{"domain": ["a", {"b": "\\u0000"}]}', '[[[["\\u0000"]]]]'],
+)
+def test_a_nul_anywhere_in_a_json_body_answers_400_naming_the_field(world: World, body: str) -> None:
+    response = api(world.scientist).generic("POST", "/api/profile-requests/", body, content_type="application/json")
+    assert response.status_code == 400
+    answer = json.dumps(response.json())
+    assert "NUL character" in answer and "\\u0000" not in answer  # the field is named, the NUL not echoed
