@@ -8,7 +8,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from costs.models import SpendRollup, domain_total_q
+from costs.models import SpendRollup, domain_total_q, validate_thresholds
 from costs.reports import Window, default_window
 from domains.models import Domain
 from portal.scoping import VIEW, VIEW_COSTS, grants_for
@@ -80,10 +80,5 @@ class BudgetForm(forms.Form):
             values = [int(part) for part in raw]
         except ValueError:
             raise forms.ValidationError("Use whole percentages separated by commas, e.g. 50, 80, 100.") from None
-        if not values:
-            raise forms.ValidationError("Give at least one threshold.")
-        if any(not 1 <= v <= 200 for v in values):
-            raise forms.ValidationError("Each threshold is between 1 and 200 percent.")
-        if len(set(values)) != len(values):
-            raise forms.ValidationError("A threshold is listed twice.")
+        validate_thresholds(values)  # the model's rule, the same for the API
         return sorted(values)

@@ -8,6 +8,7 @@ from django.db.models import Q
 from domains.models import AwsAccount
 from portal.querysets import RestrictedQuerySet
 from portal.scoping import ALL_DOMAINS, VIEW_COSTS, Grants, domain_q
+from portal.validation import MAX_THRESHOLDS, THRESHOLD_PERCENT
 
 DOMAIN_TAG = "sagemaker:domain-arn"
 PROFILE_TAG = "sagemaker:user-profile-arn"
@@ -163,8 +164,11 @@ def validate_thresholds(value: object) -> None:
 
     if not isinstance(value, list) or not value:
         raise ValidationError("Give at least one threshold, as percentages of the budget (e.g. 50, 80, 100).")
-    if any(not isinstance(v, int) or isinstance(v, bool) or not 1 <= v <= 200 for v in value):
-        raise ValidationError("Each threshold is a whole percentage from 1 to 200.")
+    if len(value) > MAX_THRESHOLDS:
+        raise ValidationError(f"At most {MAX_THRESHOLDS} thresholds: each one can send two emails a month.")
+    low, high = THRESHOLD_PERCENT.low, THRESHOLD_PERCENT.high
+    if any(not isinstance(v, int) or isinstance(v, bool) or not low <= v <= high for v in value):
+        raise ValidationError(f"Each threshold is a whole percentage from {low} to {high}.")
     if len(set(value)) != len(value):
         raise ValidationError("A threshold is listed twice.")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +20,7 @@ from costs.ingest import IngestionScopeError, start_cost_ingestion
 from costs.models import Budget, BudgetAlert, CostTagStatus, SpendRollup
 from costs.tag_check import start_tag_check
 from domains.models import Domain
+from portal.csvexport import SafeCsvWriter
 from portal.models import TaskRun
 from portal.run_views import progress_fragment
 from portal.scoping import ALL_DOMAINS, MANAGE, VIEW_COSTS, grants_for
@@ -106,7 +106,7 @@ def _links(*tables: list[dict[str, Any]]) -> dict[str, str]:
 def _csv(kind: str, rows: list[dict[str, Any]], window: reports.Window) -> HttpResponse:
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="spend-{kind}-{window.start}-{window.end}.csv"'
-    writer = csv.writer(response)
+    writer = SafeCsvWriter(response)
     writer.writerow(["domain", "name", "arn", "amount_usd", "share_percent", "start", "end"])
     for row in rows:
         writer.writerow([row["domain"], row["name"], row["arn"], row["amount"], row["share"], window.start, window.end])

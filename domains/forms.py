@@ -53,3 +53,12 @@ class AwsAccountForm(forms.Form):
             if clash.exists():
                 self.add_error("account_id", f"Account {account_id} is already configured.")
         return data
+
+
+class SyncStartForm(forms.Form):
+    """What the Sync now buttons post: a domain (its primary key), or an account and region, or nothing (all)."""
+
+    domain = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    account = forms.CharField(required=False, max_length=12)
+    region = forms.CharField(required=False, max_length=32)
+    next = forms.CharField(required=False, max_length=2000)

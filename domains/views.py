@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from domains import services
 from domains.filtersets import AwsAccountFilterSet, DomainFilterSet
-from domains.forms import AwsAccountForm
+from domains.forms import AwsAccountForm, SyncStartForm
 from domains.models import AwsAccount, Domain
 from domains.sync import INVENTORY_SYNC, SyncScopeError, start_inventory_sync
 from portal import runs
@@ -26,6 +26,7 @@ from portal.listing import FilteredListView
 from portal.models import TaskRun
 from portal.run_views import progress_fragment
 from portal.scoping import MANAGE, SYNC, grants_for, require_admin
+from portal.validation import bad_request
 
 
 def safe_next(request: HttpRequest, fallback: str) -> str:
@@ -178,14 +179,17 @@ def _settings_rows(domain: Domain) -> list[tuple[str, Any]]:
 @require_POST
 def sync_start(request: HttpRequest) -> HttpResponse:
     """Start (or join) a sync of everything (admins), an account (admins) or a domain (its approvers)."""
-    domain_pk = request.POST.get("domain")
-    account_id = request.POST.get("account") or None
+    form = SyncStartForm(request.POST)
+    if not form.is_valid():
+        return bad_request(request, " ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items()))
+    domain_pk = form.cleaned_data["domain"]
+    account_id = form.cleaned_data["account"] or None
     if domain_pk:
         domain = get_object_or_404(Domain.objects.restrict(request.user, SYNC), pk=domain_pk)
         scope: dict[str, Any] = {"domain_id": domain.domain_id}
     else:
         require_admin(request.user)
-        scope = {"account_id": account_id, "region": request.POST.get("region") or None}
+        scope = {"account_id": account_id, "region": form.cleaned_data["region"] or None}
     try:
         run, created = start_inventory_sync(actor=request.user, trigger=TaskRun.Trigger.USER, **scope)
     except SyncScopeError as exc:

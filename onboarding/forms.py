@@ -14,6 +14,7 @@ from domains.models import Domain
 from onboarding.models import HIDEABLE_APP_TYPES, HIDEABLE_ML_TOOLS, SPACE_APP_TYPES, PersonaTemplate, SpacePolicy
 from portal.pricing import HOURLY_USD
 from portal.scoping import MANAGE, REQUEST_PROFILE, REQUEST_SPACE, grants_for
+from portal.validation import EBS_SIZE_GB, IDLE_TIMEOUT_MINUTES
 
 INSTANCE_CHOICES = [(t, t) for t in HOURLY_USD]
 
@@ -97,9 +98,9 @@ class SpaceRequestForm(forms.Form):
     display_name = forms.CharField(max_length=64, required=False)
     app_type = forms.ChoiceField(choices=SPACE_APP_TYPES, label="Application")
     instance_type = forms.ChoiceField(choices=INSTANCE_CHOICES)
-    ebs_size_gb = forms.IntegerField(min_value=5, max_value=16384, initial=20, label="Storage (GB)")
+    ebs_size_gb = forms.IntegerField(**EBS_SIZE_GB.field_kwargs(), initial=20, label="Storage (GB)")
     idle_timeout_minutes = forms.IntegerField(
-        min_value=60, max_value=525600, initial=60, label="Idle shutdown after (minutes)"
+        **IDLE_TIMEOUT_MINUTES.field_kwargs(), initial=60, label="Idle shutdown after (minutes)"
     )
     expires_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Expires on")
     purpose = forms.CharField(max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))

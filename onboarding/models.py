@@ -10,7 +10,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -18,6 +17,7 @@ from django.urls import reverse
 from domains.models import AwsAccount, Domain
 from portal.querysets import RestrictedQuerySet
 from portal.scoping import ALL_DOMAINS, APPROVE, MANAGE, VIEW, Grants, Role, domain_q
+from portal.validation import AUTO_APPROVE_QUOTA, EBS_SIZE_GB, IDLE_TIMEOUT_MINUTES, SPACE_DAYS
 from profiles.models import Space, UserProfile
 
 EXECUTION_ROLE_RE = re.compile(r"^arn:aws[a-z\-]*:iam::(\d{12}):role/?[a-zA-Z_0-9+=,.@\-_/]+$")
@@ -45,7 +45,7 @@ HIDEABLE_ML_TOOLS = (
     "LakeraGuard",
 )
 SPACE_APP_TYPES = (("JupyterLab", "JupyterLab"), ("CodeEditor", "Code Editor"))
-IDLE_MINUTES = (MinValueValidator(60), MaxValueValidator(525600))
+IDLE_MINUTES = IDLE_TIMEOUT_MINUTES.validators()
 
 
 # Who sees requests beyond their own: approvers and team leads of the request's domain.
@@ -185,14 +185,15 @@ class SpacePolicy(models.Model):
 
     domain = models.OneToOneField(Domain, on_delete=models.CASCADE, related_name="space_policy")
     allowed_instance_types = models.JSONField(default=list)
-    max_ebs_gb = models.PositiveIntegerField(default=100, validators=[MinValueValidator(5), MaxValueValidator(16384)])
+    max_ebs_gb = models.PositiveIntegerField(default=100, validators=EBS_SIZE_GB.validators())
     max_days = models.PositiveIntegerField(
         default=180,
-        validators=[MinValueValidator(1), MaxValueValidator(730)],
+        validators=SPACE_DAYS.validators(),
         help_text="Longest lifetime a space may be requested for.",
     )
     auto_approve_quota = models.PositiveIntegerField(
         default=0,
+        validators=AUTO_APPROVE_QUOTA.validators(),
         help_text="Shared spaces the portal approves by itself while fewer are live (0: an approver decides each one).",
     )
     updated_at = models.DateTimeField(auto_now=True)
@@ -360,7 +361,7 @@ class SpaceRequest(Request):
     display_name = models.CharField(max_length=64)
     app_type = models.CharField(max_length=16, choices=SPACE_APP_TYPES)
     instance_type = models.CharField(max_length=32)
-    ebs_size_gb = models.PositiveIntegerField(validators=[MinValueValidator(5), MaxValueValidator(16384)])
+    ebs_size_gb = models.PositiveIntegerField(validators=EBS_SIZE_GB.validators())
     idle_timeout_minutes = models.PositiveIntegerField(default=60, validators=IDLE_MINUTES)
     expires_on = models.DateField()
     purpose = models.CharField(max_length=1000)

@@ -43,8 +43,9 @@ from onboarding.models import (
     execution_role_error,
 )
 from portal import audit
-from portal.pricing import EBS_GB_MONTH_USD, hourly_price
+from portal.pricing import EBS_GB_MONTH_USD, HOURLY_USD, hourly_price
 from portal.scoping import ALL_DOMAINS, APPROVE, MANAGE, REQUEST_PROFILE, REQUEST_SPACE, grants_for, is_system_actor
+from portal.validation import EBS_SIZE_GB
 from profiles.models import App, Space, UserProfile
 
 # SageMaker's pattern for user profile and space names.
@@ -471,7 +472,14 @@ def do_retry(req: Request, *, actor: Any) -> Request:
 
 # -- shared spaces ----------------------------------------------------------------------------------------------
 def estimate_space(instance_type: str, ebs_size_gb: int, region: str = "us-east-1") -> dict[str, Any]:
-    """Monthly cost of a shared space: its instance for a working month (idle shutdown on) plus its volume."""
+    """Monthly cost of a shared space: its instance for a working month (idle shutdown on) plus its volume.
+    ValidationError for an instance type without a price or a size outside what SageMaker allows."""
+    if instance_type not in HOURLY_USD:
+        raise ValidationError({"instance_type": f"Use one of {', '.join(sorted(HOURLY_USD))}."})
+    try:
+        EBS_SIZE_GB.check(int(ebs_size_gb), "The storage (GB)")
+    except ValidationError as exc:
+        raise ValidationError({"ebs_size_gb": exc.messages}) from None
     hourly = hourly_price(instance_type, region)
     compute = (hourly * ESTIMATE_HOURS_PER_MONTH).quantize(Decimal("0.01"))
     storage = (EBS_GB_MONTH_USD * int(ebs_size_gb)).quantize(Decimal("0.01"))

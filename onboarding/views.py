@@ -164,8 +164,13 @@ def profile_request_new(request: HttpRequest) -> HttpResponse:
     domain = form.chosen_domain()
     if domain is not None:
         values = form.data if form.is_bound else form.initial
-        person = get_user_model().objects.filter(username=values.get("person") or "", is_active=True).first()
-        preview = services.derive_profile_name(person or request.user, domain, values.get("sso_user_name", ""))
+        # Only people the caller may request for: who manages this domain picks from the form's list (no name for
+        # one not on it); anyone else previews their own name, whatever ``person`` they send.
+        person: Any = request.user
+        if "person" in form.fields and values.get("person") and grants_for(request.user).allows(MANAGE, domain.arn):
+            person = form.fields["person"].queryset.filter(username=values["person"]).first()
+        if person is not None:
+            preview = services.derive_profile_name(person, domain, values.get("sso_user_name", ""))
     template = (
         "onboarding/_profile_request_form.html"
         if request.htmx and request.method == "GET"
@@ -256,20 +261,23 @@ def _done_message(req: Request, action: str) -> str:
 
 
 # -- shared spaces ----------------------------------------------------------------------------------------------
-def _estimate(form: SpaceRequestForm, domain: Domain | None) -> dict[str, Any] | None:
+def _estimate(form: SpaceRequestForm, domain: Domain | None) -> tuple[dict[str, Any] | None, str | None]:
+    """The monthly estimate of what the form holds so far, or why there is none: the instance type and size are
+    cleaned by the form's own fields (the same bounds as the request)."""
     values = form.data if form.is_bound else form.initial
-    instance = values.get("instance_type") or form.fields["instance_type"].choices[0][0]
+    choices = [value for value, _ in form.fields["instance_type"].choices]
+    if not choices:  # a space policy that allows no instance type: nothing to estimate
+        return None, None
+    # An instance type the chosen domain does not offer (the domain was just changed) shows the first it offers.
+    instance = values.get("instance_type") if values.get("instance_type") in choices else choices[0]
+    raw_size = values.get("ebs_size_gb") or form.fields["ebs_size_gb"].initial
+    region = domain.region if domain else "us-east-1"
     try:
-        size = int(values.get("ebs_size_gb") or form.fields["ebs_size_gb"].initial or 20)
-        region = domain.region if domain else "us-east-1"
-        return {
-            **services.estimate_space(instance, size, region),
-            "instance_type": instance,
-            "ebs_size_gb": size,
-            "region": region,
-        }
-    except (KeyError, TypeError, ValueError):
-        return None
+        size = form.fields["ebs_size_gb"].clean(raw_size)
+        figures = services.estimate_space(instance, size, region)
+    except ValidationError as exc:
+        return None, " ".join(_errors(exc))
+    return {**figures, "instance_type": instance, "ebs_size_gb": size, "region": region}, None
 
 
 @login_required
@@ -305,10 +313,12 @@ def space_request_new(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Request {req.request_id} for the shared space {req.space_name} is {outcome}.")
             return redirect(req)
     domain = form.chosen_domain()
+    estimate, estimate_error = _estimate(form, domain)
     context = {
         "form": form,
         "domain": domain,
-        "estimate": _estimate(form, domain),
+        "estimate": estimate,
+        "estimate_error": estimate_error,
         "prices_source": PRICES_SOURCE,
         "own_profile": None,
         "policy": form.policy,
@@ -323,18 +333,19 @@ def space_request_new(request: HttpRequest) -> HttpResponse:
         if request.htmx and request.method == "GET"
         else "onboarding/space_request_form.html"
     )
-    return render(request, template, context)
+    return render(request, template, context, status=400 if form.errors or estimate_error else 200)
 
 
 @login_required
 def space_estimate(request: HttpRequest) -> HttpResponse:
     """The monthly estimate shown beside the form as the lead changes instance type or size."""
     form = SpaceRequestForm(initial=request.GET.dict(), user=request.user)
-    domain = form.chosen_domain()
+    estimate, error = _estimate(form, form.chosen_domain())
     return render(
         request,
         "onboarding/_space_estimate.html",
-        {"estimate": _estimate(form, domain), "prices_source": PRICES_SOURCE},
+        {"estimate": estimate, "estimate_error": error, "prices_source": PRICES_SOURCE},
+        status=400 if error else 200,
     )
 
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.urls import NoReverseMatch, URLResolver, get_resolver, reverse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, viewsets
+from rest_framework import permissions, serializers, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import BaseFilterBackend
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -83,9 +83,9 @@ class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 class TaskRunSerializer(serializers.ModelSerializer):
     """A run of any kind (inventory sync, cost ingestion) with its progress, counts, calls and errors."""
 
-    started_by = serializers.CharField(source="started_by.username", read_only=True, default=None)
+    started_by = serializers.CharField(source="started_by.username", read_only=True, default=None, allow_null=True)
     percent = serializers.IntegerField(read_only=True)
-    duration = serializers.FloatField(read_only=True)
+    duration = serializers.FloatField(read_only=True, allow_null=True, help_text="Seconds; null until it started.")
 
     def to_representation(self, instance: TaskRun) -> dict[str, Any]:
         request = self.context.get("request")
@@ -118,12 +118,19 @@ class TaskRunSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class SchemaAccess(permissions.BasePermission):
+    """``/api/schema/`` and ``/api/docs/``: anyone when ``API_SCHEMA_PUBLIC`` is on, else logged-in users and tokens."""
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return bool(settings.API_SCHEMA_PUBLIC or (request.user and request.user.is_authenticated))
+
+
 class ApiRootView(APIView):
     """A link to every endpoint of the portal's API, with its schema and docs. Each endpoint asks for a login."""
 
     # Found in the URL configuration (every app's routers, the cost summary, schema, docs), so that an app's new
-    # endpoints appear by themselves. Public, like the schema it points to.
-    permission_classes = [AllowAny]
+    # endpoints appear by themselves. As public as the schema it points to (API_SCHEMA_PUBLIC).
+    permission_classes = [SchemaAccess]
 
     def get_view_name(self) -> str:
         return "API root"

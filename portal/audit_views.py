@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterator
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from rest_framework import serializers
 
 from portal.api import ScopedReadOnlyViewSet
+from portal.csvexport import csv_response
 from portal.filtering import AuditEventFilterSet
 from portal.listing import FilteredListView
 from portal.models import AuditEvent
@@ -29,29 +29,21 @@ CSV_COLUMNS = [
 ]
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_rows(events: Any) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(CSV_COLUMNS)
+def _csv_rows(events: Any) -> Iterator[list[Any]]:
+    yield CSV_COLUMNS
     for event in events.iterator(chunk_size=2000):
-        yield writer.writerow(
-            [
-                event.at.isoformat(),
-                event.actor_label,
-                event.action,
-                event.object_type,
-                event.object_id,
-                event.object_repr,
-                event.domain_arn,
-                json.dumps(event.before) if event.before is not None else "",
-                json.dumps(event.after) if event.after is not None else "",
-                event.request_id,
-            ]
-        )
+        yield [
+            event.at.isoformat(),
+            event.actor_label,
+            event.action,
+            event.object_type,
+            event.object_id,
+            event.object_repr,
+            event.domain_arn,
+            json.dumps(event.before) if event.before is not None else "",
+            json.dumps(event.after) if event.after is not None else "",
+            event.request_id,
+        ]
 
 
 class AuditListView(FilteredListView):
@@ -63,10 +55,7 @@ class AuditListView(FilteredListView):
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.GET.get("export") == "csv":
-            events = self.get_queryset()
-            response = StreamingHttpResponse(_csv_rows(events), content_type="text/csv")
-            response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
-            return response
+            return csv_response("audit-log.csv", _csv_rows(self.get_queryset()))
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:

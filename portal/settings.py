@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After the user and HTMX are known (its 400 page shows them), before any view, form or serializer runs.
+    "portal.validation.BadInputMiddleware",
     "portal.security.PortalCSPMiddleware",
     # Last: it turns a login refused by the throttle into the lockout answer.
     "axes.middleware.AxesMiddleware",
@@ -280,11 +282,18 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
+# The API's schema and docs: for logged-in users (and tokens) only, unless made public.
+API_SCHEMA_PUBLIC = env_bool("API_SCHEMA_PUBLIC", False)
 SPECTACULAR_SETTINGS = {
     "TITLE": "SageMaker governance portal API",
     "DESCRIPTION": "Inventory, onboarding, spend and governance of many Amazon SageMaker domains.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["portal.api.SchemaAccess"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "portal.openapi.declare_error_responses",
+    ],
     # Swagger UI and Redoc from the installed sidecar package: no CDN at run time.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

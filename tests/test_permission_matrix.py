@@ -198,8 +198,9 @@ for verb in ("approve", "cancel", "reject", "retry"):
 for verb in ("approve", "cancel", "resume"):
     EXPECTED[f"api-offboarding-{verb}"] = POST_ONLY
 EXPECTED["api-space-request-extend"] = EXPECTED["api-space-request-delete-space"] = POST_ONLY
-# The API's description is public, and so is its root (links to the same endpoints).
-EXPECTED["api-schema"] = EXPECTED["api-docs"] = EXPECTED["api-root"] = {**ALL, "anon": 200}
+# The API's description and its root need a login unless API_SCHEMA_PUBLIC is on (tests/portal/test_views.py).
+EXPECTED["api-schema"] = EXPECTED["api-root"] = {**ALL, "anon": 403}
+EXPECTED["api-docs"] = {**ALL, "anon": 302}
 PUBLIC = {"healthz", "login", "logout", "api-schema", "api-docs", "api-root"}
 
 

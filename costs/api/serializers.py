@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from costs.budgets import budget_status
 from costs.models import Budget, SpendRollup
+from portal.validation import MAX_THRESHOLDS, THRESHOLD_PERCENT
 
 
 class SpendRollupSerializer(serializers.ModelSerializer):
@@ -26,9 +27,20 @@ class SpendTotalSerializer(serializers.Serializer):
     share = serializers.DecimalField(max_digits=5, decimal_places=1)
 
 
+class SpendSummarySerializer(serializers.Serializer):
+    """The answer of ``/api/costs/summary/``: the period, the grouping and one row per domain, profile or space."""
+
+    start = serializers.DateField()
+    end = serializers.DateField()
+    group = serializers.ChoiceField(choices=["domain", "profile", "space"])
+    results = SpendTotalSerializer(many=True)
+
+
 class BudgetSerializer(serializers.ModelSerializer):
     domain_id = serializers.CharField(source="domain.domain_id")
-    thresholds = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=200), allow_empty=False)
+    thresholds = serializers.ListField(
+        child=serializers.IntegerField(**THRESHOLD_PERCENT.field_kwargs()), allow_empty=False, max_length=MAX_THRESHOLDS
+    )
     monthly_amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
 
     class Meta:
@@ -50,3 +62,10 @@ class BudgetSerializer(serializers.ModelSerializer):
         data["month_to_date"] = str(status["spend"])
         data["forecast"] = str(status["forecast"])
         return data
+
+
+class CostRunStartSerializer(serializers.Serializer):
+    """What ``POST /api/costs/runs/`` takes: both optional (every payer account; the usual window)."""
+
+    account = serializers.CharField(required=False, allow_blank=True, max_length=12, help_text="A payer account id.")
+    since = serializers.DateField(required=False, allow_null=True, help_text="Re-read from this day (YYYY-MM-DD).")

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django.db.models import QuerySet
@@ -14,7 +13,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from costs import budgets, reports
-from costs.api.serializers import BudgetSerializer, SpendRollupSerializer, SpendTotalSerializer
+from costs.api.serializers import (
+    BudgetSerializer,
+    CostRunStartSerializer,
+    SpendRollupSerializer,
+    SpendSummarySerializer,
+    SpendTotalSerializer,
+)
 from costs.forms import SpendFilterForm
 from costs.ingest import COST_INGESTION, IngestionScopeError, start_cost_ingestion
 from costs.models import Budget, SpendRollup
@@ -47,7 +52,7 @@ class SpendRollupViewSet(ScopedReadOnlyViewSet):
         OpenApiParameter("account", OpenApiTypes.STR),
         OpenApiParameter("domain", OpenApiTypes.STR, description="a domain ARN"),
     ],
-    responses=SpendTotalSerializer(many=True),
+    responses=SpendSummarySerializer,
 )
 @api_view(["GET"])
 def spend_summary(request: Request) -> Response:
@@ -149,25 +154,20 @@ class CostRunViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
     def base_queryset(self) -> QuerySet:
         return TaskRun.objects.filter(kind=COST_INGESTION.kind).select_related("started_by")
 
-    @extend_schema(
-        request=None,
-        parameters=[OpenApiParameter("account", OpenApiTypes.STR), OpenApiParameter("since", OpenApiTypes.DATE)],
-        responses={201: TaskRunSerializer, 200: TaskRunSerializer},
-    )
+    @extend_schema(request=CostRunStartSerializer, responses={201: TaskRunSerializer, 200: TaskRunSerializer})
     def create(self, request: Request) -> Response:
         _require_cost_reader(request)
-        since = request.data.get("since") or None
+        data = CostRunStartSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
         try:
-            since_day = date.fromisoformat(since) if since else None
             run, created = start_cost_ingestion(
-                account_id=request.data.get("account") or None,
-                since=since_day,
+                account_id=data.validated_data.get("account") or None,
+                since=data.validated_data.get("since"),
                 actor=request.user,
                 trigger=TaskRun.Trigger.API,
             )
-        except ValueError as exc:  # IngestionScopeError is a ValueError too
-            message = str(exc) if isinstance(exc, IngestionScopeError) else f"since: {exc}"
-            raise ValidationError({"non_field_errors": [message]}) from exc
+        except IngestionScopeError as exc:
+            raise ValidationError({"non_field_errors": [str(exc)]}) from exc
         return Response(TaskRunSerializer(run).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(request=None, responses={201: TaskRunSerializer, 200: TaskRunSerializer})

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
 from rest_framework import serializers
 
 from domains.models import Domain
@@ -15,6 +18,8 @@ from onboarding.models import (
     SpaceRequest,
 )
 from portal.pricing import HOURLY_USD
+from portal.scoping import MANAGE, REQUEST_PROFILE, REQUEST_SPACE, grants_for
+from portal.validation import EBS_SIZE_GB, IDLE_TIMEOUT_MINUTES
 
 LIVE_DOMAINS = Domain.objects.filter(removed_at__isnull=True)
 USERS = get_user_model().objects.filter(is_active=True)
@@ -38,11 +43,33 @@ REQUEST_FIELDS = [
 ]
 
 
+def scoped_domains(user: Any, *actions: str) -> QuerySet:
+    """Live domains where ``user`` may do one of ``actions``: what a write may name. Any other ARN answers as if it
+    did not exist, so a write never tells whether a domain the caller may not act in exists (or its name)."""
+    allowed = Domain.objects.none()
+    for action in actions:
+        allowed |= Domain.objects.restrict(user, action)
+    return allowed.filter(removed_at__isnull=True)
+
+
+class ScopedWriteSerializer(serializers.Serializer):
+    """A write serializer whose choices come from the caller's scope (``context["request"].user``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.scope_fields(request.user)
+
+    def scope_fields(self, user: Any) -> None:
+        raise NotImplementedError
+
+
 class RequestSerializer(serializers.ModelSerializer):
     domain = serializers.SlugRelatedField(slug_field="arn", read_only=True)
     domain_name = serializers.CharField(source="domain.name", read_only=True)
     requested_by = serializers.CharField(source="requested_by.username", read_only=True)
-    decided_by = serializers.CharField(source="decided_by.username", read_only=True, default=None)
+    decided_by = serializers.CharField(source="decided_by.username", read_only=True, default=None, allow_null=True)
     request_id = serializers.CharField(read_only=True)
 
 
@@ -67,7 +94,7 @@ class ProfileRequestSerializer(RequestSerializer):
         read_only_fields = fields
 
 
-class ProfileRequestCreateSerializer(serializers.Serializer):
+class ProfileRequestCreateSerializer(ScopedWriteSerializer):
     domain = serializers.SlugRelatedField(slug_field="arn", queryset=LIVE_DOMAINS, help_text="The domain's ARN.")
     template = serializers.PrimaryKeyRelatedField(queryset=PersonaTemplate.objects.all(), help_text="Persona id.")
     person = serializers.SlugRelatedField(
@@ -78,6 +105,13 @@ class ProfileRequestCreateSerializer(serializers.Serializer):
     )
     sso_user_name = serializers.CharField(required=False, allow_blank=True, max_length=128)
     justification = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+
+    def scope_fields(self, user: Any) -> None:
+        domains = scoped_domains(user, REQUEST_PROFILE, MANAGE)
+        self.fields["domain"].queryset = domains
+        self.fields["template"].queryset = PersonaTemplate.objects.filter(domain__in=domains)
+        # Only admins and approvers ask on someone's behalf; anyone else may name only themselves.
+        self.fields["person"].queryset = USERS if grants_for(user).domains_for(MANAGE) else USERS.filter(pk=user.pk)
 
 
 class SpaceRequestSerializer(RequestSerializer):
@@ -104,16 +138,27 @@ class SpaceRequestSerializer(RequestSerializer):
         read_only_fields = fields
 
 
-class SpaceRequestCreateSerializer(serializers.Serializer):
+class SpaceRequestCreateSerializer(ScopedWriteSerializer):
     domain = serializers.SlugRelatedField(slug_field="arn", queryset=LIVE_DOMAINS, help_text="The domain's ARN.")
     space_name = serializers.CharField(max_length=63)
     display_name = serializers.CharField(max_length=64, required=False, allow_blank=True)
     app_type = serializers.ChoiceField(choices=["JupyterLab", "CodeEditor"])
     instance_type = serializers.ChoiceField(choices=sorted(HOURLY_USD))
-    ebs_size_gb = serializers.IntegerField(min_value=5, max_value=16384)
-    idle_timeout_minutes = serializers.IntegerField(min_value=60, max_value=525600, default=60)
+    ebs_size_gb = serializers.IntegerField(**EBS_SIZE_GB.field_kwargs())
+    idle_timeout_minutes = serializers.IntegerField(**IDLE_TIMEOUT_MINUTES.field_kwargs(), default=60)
     expires_on = serializers.DateField()
     purpose = serializers.CharField(max_length=1000)
+
+    def scope_fields(self, user: Any) -> None:
+        self.fields["domain"].queryset = scoped_domains(user, REQUEST_SPACE)
+
+
+class EstimateQuerySerializer(serializers.Serializer):
+    """What ``estimate/`` reads from the query string."""
+
+    instance_type = serializers.ChoiceField(choices=sorted(HOURLY_USD))
+    ebs_size_gb = serializers.IntegerField(**EBS_SIZE_GB.field_kwargs())
+    region = serializers.CharField(required=False, default="us-east-1", max_length=32)
 
 
 class EstimateSerializer(serializers.Serializer):
@@ -157,6 +202,12 @@ class PersonaTemplateSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["domain"].queryset = scoped_domains(request.user, MANAGE)
+
     def validate_domain(self, value: Domain) -> Domain:
         if self.instance is not None and value.pk != self.instance.domain_id:
             raise serializers.ValidationError("A persona stays in its domain; create a new one instead.")
@@ -182,6 +233,12 @@ class SpacePolicySerializer(serializers.ModelSerializer):
 
 class SpacePolicyCreateSerializer(SpacePolicySerializer):
     domain = serializers.SlugRelatedField(slug_field="arn", queryset=LIVE_DOMAINS)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["domain"].queryset = scoped_domains(request.user, MANAGE)
 
     class Meta(SpacePolicySerializer.Meta):
         read_only_fields = ["id", "updated_at"]
@@ -215,7 +272,7 @@ class PlannedStepSerializer(serializers.Serializer):
 class OffboardingSerializer(serializers.ModelSerializer):
     person = serializers.CharField(source="person.username", read_only=True)
     requested_by = serializers.CharField(source="requested_by.username", read_only=True)
-    decided_by = serializers.CharField(source="decided_by.username", read_only=True, default=None)
+    decided_by = serializers.CharField(source="decided_by.username", read_only=True, default=None, allow_null=True)
     request_id = serializers.CharField(read_only=True)
     steps = OffboardingStepSerializer(many=True, read_only=True)
 

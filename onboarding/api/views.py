@@ -24,8 +24,8 @@ from onboarding.filtersets import (
 )
 from onboarding.models import Offboarding, PersonaTemplate, ProfileRequest, SpacePolicy, SpaceRequest
 from portal.api import ScopedViewSetMixin, service_call
-from portal.pricing import HOURLY_USD, PRICES_SOURCE
-from portal.scoping import APPROVE, require_somewhere
+from portal.pricing import PRICES_SOURCE
+from portal.scoping import APPROVE, MANAGE, require_somewhere
 
 
 class RequestViewSet(
@@ -89,7 +89,7 @@ class ProfileRequestViewSet(RequestViewSet):
 
     @extend_schema(request=s.ProfileRequestCreateSerializer, responses={201: s.ProfileRequestSerializer})
     def create(self, request: ApiRequest, *args: Any, **kwargs: Any) -> Response:
-        data = s.ProfileRequestCreateSerializer(data=request.data)
+        data = s.ProfileRequestCreateSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         values = data.validated_data
         req = service_call(
@@ -117,7 +117,7 @@ class SpaceRequestViewSet(RequestViewSet):
 
     @extend_schema(request=s.SpaceRequestCreateSerializer, responses={201: s.SpaceRequestSerializer})
     def create(self, request: ApiRequest, *args: Any, **kwargs: Any) -> Response:
-        data = s.SpaceRequestCreateSerializer(data=request.data)
+        data = s.SpaceRequestCreateSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         values.setdefault("display_name", "")
@@ -142,34 +142,45 @@ class SpaceRequestViewSet(RequestViewSet):
     def delete_space(self, request: ApiRequest, pk: str | None = None) -> Response:
         return self._answer(service_call(services.do_delete_space, self.get_object(), actor=request.user))
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("instance_type", OpenApiTypes.STR, required=True),
-            OpenApiParameter("ebs_size_gb", OpenApiTypes.INT, required=True),
-            OpenApiParameter("region", OpenApiTypes.STR),
-        ],
-        responses=s.EstimateSerializer,
-    )
+    @extend_schema(parameters=[s.EstimateQuerySerializer], responses=s.EstimateSerializer)
     @action(detail=False, methods=["get"])
     def estimate(self, request: ApiRequest) -> Response:
         """The monthly estimate of a shared space, from the price table kept in the project."""
-        instance = request.query_params.get("instance_type", "")
-        if instance not in HOURLY_USD:
-            raise ValidationError({"instance_type": f"Use one of {', '.join(sorted(HOURLY_USD))}."})
-        try:
-            size = int(request.query_params.get("ebs_size_gb", ""))
-        except ValueError:
-            raise ValidationError({"ebs_size_gb": "A whole number of GB."}) from None
-        figures = services.estimate_space(instance, size, request.query_params.get("region", "us-east-1"))
+        query = s.EstimateQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        values = query.validated_data
+        figures = service_call(
+            services.estimate_space, values["instance_type"], values["ebs_size_gb"], values["region"]
+        )
         return Response(
             s.EstimateSerializer(
-                {**figures, "instance_type": instance, "ebs_size_gb": size, "prices_source": PRICES_SOURCE}
+                {
+                    **figures,
+                    "instance_type": values["instance_type"],
+                    "ebs_size_gb": values["ebs_size_gb"],
+                    "prices_source": PRICES_SOURCE,
+                }
             ).data
         )
 
 
+class ManagedWritesMixin(ScopedViewSetMixin):
+    """Read by everyone in scope; written only by who manages the domain, checked before the body is read: a
+    change of something the caller may only read, or a create by someone who manages no domain, answers 404."""
+
+    WRITES = ("create", "update", "partial_update", "destroy")
+
+    def get_queryset(self) -> QuerySet:
+        action = MANAGE if getattr(self, "action", None) in self.WRITES else self.queryset_action
+        return self.base_queryset().restrict(self.request.user, action)
+
+    def create(self, request: ApiRequest, *args: Any, **kwargs: Any) -> Response:
+        require_somewhere(request.user, MANAGE)
+        return super().create(request, *args, **kwargs)  # type: ignore[misc]
+
+
 class PersonaTemplateViewSet(
-    ScopedViewSetMixin,
+    ManagedWritesMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -198,7 +209,7 @@ class PersonaTemplateViewSet(
 
 
 class SpacePolicyViewSet(
-    ScopedViewSetMixin,
+    ManagedWritesMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -266,7 +277,7 @@ class OffboardingViewSet(
         parameters=[OpenApiParameter("person", OpenApiTypes.STR, required=True)],
         responses=s.PlannedStepSerializer(many=True),
     )
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None)  # one plan: a plain list, never paginated
     def plan(self, request: ApiRequest) -> Response:
         """The steps an offboarding of ``person`` would take in the domains you approve in, without creating it."""
         self.base_queryset()

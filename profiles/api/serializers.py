@@ -8,7 +8,7 @@ from profiles.models import App, Space, UserProfile
 class UserProfileSerializer(serializers.ModelSerializer):
     domain_id = serializers.CharField(source="domain.domain_id", read_only=True)
     domain_arn = serializers.CharField(source="domain.arn", read_only=True)
-    owner = serializers.CharField(source="owner.username", read_only=True, default=None)
+    owner = serializers.CharField(source="owner.username", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = UserProfile

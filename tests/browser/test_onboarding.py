@@ -92,6 +92,8 @@ def test_a_lead_requests_a_shared_space_and_an_outsider_sees_neither(world: Worl
     page.fill("#id_space_name", "churn-model")
     page.fill("#id_display_name", "Churn model")
     page.select_option("#id_instance_type", "ml.m5.large")
+    page.fill("#id_ebs_size_gb", "99999")  # answered 400: the message replaces the estimate, it is not left stale
+    page.wait_for_function("() => document.querySelector('#space-estimate').innerText.includes('No estimate')")
     page.fill("#id_ebs_size_gb", "50")
     page.wait_for_function("() => document.querySelector('#space-estimate').innerText.includes('$26.32')")
     page.fill("#id_purpose", "Churn model for 2027")

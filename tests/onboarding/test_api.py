@@ -102,7 +102,7 @@ def test_approvers_write_personas_others_read_them(world: World) -> None:
         "allowed_instance_types": ["ml.t3.medium"],
         "idle_timeout_minutes": 60,
     }
-    assert api(world.scientist).post("/api/personas/", payload, format="json").status_code == 400
+    assert api(world.scientist).post("/api/personas/", payload, format="json").status_code == 404  # manages nothing
     assert api(world.scientist).get("/api/personas/").json()["count"] == 2  # research and risk, not other
     bad = api(world.approver).post("/api/personas/", {**payload, "allowed_instance_types": ["ml.nope"]}, format="json")
     assert bad.status_code == 400 and "allowed_instance_types" in bad.json()

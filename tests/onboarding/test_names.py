@@ -47,7 +47,7 @@ def test_a_space_request_named_team_shared_is_refused_by_service_form_and_api(wo
         reverse("onboarding:space-request-new"),
         {**fields, "domain": world.research.pk, "expires_on": fields["expires_on"].isoformat()},
     )
-    assert response.status_code == 200 and "breaks the generic-name rule" in response.content.decode()
+    assert response.status_code == 400 and "breaks the generic-name rule" in response.content.decode()
 
     payload = {**fields, "domain": world.research.arn, "expires_on": fields["expires_on"].isoformat()}
     answer = api(world.lead).post("/api/space-requests/", payload, format="json")

@@ -64,6 +64,16 @@ def test_filters_and_csv_export(world: dict[str, Any]) -> None:
     assert len(rows) == 2 and rows[1][2] == "budget.set" and '"900"' in rows[1][8]
 
 
+def test_the_csv_export_writes_cells_that_look_like_formulas_as_text(world: dict[str, Any]) -> None:
+    for start in ("=", "+", "-", "@", "\t", "\r"):
+        audit.record(
+            "spacerequest.submitted", None, actor=world["admin"], object_type="space", object_repr=f"{start}cmd|x"
+        )
+    response = page(world["admin"], action="spacerequest.", export="csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode(), newline="")))
+    assert sorted(r[5] for r in rows[1:]) == sorted(f"'{start}cmd|x" for start in ("=", "+", "-", "@", "\t", "\r"))
+
+
 def test_the_api_lists_and_refuses_every_write(world: dict[str, Any]) -> None:
     client = APIClient()
     client.force_authenticate(world["approver"])

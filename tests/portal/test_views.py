@@ -3,6 +3,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
+from rest_framework.authtoken.models import Token
 
 from portal.celery import app as celery_app
 from portal.models import WorkerHeartbeat
@@ -147,13 +148,25 @@ def test_the_openapi_schema_and_docs_are_served(client: Client) -> None:
 
 def test_the_api_root_links_every_endpoint_and_the_schema(client: Client) -> None:
     """/api/ answered 404; it now lists the routers' endpoints (as DRF's API root does), the summary and schema."""
+    assert client.get("/api/", HTTP_ACCEPT="application/json").status_code == 403  # like the schema
+    client.force_login(UserFactory())
     body = client.get("/api/", HTTP_ACCEPT="application/json").json()
     for name in ("domains", "profiles", "costs/budgets", "costs/summary", "sync-runs", "profile-requests", "schema"):
         assert body[name] == f"http://testserver/api/{name}/"
     assert "docs" in body and "audit" in body and "roles" in body
     assert all("<" not in url and "(?P" not in url for url in body.values())  # no route that needs an id
-    client.force_login(UserFactory())
     assert b"costs/summary" in client.get("/api/", HTTP_ACCEPT="text/html").content  # the browsable page
+
+
+def test_the_schema_and_docs_need_a_login_unless_made_public(client: Client, settings: Any) -> None:
+    assert client.get("/api/schema/").status_code == 403
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 302 and docs["Location"].startswith("/login/")
+    token = Token.objects.create(user=UserFactory())
+    assert client.get("/api/schema/", headers={"Authorization": f"Token {token.key}"}).status_code == 200
+    settings.API_SCHEMA_PUBLIC = True
+    assert client.get("/api/schema/").status_code == 200
+    assert client.get("/api/docs/").status_code == 200
 
 
 def test_vendored_static_files_are_served(client: Client) -> None:
