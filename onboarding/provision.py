@@ -21,10 +21,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from domains.models import Domain
-from domains.sync import list_all_tags
 from onboarding import notify
 from onboarding.models import Offboarding, OffboardingStep, ProfileRequest, Request, SpaceRequest
-from portal.aws import describe_error, error_code, gateway, is_retryable
+from portal.aws import call_with_retries, describe_error, error_code, gateway, list_all_tags
 from profiles.models import App, Space, UserProfile
 from profiles.sync import profile_values, space_values
 
@@ -34,7 +33,6 @@ ACTOR = "provisioning task"
 REQUEST_TAG = "portal:request-id"
 APPROVER_TAG = "portal:approver"
 OWNER_TAG = "owner"
-ATTEMPTS = 5  # per AWS call, on top of botocore's own retries
 GONE = ("ResourceNotFound", "ValidationException")  # a delete of what no longer exists
 
 
@@ -42,16 +40,8 @@ class ProvisioningError(Exception):
     """The request cannot be carried out as asked; the message says why (shown on the request)."""
 
 
-def call(method: Callable[..., Any], **params: Any) -> Any:
-    """One AWS call, retried with backoff on throttling, 5xx and connection trouble."""
-    for attempt in range(ATTEMPTS):
-        try:
-            return method(**params)
-        except (ClientError, BotoCoreError) as exc:
-            if not is_retryable(exc) or attempt == ATTEMPTS - 1:
-                raise
-            time.sleep(min(8.0, settings.AWS_STEP_RETRY_SECONDS * 2**attempt))
-    return None
+# One AWS call, retried under the portal's retry policy on throttling, 5xx and connection trouble.
+call = call_with_retries
 
 
 def _client(domain: Any) -> Any:

@@ -144,9 +144,12 @@ AWS_RETRY_MODE = env_choice("AWS_RETRY_MODE", "adaptive", ("standard", "adaptive
 AWS_MAX_ATTEMPTS = env_int("AWS_MAX_ATTEMPTS", 8, minimum=1, maximum=20)
 AWS_CONNECT_TIMEOUT = env_float("AWS_CONNECT_TIMEOUT", 5.0, minimum=0.1)
 AWS_READ_TIMEOUT = env_float("AWS_READ_TIMEOUT", 30.0, minimum=0.1)
-# After botocore's own retries, a step of a task retries throttling and connection errors, waiting this long, then
-# twice as long each time (Celery tasks use the same backoff through their countdown).
-AWS_STEP_RETRY_SECONDS = env_float("AWS_STEP_RETRY_SECONDS", 0.5, minimum=0.0)
+# The one retry policy after botocore's own retries (portal.aws.retry_policy): a sync step, a cost ingestion step, a
+# provisioning call and a Celery task's countdown all try a throttled, 5xx or unreachable call this many times in
+# all, waiting AWS_STEP_RETRY_SECONDS, then twice as long each time up to AWS_STEP_RETRY_MAX_SECONDS, with jitter.
+AWS_STEP_ATTEMPTS = env_int("AWS_STEP_ATTEMPTS", 5, minimum=1, maximum=20)
+AWS_STEP_RETRY_SECONDS = env_float("AWS_STEP_RETRY_SECONDS", 2.0, minimum=0.0)
+AWS_STEP_RETRY_MAX_SECONDS = env_float("AWS_STEP_RETRY_MAX_SECONDS", 60.0, minimum=0.0)
 # Studio: how long a session opened from the portal lasts, and where SSO users sign in instead.
 STUDIO_SESSION_SECONDS = env_int("STUDIO_SESSION_SECONDS", 43200, minimum=1800, maximum=43200)
 SSO_ACCESS_PORTAL_URL = env_str("SSO_ACCESS_PORTAL_URL", "")

@@ -17,10 +17,10 @@ from django.utils import timezone
 
 from domains.models import Domain
 from domains.signals import domains_removed, member_sync_requested
-from domains.sync import PAGE_SIZE, claim_domain, list_all_tags, release_domain, with_retries
+from domains.sync import claim_domain, release_domain
 from domains.upsert import jsonable, upsert_by_arn
 from portal import runs
-from portal.aws import gateway
+from portal.aws import gateway, list_all_tags, paginate, with_retries
 from profiles.models import App, Space, UserProfile
 
 OWNER_TAG_KEYS = ("owner", "Owner", "portal:owner")
@@ -47,9 +47,7 @@ def sync_domain_members(run_id: int, domain_pk: int, *, final_attempt: bool = Tr
             listing = _fetch(domain)
             with transaction.atomic():
                 counts = _store(domain, listing)
-                runs.finish_step(
-                    run_id, scope=scope, counts=counts, aws_calls=calls.made(), message=f"Synced {domain.name}"
-                )
+                runs.finish_step(run_id, scope=scope, counts=counts, calls=calls, message=f"Synced {domain.name}")
             completed = True
     finally:
         release_domain(run_id, domain.pk, completed=completed)
@@ -90,15 +88,6 @@ def app_arn(domain: Domain, owner_name: str, app_type: str, app_name: str) -> st
     return _arn(domain, "app", owner_name, app_type.lower(), app_name)
 
 
-def _paginate(client: Any, operation: str, key: str, **params: Any) -> list[dict[str, Any]]:
-    paginator = client.get_paginator(operation)
-    return [
-        item
-        for page in paginator.paginate(**params, PaginationConfig={"PageSize": PAGE_SIZE})
-        for item in page.get(key, [])
-    ]
-
-
 def _changed(stored: Any, summary: dict[str, Any], modified_key: str = "LastModifiedTime") -> bool:
     if stored is None or stored.removed_at is not None:
         return True
@@ -114,7 +103,7 @@ def _fetch(domain: Domain) -> Listing:
         p.arn: p
         for p in UserProfile.objects.filter(domain=domain).only("arn", "status", "aws_modified_at", "removed_at")
     }
-    for summary in _paginate(client, "list_user_profiles", "UserProfiles", DomainIdEquals=domain.domain_id):
+    for summary in paginate(client, "list_user_profiles", "UserProfiles", DomainIdEquals=domain.domain_id):
         arn = _arn(domain, "user-profile", summary["UserProfileName"])
         listing.profile_arns.append(arn)
         if _changed(stored_profiles.get(arn), summary):
@@ -124,7 +113,7 @@ def _fetch(domain: Domain) -> Listing:
     stored_spaces = {
         s.arn: s for s in Space.objects.filter(domain=domain).only("arn", "status", "aws_modified_at", "removed_at")
     }
-    for summary in _paginate(client, "list_spaces", "Spaces", DomainIdEquals=domain.domain_id):
+    for summary in paginate(client, "list_spaces", "Spaces", DomainIdEquals=domain.domain_id):
         arn = _arn(domain, "space", summary["SpaceName"])
         listing.space_arns.append(arn)
         if _changed(stored_spaces.get(arn), summary):
@@ -132,7 +121,7 @@ def _fetch(domain: Domain) -> Listing:
             listing.spaces[arn] = space_values(answer, list_all_tags(client, answer["SpaceArn"]))
 
     stored_apps = {a.arn: a for a in App.objects.filter(domain=domain).only("arn", "status", "removed_at")}
-    for summary in _paginate(client, "list_apps", "Apps", DomainIdEquals=domain.domain_id):
+    for summary in paginate(client, "list_apps", "Apps", DomainIdEquals=domain.domain_id):
         owner = summary.get("UserProfileName") or summary.get("SpaceName") or ""
         arn = app_arn(domain, owner, summary["AppType"], summary["AppName"])
         listing.app_arns.append(arn)
