@@ -7,10 +7,12 @@ enqueues background work and emails only once that transaction has committed.
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -20,6 +22,7 @@ from django.utils import timezone
 from domains.models import Domain
 from onboarding import notify
 from onboarding.models import (
+    ApprovedWork,
     Offboarding,
     OffboardingStep,
     PersonaTemplate,
@@ -74,6 +77,7 @@ def open_actions(user: Any, req: Request) -> dict[str, bool]:
         "can_retry": (approver or own) and req.status == Request.Status.FAILED,
         "can_extend": (approver or user.pk == req.requested_by_id) and req.status in LIVE_SPACE,
         "can_delete": approver and req.status in LIVE_SPACE,
+        "can_retry_now": approver and req.is_stalled,
         "is_own": own,
     }
 
@@ -212,10 +216,65 @@ def _email_requester(req: Request, subject: str, body: str) -> None:
     )
 
 
-def _enqueue(task_name: str, pk: int) -> None:
+SWEEP_ACTOR = "stalled-work sweep"
+
+
+def _hand_out(work: ApprovedWork) -> None:
+    """Give the work (in the state a task works in) to a worker once the transaction commits, under a new hand-out
+    token: a task still running under an older token stops at its next step. Call before saving the work."""
     from onboarding import tasks
 
-    transaction.on_commit(lambda: getattr(tasks, task_name).delay(pk))
+    task = tasks.task_for(work)
+    token = uuid.uuid4().hex
+    work.task_token, work.attempts, work.heartbeat_at = token, work.attempts + 1, timezone.now()
+    transaction.on_commit(lambda: task.apply_async((work.pk, token)))
+
+
+def _check_work_approver(work: ApprovedWork, actor: Any) -> None:
+    if isinstance(work, Offboarding):
+        _check_offboarding_approver(work, actor)
+    elif not may(actor, APPROVE, work.domain):  # type: ignore[attr-defined]
+        raise ValidationError(f"Only an approver of {work.domain.name} may do this.")  # type: ignore[attr-defined]
+
+
+def _hand_out_again(work: ApprovedWork, *, actor: Any, action: str) -> ApprovedWork | None:
+    """Hand stalled work to a worker again under a new token (the task whose heartbeat stopped, if it ever comes
+    back, stops at its next step); None when it is no longer stalled. Safe because provisioning adopts what an
+    earlier task created (by its request-id tag) and every offboarding step counts what is gone as done."""
+    work = type(work).objects.select_for_update().get(pk=work.pk)
+    if not work.is_stalled:
+        return None
+    before = {"status": work.status, "heartbeat_at": work.heartbeat_at.isoformat() if work.heartbeat_at else None}
+    work.progress = "Handed to a worker again: the task working on it stopped."
+    _hand_out(work)
+    work.save()
+    work.record(action, actor=actor, before=before, after={"status": work.status, "attempts": work.attempts})
+    return work
+
+
+@transaction.atomic
+def do_hand_out_again(work: ApprovedWork, *, actor: Any = SWEEP_ACTOR) -> ApprovedWork | None:
+    """The sweep: stalled work goes to a worker again (audited as ``handed_out_again``)."""
+    return _hand_out_again(work, actor=actor, action="handed_out_again")
+
+
+@transaction.atomic
+def do_retry_now(work: ApprovedWork, *, actor: Any) -> ApprovedWork:
+    """An approver hands stalled work to a worker at once instead of waiting for the sweep."""
+    work = type(work).objects.select_for_update().get(pk=work.pk)
+    _check_work_approver(work, actor)
+    if not work.is_working:
+        raise ValidationError(
+            f"This is {work.get_status_display().lower()}; only work a task should be on can be retried now."  # type: ignore[attr-defined]
+        )
+    if not work.is_stalled:
+        raise ValidationError(
+            f"A task is working on it (last sign of life less than {settings.PROVISION_STALE_SECONDS} s ago); "
+            f"it can be retried now once its heartbeat stops."
+        )
+    handed = _hand_out_again(work, actor=actor, action="retried_now")
+    assert handed is not None
+    return handed
 
 
 @transaction.atomic
@@ -229,9 +288,9 @@ def do_approve(req: Request, *, actor: Any) -> Request:
     before = _snapshot(req)
     req.status, req.decided_by, req.decided_at = Request.Status.APPROVED, actor, timezone.now()
     req.progress = "Queued for provisioning."
+    _hand_out(req)
     req.save()
     req.record("approved", actor=actor, before=before, after=_snapshot(req, "decided_by"))
-    _enqueue(req.PROVISION_TASK, req.pk)
     transaction.on_commit(
         lambda: _email_requester(
             req, "Approved", f"{actor.get_username()} approved {req}. The portal is creating it in AWS now."
@@ -286,9 +345,15 @@ def do_retry(req: Request, *, actor: Any) -> Request:
         raise ValidationError("Only a failed request can be tried again.")
     before = _snapshot(req, "error")
     req.status, req.progress, req.finished_at = Request.Status.APPROVED, "Queued for another attempt.", None
+    # A new attempt: create (or adopt, by tag) and wait afresh.
+    req.wait_until = None
+    if isinstance(req, ProfileRequest):
+        req.profile_arn = ""
+    else:
+        req.space_arn = ""
+    _hand_out(req)
     req.save()
     req.record("retried", actor=actor, before=before, after=_snapshot(req))
-    _enqueue(req.PROVISION_TASK, req.pk)
     return req
 
 
@@ -432,6 +497,7 @@ def do_submit_space_request(
         req.status, req.auto_approved, req.decided_at = Request.Status.APPROVED, True, timezone.now()
         req.decision_reason = f"Within the domain's quota of {policy.auto_approve_quota} shared spaces"
         req.progress = "Queued for provisioning."
+        _hand_out(req)
         req.save()
         req.record(
             "approved",
@@ -439,7 +505,6 @@ def do_submit_space_request(
             before={"status": "submitted"},
             after={"status": req.status, "auto_approved": True},
         )
-        _enqueue(req.PROVISION_TASK, req.pk)
     else:
         transaction.on_commit(lambda: _email_new_request(req))
     return req
@@ -474,9 +539,9 @@ def do_delete_space(req: SpaceRequest, *, actor: Any) -> SpaceRequest:
         raise ValidationError(f"This space is {req.get_status_display().lower()}; there is nothing to delete.")
     before = _snapshot(req)
     req.status, req.progress = Request.Status.DELETING, "Queued for deletion."
+    _hand_out(req)
     req.save()
     req.record("deletion_approved", actor=actor, before=before, after=_snapshot(req))
-    _enqueue("delete_space", req.pk)
     return req
 
 
@@ -611,9 +676,9 @@ def do_approve_offboarding(offboarding: Offboarding, *, actor: Any) -> Offboardi
         raise ValidationError(f"This plan is {offboarding.get_status_display().lower()}; it cannot be approved.")
     offboarding.status, offboarding.decided_by, offboarding.decided_at = "approved", actor, timezone.now()
     offboarding.progress = "Queued."
+    _hand_out(offboarding)
     offboarding.save()
     offboarding.record("approved", actor=actor, before={"status": "planned"}, after={"status": "approved"})
-    _enqueue("run_offboarding", offboarding.pk)
     return offboarding
 
 
@@ -637,10 +702,10 @@ def do_resume_offboarding(offboarding: Offboarding, *, actor: Any) -> Offboardin
     if offboarding.status != Offboarding.Status.FAILED:
         raise ValidationError("Only a failed offboarding can resume.")
     offboarding.status, offboarding.progress = "approved", "Queued to resume after the last step that finished."
+    _hand_out(offboarding)
     offboarding.save()
     offboarding.steps.filter(state=OffboardingStep.State.FAILED).update(state=OffboardingStep.State.PENDING)
     offboarding.record("resumed", actor=actor, before={"status": "failed"}, after={"status": "approved"})
-    _enqueue("run_offboarding", offboarding.pk)
     return offboarding
 
 
