@@ -74,7 +74,7 @@ def _claim(
     token, refreshing its heartbeat; None when there is nothing to do (another task finished it, it was cancelled,
     or it was handed out again after this task's worker was given up for dead)."""
     with transaction.atomic():
-        work = model.objects.select_for_update().filter(pk=pk).first()
+        work = model.objects.select_for_update(of=("self",)).select_related(*related).filter(pk=pk).first()
         if work is None or work.status not in states or (token or "") != work.task_token:
             return None
         now = timezone.now()
@@ -82,7 +82,9 @@ def _claim(
         if work.status != working:
             fields.update(status=working, error="", progress="Calling AWS.")
         model.objects.filter(pk=pk).update(**fields)
-    return model.objects.select_related(*related).get(pk=pk)
+    for name, value in fields.items():
+        setattr(work, name, value)
+    return work
 
 
 def _owned(work: ApprovedWork) -> QuerySet:

@@ -216,6 +216,8 @@ def _close(run: TaskRun) -> None:
             "scope": run.scope_key,
             "counts": run.counts,
             "aws_calls": sum(run.aws_calls.values()),
+            "aws_retried": run.aws_retried_total,
+            "aws_throttled": run.aws_throttled_total,
             "errors": len(run.errors),
         },
     )
@@ -224,6 +226,8 @@ def _close(run: TaskRun) -> None:
 def summary_text(run: TaskRun) -> str:
     parts = [f"{run.total(o)} {o}" for o in ("created", "updated", "removed", "unchanged")]
     text = ", ".join(parts) + f"; {sum(run.aws_calls.values())} AWS calls"
+    if run.aws_retried or run.aws_throttled:
+        text += f" ({run.aws_retried_total} retried, {run.aws_throttled_total} throttled)"
     if run.errors:
         text += f"; {len(run.errors)} error(s)"
     return text

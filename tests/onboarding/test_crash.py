@@ -161,9 +161,11 @@ def test_an_approver_retries_stalled_work_now_from_the_page(
     assert ProfileRequest.objects.get(pk=req.pk).attempts == 1
 
     _silence(req, settings.PROVISION_STALE_SECONDS + 1)
-    assert b'id="retry-now"' in client.get(req.get_absolute_url()).content
-    with django_capture_on_commit_callbacks(execute=True):
+    page = client.get(req.get_absolute_url()).content
+    assert b'id="retry-now"' in page and b'id="request-stalled"' in page
+    with django_capture_on_commit_callbacks() as handed_out:
         client.post(url)
+    assert len(handed_out) == 1
     req.refresh_from_db()
     assert req.attempts == 2
     assert AuditEvent.objects.filter(
@@ -194,7 +196,7 @@ def test_an_approver_retries_stalled_work_now_through_the_api(
 
     _silence(req, settings.PROVISION_STALE_SECONDS + 1)
     assert api.get(f"/api/profile-requests/{req.pk}/").json()["is_stalled"] is True
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks():
         answer = api.post(f"/api/profile-requests/{req.pk}/retry-now/")
     assert answer.status_code == 200, answer.content
     assert answer.json()["attempts"] == 2 and answer.json()["is_stalled"] is False
@@ -306,3 +308,37 @@ def test_a_killed_worker_s_offboarding_is_handed_out_again_by_the_sweep(
     assert _maria_profiles(world) == []
     events = list(AuditEvent.objects.filter(request_id=plan.request_id).values_list("action", flat=True))
     assert events.count("offboarding.handed_out_again") == 1 and events.count("offboarding.done") == 1
+
+
+@pytest.mark.django_db
+def test_an_approver_retries_a_stalled_offboarding_now(
+    aws_sandbox: None, eager_tasks: None, settings: Any, django_capture_on_commit_callbacks: Any, client: Any
+) -> None:
+    from domains.sync import start_inventory_sync
+
+    world = build_world()
+    sagemaker().create_user_profile(
+        DomainId=world.research.domain_id, UserProfileName="maria", Tags=[{"Key": "owner", "Value": "maria"}]
+    )
+    start_inventory_sync(inline=True)
+    plan = services.do_plan_offboarding(actor=world.approver, person=world.scientist, reason="Left")
+    with django_capture_on_commit_callbacks():  # the worker that takes it dies at once
+        services.do_approve_offboarding(plan, actor=world.approver2)
+    _silence(plan, settings.PROVISION_STALE_SECONDS + 1)
+    outsider = APIClient()
+    outsider.force_login(world.outsider)
+    assert outsider.post(f"/api/offboardings/{plan.pk}/retry-now/").status_code == 404
+
+    client.force_login(world.approver)
+    page = client.get(plan.get_absolute_url()).content
+    assert b'id="retry-now"' in page and b'id="offboarding-stalled"' in page
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = APIClient()
+        answer.force_login(world.approver)
+        response = answer.post(f"/api/offboardings/{plan.pk}/retry-now/")
+    assert response.status_code == 200, response.content
+    plan.refresh_from_db()
+    assert plan.status == "done", plan.error
+    assert plan.attempts == 2
+    assert AuditEvent.objects.filter(request_id=plan.request_id, action="offboarding.retried_now").count() == 1
+    assert _maria_profiles(world) == []
