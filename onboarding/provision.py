@@ -236,20 +236,25 @@ def _finish(req: Request, message: str, **fields: Any) -> None:
 
 def provision_profile(pk: int, token: str | None = None) -> float | None:
     """One turn of provisioning a profile request: seconds until the next turn, or None when there is none."""
-    req = _claim(ProfileRequest, pk, token, PROVISIONABLE, Request.Status.PROVISIONING)
+    req = _claim(
+        ProfileRequest, pk, token, PROVISIONABLE, Request.Status.PROVISIONING, (*REQUEST_RELATED, "person", "template")
+    )
     if req is None:
         return None
     assert isinstance(req, ProfileRequest)
     domain = req.domain
     client = _client(domain)
     ids = {"DomainId": domain.domain_id, "UserProfileName": req.profile_name}
-    params: dict[str, Any] = {
-        **ids,
-        "UserSettings": req.template.user_settings(),
-        "Tags": _request_tags(req, req.person.get_username()),
-    }
-    if domain.auth_mode == "SSO":
-        params.update(SingleSignOnUserIdentifier="UserName", SingleSignOnUserValue=req.sso_user_name)
+
+    def create() -> dict[str, Any]:
+        params: dict[str, Any] = {
+            **ids,
+            "UserSettings": req.template.user_settings(),
+            "Tags": _request_tags(req, req.person.get_username()),
+        }
+        if domain.auth_mode == "SSO":
+            params.update(SingleSignOnUserIdentifier="UserName", SingleSignOnUserValue=req.sso_user_name)
+        return client.create_user_profile(**params)
 
     def done(profile: UserProfile) -> tuple[str, dict[str, Any]]:
         return f"User profile {profile.name} is InService.", {"profile": profile, "profile_arn": profile.arn}
@@ -257,7 +262,7 @@ def provision_profile(pk: int, token: str | None = None) -> float | None:
     return _provision_turn(
         req,
         client,
-        create=lambda: client.create_user_profile(**params),
+        create=create,
         describe=lambda: client.describe_user_profile(**ids),
         arn_field="profile_arn",
         arn_key="UserProfileArn",
@@ -269,7 +274,9 @@ def provision_profile(pk: int, token: str | None = None) -> float | None:
 
 def provision_space(pk: int, token: str | None = None) -> float | None:
     """One turn of provisioning a shared space request: seconds until the next turn, or None when there is none."""
-    req = _claim(SpaceRequest, pk, token, PROVISIONABLE, Request.Status.PROVISIONING)
+    req = _claim(
+        SpaceRequest, pk, token, PROVISIONABLE, Request.Status.PROVISIONING, (*REQUEST_RELATED, "owner_profile")
+    )
     if req is None:
         return None
     assert isinstance(req, SpaceRequest)
