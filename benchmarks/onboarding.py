@@ -141,12 +141,18 @@ def run(people: int, pending: int) -> None:
 
     from onboarding import tasks
 
-    approved: list[int] = []
-    # The approvals enqueue nothing here: the benchmark runs the provisioning itself, one by one, as a worker would.
-    tasks.provision_profile.delay = approved.append
+    approved: list[tuple[int, str]] = []
+    # The approvals enqueue nothing here: the benchmark runs the provisioning itself, one by one, as a worker would:
+    # turn after turn (create, then one InService check a turn) until the request is active.
+    tasks.provision_profile.apply_async = lambda args, **options: approved.append(args)
+
+    def provision_all_turns(work: tuple[int, str]) -> None:
+        while provision.provision_profile(*work) is not None:
+            pass
+
     timed("approve", requests, lambda req: services.do_approve(req, actor=world.approver))
     call_counter.reset()
-    timed("provision (AWS + local row)", approved, provision.provision_profile)
+    timed("provision (AWS + local row)", approved, provision_all_turns)
     calls = {f"{svc}:{op}": n for (svc, op), n in sorted(call_counter.snapshot().items())}
     total = sum(calls.values())
     print(f"   AWS calls: {total} ({total / people:.2f} per profile)")

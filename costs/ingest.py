@@ -24,9 +24,8 @@ from django.utils import timezone
 from costs.budgets import evaluate_budgets
 from costs.models import COST_TAGS, DOMAIN_TAG, PROFILE_TAG, SPACE_TAG, CostRecord, CostTagStatus, SpendRollup
 from domains.models import AwsAccount, Domain
-from domains.sync import with_retries
 from portal import runs
-from portal.aws import gateway
+from portal.aws import gateway, with_retries
 from portal.models import TaskRun
 from portal.registry import RunKind
 from portal.scoping import VIEW_COSTS
@@ -179,7 +178,7 @@ def ingest_payer(run_id: int, payer_pk: int, since: date | None = None, *, final
                 run_id,
                 scope=scope,
                 counts={"cost_records": counts},
-                aws_calls=calls.made(),
+                calls=calls,
                 message=f"Read {start} to {end - timedelta(days=1)} for {payer.account_id}",
                 # The domains whose spend this read, so that the people of those domains see the run.
                 domain_arns=sorted({r.domain_arn for r in [*by_profile, *by_space] if r.domain_arn}),

@@ -16,9 +16,8 @@ from django.db import transaction
 from costs.ingest import COST_INGESTION, _tag_note, check_cost_tags, payers, store_tag_statuses
 from costs.models import CostTagStatus
 from domains.models import AwsAccount
-from domains.sync import with_retries
 from portal import audit, runs
-from portal.aws import gateway
+from portal.aws import gateway, with_retries
 from portal.models import TaskRun
 
 RUN_TASK = "costs.run_tag_check"
@@ -93,7 +92,7 @@ def check_payer_tags(run_id: int, payer_pk: int, *, final_attempt: bool = True) 
                 run_id,
                 scope=scope,
                 counts={"cost_tags": {"updated": changed, "unchanged": len(statuses) - changed}},
-                aws_calls=calls.made(),
+                calls=calls,
                 message=f"{payer.account_id}: {found}",
                 note=_tag_note(payer, statuses)
                 or f"In payer account {payer.account_id} all SageMaker tags are active.",

@@ -7,6 +7,7 @@ from datetime import date
 from celery import shared_task
 
 from costs import ingest, tag_check
+from portal.aws import retry_policy
 from portal.models import TaskRun
 
 
@@ -19,14 +20,14 @@ def run_cost_ingestion(run_id: int, payer_pks: list[int], since: str | None) -> 
     ingest.run_cost_ingestion(run_id, payer_pks, _day(since))
 
 
-@shared_task(bind=True, name=ingest.PAYER_TASK, ignore_result=True, acks_late=True, max_retries=4, soft_time_limit=1800)
+@shared_task(bind=True, name=ingest.PAYER_TASK, ignore_result=True, acks_late=True, soft_time_limit=1800)
 def ingest_payer(self, run_id: int, payer_pk: int, since: str | None) -> None:  # type: ignore[no-untyped-def]
-    final = self.request.retries >= self.max_retries
+    policy, retries = retry_policy(), self.request.retries
     try:
-        ingest.ingest_payer(run_id, payer_pk, _day(since), final_attempt=final)
+        ingest.ingest_payer(run_id, payer_pk, _day(since), final_attempt=policy.is_final(retries))
     except Exception as exc:
         # Only retryable AWS errors (LimitExceededException, 5xx) reach here before the final attempt.
-        raise self.retry(exc=exc, countdown=min(300, 10 * 2**self.request.retries)) from exc
+        raise self.retry(exc=exc, countdown=policy.delay(retries), max_retries=policy.attempts - 1) from exc
 
 
 @shared_task(name="costs.scheduled_cost_ingestion", ignore_result=True)

@@ -8,13 +8,10 @@ order; :mod:`portal.runs` merges their counts and closes the run after the last 
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Q
@@ -24,13 +21,11 @@ from domains.models import AwsAccount, Domain
 from domains.signals import domains_removed, member_sync_requested
 from domains.upsert import jsonable, upsert_by_arn
 from portal import runs
-from portal.aws import gateway, is_retryable
+from portal.aws import gateway, list_all_tags, paginate, with_retries
 from portal.models import TaskRun
 from portal.registry import RunKind, registry
 
 INVENTORY_SYNC = RunKind("inventory_sync", "Inventory sync", url_prefix="domains:syncrun")
-PAGE_SIZE = 100  # the largest MaxResults the SageMaker list calls accept
-TAG_PAGE_SIZE = 100  # ListTags accepts 50 and up
 CLAIM_TTL = timedelta(minutes=30)  # a claim older than this belongs to a worker that died
 ACCOUNT_REGION_TASK = "domains.sync_account_region"
 RUN_TASK = "domains.run_inventory_sync"
@@ -162,19 +157,6 @@ def _account_regions(scope: SyncScope) -> list[tuple[int, str]]:
     return [(a.pk, r) for a in accounts for r in a.regions if scope.region is None or r == scope.region]
 
 
-def with_retries(step: Callable[..., Any], *args: Any, attempts: int = 4, **kwargs: Any) -> Any:
-    """Run a step in process, retrying AWS throttling and connection trouble with backoff, as the Celery tasks do
-    for queued steps. The step gets ``final_attempt`` so that it records, rather than raises, its last failure."""
-    for attempt in range(attempts):
-        try:
-            return step(*args, final_attempt=attempt == attempts - 1, **kwargs)
-        except Exception as exc:
-            if not is_retryable(exc) or attempt == attempts - 1:
-                raise
-            time.sleep(min(8.0, settings.AWS_STEP_RETRY_SECONDS * 2**attempt))
-    return None
-
-
 def step_name_account_region(account_id: str, region: str) -> str:
     return f"account {account_id} {region}"
 
@@ -205,11 +187,7 @@ def _list_and_store_domains(
 ) -> list[int] | None:
     """The account-region step proper; returns the live domains whose members come next (None: run is over)."""
     client = gateway().sagemaker(region=region, account=account.access)
-    summaries = [
-        summary
-        for page in client.get_paginator("list_domains").paginate(PaginationConfig={"PageSize": PAGE_SIZE})
-        for summary in page.get("Domains", [])
-    ]
+    summaries = paginate(client, "list_domains", "Domains")
     foreign = [s["DomainArn"] for s in summaries if s["DomainArn"].split(":")[3:5] != [region, account.account_id]]
     if foreign:
         raise AccountMismatchError(
@@ -244,7 +222,7 @@ def _list_and_store_domains(
             run_id,
             scope=scope,
             counts={"domains": result.counts()},
-            aws_calls=calls.made(),
+            calls=calls,
             message=f"Listed {len(summaries)} domain(s) in {account.account_id} {region}",
             new_steps=len(live),
             domain_arns=[d.arn for d in live],
@@ -276,15 +254,6 @@ def _describe_domain(client: Any, region: str, domain_id: str) -> dict[str, Any]
         "aws_created_at": answer.get("CreationTime"),
         "aws_modified_at": answer.get("LastModifiedTime"),
     }
-
-
-def list_all_tags(client: Any, arn: str) -> dict[str, str]:
-    tags: dict[str, str] = {}
-    for page in client.get_paginator("list_tags").paginate(
-        ResourceArn=arn, PaginationConfig={"PageSize": TAG_PAGE_SIZE}
-    ):
-        tags.update({t["Key"]: t.get("Value", "") for t in page.get("Tags", [])})
-    return tags
 
 
 # -- members ----------------------------------------------------------------------------------------------------

@@ -5,11 +5,8 @@ from __future__ import annotations
 from celery import shared_task
 
 from domains import sync
+from portal.aws import retry_policy
 from portal.models import TaskRun
-
-
-def _backoff(retries: int) -> int:
-    return min(120, 5 * 2**retries)
 
 
 @shared_task(name=sync.RUN_TASK, ignore_result=True, acks_late=True, soft_time_limit=300)
@@ -17,16 +14,14 @@ def run_inventory_sync(run_id: int) -> None:
     sync.run_inventory_sync(run_id)
 
 
-@shared_task(
-    bind=True, name=sync.ACCOUNT_REGION_TASK, ignore_result=True, acks_late=True, max_retries=4, soft_time_limit=900
-)
+@shared_task(bind=True, name=sync.ACCOUNT_REGION_TASK, ignore_result=True, acks_late=True, soft_time_limit=900)
 def sync_account_region(self, run_id: int, account_pk: int, region: str) -> None:  # type: ignore[no-untyped-def]
-    final = self.request.retries >= self.max_retries
+    policy, retries = retry_policy(), self.request.retries
     try:
-        sync.sync_account_region(run_id, account_pk, region, final_attempt=final)
+        sync.sync_account_region(run_id, account_pk, region, final_attempt=policy.is_final(retries))
     except Exception as exc:
         # Only retryable AWS errors reach here before the final attempt (the step records everything else).
-        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+        raise self.retry(exc=exc, countdown=policy.delay(retries), max_retries=policy.attempts - 1) from exc
 
 
 @shared_task(name="domains.scheduled_inventory_sync", ignore_result=True)

@@ -6,6 +6,7 @@ class OnboardingConfig(AppConfig):
     verbose_name = "Onboarding: requests, provisioning and offboarding"
 
     def ready(self) -> None:
+        from onboarding import tasks  # noqa: F401 - fills onboarding.work.WORK_TASKS, which the services hand out by
         from onboarding.services import AUDIT_ACTIONS
         from portal.registry import MenuEntry, approvers, registry
 

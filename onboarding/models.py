@@ -233,8 +233,14 @@ class ApprovedWork(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     progress = models.CharField(max_length=300, blank=True, help_text="What the task is doing now.")
     error = models.TextField(blank=True, help_text="The AWS error of the last failed attempt.")
-    attempts = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0, help_text="How many times the work was handed to a worker.")
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The task working on it proves it is alive by refreshing the heartbeat; work whose heartbeat stopped is handed
+    # to a worker again (the sweep, or an approver's "retry now") under a new token, and a task that finds another
+    # token on the row stops: at most one chain of tasks works on it at a time.
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Last sign of life of the task on it.")
+    task_token = models.CharField(max_length=32, blank=True, help_text="The hand-out the working task belongs to.")
+    wait_until = models.DateTimeField(null=True, blank=True, help_text="When waiting for AWS gives up.")
 
     objects = RestrictedQuerySet.as_manager()
 
@@ -244,6 +250,17 @@ class ApprovedWork(models.Model):
     @property
     def is_working(self) -> bool:
         return self.status in self.WORKING  # type: ignore[attr-defined]
+
+    @property
+    def is_stalled(self) -> bool:
+        """Work a task should be on, whose heartbeat stopped for ``PROVISION_STALE_SECONDS``: its worker died, or
+        the broker lost the task. The sweep hands it out again; an approver may do so at once."""
+        if not self.is_working:
+            return False
+        from django.utils import timezone
+
+        last = self.heartbeat_at or self.updated_at
+        return last is None or (timezone.now() - last).total_seconds() > settings.PROVISION_STALE_SECONDS
 
     @property
     def request_id(self) -> str:
@@ -305,7 +322,6 @@ class ProfileRequest(Request):
     """A person asks for their own user profile in a domain, from one of its persona templates."""
 
     ID_PREFIX = "PR"
-    PROVISION_TASK = "provision_profile"
 
     person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="profile_requests")
     template = models.ForeignKey(PersonaTemplate, on_delete=models.PROTECT, related_name="requests")
@@ -346,7 +362,6 @@ class SpaceRequest(Request):
     """A team lead asks for a shared space, owned by their own profile in the domain, until an expiry date."""
 
     ID_PREFIX = "SR"
-    PROVISION_TASK = "provision_space"
     # Approved and not yet deleted: what counts against the domain's auto-approval quota.
     LIVE = (
         Request.Status.APPROVED,

@@ -1,16 +1,21 @@
 """The AWS side of onboarding, run by Celery tasks: create profiles and spaces, wait until InService, delete
 expired spaces, carry out offboarding plans.
 
-Every function is safe to run twice. A task claims its request by state under a row lock, so a redelivered task
-(the worker died) picks up where the first left off: a create that already happened answers ResourceInUse and the
-resource is adopted when its ``portal:request-id`` tag names this request; a delete of what is already gone counts
-as done. Throttling and AWS 5xx errors are retried with backoff before a request is marked failed.
+No task waits for AWS inside a worker: a provisioning turn creates the resource (or asks once whether it is
+InService yet) and answers how many seconds until the next turn; the task re-enqueues itself with that countdown
+until the deadline stored on the request (``wait_until``). Each turn refreshes the work's heartbeat.
+
+Every function is safe to run twice. A task takes the hand-out token it was enqueued with and works only while the
+row still carries that token: when its worker died, the sweep (or an approver's "retry now") hands the work out
+again under a new token and a late or redelivered task of the old one stops. A create that already happened answers
+ResourceInUse and the resource is adopted when its ``portal:request-id`` tag names this request; a delete of what is
+already gone counts as done. Throttling and AWS 5xx errors are retried under the portal's retry policy before a
+request is marked failed. The inventory rows of what is created or deleted are written by :mod:`profiles.services`.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -18,15 +23,15 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from domains.models import Domain
-from domains.sync import list_all_tags
 from onboarding import notify
-from onboarding.models import Offboarding, OffboardingStep, ProfileRequest, Request, SpaceRequest
-from portal.aws import describe_error, error_code, gateway, is_retryable
+from onboarding.models import ApprovedWork, Offboarding, OffboardingStep, ProfileRequest, Request, SpaceRequest
+from portal.aws import call_with_retries, describe_error, error_code, gateway, list_all_tags
+from profiles import services as inventory
 from profiles.models import App, Space, UserProfile
-from profiles.sync import profile_values, space_values
 
 logger = logging.getLogger(__name__)
 
@@ -34,26 +39,16 @@ ACTOR = "provisioning task"
 REQUEST_TAG = "portal:request-id"
 APPROVER_TAG = "portal:approver"
 OWNER_TAG = "owner"
-ATTEMPTS = 5  # per AWS call, on top of botocore's own retries
 GONE = ("ResourceNotFound", "ValidationException")  # a delete of what no longer exists
-# Requests a provisioning task takes on: approved, or provisioning already (a redelivered or retried task).
-CLAIMABLE = (Request.Status.APPROVED, Request.Status.PROVISIONING)
+FAILED_STATES = ("Failed", "Delete_Failed", "Update_Failed", "Deleting")
+PROVISIONABLE = (Request.Status.APPROVED, Request.Status.PROVISIONING)
+
+# One AWS call, retried under the portal's retry policy on throttling, 5xx and connection trouble.
+call = call_with_retries
 
 
 class ProvisioningError(Exception):
     """The request cannot be carried out as asked; the message says why (shown on the request)."""
-
-
-def call(method: Callable[..., Any], **params: Any) -> Any:
-    """One AWS call, retried with backoff on throttling, 5xx and connection trouble."""
-    for attempt in range(ATTEMPTS):
-        try:
-            return method(**params)
-        except (ClientError, BotoCoreError) as exc:
-            if not is_retryable(exc) or attempt == ATTEMPTS - 1:
-                raise
-            time.sleep(min(8.0, settings.AWS_STEP_RETRY_SECONDS * 2**attempt))
-    return None
 
 
 def _client(domain: Any) -> Any:
@@ -68,34 +63,60 @@ REQUEST_RELATED = ("domain", "domain__account", "requested_by", "decided_by")
 
 
 def _claim(
-    model: type[Any], pk: int, states: tuple[str, ...], working: str, related: tuple[str, ...] = REQUEST_RELATED
+    model: type[Any],
+    pk: int,
+    token: str | None,
+    states: tuple[str, ...],
+    working: str,
+    related: tuple[str, ...] = REQUEST_RELATED,
 ) -> Any:
-    """Take the request (or plan) for this run if it is in one of ``states``, counting the attempt; None when
-    there is nothing to do (another run finished it, or it was cancelled)."""
+    """Take the request (or plan) for this turn if it is in one of ``states`` and still carries this task's hand-out
+    token, refreshing its heartbeat; None when there is nothing to do (another task finished it, it was cancelled,
+    or it was handed out again after this task's worker was given up for dead)."""
     with transaction.atomic():
-        work = model.objects.select_for_update().filter(pk=pk).first()
-        if work is None or work.status not in states:
+        work = model.objects.select_for_update(of=("self",)).select_related(*related).filter(pk=pk).first()
+        if work is None or work.status not in states or (token or "") != work.task_token:
             return None
-        work.status, work.attempts, work.error = working, work.attempts + 1, ""
-        work.progress = "Calling AWS."
-        work.save()
-    return model.objects.select_related(*related).get(pk=pk)
+        now = timezone.now()
+        fields: dict[str, Any] = {"heartbeat_at": now, "updated_at": now}
+        if work.status != working:
+            fields.update(status=working, error="", progress="Calling AWS.")
+        model.objects.filter(pk=pk).update(**fields)
+    for name, value in fields.items():
+        setattr(work, name, value)
+    return work
+
+
+def _owned(work: ApprovedWork) -> QuerySet:
+    """The work's row, as long as it is still this task's: working, under the token the task claimed it with."""
+    return type(work).objects.filter(pk=work.pk, status__in=type(work).WORKING, task_token=work.task_token)
+
+
+def _beat(work: ApprovedWork, message: str = "", **fields: Any) -> bool:
+    """Refresh the heartbeat (and the progress shown, and ``fields``); False when the work is no longer this
+    task's, which then stops."""
+    now = timezone.now()
+    if message:
+        fields["progress"] = message[:300]
+    return bool(_owned(work).update(heartbeat_at=now, updated_at=now, **fields))
 
 
 def _progress(req: Any, message: str) -> None:
-    type(req).objects.filter(pk=req.pk).update(progress=message[:300], updated_at=timezone.now())
+    _beat(req, message)
 
 
 def _fail(req: Request, message: str) -> None:
     with transaction.atomic():
         before = {"status": req.status}
-        type(req).objects.filter(pk=req.pk).update(
+        failed = _owned(req).update(
             status=Request.Status.FAILED,
             error=message,
             progress="",
             finished_at=timezone.now(),
             updated_at=timezone.now(),
         )
+        if not failed:
+            return  # handed out again meanwhile: the newer task reports
         req.record("failed", actor=ACTOR, before=before, after={"status": "failed", "error": message})
     notify.send(
         f"[{req.request_id}] Failed: {req}",
@@ -103,26 +124,6 @@ def _fail(req: Request, message: str) -> None:
         f"the request: {notify.link(req)}\n",
         notify.people_emails(req.requested_by, getattr(req, "person", None)),
     )
-
-
-def _wait_in_service(req: Request, describe: Callable[[], dict[str, Any]], what: str) -> dict[str, Any]:
-    deadline = time.monotonic() + settings.PROVISION_WAIT_SECONDS
-    checks = 0
-    while True:
-        answer = call(describe)
-        status = answer.get("Status", "")
-        checks += 1
-        if status == "InService":
-            return answer
-        if status in ("Failed", "Delete_Failed", "Update_Failed", "Deleting"):
-            raise ProvisioningError(f"AWS reports the {what} as {status}: {answer.get('FailureReason') or 'no reason'}")
-        if time.monotonic() > deadline:
-            raise ProvisioningError(
-                f"The {what} was still {status} after {settings.PROVISION_WAIT_SECONDS} s; try "
-                f"again later (it is adopted, not created twice)."
-            )
-        _progress(req, f"Waiting for AWS: the {what} is {status or 'being created'} (check {checks}).")
-        time.sleep(settings.PROVISION_POLL_SECONDS)
 
 
 def _create_or_adopt(
@@ -155,19 +156,44 @@ def _create_or_adopt(
     return arn
 
 
-def _create_and_wait(
+def _provision_turn(
     req: Request,
     client: Any,
+    *,
     create: Callable[[], dict[str, Any]],
     describe: Callable[[], dict[str, Any]],
+    arn_field: str,
     arn_key: str,
     what: str,
-) -> tuple[str, dict[str, Any]] | None:
-    """Create (or adopt) the resource and wait until it is InService: its ARN and last description, or None after
-    marking the request failed with the reason."""
+    store: Callable[[dict[str, Any], dict[str, str]], Any],
+    done: Callable[[Any], tuple[str, dict[str, Any]]],
+) -> float | None:
+    """One turn: create (or adopt) the resource unless an earlier turn did, then ask AWS once whether it is
+    InService. Seconds until the next turn while AWS is still creating it; None when the request is active, failed
+    (with the reason), or no longer this task's."""
     try:
-        arn = _create_or_adopt(req, create, describe, arn_key, what, client)
-        return arn, _wait_in_service(req, describe, what)
+        arn = getattr(req, arn_field)
+        if not arn:
+            arn = _create_or_adopt(req, create, describe, arn_key, what, client)
+            req.wait_until = req.wait_until or timezone.now() + timedelta(seconds=settings.PROVISION_WAIT_SECONDS)
+            if not _beat(req, **{arn_field: arn, "wait_until": req.wait_until}):
+                return None
+        answer = call(describe)
+        status = answer.get("Status", "")
+        if status == "InService":
+            message, fields = done(store(answer, _tags(client, arn)))
+            _finish(req, message, **fields)
+            return None
+        if status in FAILED_STATES:
+            raise ProvisioningError(f"AWS reports the {what} as {status}: {answer.get('FailureReason') or 'no reason'}")
+        now = timezone.now()
+        if req.wait_until is not None and now > req.wait_until:
+            raise ProvisioningError(
+                f"The {what} was still {status} after {settings.PROVISION_WAIT_SECONDS} s; try "
+                f"again later (it is adopted, not created twice)."
+            )
+        checked = f"Waiting for AWS: the {what} is {status or 'being created'} (checked at {now:%H:%M:%S})."
+        return settings.PROVISION_POLL_SECONDS if _beat(req, checked) else None
     except (ClientError, BotoCoreError) as exc:
         _fail(req, describe_error(exc))
     except ProvisioningError as exc:
@@ -186,13 +212,15 @@ def _request_tags(req: Request, owner: str) -> list[dict[str, str]]:
 
 def _finish(req: Request, message: str, **fields: Any) -> None:
     with transaction.atomic():
-        type(req).objects.filter(pk=req.pk).update(
+        finished = _owned(req).update(
             status=Request.Status.ACTIVE,
             progress=message,
             finished_at=timezone.now(),
             updated_at=timezone.now(),
             **fields,
         )
+        if not finished:
+            return  # handed out again meanwhile: the newer task finishes it
         req.record(
             "active",
             actor=ACTOR,
@@ -206,44 +234,51 @@ def _finish(req: Request, message: str, **fields: Any) -> None:
     )
 
 
-def provision_profile(pk: int) -> None:
-    req = _claim(ProfileRequest, pk, CLAIMABLE, Request.Status.PROVISIONING)
+def provision_profile(pk: int, token: str | None = None) -> float | None:
+    """One turn of provisioning a profile request: seconds until the next turn, or None when there is none."""
+    req = _claim(
+        ProfileRequest, pk, token, PROVISIONABLE, Request.Status.PROVISIONING, (*REQUEST_RELATED, "person", "template")
+    )
     if req is None:
-        return
+        return None
     assert isinstance(req, ProfileRequest)
     domain = req.domain
     client = _client(domain)
     ids = {"DomainId": domain.domain_id, "UserProfileName": req.profile_name}
-    params: dict[str, Any] = {
-        **ids,
-        "UserSettings": req.template.user_settings(),
-        "Tags": _request_tags(req, req.person.get_username()),
-    }
-    if domain.auth_mode == "SSO":
-        params.update(SingleSignOnUserIdentifier="UserName", SingleSignOnUserValue=req.sso_user_name)
-    outcome = _create_and_wait(
+
+    def create() -> dict[str, Any]:
+        params: dict[str, Any] = {
+            **ids,
+            "UserSettings": req.template.user_settings(),
+            "Tags": _request_tags(req, req.person.get_username()),
+        }
+        if domain.auth_mode == "SSO":
+            params.update(SingleSignOnUserIdentifier="UserName", SingleSignOnUserValue=req.sso_user_name)
+        return client.create_user_profile(**params)
+
+    def done(profile: UserProfile) -> tuple[str, dict[str, Any]]:
+        return f"User profile {profile.name} is InService.", {"profile": profile, "profile_arn": profile.arn}
+
+    return _provision_turn(
         req,
         client,
-        lambda: client.create_user_profile(**params),
-        lambda: client.describe_user_profile(**ids),
-        "UserProfileArn",
-        "user profile",
+        create=create,
+        describe=lambda: client.describe_user_profile(**ids),
+        arn_field="profile_arn",
+        arn_key="UserProfileArn",
+        what="user profile",
+        store=lambda answer, tags: inventory.store_profile(domain, answer, tags, owner=req.person),
+        done=done,
     )
-    if outcome is None:
-        return
-    arn, answer = outcome
-    values = profile_values(answer, _tags(client, arn))
-    now = timezone.now()
-    profile, _ = UserProfile.objects.update_or_create(
-        arn=arn, defaults={**values, "domain": domain, "owner": req.person, "last_changed": now, "removed_at": None}
-    )
-    _finish(req, f"User profile {profile.name} is InService.", profile=profile, profile_arn=arn)
 
 
-def provision_space(pk: int) -> None:
-    req = _claim(SpaceRequest, pk, CLAIMABLE, Request.Status.PROVISIONING)
+def provision_space(pk: int, token: str | None = None) -> float | None:
+    """One turn of provisioning a shared space request: seconds until the next turn, or None when there is none."""
+    req = _claim(
+        SpaceRequest, pk, token, PROVISIONABLE, Request.Status.PROVISIONING, (*REQUEST_RELATED, "owner_profile")
+    )
     if req is None:
-        return
+        return None
     assert isinstance(req, SpaceRequest)
     domain = req.domain
     client = _client(domain)
@@ -269,24 +304,22 @@ def provision_space(pk: int) -> None:
             {"Key": "portal:expires-on", "Value": req.expires_on.isoformat()},
         ],
     }
-    outcome = _create_and_wait(
-        req, client, lambda: client.create_space(**params), lambda: client.describe_space(**ids), "SpaceArn", "space"
+
+    def done(space: Space) -> tuple[str, dict[str, Any]]:
+        message = f"Shared space {space.name} is InService, owned by {owner.name}."
+        return message, {"space": space, "space_arn": space.arn}
+
+    return _provision_turn(
+        req,
+        client,
+        create=lambda: client.create_space(**params),
+        describe=lambda: client.describe_space(**ids),
+        arn_field="space_arn",
+        arn_key="SpaceArn",
+        what="space",
+        store=lambda answer, tags: inventory.store_space(domain, answer, tags, owner_profile=owner),
+        done=done,
     )
-    if outcome is None:
-        return
-    arn, answer = outcome
-    values = space_values(answer, _tags(client, arn))
-    space, _ = Space.objects.update_or_create(
-        arn=arn,
-        defaults={
-            **values,
-            "domain": domain,
-            "owner_profile": owner,
-            "last_changed": timezone.now(),
-            "removed_at": None,
-        },
-    )
-    _finish(req, f"Shared space {space.name} is InService, owned by {owner.name}.", space=space, space_arn=arn)
 
 
 def _delete(method: Callable[..., Any], **params: Any) -> str:
@@ -310,14 +343,13 @@ def _remove_space(client: Any, domain_id: str, space_name: str, arn: str) -> tup
             client.delete_app, DomainId=domain_id, SpaceName=space_name, AppType=app["AppType"], AppName=app["AppName"]
         )
     outcome = _delete(client.delete_space, DomainId=domain_id, SpaceName=space_name)
-    if arn:
-        Space.objects.filter(arn=arn, removed_at__isnull=True).update(status="Deleted", removed_at=timezone.now())
+    inventory.mark_deleted(Space, arn)
     return len(live), outcome
 
 
-def delete_space(pk: int) -> None:
+def delete_space(pk: int, token: str | None = None) -> None:
     """Delete an expired shared space (its apps first), approved by an approver."""
-    req = _claim(SpaceRequest, pk, (Request.Status.DELETING,), Request.Status.DELETING)
+    req = _claim(SpaceRequest, pk, token, (Request.Status.DELETING,), Request.Status.DELETING)
     if req is None:
         return
     domain = req.domain
@@ -325,25 +357,27 @@ def delete_space(pk: int) -> None:
     try:
         stopped, outcome = _remove_space(client, domain.domain_id, req.space_name, req.space_arn)
     except (ClientError, BotoCoreError) as exc:
-        SpaceRequest.objects.filter(pk=req.pk).update(
-            error=describe_error(exc), status=Request.Status.EXPIRED, progress="", updated_at=timezone.now()
-        )
-        req.record("deletion_failed", actor=ACTOR, after={"error": describe_error(exc)})
+        with transaction.atomic():
+            if _owned(req).update(
+                error=describe_error(exc), status=Request.Status.EXPIRED, progress="", updated_at=timezone.now()
+            ):
+                req.record("deletion_failed", actor=ACTOR, after={"error": describe_error(exc)})
         return
     now = timezone.now()
     with transaction.atomic():
-        SpaceRequest.objects.filter(pk=req.pk).update(
+        deleted = _owned(req).update(
             status=Request.Status.DELETED,
             finished_at=now,
             progress=f"Space {outcome}; {stopped} app(s) stopped first.",
             updated_at=now,
         )
-        req.record(
-            "aws.delete_space",
-            actor=ACTOR,
-            before={"status": "deleting"},
-            after={"status": "deleted", "outcome": outcome, "apps_deleted": stopped},
-        )
+        if deleted:
+            req.record(
+                "aws.delete_space",
+                actor=ACTOR,
+                before={"status": "deleting"},
+                after={"status": "deleted", "outcome": outcome, "apps_deleted": stopped},
+            )
 
 
 # -- offboarding ------------------------------------------------------------------------------------------------
@@ -354,19 +388,16 @@ def _run_step(step: OffboardingStep, domain: Domain | None) -> str:
         raise ProvisioningError(f"The domain {step.domain_name} is no longer in the inventory.")
     client = _client(domain)
     params = dict(step.params)
-    now = timezone.now()
     if step.action == OffboardingStep.Action.DELETE_APP:
         outcome = _delete(client.delete_app, **params)
-        App.objects.filter(arn=step.resource_arn).update(status="Deleted")
+        inventory.mark_deleted(App, step.resource_arn)
     elif step.action == OffboardingStep.Action.DELETE_SPACE:
         _, outcome = _remove_space(client, params["DomainId"], params["SpaceName"], step.resource_arn)
     else:
         outcome = _delete(client.delete_user_profile, **params)
-        UserProfile.objects.filter(arn=step.resource_arn, removed_at__isnull=True).update(
-            status="Deleted", removed_at=now
-        )
+        inventory.mark_deleted(UserProfile, step.resource_arn)
         ProfileRequest.objects.filter(profile_arn=step.resource_arn, status=Request.Status.ACTIVE).update(
-            status=Request.Status.DELETED, updated_at=now
+            status=Request.Status.DELETED, updated_at=timezone.now()
         )
     step.offboarding.record(
         f"aws.{step.action}",
@@ -378,27 +409,36 @@ def _run_step(step: OffboardingStep, domain: Domain | None) -> str:
     return outcome.capitalize() + "."
 
 
-def run_offboarding(pk: int) -> None:
-    offboarding = _claim(Offboarding, pk, Offboarding.WORKING, Offboarding.Status.RUNNING, ("person", "requested_by"))
+def run_offboarding(pk: int, token: str | None = None) -> None:
+    """Carry out a plan's pending steps in order, refreshing the heartbeat before each; stop when the plan was
+    handed out again meanwhile (the newer task goes on from the last step that finished)."""
+    offboarding = _claim(
+        Offboarding, pk, token, Offboarding.WORKING, Offboarding.Status.RUNNING, ("person", "requested_by")
+    )
     if offboarding is None:
         return
     steps = list(offboarding.steps.filter(state=OffboardingStep.State.PENDING).order_by("position"))
     domains = {d.arn: d for d in Domain.objects.filter(arn__in={s.domain_arn for s in steps}).select_related("account")}
     for step in steps:
         step.offboarding = offboarding
-        _progress(offboarding, f"Step {step.position + 1}: {step}")
+        if not _beat(offboarding, f"Step {step.position + 1}: {step}"):
+            return
         try:
             message = _run_step(step, domains.get(step.domain_arn))
         except (ClientError, BotoCoreError, ProvisioningError) as exc:
             reason = str(exc) if isinstance(exc, ProvisioningError) else describe_error(exc)
             error = f"Step {step.position + 1} ({step}): {reason}"
-            OffboardingStep.objects.filter(pk=step.pk).update(state=OffboardingStep.State.FAILED, message=reason[:1000])
-            Offboarding.objects.filter(pk=pk).update(
-                status=Offboarding.Status.FAILED, error=error, progress="", updated_at=timezone.now()
-            )
-            offboarding.record(
-                "failed", actor=ACTOR, domain_arn=step.domain_arn, after={"status": "failed", "error": error}
-            )
+            with transaction.atomic():
+                if not _owned(offboarding).update(
+                    status=Offboarding.Status.FAILED, error=error, progress="", updated_at=timezone.now()
+                ):
+                    return
+                OffboardingStep.objects.filter(pk=step.pk).update(
+                    state=OffboardingStep.State.FAILED, message=reason[:1000]
+                )
+                offboarding.record(
+                    "failed", actor=ACTOR, domain_arn=step.domain_arn, after={"status": "failed", "error": error}
+                )
             notify.send(
                 f"[{offboarding.request_id}] Offboarding stopped",
                 f"{error}\n\nResume it once the cause is fixed: {notify.link(offboarding)}\n",
@@ -412,10 +452,12 @@ def run_offboarding(pk: int) -> None:
         )
         OffboardingStep.objects.filter(pk=step.pk).update(state=state, message=message, done_at=timezone.now())
     now = timezone.now()
-    Offboarding.objects.filter(pk=pk).update(
-        status=Offboarding.Status.DONE, progress="Every step is done.", finished_at=now, updated_at=now
-    )
-    offboarding.record("done", actor=ACTOR, before={"status": "running"}, after={"status": "done"})
+    with transaction.atomic():
+        if not _owned(offboarding).update(
+            status=Offboarding.Status.DONE, progress="Every step is done.", finished_at=now, updated_at=now
+        ):
+            return
+        offboarding.record("done", actor=ACTOR, before={"status": "running"}, after={"status": "done"})
     notify.send(
         f"[{offboarding.request_id}] Offboarding done",
         f"{offboarding.person.get_username()} is out of SageMaker. See what was done: {notify.link(offboarding)}\n",
@@ -456,17 +498,11 @@ def check_space_expiry() -> dict[str, int]:
     return {"reminded": reminded, "expired": expired}
 
 
-def stalled() -> list[tuple[str, int]]:
-    """Work no task has touched for PROVISION_STALE_MINUTES: its worker died, or the queue lost it."""
-    cutoff = timezone.now() - timedelta(minutes=settings.PROVISION_STALE_MINUTES)
-
-    def stale(model: Any) -> list[tuple[int, str]]:
-        return list(model.objects.filter(status__in=model.WORKING, updated_at__lt=cutoff).values_list("pk", "status"))
-
-    work = [("provision_profile", pk) for pk, _ in stale(ProfileRequest)]
-    work += [
-        ("delete_space" if status == Request.Status.DELETING else "provision_space", pk)
-        for pk, status in stale(SpaceRequest)
-    ]
-    work += [("run_offboarding", pk) for pk, _ in stale(Offboarding)]
+def stalled() -> list[ApprovedWork]:
+    """Work whose task stopped beating for PROVISION_STALE_SECONDS: its worker died, or the queue lost it."""
+    cutoff = timezone.now() - timedelta(seconds=settings.PROVISION_STALE_SECONDS)
+    silent = Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, updated_at__lt=cutoff)
+    work: list[ApprovedWork] = []
+    for model in (ProfileRequest, SpaceRequest, Offboarding):
+        work += model.objects.filter(silent, status__in=model.WORKING).order_by("pk")
     return work

@@ -19,11 +19,13 @@ The contract of every services module of the portal (onboarding, domains, costs 
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -33,6 +35,7 @@ from django.utils import timezone
 from domains.models import Domain
 from onboarding import notify
 from onboarding.models import (
+    ApprovedWork,
     Offboarding,
     OffboardingStep,
     PersonaTemplate,
@@ -42,6 +45,7 @@ from onboarding.models import (
     SpaceRequest,
     execution_role_error,
 )
+from onboarding.work import task_for
 from portal import audit
 from portal.pricing import EBS_GB_MONTH_USD, HOURLY_USD, hourly_price
 from portal.scoping import ALL_DOMAINS, APPROVE, MANAGE, REQUEST_PROFILE, REQUEST_SPACE, grants_for, is_system_actor
@@ -100,6 +104,8 @@ _REQUEST_VERBS = {
     "rejected": "rejected",
     "cancelled": "cancelled",
     "retried": "retried",
+    "handed_out_again": "handed to a worker again (its task stopped)",
+    "retried_now": "retried now (its task stopped)",
     "active": "created in AWS",
     "failed": "failed",
 }
@@ -115,6 +121,8 @@ _OFFBOARDING_VERBS = {
     "approved": "approved",
     "cancelled": "cancelled",
     "resumed": "resumed",
+    "handed_out_again": "handed to a worker again (its task stopped)",
+    "retried_now": "retried now (its task stopped)",
     "done": "done",
     "failed": "failed",
 }
@@ -243,6 +251,21 @@ def check_can_resume_offboarding(actor: Any, offboarding: Offboarding) -> None:
         raise ValidationError("Only a failed offboarding can resume.")
 
 
+def check_can_retry_now(actor: Any, work: ApprovedWork) -> None:
+    """An approver of the work's domain (every domain of an offboarding plan) on work whose task stopped."""
+    if isinstance(work, Offboarding):
+        _check_offboarding_approver(actor, work)
+    elif not may(actor, APPROVE, work.domain):  # type: ignore[attr-defined]
+        raise ValidationError(f"Only an approver of {work.domain.name} may retry this now.")  # type: ignore[attr-defined]
+    if not work.is_working:
+        raise ValidationError(f"This is {_state(work)}; only work a task should be on can be retried now.")
+    if not work.is_stalled:
+        raise ValidationError(
+            f"A task is working on it (last sign of life less than {settings.PROVISION_STALE_SECONDS} s ago); "
+            f"it can be retried now once its heartbeat stops."
+        )
+
+
 def check_can_manage(actor: Any, domain: Domain) -> None:
     """Persona templates and space policies: the domain's approvers (or a system actor, e.g. the demo)."""
     if not is_system_actor(actor) and not may(actor, MANAGE, domain):
@@ -267,6 +290,7 @@ def open_actions(user: Any, req: Request) -> dict[str, bool]:
         "can_retry": allowed(check_can_retry, user, req),
         "can_extend": is_space and allowed(check_can_extend_space, user, req),
         "can_delete": is_space and allowed(check_can_delete_space, user, req),
+        "can_retry_now": allowed(check_can_retry_now, user, req),
         "is_own": _is_requester(req, user),
     }
 
@@ -277,6 +301,7 @@ def offboarding_actions(user: Any, offboarding: Offboarding) -> dict[str, bool]:
         "can_decide": allowed(check_can_approve_offboarding, user, offboarding),
         "can_cancel": allowed(check_can_cancel_offboarding, user, offboarding),
         "can_resume": allowed(check_can_resume_offboarding, user, offboarding),
+        "can_retry_now": allowed(check_can_retry_now, user, offboarding),
     }
 
 
@@ -410,10 +435,47 @@ def _email_requester(req: Request, subject: str, body: str) -> None:
     )
 
 
-def _enqueue(task_name: str, pk: int) -> None:
-    from onboarding import tasks
+SWEEP_ACTOR = "stalled-work sweep"
 
-    transaction.on_commit(lambda: getattr(tasks, task_name).delay(pk))
+
+def _hand_out(work: ApprovedWork) -> None:
+    """Give the work (in the state a task works in) to a worker once the transaction commits, under a new hand-out
+    token: a task still running under an older token stops at its next step. Call before saving the work."""
+    task = task_for(work)
+    token = uuid.uuid4().hex
+    work.task_token, work.attempts, work.heartbeat_at = token, work.attempts + 1, timezone.now()
+    transaction.on_commit(lambda: task.apply_async((work.pk, token)))
+
+
+def _hand_out_again(work: ApprovedWork, *, actor: Any, action: str) -> ApprovedWork | None:
+    """Hand stalled work to a worker again under a new token (the task whose heartbeat stopped, if it ever comes
+    back, stops at its next step); None when it is no longer stalled. Safe because provisioning adopts what an
+    earlier task created (by its request-id tag) and every offboarding step counts what is gone as done."""
+    work = type(work).objects.select_for_update().get(pk=work.pk)
+    if not work.is_stalled:
+        return None
+    before = {"status": work.status, "heartbeat_at": work.heartbeat_at.isoformat() if work.heartbeat_at else None}
+    work.progress = "Handed to a worker again: the task working on it stopped."
+    _hand_out(work)
+    work.save()
+    work.record(action, actor=actor, before=before, after={"status": work.status, "attempts": work.attempts})
+    return work
+
+
+@transaction.atomic
+def do_hand_out_again(work: ApprovedWork, *, actor: Any = SWEEP_ACTOR) -> ApprovedWork | None:
+    """The sweep: stalled work goes to a worker again (audited as ``handed_out_again``)."""
+    return _hand_out_again(work, actor=actor, action="handed_out_again")
+
+
+@transaction.atomic
+def do_retry_now(work: ApprovedWork, *, actor: Any) -> ApprovedWork:
+    """An approver hands stalled work to a worker at once instead of waiting for the sweep."""
+    work = type(work).objects.select_for_update().get(pk=work.pk)
+    check_can_retry_now(actor, work)
+    handed = _hand_out_again(work, actor=actor, action="retried_now")
+    assert handed is not None
+    return handed
 
 
 @transaction.atomic
@@ -423,9 +485,9 @@ def do_approve(req: Request, *, actor: Any) -> Request:
     before = _snapshot(req)
     req.status, req.decided_by, req.decided_at = Request.Status.APPROVED, actor, timezone.now()
     req.progress = "Queued for provisioning."
+    _hand_out(req)
     req.save()
     req.record("approved", actor=actor, before=before, after=_snapshot(req, "decided_by"))
-    _enqueue(req.PROVISION_TASK, req.pk)
     _email_requester(req, "Approved", f"{actor.get_username()} approved {req}. The portal is creating it in AWS now.")
     return req
 
@@ -464,9 +526,15 @@ def do_retry(req: Request, *, actor: Any) -> Request:
     check_can_retry(actor, req)
     before = _snapshot(req, "error")
     req.status, req.progress, req.finished_at = Request.Status.APPROVED, "Queued for another attempt.", None
+    # A new attempt: create (or adopt, by tag) and wait afresh.
+    req.wait_until = None
+    if isinstance(req, ProfileRequest):
+        req.profile_arn = ""
+    else:
+        req.space_arn = ""
+    _hand_out(req)
     req.save()
     req.record("retried", actor=actor, before=before, after=_snapshot(req))
-    _enqueue(req.PROVISION_TASK, req.pk)
     return req
 
 
@@ -618,6 +686,7 @@ def do_submit_space_request(
         req.status, req.auto_approved, req.decided_at = Request.Status.APPROVED, True, timezone.now()
         req.decision_reason = f"Within the domain's quota of {policy.auto_approve_quota} shared spaces"
         req.progress = "Queued for provisioning."
+        _hand_out(req)
         req.save()
         req.record(
             "approved",
@@ -625,7 +694,6 @@ def do_submit_space_request(
             before={"status": Request.Status.SUBMITTED},
             after={"status": req.status, "auto_approved": True},
         )
-        _enqueue(req.PROVISION_TASK, req.pk)
     else:
         _email_new_request(req)
     return req
@@ -654,9 +722,9 @@ def do_delete_space(req: SpaceRequest, *, actor: Any) -> SpaceRequest:
     check_can_delete_space(actor, req)
     before = _snapshot(req)
     req.status, req.progress = Request.Status.DELETING, "Queued for deletion."
+    _hand_out(req)
     req.save()
     req.record("deletion_approved", actor=actor, before=before, after=_snapshot(req))
-    _enqueue("delete_space", req.pk)
     return req
 
 
@@ -778,11 +846,11 @@ def do_approve_offboarding(offboarding: Offboarding, *, actor: Any) -> Offboardi
         timezone.now(),
     )
     offboarding.progress = "Queued."
+    _hand_out(offboarding)
     offboarding.save()
     offboarding.record(
         "approved", actor=actor, before={"status": Offboarding.Status.PLANNED}, after={"status": offboarding.status}
     )
-    _enqueue("run_offboarding", offboarding.pk)
     return offboarding
 
 
@@ -803,12 +871,12 @@ def do_resume_offboarding(offboarding: Offboarding, *, actor: Any) -> Offboardin
     check_can_resume_offboarding(actor, offboarding)
     offboarding.status = Offboarding.Status.APPROVED
     offboarding.progress = "Queued to resume after the last step that finished."
+    _hand_out(offboarding)
     offboarding.save()
     offboarding.steps.filter(state=OffboardingStep.State.FAILED).update(state=OffboardingStep.State.PENDING)
     offboarding.record(
         "resumed", actor=actor, before={"status": Offboarding.Status.FAILED}, after={"status": offboarding.status}
     )
-    _enqueue("run_offboarding", offboarding.pk)
     return offboarding
 
 

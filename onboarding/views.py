@@ -222,6 +222,8 @@ def request_action(request: HttpRequest, kind: str, pk: int, action: str) -> Htt
             req = services.do_cancel(req, actor=request.user)
         elif action == "retry":
             req = services.do_retry(req, actor=request.user)
+        elif action == "retry-now":
+            req = services.do_retry_now(req, actor=request.user)
         elif action == "extend" and isinstance(req, SpaceRequest):
             extend = ExtendForm(request.POST)
             if not extend.is_valid():
@@ -496,6 +498,7 @@ def offboarding_action(request: HttpRequest, pk: int, action: str) -> HttpRespon
         "approve": services.do_approve_offboarding,
         "cancel": services.do_cancel_offboarding,
         "resume": services.do_resume_offboarding,
+        "retry-now": services.do_retry_now,
     }
     if action not in actions:
         raise Http404("No such action.")

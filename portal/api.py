@@ -86,6 +86,9 @@ class TaskRunSerializer(serializers.ModelSerializer):
     started_by = serializers.CharField(source="started_by.username", read_only=True, default=None, allow_null=True)
     percent = serializers.IntegerField(read_only=True)
     duration = serializers.FloatField(read_only=True, allow_null=True, help_text="Seconds; null until it started.")
+    aws_call_total = serializers.IntegerField(read_only=True, help_text="Every HTTP attempt AWS saw, retries included.")
+    aws_retried_total = serializers.IntegerField(read_only=True, help_text="Attempts that repeated a failed one.")
+    aws_throttled_total = serializers.IntegerField(read_only=True, help_text="Attempts AWS answered with throttling.")
 
     def to_representation(self, instance: TaskRun) -> dict[str, Any]:
         request = self.context.get("request")
@@ -112,6 +115,11 @@ class TaskRunSerializer(serializers.ModelSerializer):
             "message",
             "counts",
             "aws_calls",
+            "aws_retried",
+            "aws_throttled",
+            "aws_call_total",
+            "aws_retried_total",
+            "aws_throttled_total",
             "errors",
             "notes",
         ]

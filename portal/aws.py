@@ -3,16 +3,22 @@
 Clients are made per (account, region, service). In live mode credentials come from the default chain, with an
 optional AssumeRole (role ARN + external id) per account; in sandbox mode the same code talks to the AWS sandbox,
 over ``AWS_ENDPOINT_URL`` when it is a server or intercepted in process in tests. Every client shares one botocore
-``Config`` (retries, timeouts) and reports each API call to :data:`call_counter`.
+``Config`` (retries, timeouts) and reports each HTTP attempt to :data:`call_counter` and to every open
+:func:`tally`. It also holds the one retry policy that steps, provisioning and Celery countdowns follow after
+botocore's own retries (:func:`retry_policy`), and the paging helpers (:func:`paginate`, :func:`list_all_tags`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import random
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import boto3
 import botocore.loaders
@@ -70,6 +76,58 @@ class CallCounter:
         }
 
 
+class CallTally:
+    """The HTTP attempts made in one piece of work (a step of a run), keyed ``service:Operation``: every attempt
+    (``calls``, what AWS sees and bills), the ones botocore made again after a failed attempt (``retried``) and the
+    ones AWS answered with throttling (``throttled``).
+
+    Filled by the gateway's botocore event handlers while the tally is open (:func:`tally`), in this thread or
+    task only. :meth:`take` hands over what was counted since the last take, so that work recorded in several
+    pieces (a failed attempt, then the retry that succeeded) counts every attempt exactly once.
+    """
+
+    KINDS = ("calls", "retried", "throttled")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[str, Counter[str]] = {kind: Counter() for kind in self.KINDS}
+        self._taken: dict[str, Counter[str]] = {kind: Counter() for kind in self.KINDS}
+
+    def add(self, kind: str, key: str) -> None:
+        with self._lock:
+            self._counts[kind][key] += 1
+
+    def made(self) -> dict[str, int]:
+        """Every attempt counted so far, taken or not."""
+        with self._lock:
+            return dict(sorted(self._counts["calls"].items()))
+
+    def take(self) -> dict[str, dict[str, int]]:
+        """What was counted since the last take: ``{"calls": {...}, "retried": {...}, "throttled": {...}}``."""
+        with self._lock:
+            fresh = {}
+            for kind in self.KINDS:
+                delta = self._counts[kind] - self._taken[kind]
+                fresh[kind] = dict(sorted(delta.items()))
+                self._taken[kind] = Counter(self._counts[kind])
+            return fresh
+
+
+# The tallies open in this thread (or asyncio task); nested tallies each see every attempt.
+_open_tallies: contextvars.ContextVar[tuple[CallTally, ...]] = contextvars.ContextVar("aws_call_tallies", default=())
+
+
+@contextlib.contextmanager
+def tally() -> Iterator[CallTally]:
+    """Count the AWS calls made inside the block, attempt by attempt, retries included."""
+    counting = CallTally()
+    token = _open_tallies.set((*_open_tallies.get(), counting))
+    try:
+        yield counting
+    finally:
+        _open_tallies.reset(token)
+
+
 call_counter = CallCounter()
 
 
@@ -122,6 +180,7 @@ def _base_session(credentials: dict[str, str] | None = None) -> boto3.Session:
     core = botocore.session.get_session()
     core.register_component("data_loader", _shared_loader)
     core.register("before-send", _count_send)
+    core.register("needs-retry", _count_outcome)
     if credentials is not None:
         return boto3.Session(botocore_session=core, **credentials)
     if settings.AWS_MODE == "sandbox":
@@ -137,10 +196,39 @@ def _base_session(credentials: dict[str, str] | None = None) -> boto3.Session:
 _SERVICE_NAMES = {"cost-explorer": "ce"}
 
 
+def _event_key(event_name: str) -> tuple[str, str]:
+    _, service, operation = event_name.split(".", 2)
+    return _SERVICE_NAMES.get(service, service), operation
+
+
 def _count_send(event_name: str, **_: Any) -> None:
     # "before-send.<service-id>.<Operation>" fires once per HTTP attempt, retries included: what AWS sees and bills.
-    _, service, operation = event_name.split(".", 2)
-    call_counter.record(_SERVICE_NAMES.get(service, service), operation)
+    service, operation = _event_key(event_name)
+    call_counter.record(service, operation)
+    for open_tally in _open_tallies.get():
+        open_tally.add("calls", f"{service}:{operation}")
+
+
+def _count_outcome(
+    event_name: str, attempts: int = 1, response: Any = None, caught_exception: Any = None, **_: Any
+) -> None:
+    # "needs-retry.<service-id>.<Operation>" fires after every HTTP attempt, with its number and its answer. It
+    # returns None, so botocore's own retry handler alone decides whether to retry.
+    tallies = _open_tallies.get()
+    if not tallies:
+        return
+    service, operation = _event_key(event_name)
+    key = f"{service}:{operation}"
+    throttled = False
+    if response is not None:
+        http, parsed = response
+        code = (parsed or {}).get("Error", {}).get("Code") if isinstance(parsed, dict) else None
+        throttled = code in THROTTLING_CODES or getattr(http, "status_code", 0) == 429
+    for open_tally in tallies:
+        if attempts > 1:
+            open_tally.add("retried", key)
+        if throttled:
+            open_tally.add("throttled", key)
 
 
 class AwsGateway:
@@ -239,6 +327,98 @@ _gateway = AwsGateway()
 
 def gateway() -> AwsGateway:
     return _gateway
+
+
+# -- paging ------------------------------------------------------------------------------------------------------
+PAGE_SIZE = 100  # the largest MaxResults the SageMaker list calls accept
+TAG_PAGE_SIZE = 100  # ListTags accepts 50 and up
+
+
+def paginate(client: Any, operation: str, key: str, **params: Any) -> list[dict[str, Any]]:
+    """Every item of every page of a list call, asked for in the largest pages AWS allows."""
+    paginator = client.get_paginator(operation)
+    return [
+        item
+        for page in paginator.paginate(**params, PaginationConfig={"PageSize": PAGE_SIZE})
+        for item in page.get(key, [])
+    ]
+
+
+def list_all_tags(client: Any, arn: str) -> dict[str, str]:
+    """A SageMaker resource's tags as a dict, every page of them."""
+    tags: dict[str, str] = {}
+    for page in client.get_paginator("list_tags").paginate(
+        ResourceArn=arn, PaginationConfig={"PageSize": TAG_PAGE_SIZE}
+    ):
+        tags.update({t["Key"]: t.get("Value", "") for t in page.get("Tags", [])})
+    return tags
+
+
+# -- retrying after botocore -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RetryPolicy:
+    """What happens after botocore has spent its own ``AWS_MAX_ATTEMPTS`` on a retryable error (throttling, 5xx,
+    connection trouble): the step, the provisioning call or the Celery task tries again, ``attempts`` times in all,
+    waiting ``base_seconds`` then twice as long each time, at most ``max_seconds``, with jitter (a random half of
+    each wait is dropped, so that workers throttled together do not come back together). In process it sleeps;
+    a Celery task uses :meth:`delay` as its countdown instead of sleeping."""
+
+    attempts: int
+    base_seconds: float
+    max_seconds: float
+
+    def delay(self, retry: int) -> float:
+        """Seconds to wait before retry number ``retry`` (0 for the first retry)."""
+        ceiling = min(self.max_seconds, self.base_seconds * 2**retry)
+        return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not security
+
+    def is_final(self, attempt: int) -> bool:
+        """Whether attempt number ``attempt`` (0 for the first) is the last one."""
+        return attempt >= self.attempts - 1
+
+    def should_retry(self, exc: BaseException, attempt: int) -> bool:
+        return is_retryable(exc) and not self.is_final(attempt)
+
+
+def retry_policy() -> RetryPolicy:
+    """The one retry policy, from the settings (read at each use, so tests may change them)."""
+    return RetryPolicy(
+        attempts=settings.AWS_STEP_ATTEMPTS,
+        base_seconds=settings.AWS_STEP_RETRY_SECONDS,
+        max_seconds=settings.AWS_STEP_RETRY_MAX_SECONDS,
+    )
+
+
+T = TypeVar("T")
+
+
+def with_retries(step: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a step in process under :func:`retry_policy`, sleeping between attempts as a Celery task would wait
+    for its countdown. The step gets ``final_attempt`` so that it records, rather than raises, its last failure."""
+    policy = retry_policy()
+    attempt = 0
+    while True:
+        try:
+            return step(*args, final_attempt=policy.is_final(attempt), **kwargs)
+        except Exception as exc:
+            if not policy.should_retry(exc, attempt):
+                raise
+            time.sleep(policy.delay(attempt))
+            attempt += 1
+
+
+def call_with_retries(method: Callable[..., T], **params: Any) -> T:
+    """One AWS call (or a small helper that makes some) under :func:`retry_policy`."""
+    policy = retry_policy()
+    attempt = 0
+    while True:
+        try:
+            return method(**params)
+        except (ClientError, BotoCoreError) as exc:
+            if not policy.should_retry(exc, attempt):
+                raise
+            time.sleep(policy.delay(attempt))
+            attempt += 1
 
 
 def error_code(exc: BaseException) -> str | None:

@@ -73,6 +73,12 @@ class TaskRun(models.Model):
     message = models.CharField(max_length=500, blank=True)
     counts = models.JSONField(default=dict, blank=True, help_text="{resource: {created, updated, removed, unchanged}}")
     aws_calls = models.JSONField(default=dict, blank=True, help_text="{'service:Operation': calls}")
+    aws_retried = models.JSONField(
+        default=dict, blank=True, help_text="{'service:Operation': attempts botocore made again after a failed one}"
+    )
+    aws_throttled = models.JSONField(
+        default=dict, blank=True, help_text="{'service:Operation': attempts AWS answered with throttling}"
+    )
     errors = models.JSONField(default=list, blank=True, help_text="[{scope, message, at}]")
     notes = models.JSONField(default=list, blank=True, help_text="Things worth knowing that are not errors.")
     finished_steps = models.JSONField(default=list, blank=True, help_text="So a redelivered step counts once.")
@@ -174,6 +180,21 @@ class TaskRun(models.Model):
     @property
     def aws_call_total(self) -> int:
         return sum(self.aws_calls.values())
+
+    @property
+    def aws_retried_total(self) -> int:
+        return sum(self.aws_retried.values())
+
+    @property
+    def aws_throttled_total(self) -> int:
+        return sum(self.aws_throttled.values())
+
+    def aws_call_rows(self) -> list[tuple[str, int, int, int]]:
+        """(call, attempts, retried, throttled) per ``service:Operation``, for pages."""
+        return [
+            (call, n, self.aws_retried.get(call, 0), self.aws_throttled.get(call, 0))
+            for call, n in sorted(self.aws_calls.items())
+        ]
 
 
 class AuditQuerySet(RestrictedQuerySet):

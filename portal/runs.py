@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import Any, Protocol
 
@@ -17,21 +18,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from portal import audit
-from portal.aws import call_counter, describe_error, is_retryable
+from portal.aws import CallTally, describe_error, is_retryable, tally
 from portal.models import TaskRun
 from portal.scoping import ALL_DOMAINS, VIEW, grants_for
 
 logger = logging.getLogger(__name__)
 
-
-class StepCalls:
-    """The AWS calls a step has made since it began."""
-
-    def __init__(self) -> None:
-        self.before = call_counter.snapshot()
-
-    def made(self) -> dict[str, int]:
-        return call_counter.difference(call_counter.snapshot(), self.before)
+# A step's calls as recorded: every HTTP attempt, the retried ones and the throttled ones, by "service:Operation".
+StepCalls = CallTally
 
 
 @contextlib.contextmanager
@@ -39,18 +33,23 @@ def recorded_step(run_id: int, scope: str, *, final_attempt: bool) -> Iterator[S
     """Do a step's work; a failure in it becomes the step's error on the run, with the calls it made.
 
     A retryable AWS error (throttling, 5xx, connection trouble) is raised again instead, unless this is the final
-    attempt, so that the caller (a Celery retry, or :func:`domains.sync.with_retries`) tries the step again.
+    attempt, so that the caller (a Celery retry, or :func:`portal.aws.with_retries`) tries the step again; the
+    calls of the failed attempt are added to the run first, so that the run counts every attempt AWS saw. Pass
+    the tally to :func:`finish_step` (``calls=``) when the step succeeds.
     """
-    calls = StepCalls()
-    try:
-        yield calls
-    except Exception as exc:
-        if is_retryable(exc) and not final_attempt:
-            raise
-        logger.warning(
-            "Step %s of run %s failed: %s", scope, run_id, describe_error(exc), exc_info=not is_retryable(exc)
-        )
-        finish_step(run_id, scope=scope, error=describe_error(exc), aws_calls=calls.made())
+    with tally() as calls:
+        try:
+            yield calls
+        except Exception as exc:
+            if is_retryable(exc) and not final_attempt:
+                add_calls(run_id, calls)
+                raise
+            logger.warning(
+                "Step %s of run %s failed: %s", scope, run_id, describe_error(exc), exc_info=not is_retryable(exc)
+            )
+            finish_step(run_id, scope=scope, error=describe_error(exc), calls=calls)
+        finally:
+            add_calls(run_id, calls)  # calls made after the step was finished (none, usually)
 
 
 class RunScope(Protocol):
@@ -113,6 +112,34 @@ def plan(run_id: int, steps: int, message: str = "") -> bool:
         return True
 
 
+def _merge_calls(run: TaskRun, fresh: Mapping[str, Mapping[str, int]]) -> list[str]:
+    """Add a tally's fresh counts to the run; the names of the fields that changed."""
+    changed = []
+    for kind, field in (("calls", "aws_calls"), ("retried", "aws_retried"), ("throttled", "aws_throttled")):
+        if not fresh.get(kind):
+            continue
+        into = getattr(run, field)
+        for call, number in fresh[kind].items():
+            into[call] = into.get(call, 0) + number
+        changed.append(field)
+    return changed
+
+
+def add_calls(run_id: int, calls: CallTally) -> None:
+    """Add the AWS calls counted since the tally's last take to the run: an attempt that failed and is tried
+    again, or calls made after its step finished. AWS saw them (and Cost Explorer bills them), so the run counts
+    them even when the step is over or the run closed."""
+    fresh = calls.take()
+    if not any(fresh.values()):
+        return
+    with transaction.atomic():
+        run = TaskRun.objects.select_for_update().filter(pk=run_id).first()
+        if run is None:
+            return
+        changed = _merge_calls(run, fresh)
+        run.save(update_fields=changed)
+
+
 def _merge_counts(into: dict[str, dict[str, int]], counts: Mapping[str, Mapping[str, int]]) -> None:
     for resource, outcomes in counts.items():
         bucket = into.setdefault(resource, {})
@@ -126,6 +153,7 @@ def finish_step(
     scope: str,
     counts: Mapping[str, Mapping[str, int]] | None = None,
     aws_calls: Mapping[str, int] | None = None,
+    calls: CallTally | None = None,
     error: str | None = None,
     message: str = "",
     new_steps: int = 0,
@@ -133,19 +161,26 @@ def finish_step(
     note: str = "",
 ) -> TaskRun:
     """Record one finished step, and the ``new_steps`` it found to do next; the step that completes the run closes
-    it and writes the audit summary. A step finished twice (a redelivered task) counts once."""
+    it and writes the audit summary. A step finished twice (a redelivered task) counts once, but the AWS calls it
+    made count (``calls``: the step's tally, every attempt since its last take; ``aws_calls``: plain counts)."""
+    fresh = calls.take() if calls is not None else {}
+    if aws_calls:
+        fresh["calls"] = dict(Counter(fresh.get("calls", {})) + Counter(aws_calls))
     with transaction.atomic():
         run = TaskRun.objects.select_for_update().get(pk=run_id)
         if scope in run.finished_steps or not run.is_active:
-            return run  # a redelivered or late step: its outcome is already counted
+            # A redelivered or late step: its outcome is already counted, the calls it made are not.
+            changed = _merge_calls(run, fresh)
+            if changed:
+                run.save(update_fields=changed)
+            return run
         run.finished_steps.append(scope)
         run.steps_total += new_steps
         if domain_arns:
             run.domain_arns = sorted(set(run.domain_arns) | set(domain_arns))
         if counts:
             _merge_counts(run.counts, counts)
-        for call, number in (aws_calls or {}).items():
-            run.aws_calls[call] = run.aws_calls.get(call, 0) + number
+        _merge_calls(run, fresh)
         if note:
             run.notes.append(note[:1000])
         if error:
@@ -191,6 +226,8 @@ def _close(run: TaskRun) -> None:
             "scope": run.scope,
             "counts": run.counts,
             "aws_calls": sum(run.aws_calls.values()),
+            "aws_retried": run.aws_retried_total,
+            "aws_throttled": run.aws_throttled_total,
             "errors": len(run.errors),
         },
     )
@@ -199,6 +236,8 @@ def _close(run: TaskRun) -> None:
 def summary_text(run: TaskRun) -> str:
     parts = [f"{run.total(o)} {o}" for o in ("created", "updated", "removed", "unchanged")]
     text = ", ".join(parts) + f"; {sum(run.aws_calls.values())} AWS calls"
+    if run.aws_retried or run.aws_throttled:
+        text += f" ({run.aws_retried_total} retried, {run.aws_throttled_total} throttled)"
     if run.errors:
         text += f"; {len(run.errors)} error(s)"
     return text

@@ -113,8 +113,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_optional("REDIS_URL")
 CELERY_QUEUE_DIR = VAR_DIR / "celery-queue"
 CELERY_BROKER_URL = env_optional("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
-# Redis: a task a worker took but never finished (the worker died) is handed out again after this many seconds.
-# Keep it longer than the longest task (provisioning waits up to PROVISION_WAIT_SECONDS).
+# Redis: a task a worker took but never finished (the worker died) is handed out again after this many seconds. No
+# task runs long (provisioning re-enqueues itself to wait for AWS); work whose worker died is handed out again sooner
+# by the heartbeat sweep (PROVISION_STALE_SECONDS), and a late redelivery finds a newer hand-out and stops.
 CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1)
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 if CELERY_VISIBILITY_TIMEOUT < 60:
@@ -155,17 +156,28 @@ AWS_RETRY_MODE = env_choice("AWS_RETRY_MODE", "adaptive", ("standard", "adaptive
 AWS_MAX_ATTEMPTS = env_int("AWS_MAX_ATTEMPTS", 8, minimum=1, maximum=20)
 AWS_CONNECT_TIMEOUT = env_float("AWS_CONNECT_TIMEOUT", 5.0, minimum=0.1)
 AWS_READ_TIMEOUT = env_float("AWS_READ_TIMEOUT", 30.0, minimum=0.1)
-# After botocore's own retries, a step of a task retries throttling and connection errors, waiting this long, then
-# twice as long each time (Celery tasks use the same backoff through their countdown).
-AWS_STEP_RETRY_SECONDS = env_float("AWS_STEP_RETRY_SECONDS", 0.5, minimum=0.0)
+# The one retry policy after botocore's own retries (portal.aws.retry_policy): a sync step, a cost ingestion step, a
+# provisioning call and a Celery task's countdown all try a throttled, 5xx or unreachable call this many times in
+# all, waiting AWS_STEP_RETRY_SECONDS, then twice as long each time up to AWS_STEP_RETRY_MAX_SECONDS, with jitter.
+AWS_STEP_ATTEMPTS = env_int("AWS_STEP_ATTEMPTS", 5, minimum=1, maximum=20)
+AWS_STEP_RETRY_SECONDS = env_float("AWS_STEP_RETRY_SECONDS", 2.0, minimum=0.0)
+AWS_STEP_RETRY_MAX_SECONDS = env_float("AWS_STEP_RETRY_MAX_SECONDS", 60.0, minimum=0.0)
 # Studio: how long a session opened from the portal lasts, and where SSO users sign in instead.
 STUDIO_SESSION_SECONDS = env_int("STUDIO_SESSION_SECONDS", 43200, minimum=1800, maximum=43200)
 SSO_ACCESS_PORTAL_URL = env_str("SSO_ACCESS_PORTAL_URL", "")
-# Provisioning approved requests: how often to ask AWS whether a new profile or space is InService, for how long,
-# and when a request that no task has touched is handed to a worker again (after a crash, say).
+# Provisioning approved requests: how often to ask AWS whether a new profile or space is InService (the task asks
+# once and re-enqueues itself with this countdown) and until when (a deadline stored on the request).
 PROVISION_POLL_SECONDS = env_float("PROVISION_POLL_SECONDS", 5.0, minimum=0.0)
 PROVISION_WAIT_SECONDS = env_int("PROVISION_WAIT_SECONDS", 900, minimum=1)
-PROVISION_STALE_MINUTES = env_int("PROVISION_STALE_MINUTES", 30, minimum=1)
+# Work (a request being provisioned or deleted, an offboarding) whose task's heartbeat stopped for this long is handed
+# to a worker again by the sweep beat runs every PROVISION_SWEEP_SECONDS; approvers may retry it at once from then.
+PROVISION_STALE_SECONDS = env_int("PROVISION_STALE_SECONDS", 120, minimum=1)
+PROVISION_SWEEP_SECONDS = env_int("PROVISION_SWEEP_SECONDS", 60, minimum=1)
+if PROVISION_STALE_SECONDS <= 2 * PROVISION_POLL_SECONDS:
+    raise ImproperlyConfigured(
+        f"PROVISION_STALE_SECONDS ({PROVISION_STALE_SECONDS}) must be more than twice PROVISION_POLL_SECONDS "
+        f"({PROVISION_POLL_SECONDS:g}): a task waiting for AWS refreshes its heartbeat once per poll."
+    )
 # A team lead is reminded this many days before a shared space expires.
 SPACE_EXPIRY_REMINDER_DAYS = env_int("SPACE_EXPIRY_REMINDER_DAYS", 7, minimum=1, maximum=60)
 AWS_ASSUME_ROLE_SESSION_NAME = env_str("AWS_ASSUME_ROLE_SESSION_NAME", "sagemaker-governance-portal")
@@ -340,7 +352,7 @@ CELERY_BEAT_SCHEDULE["cost-ingestion"] = {
 }
 CELERY_BEAT_SCHEDULE["onboarding-resume-stalled"] = {
     "task": "onboarding.resume_stalled",
-    "schedule": 60 * 5,
+    "schedule": PROVISION_SWEEP_SECONDS,
 }
 CELERY_BEAT_SCHEDULE["onboarding-space-expiry"] = {
     "task": "onboarding.check_space_expiry",

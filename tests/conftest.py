@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import uuid
@@ -71,23 +73,31 @@ def sandbox_server(settings: Any) -> Iterator[str]:
 
 
 class WorkerProcess:
-    """A real ``celery worker`` process on the configured broker, reading the test database."""
+    """A real ``celery worker`` process on the configured broker, reading the test database: one process with the
+    ``solo`` pool, or a main process and its pool children with ``prefork``. It runs in a session of its own, so
+    that :meth:`kill` takes the whole worker down at once, as a machine that dies would."""
 
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path, pool: str = "solo") -> None:
         self.hostname = f"test-{uuid.uuid4().hex[:8]}@localhost"
         self.log_path = log_path
         self.log = log_path.open("wb")
-        command = [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool", "solo", "--loglevel", "INFO"]
+        command = [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool", pool, "--loglevel", "INFO"]
         command += ["--hostname", self.hostname, "--without-gossip", "--without-mingle", "--without-heartbeat"]
-        self.process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
+        if pool == "prefork":
+            command += ["--concurrency", "1"]
+        self.process = subprocess.Popen(
+            command, env=env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
     def output(self) -> str:
         self.log.flush()
         return self.log_path.read_text(errors="replace")
 
     def kill(self) -> None:
+        """SIGKILL to the main process and its pool children together: no task gets to finish or acknowledge."""
         if self.process.poll() is None:
-            self.process.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
 
     def stop(self) -> None:
@@ -109,7 +119,7 @@ def start_worker(transactional_db: None, tmp_path: Path) -> Iterator[Any]:
     app.control.purge()  # a queue left over from an earlier run must not feed this worker
     workers: list[WorkerProcess] = []
 
-    def start(**extra_env: str) -> WorkerProcess:
+    def start(pool: str = "solo", **extra_env: str) -> WorkerProcess:
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "tests.settings",
@@ -118,7 +128,7 @@ def start_worker(transactional_db: None, tmp_path: Path) -> Iterator[Any]:
             "AWS_ENDPOINT_URL": django_settings.AWS_ENDPOINT_URL or "",
             **extra_env,
         }
-        worker = WorkerProcess(env, tmp_path / f"worker{len(workers)}.log")
+        worker = WorkerProcess(env, tmp_path / f"worker{len(workers)}.log", pool=pool)
         workers.append(worker)
         return worker
 

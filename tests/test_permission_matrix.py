@@ -75,10 +75,10 @@ OBJECTS = {
     "api-profile-request-detail": "profile_request",
     "api-space-request-detail": "space_request",
 }
-for verb in ("approve", "cancel", "reject", "retry"):
+for verb in ("approve", "cancel", "reject", "retry", "retry-now"):
     OBJECTS[f"api-profile-request-{verb}"] = "profile_request"
     OBJECTS[f"api-space-request-{verb}"] = "space_request"
-for verb in ("approve", "cancel", "resume"):
+for verb in ("approve", "cancel", "resume", "retry-now"):
     OBJECTS[f"api-offboarding-{verb}"] = "offboarding"
 OBJECTS["api-space-request-extend"] = OBJECTS["api-space-request-delete-space"] = "space_request"
 
@@ -193,9 +193,9 @@ EXPECTED: dict[str, dict[str, int]] = {
     "api-offboarding-detail": APPROVERS,
 }
 # Actions answer GET with 405 before looking anything up (so nothing leaks); who may POST is tested below.
-for verb in ("approve", "cancel", "reject", "retry"):
+for verb in ("approve", "cancel", "reject", "retry", "retry-now"):
     EXPECTED[f"api-profile-request-{verb}"] = EXPECTED[f"api-space-request-{verb}"] = POST_ONLY
-for verb in ("approve", "cancel", "resume"):
+for verb in ("approve", "cancel", "resume", "retry-now"):
     EXPECTED[f"api-offboarding-{verb}"] = POST_ONLY
 EXPECTED["api-space-request-extend"] = EXPECTED["api-space-request-delete-space"] = POST_ONLY
 # The API's description and its root need a login unless API_SCHEMA_PUBLIC is on (tests/portal/test_views.py).
@@ -350,9 +350,13 @@ def test_the_permission_matrix(world: World, objects: dict[str, Any]) -> None:
 
 
 POSTS = [
-    ("onboarding:profile-request-action", "profile_request", ("approve", "reject", "cancel", "retry")),
-    ("onboarding:space-request-action", "space_request", ("approve", "reject", "cancel", "retry", "extend", "delete")),
-    ("onboarding:offboarding-action", "offboarding", ("approve", "cancel", "resume")),
+    ("onboarding:profile-request-action", "profile_request", ("approve", "reject", "cancel", "retry", "retry-now")),
+    (
+        "onboarding:space-request-action",
+        "space_request",
+        ("approve", "reject", "cancel", "retry", "retry-now", "extend", "delete"),
+    ),
+    ("onboarding:offboarding-action", "offboarding", ("approve", "cancel", "resume", "retry-now")),
 ]
 
 
@@ -378,7 +382,7 @@ def test_people_without_the_right_cannot_act(world: World, objects: dict[str, An
             key = {"api-profile-request": "profile_request", "api-space-request": "space_request"}.get(
                 base, "offboarding"
             )
-            for verb in ("approve", "cancel", "reject", "retry", "resume", "extend", "delete-space"):
+            for verb in ("approve", "cancel", "reject", "retry", "retry-now", "resume", "extend", "delete-space"):
                 try:
                     url = reverse(f"{base}-{verb}", args=[objects[key].pk])
                 except Exception:  # noqa: BLE001 - not every viewset has every verb

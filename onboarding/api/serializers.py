@@ -39,6 +39,8 @@ REQUEST_FIELDS = [
     "progress",
     "error",
     "attempts",
+    "heartbeat_at",
+    "is_stalled",
     "finished_at",
 ]
 
@@ -71,6 +73,9 @@ class RequestSerializer(serializers.ModelSerializer):
     requested_by = serializers.CharField(source="requested_by.username", read_only=True)
     decided_by = serializers.CharField(source="decided_by.username", read_only=True, default=None, allow_null=True)
     request_id = serializers.CharField(read_only=True)
+    is_stalled = serializers.BooleanField(
+        read_only=True, help_text="A task should be on it but its heartbeat stopped: approvers may retry it now."
+    )
 
 
 class ProfileRequestSerializer(RequestSerializer):
@@ -274,6 +279,9 @@ class OffboardingSerializer(serializers.ModelSerializer):
     requested_by = serializers.CharField(source="requested_by.username", read_only=True)
     decided_by = serializers.CharField(source="decided_by.username", read_only=True, default=None, allow_null=True)
     request_id = serializers.CharField(read_only=True)
+    is_stalled = serializers.BooleanField(
+        read_only=True, help_text="A task should be on it but its heartbeat stopped: approvers may retry it now."
+    )
     steps = OffboardingStepSerializer(many=True, read_only=True)
 
     class Meta:
@@ -291,6 +299,8 @@ class OffboardingSerializer(serializers.ModelSerializer):
             "progress",
             "error",
             "attempts",
+            "heartbeat_at",
+            "is_stalled",
             "finished_at",
             "steps",
         ]

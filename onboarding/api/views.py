@@ -75,6 +75,12 @@ class RequestViewSet(
     def retry(self, request: ApiRequest, pk: str | None = None) -> Response:
         return self._answer(service_call(services.do_retry, self.get_object(), actor=request.user))
 
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"], url_path="retry-now")
+    def retry_now(self, request: ApiRequest, pk: str | None = None) -> Response:
+        """Approvers: hand work whose task stopped (``is_stalled``) to a worker at once."""
+        return self._answer(service_call(services.do_retry_now, self.get_object(), actor=request.user))
+
 
 class ProfileRequestViewSet(RequestViewSet):
     """Requests for user profiles: submit, approve, reject (with a reason), cancel, retry a failed one."""
@@ -300,3 +306,9 @@ class OffboardingViewSet(
     @action(detail=True, methods=["post"])
     def resume(self, request: ApiRequest, pk: str | None = None) -> Response:
         return self._answer(service_call(services.do_resume_offboarding, self.get_object(), actor=request.user))
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"], url_path="retry-now")
+    def retry_now(self, request: ApiRequest, pk: str | None = None) -> Response:
+        """Approvers of every domain it touches: hand a plan whose task stopped to a worker at once."""
+        return self._answer(service_call(services.do_retry_now, self.get_object(), actor=request.user))

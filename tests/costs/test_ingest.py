@@ -222,3 +222,31 @@ def test_an_ingestion_records_the_domains_it_read_so_their_people_see_it(bill: d
     client.force_login(lead)
     assert f"#{run.pk}<" in client.get(reverse("costs:run-list")).content.decode()
     assert client.get(reverse("costs:run-detail", args=[run.pk])).status_code == 200
+
+
+def test_a_run_under_permanent_throttling_records_every_request_cost_explorer_saw(
+    bill: dict[str, Any], fast_aws_backoff: None, settings: Any
+) -> None:
+    settings.AWS_MAX_ATTEMPTS, settings.AWS_STEP_ATTEMPTS = 3, 4
+    rule = faults.registry.add(service="ce", kind="throttle", operation="GetCostAndUsage", rate=1.0)
+    run = ingest()
+    assert run.status == TaskRun.Status.FAILED
+    assert rule.seen == 4 * 3  # four step attempts of three HTTP attempts each, all billed
+    assert run.aws_calls["ce:GetCostAndUsage"] == rule.seen
+    assert run.aws_throttled == {"ce:GetCostAndUsage": rule.seen}
+    assert run.aws_retried == {"ce:GetCostAndUsage": 4 * 2}
+
+
+def test_a_run_that_succeeds_under_heavy_throttling_records_every_request(
+    bill: dict[str, Any], fast_aws_backoff: None, settings: Any
+) -> None:
+    settings.AWS_MAX_ATTEMPTS, settings.AWS_STEP_ATTEMPTS = 4, 10
+    faults.registry.clear(seed=3)
+    seen = faults.registry.add(service="ce", kind="latency", latency_ms=1, rate=1.0)  # counts every request
+    throttle = faults.registry.add(service="ce", kind="throttle", rate=0.8)
+    run = ingest()
+    assert run.status == TaskRun.Status.SUCCEEDED, run.errors
+    assert throttle.fired > seen.seen / 2
+    assert run.aws_call_total == seen.seen
+    assert run.aws_throttled_total == throttle.fired
+    assert run.counts["cost_records"]["created"] > 0

@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+import portal.aws
 from domains.models import Domain
 from domains.sync import SyncScopeError, start_inventory_sync
 from portal.aws import call_counter
@@ -134,10 +135,8 @@ def test_changes_and_removals_are_picked_up_and_removed_rows_are_kept(aws_sandbo
 def test_a_listing_that_fails_halfway_marks_nothing_removed(
     aws_sandbox: None, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import profiles.sync
-
     settings.AWS_MAX_ATTEMPTS = 1
-    monkeypatch.setattr(profiles.sync, "PAGE_SIZE", 2)
+    monkeypatch.setattr(portal.aws, "PAGE_SIZE", 2)
     org = build_org(domains=1, profiles=5, spaces=1)
     make_account()
     sync()
@@ -222,11 +221,7 @@ def test_with_no_account_the_run_fails_with_what_to_do(aws_sandbox: None) -> Non
 
 
 def test_paging_walks_every_page(aws_sandbox: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    import domains.sync
-    import profiles.sync
-
-    monkeypatch.setattr(domains.sync, "PAGE_SIZE", 2)
-    monkeypatch.setattr(profiles.sync, "PAGE_SIZE", 2)
+    monkeypatch.setattr(portal.aws, "PAGE_SIZE", 2)
     build_org(domains=3, profiles=5, spaces=0, apps_per_profile=0)
     make_account()
     run = sync()
@@ -281,3 +276,60 @@ def test_simultaneous_requests_for_one_scope_create_one_run(aws_sandbox: None) -
     assert len({pk for pk, _ in results}) == 1  # every request got the same run
     assert sum(created for _, created in results) == 1
     assert TaskRun.objects.count() == 1
+
+
+def test_a_run_records_every_attempt_of_a_listing_that_keeps_failing(
+    aws_sandbox: None, settings: Any, fast_aws_backoff: None
+) -> None:
+    settings.AWS_MAX_ATTEMPTS, settings.AWS_STEP_ATTEMPTS = 3, 4
+    build_org(domains=2, profiles=2, spaces=0, apps_per_profile=0)
+    make_account()
+    rule = faults.registry.add(service="sagemaker", kind="throttle", operation="ListUserProfiles", rate=1.0)
+    run = sync()
+    faults.registry.clear()
+    assert run.status == TaskRun.Status.PARTIAL  # the domains came in, their members did not
+    # 2 domains x 4 step attempts x 3 HTTP attempts each: what the sandbox saw is what the run says.
+    assert rule.seen == 2 * 4 * 3
+    assert run.aws_calls["sagemaker:ListUserProfiles"] == rule.seen
+    assert run.aws_throttled == {"sagemaker:ListUserProfiles": rule.seen}
+    assert run.aws_retried == {"sagemaker:ListUserProfiles": 2 * 4 * 2}  # botocore's second and third attempts
+
+
+def test_a_run_that_rides_out_throttling_counts_what_the_sandbox_saw(
+    aws_sandbox: None, settings: Any, fast_aws_backoff: None
+) -> None:
+    settings.AWS_MAX_ATTEMPTS, settings.AWS_STEP_ATTEMPTS = 6, 5
+    build_org(domains=2, profiles=3, spaces=1)
+    make_account()
+    faults.registry.clear(seed=11)
+    seen = faults.registry.add(service="sagemaker", kind="latency", latency_ms=1, rate=1.0)  # counts every request
+    throttle = faults.registry.add(service="sagemaker", kind="throttle", rate=0.4)
+    run = sync()
+    faults.registry.clear()
+    assert run.status == TaskRun.Status.SUCCEEDED, run.errors
+    assert throttle.fired > 0
+    assert run.aws_call_total == seen.seen
+    assert run.aws_throttled_total == throttle.fired
+    assert 0 < run.aws_retried_total <= throttle.fired
+
+
+def test_the_run_page_and_api_show_retried_and_throttled_calls_apart(
+    aws_sandbox: None, settings: Any, fast_aws_backoff: None, admin_client: Any
+) -> None:
+    settings.AWS_MAX_ATTEMPTS = 3
+    build_org(domains=1, profiles=1, spaces=0, apps_per_profile=0)
+    make_account()
+    faults.registry.add(service="sagemaker", kind="throttle", operation="ListDomains", count=2)
+    run = sync()
+    assert run.aws_calls["sagemaker:ListDomains"] == 3
+    assert run.aws_retried == {"sagemaker:ListDomains": 2} and run.aws_throttled == {"sagemaker:ListDomains": 2}
+    answer = admin_client.get(f"/api/sync-runs/{run.pk}/").json()
+    assert answer["aws_retried"] == {"sagemaker:ListDomains": 2}
+    assert answer["aws_throttled"] == {"sagemaker:ListDomains": 2}
+    assert (answer["aws_call_total"], answer["aws_retried_total"], answer["aws_throttled_total"]) == (
+        run.aws_call_total,
+        2,
+        2,
+    )
+    page = admin_client.get(run.get_absolute_url()).content.decode()
+    assert "2 retried, 2 throttled" in page

@@ -137,7 +137,7 @@ def test_every_step_is_idempotent(maria_in_research: World, django_capture_on_co
     assert plan.steps.get(position=0).message == "Already gone."
     Offboarding.objects.filter(pk=plan.pk).update(status="running")
     OffboardingStep.objects.filter(offboarding=plan).update(state="pending")
-    provision.run_offboarding(plan.pk)  # a redelivered run does everything again without an error
+    provision.run_offboarding(plan.pk, plan.task_token)  # a redelivered run does everything again without an error
     plan.refresh_from_db()
     assert plan.status == "done", plan.error
 

@@ -215,9 +215,11 @@ def test_provisioning_twice_creates_one_profile(world: World, django_capture_on_
     from onboarding import provision
 
     req = approve(submit(world), world.approver, django_capture_on_commit_callbacks)
-    # A redelivery after a crash finds the request mid-way: the create answers ResourceInUse, the tag matches.
-    ProfileRequest.objects.filter(pk=req.pk).update(status="provisioning")
-    provision.provision_profile(req.pk)
+    # A task that died between CreateUserProfile and noting the profile's ARN: the next turn creates again, AWS
+    # answers ResourceInUse, the request-id tag matches, and the profile is adopted.
+    ProfileRequest.objects.filter(pk=req.pk).update(status="provisioning", profile_arn="")
+    while provision.provision_profile(req.pk, req.task_token) is not None:
+        pass
     req.refresh_from_db()
     assert req.status == "active"
     names = [

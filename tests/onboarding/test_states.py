@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from onboarding.models import Offboarding, Request, SpaceRequest
-from onboarding.provision import CLAIMABLE
+from onboarding.provision import PROVISIONABLE
 
 
 def test_every_state_group_is_made_of_status_members() -> None:
-    groups = [Request.OPEN, Request.CANCELLABLE, Request.WORKING, Request.LIVE_SPACE, SpaceRequest.LIVE, CLAIMABLE]
+    groups = [Request.OPEN, Request.CANCELLABLE, Request.WORKING, Request.LIVE_SPACE, SpaceRequest.LIVE, PROVISIONABLE]
     assert all(isinstance(state, Request.Status) for group in groups for state in group)
     offboarding = [Offboarding.OPEN, Offboarding.WORKING, Offboarding.CANCELLABLE]
     assert all(isinstance(state, Offboarding.Status) for group in offboarding for state in group)

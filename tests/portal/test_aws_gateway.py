@@ -18,12 +18,15 @@ from botocore.exceptions import (
 from portal.aws import (
     AccountAccess,
     CallCounter,
+    RetryPolicy,
     call_counter,
+    call_with_retries,
     describe_error,
     error_code,
     gateway,
     is_retryable,
     is_throttling,
+    tally,
 )
 from portal.sandbox import faults
 
@@ -244,3 +247,52 @@ def test_what_is_and_is_not_retryable() -> None:
     assert is_retryable(ConnectTimeoutError(endpoint_url="http://127.0.0.1:9"))
     assert not is_retryable(NoRegionError())
     assert not is_retryable(ValueError("bug"))
+
+
+def test_a_tally_counts_attempts_retries_and_throttling_and_hands_each_over_once(
+    aws_sandbox: None, fast_aws_backoff: None, settings: Any
+) -> None:
+    settings.AWS_RETRY_MODE, settings.AWS_MAX_ATTEMPTS = "standard", 4
+    gateway().clear()
+    faults.registry.add(service="sagemaker", kind="throttle", operation="ListDomains", count=2)
+    client = gateway().sagemaker(region="us-east-1")
+    with tally() as outer:
+        client.list_domains()
+        first = outer.take()
+        with tally() as inner:
+            client.list_domains()
+    assert first == {
+        "calls": {"sagemaker:ListDomains": 3},
+        "retried": {"sagemaker:ListDomains": 2},
+        "throttled": {"sagemaker:ListDomains": 2},
+    }
+    assert outer.take() == {"calls": {"sagemaker:ListDomains": 1}, "retried": {}, "throttled": {}}
+    assert outer.take() == {"calls": {}, "retried": {}, "throttled": {}}
+    assert inner.made() == {"sagemaker:ListDomains": 1}  # nested tallies each see the calls made inside them
+    client.list_domains()
+    assert outer.made() == {"sagemaker:ListDomains": 4}  # closed: calls after the block are not its own
+
+
+def test_the_retry_policy_doubles_with_jitter_up_to_its_ceiling() -> None:
+    policy = RetryPolicy(attempts=4, base_seconds=2.0, max_seconds=10.0)
+    for retry, ceiling in enumerate([2.0, 4.0, 8.0, 10.0, 10.0]):
+        for _ in range(20):
+            assert ceiling / 2 <= policy.delay(retry) <= ceiling
+    assert [policy.is_final(n) for n in range(5)] == [False, False, False, True, True]
+    assert policy.should_retry(client_error("ThrottlingException"), 0)
+    assert not policy.should_retry(client_error("ThrottlingException"), 3)
+    assert not policy.should_retry(client_error("AccessDeniedException"), 0)
+
+
+def test_a_call_is_retried_under_the_policy_then_surfaces(
+    aws_sandbox: None, fast_aws_backoff: None, settings: Any
+) -> None:
+    settings.AWS_RETRY_MODE, settings.AWS_MAX_ATTEMPTS, settings.AWS_STEP_ATTEMPTS = "standard", 2, 3
+    gateway().clear()
+    client = gateway().sagemaker(region="us-east-1")
+    faults.registry.add(service="sagemaker", kind="server_error", operation="ListDomains", count=5)
+    assert call_with_retries(client.list_domains)["Domains"] == []  # 2 + 2 failed attempts, then 1 that worked
+    rule = faults.registry.add(service="sagemaker", kind="throttle", operation="ListDomains", rate=1.0)
+    with pytest.raises(ClientError):
+        call_with_retries(client.list_domains)
+    assert rule.seen == 3 * 2

@@ -105,3 +105,9 @@ def test_settings_refuse_a_sandbox_endpoint_in_live_mode(tmp_path: Path) -> None
     )
     assert result.returncode != 0
     assert "must be unset when AWS_MODE=live" in result.stderr
+
+
+def test_settings_refuse_a_heartbeat_timeout_a_waiting_task_could_not_keep(tmp_path: Path) -> None:
+    result = _import_settings({"DEBUG": "1", "PROVISION_POLL_SECONDS": "30", "PROVISION_STALE_SECONDS": "60"}, tmp_path)
+    assert result.returncode != 0
+    assert "PROVISION_STALE_SECONDS (60) must be more than twice PROVISION_POLL_SECONDS (30)" in result.stderr

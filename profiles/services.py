@@ -1,0 +1,205 @@
+"""The one writer of the inventory's user profiles, spaces and apps.
+
+The sync stores what a domain's listing said through :func:`store_members`; onboarding stores what it created in
+AWS through :func:`store_profile` and :func:`store_space` (the same upsert by ARN, from the same describe answers)
+and marks what it deleted through :func:`mark_deleted`. Nobody else writes these rows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.utils import timezone
+
+from domains.models import Domain
+from domains.upsert import jsonable, upsert_by_arn
+from profiles.models import App, Space, UserProfile
+
+OWNER_TAG_KEYS = ("owner", "Owner", "portal:owner")
+
+
+class Listing:
+    """What AWS said about one domain's members: every listed ARN and the fresh values of the described ones."""
+
+    def __init__(self) -> None:
+        self.profile_arns: list[str] = []
+        self.profiles: dict[str, dict[str, Any]] = {}
+        self.space_arns: list[str] = []
+        self.spaces: dict[str, dict[str, Any]] = {}
+        self.space_owner: dict[str, str] = {}
+        self.app_arns: list[str] = []
+        self.apps: dict[str, dict[str, Any]] = {}
+
+
+def _idle(settings: dict[str, Any]) -> tuple[str, int | None]:
+    """Idle shutdown of JupyterLab (the default app of new Studio), or Code Editor when JupyterLab says nothing."""
+    for key in ("JupyterLabAppSettings", "CodeEditorAppSettings"):
+        idle = settings.get(key, {}).get("AppLifecycleManagement", {}).get("IdleSettings", {})
+        if idle:
+            return idle.get("LifecycleManagement", ""), idle.get("IdleTimeoutInMinutes")
+    return "", None
+
+
+def profile_values(answer: dict[str, Any], tags: dict[str, str]) -> dict[str, Any]:
+    user_settings = answer.get("UserSettings", {})
+    portal = user_settings.get("StudioWebPortalSettings", {})
+    idle, timeout = _idle(user_settings)
+    return {
+        "name": answer["UserProfileName"],
+        "status": answer.get("Status", ""),
+        "execution_role": user_settings.get("ExecutionRole", ""),
+        "landing_uri": user_settings.get("DefaultLandingUri", ""),
+        "studio_web_portal": user_settings.get("StudioWebPortal", ""),
+        "hidden_app_types": portal.get("HiddenAppTypes", []),
+        "hidden_ml_tools": portal.get("HiddenMlTools", []),
+        "hidden_instance_types": portal.get("HiddenInstanceTypes", []),
+        "idle_shutdown": idle,
+        "idle_timeout_minutes": timeout,
+        "sso_user_value": answer.get("SingleSignOnUserValue", ""),
+        "tags": tags,
+        "settings_snapshot": jsonable(user_settings),
+        "aws_created_at": answer.get("CreationTime"),
+        "aws_modified_at": answer.get("LastModifiedTime"),
+    }
+
+
+def space_values(answer: dict[str, Any], tags: dict[str, str]) -> dict[str, Any]:
+    space_settings = answer.get("SpaceSettings", {})
+    app_type = space_settings.get("AppType", "")
+    app_settings = space_settings.get("JupyterLabAppSettings") or space_settings.get("CodeEditorAppSettings") or {}
+    idle = app_settings.get("AppLifecycleManagement", {}).get("IdleSettings", {})
+    resource = app_settings.get("DefaultResourceSpec", {})
+    ebs = space_settings.get("SpaceStorageSettings", {}).get("EbsStorageSettings", {})
+    return {
+        "name": answer["SpaceName"],
+        "display_name": answer.get("SpaceDisplayName", ""),
+        "sharing_type": answer.get("SpaceSharingSettings", {}).get("SharingType", ""),
+        "owner_profile_name": answer.get("OwnershipSettings", {}).get("OwnerUserProfileName", ""),
+        "app_type": app_type,
+        "instance_type": resource.get("InstanceType", ""),
+        "ebs_size_gb": ebs.get("EbsVolumeSizeInGb"),
+        "idle_timeout_minutes": idle.get("IdleTimeoutInMinutes"),
+        "status": answer.get("Status", ""),
+        "tags": tags,
+        "settings_snapshot": jsonable(space_settings),
+        "aws_created_at": answer.get("CreationTime"),
+        "aws_modified_at": answer.get("LastModifiedTime"),
+    }
+
+
+def app_values(answer: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "user_profile_name": answer.get("UserProfileName", ""),
+        "space_name": answer.get("SpaceName", ""),
+        "app_type": answer["AppType"],
+        "name": answer["AppName"],
+        "status": answer.get("Status", ""),
+        "instance_type": answer.get("ResourceSpec", {}).get("InstanceType", ""),
+        "aws_created_at": answer.get("CreationTime"),
+        "last_user_activity": answer.get("LastUserActivityTimestamp"),
+    }
+
+
+# -- storing ----------------------------------------------------------------------------------------------------
+def owners_of(profiles: dict[str, dict[str, Any]]) -> dict[str, int | None]:
+    """The person behind each described profile: an owner tag, else the SSO user name, matched to a login."""
+    wanted: dict[str, str] = {}
+    for arn, values in profiles.items():
+        tag = next((values["tags"][k] for k in OWNER_TAG_KEYS if values["tags"].get(k)), "")
+        if tag or values["sso_user_value"]:
+            wanted[arn] = (tag or values["sso_user_value"]).strip().lower()
+    if not wanted:
+        return {arn: None for arn in profiles}
+    names = set(wanted.values())
+    users = (
+        get_user_model()
+        .objects.filter(Q(username__in=names) | Q(email__in=names))
+        .values_list("pk", "username", "email")
+    )
+    by_name: dict[str, int] = {}
+    for pk, username, email in users:
+        by_name.setdefault(username.lower(), pk)
+        if email:
+            by_name.setdefault(email.lower(), pk)
+    return {arn: by_name.get(wanted.get(arn, "")) for arn in profiles}
+
+
+def store_members(domain: Domain, listing: Listing) -> dict[str, dict[str, int]]:
+    """Upsert what a completed listing of the domain's members said (the sync's step); counts per resource."""
+    now = timezone.now()
+    owners = owners_of(listing.profiles)
+    profile_rows = {
+        arn: {**values, "domain_id": domain.pk, "owner_id": owners.get(arn)} for arn, values in listing.profiles.items()
+    }
+    profiles = upsert_by_arn(
+        UserProfile,
+        UserProfile.objects.filter(domain=domain),
+        described=profile_rows,
+        listed=listing.profile_arns,
+        now=now,
+        complete=True,
+    )
+    # Every listed profile, new ones included (bulk_create set their pk): what spaces and apps link to.
+    profile_by_name = {p.name: p.pk for p in profiles.objects.values()}
+    space_rows = {}
+    for arn, values in listing.spaces.items():
+        owner = profile_by_name.get(values["owner_profile_name"])
+        space_rows[arn] = {**values, "domain_id": domain.pk, "owner_profile_id": owner}
+    spaces = upsert_by_arn(
+        Space,
+        Space.objects.filter(domain=domain),
+        described=space_rows,
+        listed=listing.space_arns,
+        now=now,
+        complete=True,
+    )
+    space_by_name = {s.name: s.pk for s in spaces.objects.values()}
+    app_rows = {}
+    for arn, values in listing.apps.items():
+        profile = profile_by_name.get(values["user_profile_name"]) if values["user_profile_name"] else None
+        space = space_by_name.get(values["space_name"]) if values["space_name"] else None
+        app_rows[arn] = {**values, "domain_id": domain.pk, "user_profile_id": profile, "space_id": space}
+    apps = upsert_by_arn(
+        App, App.objects.filter(domain=domain), described=app_rows, listed=listing.app_arns, now=now, complete=True
+    )
+    return {"user_profiles": profiles.counts(), "spaces": spaces.counts(), "apps": apps.counts()}
+
+
+def _store_one(model: type[Any], arn: str, values: dict[str, Any]) -> Any:
+    """Create or update one row from a fresh description, the way the sync does (and clear a removal mark)."""
+    result = upsert_by_arn(
+        model, model.objects.filter(arn=arn), described={arn: values}, listed=[arn], now=timezone.now(), complete=False
+    )
+    return result.objects[arn]
+
+
+def store_profile(domain: Domain, answer: dict[str, Any], tags: dict[str, str], *, owner: Any) -> UserProfile:
+    """A user profile the portal created (or adopted), from its DescribeUserProfile answer and tags."""
+    values = {**profile_values(answer, tags), "domain_id": domain.pk, "owner_id": owner.pk if owner else None}
+    return _store_one(UserProfile, answer["UserProfileArn"], values)
+
+
+def store_space(domain: Domain, answer: dict[str, Any], tags: dict[str, str], *, owner_profile: UserProfile) -> Space:
+    """A shared space the portal created (or adopted), from its DescribeSpace answer and tags."""
+    values = {**space_values(answer, tags), "domain_id": domain.pk, "owner_profile_id": owner_profile.pk}
+    return _store_one(Space, answer["SpaceArn"], values)
+
+
+def mark_deleted(model: type[UserProfile | Space | App], arn: str) -> None:
+    """A profile, space or app the portal deleted in AWS: kept in the inventory, with its history, as deleted.
+    Profiles and spaces are marked removed too; an app is removed by the next sync's listing."""
+    if not arn:
+        return
+    if model is App:
+        App.objects.filter(arn=arn).update(status="Deleted")
+        return
+    model.objects.filter(arn=arn, removed_at__isnull=True).update(status="Deleted", removed_at=timezone.now())
+
+
+def remove_members_of_domains(domain_pks: list[int], *, at: datetime) -> None:
+    """Domains that are gone take their profiles, spaces and apps with them (kept, marked removed)."""
+    for model in (UserProfile, Space, App):
+        model.objects.filter(domain_id__in=domain_pks, removed_at__isnull=True).update(removed_at=at)
