@@ -157,10 +157,17 @@ def run_cost_ingestion(run_id: int, payer_pks: list[int], since: date | None, *,
 
 
 # -- one payer --------------------------------------------------------------------------------------------------
-def ingest_payer(run_id: int, payer_pk: int, since: date | None = None, *, final_attempt: bool = True) -> None:
+def payer_of_step(run_id: int, payer_pk: int) -> AwsAccount | None:
+    """The payer account a step works on; None (and the step finished with the reason) when it was deleted."""
     payer = AwsAccount.objects.filter(pk=payer_pk).first()
     if payer is None:
         runs.finish_step(run_id, scope=f"payer #{payer_pk}", error="The account was deleted.")
+    return payer
+
+
+def ingest_payer(run_id: int, payer_pk: int, since: date | None = None, *, final_attempt: bool = True) -> None:
+    payer = payer_of_step(run_id, payer_pk)
+    if payer is None:
         return
     scope = f"payer {payer.account_id}"
     with runs.recorded_step(run_id, scope, final_attempt=final_attempt) as calls:
@@ -186,7 +193,7 @@ def ingest_payer(run_id: int, payer_pk: int, since: date | None = None, *, final
                     filter(
                         None,
                         [
-                            _tag_note(payer, statuses) if statuses else "",
+                            tag_note(payer, statuses) if statuses else "",
                             f"{len(alerts)} budget alert(s) sent." if alerts else "",
                         ],
                     )
@@ -212,7 +219,7 @@ def store_tag_statuses(payer: AwsAccount, statuses: dict[str, str]) -> None:
         CostTagStatus.objects.update_or_create(payer=payer, tag_key=key, defaults={"status": status})
 
 
-def _tag_note(payer: AwsAccount, statuses: dict[str, str]) -> str:
+def tag_note(payer: AwsAccount, statuses: dict[str, str]) -> str:
     off = [key for key, status in statuses.items() if status != "Active"]
     if not off:
         return ""

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db import transaction
 
-from costs.ingest import COST_INGESTION, _tag_note, check_cost_tags, payers, store_tag_statuses
+from costs.ingest import COST_INGESTION, check_cost_tags, payer_of_step, payers, store_tag_statuses, tag_note
 from costs.models import CostTagStatus
 from domains.models import AwsAccount
 from portal import audit, runs
@@ -76,9 +76,8 @@ def run_tag_check(run_id: int, payer_pks: list[int]) -> None:
 
 def check_payer_tags(run_id: int, payer_pk: int, *, final_attempt: bool = True) -> None:
     """One payer: ask Cost Explorer, store each tag's status, and say what changed."""
-    payer = AwsAccount.objects.filter(pk=payer_pk).first()
+    payer = payer_of_step(run_id, payer_pk)
     if payer is None:
-        runs.finish_step(run_id, scope=f"payer #{payer_pk}", error="The account was deleted.")
         return
     scope = f"payer {payer.account_id}"
     with runs.recorded_step(run_id, scope, final_attempt=final_attempt) as calls:
@@ -94,6 +93,6 @@ def check_payer_tags(run_id: int, payer_pk: int, *, final_attempt: bool = True) 
                 counts={"cost_tags": {"updated": changed, "unchanged": len(statuses) - changed}},
                 calls=calls,
                 message=f"{payer.account_id}: {found}",
-                note=_tag_note(payer, statuses)
+                note=tag_note(payer, statuses)
                 or f"In payer account {payer.account_id} all SageMaker tags are active.",
             )

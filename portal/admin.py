@@ -1,4 +1,5 @@
-"""The Django admin shows the audit log read-only: no add, change or delete, as everywhere else."""
+"""The Django admin shows the audit log and the outgoing mail read-only: no add, change or delete, as everywhere
+else."""
 
 from __future__ import annotations
 
@@ -11,11 +12,8 @@ from portal import mail
 from portal.models import AuditEvent, OutgoingMail
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["at", "actor_label", "action", "object_repr", "domain_arn"]
-    list_filter = ["action"]
-    search_fields = ["object_repr", "actor_label", "action"]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows that only the portal's services write: the admin lists and shows them, nothing more."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -27,8 +25,15 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "actor_label", "action", "object_repr", "domain_arn"]
+    list_filter = ["action"]
+    search_fields = ["object_repr", "actor_label", "action"]
+
+
 @admin.register(OutgoingMail)
-class OutgoingMailAdmin(admin.ModelAdmin):
+class OutgoingMailAdmin(ReadOnlyAdmin):
     """Every email the portal sent or tried to send, read-only; filter by state to find the failed ones."""
 
     list_display = ["created_at", "subject", "recipients", "state", "attempts", "sent_at"]
@@ -46,12 +51,3 @@ class OutgoingMailAdmin(admin.ModelAdmin):
     @admin.display(description="to")
     def recipients(self, obj: OutgoingMail) -> str:
         return ", ".join(obj.to)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
