@@ -93,6 +93,5 @@ def check_payer_tags(run_id: int, payer_pk: int, *, final_attempt: bool = True) 
                 counts={"cost_tags": {"updated": changed, "unchanged": len(statuses) - changed}},
                 calls=calls,
                 message=f"{payer.account_id}: {found}",
-                note=tag_note(payer, statuses)
-                or f"In payer account {payer.account_id} all SageMaker tags are active.",
+                note=tag_note(payer, statuses) or f"In payer account {payer.account_id} all SageMaker tags are active.",
             )
