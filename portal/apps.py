@@ -6,7 +6,12 @@ class PortalConfig(AppConfig):
     verbose_name = "Portal"
 
     def ready(self) -> None:
-        from portal import checks  # noqa: F401 - registers the system checks
+        from portal import (
+            checks,  # noqa: F401 - registers the system checks
+            tasks,  # noqa: F401 - registers the tasks that portal.mail hands email to by name, in
+        )
+
+        # every process (the web tier too, where Celery's autodiscovery imports nothing until a worker starts)
         from portal.registry import MenuEntry, registry
         from portal.roles import AUDIT_ACTIONS
 

@@ -205,3 +205,20 @@ def test_the_mail_list_takes_the_same_queries_for_few_and_many_emails(django_ass
     OutgoingMail.objects.bulk_create(OutgoingMail(to=["a@example.com"], subject=f"M{n}", body="") for n in range(40))
     with django_assert_num_queries(len(few.captured_queries)):
         assert admin_client.get("/api/mail/").json()["count"] == 43
+
+
+def test_every_process_knows_the_tasks_that_services_hand_work_to_by_name() -> None:
+    """A web process imports no tasks module by itself (Celery's autodiscovery runs in workers): the mail task was
+    not registered there, so every email waited for the stalled-mail sweep."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import django; django.setup(); from celery import current_app; from portal.mail import SEND_TASK; "
+        "from onboarding.work import WORK_TASKS; print(SEND_TASK in current_app.tasks, len(WORK_TASKS))"
+    )
+    env = {**__import__("os").environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    root = Path(__file__).resolve().parents[2]
+    answer = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, check=True)
+    assert answer.stdout.split() == ["True", "7"]
