@@ -173,6 +173,9 @@ SSO_ACCESS_PORTAL_URL = env_str("SSO_ACCESS_PORTAL_URL", "")
 # once and re-enqueues itself with this countdown) and until when (a deadline stored on the request).
 PROVISION_POLL_SECONDS = env_float("PROVISION_POLL_SECONDS", 5.0, minimum=0.0)
 PROVISION_WAIT_SECONDS = env_int("PROVISION_WAIT_SECONDS", 900, minimum=1)
+# Deleting (a space's apps, then the space; an offboarding step) waits for AWS the same way, until this long after
+# the wait began: AWS says app deletion can take up to 20 minutes.
+DELETION_WAIT_SECONDS = env_int("DELETION_WAIT_SECONDS", 2700, minimum=1)
 # Work (a request being provisioned or deleted, an offboarding) whose task's heartbeat stopped for this long is handed
 # to a worker again by the sweep beat runs every PROVISION_SWEEP_SECONDS; approvers may retry it at once from then.
 PROVISION_STALE_SECONDS = env_int("PROVISION_STALE_SECONDS", 120, minimum=1)
