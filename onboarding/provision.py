@@ -408,7 +408,7 @@ def _space_removal_turn(
     outcome = _deletion_turn(
         lambda: client.describe_space(**ids),
         lambda: client.delete_space(**ids),
-        started=started or bool(live) or bool(listed),
+        started=started or bool(live),
     )
     if outcome is None:
         return None, f"space {space_name} is Deleting"

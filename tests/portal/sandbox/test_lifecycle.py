@@ -271,3 +271,53 @@ def test_the_clock_control_api_refuses_what_it_cannot_apply(sandbox_server: str)
     assert answer["seconds"]["app.delete"] == 20 and answer["seconds"]["space.delete"] == 0
     with urllib.request.urlopen(urllib.request.Request(f"{sandbox_server}/_sandbox/clock", method="DELETE")) as reply:  # noqa: S310
         assert json.loads(reply.read())["seconds"]["app.delete"] == 0
+
+
+def test_seeded_resources_created_long_ago_are_in_service_and_new_ones_pending(aws_sandbox: None) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from portal.sandbox.studio import studio_state
+
+    clock.set({"domain.create": 60, "profile.create": 60, "app.create": 60})
+    state = studio_state("123456789012", "us-east-1")
+    long_ago = datetime.now(UTC) - timedelta(days=3)
+    seeded = state.create_domain(
+        name="old", auth_mode="IAM", default_user_settings={"ExecutionRole": ROLE}, created=long_ago
+    )
+    fresh = state.create_domain(name="new", auth_mode="IAM", default_user_settings={"ExecutionRole": ROLE})
+    assert (seeded.status, fresh.status) == ("InService", "Pending")
+    state.create_user_profile(domain_id=seeded.domain_id, name="maria", created=long_ago)
+    app = state.create_app(
+        domain_id=seeded.domain_id, app_type="JupyterServer", name="default", profile="maria", created=long_ago
+    )
+    assert app.status == "InService"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("0", {}),
+        ("", {}),
+        ("app.delete=20, space.create=5", {"app.delete": 20.0, "space.create": 5.0}),
+    ],
+)
+def test_the_lifecycle_setting_is_parsed(text: str, expected: dict[str, float]) -> None:
+    from portal.sandbox.clock import parse_setting
+
+    assert parse_setting(text) == expected
+
+
+def test_the_demo_setting_and_one_figure_for_every_transition() -> None:
+    from portal.sandbox.clock import DEMO_SECONDS, VALID, parse_setting
+
+    assert parse_setting("demo") == DEMO_SECONDS and all(0 < v <= 10 for v in DEMO_SECONDS.values())
+    assert parse_setting("2") == dict.fromkeys(VALID, 2.0)
+
+
+@pytest.mark.parametrize("text", ["app.explode=3", "app.delete=soon", "app.delete", "-1", "app.update=5"])
+def test_a_wrong_lifecycle_setting_stops_the_sandbox_command(text: str, settings: Any) -> None:
+    from django.core.management import CommandError, call_command
+
+    settings.AWS_SANDBOX_LIFECYCLE_SECONDS = text
+    with pytest.raises(CommandError, match="AWS_SANDBOX_LIFECYCLE_SECONDS"):
+        call_command("sandbox", port=1, empty=True)
