@@ -3,7 +3,9 @@ expired spaces, carry out offboarding plans.
 
 No task waits for AWS inside a worker: a provisioning turn creates the resource (or asks once whether it is
 InService yet) and answers how many seconds until the next turn; the task re-enqueues itself with that countdown
-until the deadline stored on the request (``wait_until``). Each turn refreshes the work's heartbeat.
+until the deadline stored on the request (``wait_until``). Deletions go the same way: a space's apps are deleted,
+turns come back until every app is Deleted, then the space is deleted and turns come back until it is gone; an
+offboarding step is done only when AWS finished it. Each turn refreshes the work's heartbeat.
 
 Every function is safe to run twice. A task takes the hand-out token it was enqueued with and works only while the
 row still carries that token: when its worker died, the sweep (or an approver's "retry now") hands the work out
@@ -29,7 +31,7 @@ from django.utils import timezone
 from domains.models import Domain
 from onboarding import notify
 from onboarding.models import ApprovedWork, Offboarding, OffboardingStep, ProfileRequest, Request, SpaceRequest
-from portal.aws import call_with_retries, describe_error, error_code, gateway, list_all_tags
+from portal.aws import call_with_retries, describe_error, error_code, gateway, list_all_tags, paginate
 from profiles import services as inventory
 from profiles.models import App, Space, UserProfile
 
@@ -333,72 +335,165 @@ def _delete(method: Callable[..., Any], **params: Any) -> str:
     return "deleted"
 
 
-def _remove_space(client: Any, domain_id: str, space_name: str, arn: str) -> tuple[int, str]:
-    """Delete a space's live apps, then the space, then mark it removed in the inventory (kept, with history):
-    how many apps were stopped, and the space's outcome. Safe to repeat."""
-    apps = call(client.list_apps, DomainIdEquals=domain_id, SpaceNameEquals=space_name).get("Apps", [])
-    live = [a for a in apps if a.get("Status") not in ("Deleted", "Deleting", "Failed")]
-    for app in live:
-        _delete(
-            client.delete_app, DomainId=domain_id, SpaceName=space_name, AppType=app["AppType"], AppName=app["AppName"]
+def _wait(work: ApprovedWork, what: str) -> float | None:
+    """Another turn after PROVISION_POLL_SECONDS while AWS is still deleting ``what``: the first wait sets the
+    deadline on the work (``wait_until``, DELETION_WAIT_SECONDS away); a turn past it gives up."""
+    now = timezone.now()
+    fields: dict[str, Any] = {}
+    if work.wait_until is None:
+        work.wait_until = fields["wait_until"] = now + timedelta(seconds=settings.DELETION_WAIT_SECONDS)
+    elif now > work.wait_until:
+        raise ProvisioningError(
+            f"AWS was still deleting after {settings.DELETION_WAIT_SECONDS} s: {what}. Try again later; every step "
+            f"counts what is already gone as done."
         )
-    outcome = _delete(client.delete_space, DomainId=domain_id, SpaceName=space_name)
+    checked = f"Waiting for AWS: {what} (checked at {now:%H:%M:%S})."
+    return settings.PROVISION_POLL_SECONDS if _beat(work, checked, **fields) else None
+
+
+def _deletion_turn(
+    describe: Callable[[], dict[str, Any]], delete: Callable[[], Any], *, started: bool, deleted: str = ""
+) -> str | None:
+    """Ask AWS once where a deletion stands and start it if nobody has: 'deleted' or 'already gone' when it is done
+    (the resource is gone, or shows ``deleted``, the status of a deleted app), None while AWS is still deleting."""
+
+    def status() -> str | None:
+        try:
+            return call(describe).get("Status", "")
+        except ClientError as exc:
+            if error_code(exc) in GONE:
+                return None
+            raise
+
+    current = status()
+    if current is None or (deleted and current == deleted):
+        return "deleted" if started else "already gone"
+    if current != "Deleting":
+        if _delete(delete) == "already gone":
+            return "deleted" if started else "already gone"
+        current = status()  # instant on a sandbox without lifecycle times
+        if current is None or (deleted and current == deleted):
+            return "deleted"
+    return None
+
+
+def _space_removal_turn(
+    client: Any, domain_id: str, space_name: str, arn: str, *, started: bool
+) -> tuple[str | None, str]:
+    """One turn of removing a space: delete its apps, come back until every app is Deleted (AWS answers
+    ResourceInUse to DeleteSpace until then), delete the space, come back until it is gone, then mark it removed in
+    the inventory (kept, with history). Answers the outcome ('deleted', 'already gone'; None while AWS is still
+    deleting) and what is going on. Safe to repeat."""
+    ids = {"DomainId": domain_id, "SpaceName": space_name}
+
+    def apps() -> list[dict[str, Any]]:
+        return call(
+            paginate,
+            client=client,
+            operation="list_apps",
+            key="Apps",
+            DomainIdEquals=domain_id,
+            SpaceNameEquals=space_name,
+        )
+
+    listed = apps()
+    live = [a for a in listed if a.get("Status") not in ("Deleted", "Deleting")]
+    for app in live:
+        _delete(client.delete_app, **ids, AppType=app["AppType"], AppName=app["AppName"])
+    if live or any(a.get("Status") == "Deleting" for a in listed):
+        listed = apps()
+    busy = [a for a in listed if a.get("Status") != "Deleted"]
+    if busy:
+        return None, f"{len(busy)} app(s) of space {space_name} are still Deleting"
+    outcome = _deletion_turn(
+        lambda: client.describe_space(**ids),
+        lambda: client.delete_space(**ids),
+        started=started or bool(live),
+    )
+    if outcome is None:
+        return None, f"space {space_name} is Deleting"
     inventory.mark_deleted(Space, arn)
-    return len(live), outcome
+    return outcome, f"Space {outcome}; its apps were deleted first."
 
 
-def delete_space(pk: int, token: str | None = None) -> None:
-    """Delete an expired shared space (its apps first), approved by an approver."""
+def delete_space(pk: int, token: str | None = None) -> float | None:
+    """One turn of deleting an expired shared space (its apps first), approved by an approver: seconds until the
+    next turn while AWS is still deleting, or None when there is none."""
     req = _claim(SpaceRequest, pk, token, (Request.Status.DELETING,), Request.Status.DELETING)
     if req is None:
-        return
+        return None
     domain = req.domain
     client = _client(domain)
     try:
-        stopped, outcome = _remove_space(client, domain.domain_id, req.space_name, req.space_arn)
-    except (ClientError, BotoCoreError) as exc:
+        outcome, message = _space_removal_turn(
+            client, domain.domain_id, req.space_name, req.space_arn, started=req.wait_until is not None
+        )
+        if outcome is None:
+            return _wait(req, message)
+    except (ClientError, BotoCoreError, ProvisioningError) as exc:
+        error = str(exc) if isinstance(exc, ProvisioningError) else describe_error(exc)
         with transaction.atomic():
             if _owned(req).update(
-                error=describe_error(exc), status=Request.Status.EXPIRED, progress="", updated_at=timezone.now()
+                error=error, status=Request.Status.EXPIRED, progress="", wait_until=None, updated_at=timezone.now()
             ):
-                req.record("deletion_failed", actor=ACTOR, after={"error": describe_error(exc)})
-        return
+                req.record("deletion_failed", actor=ACTOR, after={"error": error})
+        return None
     now = timezone.now()
     with transaction.atomic():
         deleted = _owned(req).update(
-            status=Request.Status.DELETED,
-            finished_at=now,
-            progress=f"Space {outcome}; {stopped} app(s) stopped first.",
-            updated_at=now,
+            status=Request.Status.DELETED, finished_at=now, progress=message, wait_until=None, updated_at=now
         )
         if deleted:
             req.record(
                 "aws.delete_space",
                 actor=ACTOR,
                 before={"status": "deleting"},
-                after={"status": "deleted", "outcome": outcome, "apps_deleted": stopped},
+                after={"status": "deleted", "outcome": outcome},
             )
+    return None
 
 
 # -- offboarding ------------------------------------------------------------------------------------------------
-def _run_step(step: OffboardingStep, domain: Domain | None) -> str:
+def _run_step(step: OffboardingStep, domain: Domain | None, *, started: bool) -> tuple[str | None, str]:
+    """One turn of a step: its outcome ('deleted', 'already gone', 'flagged'), or None and what AWS is still doing
+    (the next turn comes back to the same step: no step starts before AWS finished the one before)."""
     if step.action == OffboardingStep.Action.FLAG_SHARED_SPACE:
-        return "Flagged: SageMaker cannot give a space another owner; recreate it under a teammate's profile."
+        return (
+            "flagged",
+            "Flagged: SageMaker cannot give a space another owner; recreate it under a teammate's profile.",
+        )
     if domain is None:
         raise ProvisioningError(f"The domain {step.domain_name} is no longer in the inventory.")
     client = _client(domain)
     params = dict(step.params)
     if step.action == OffboardingStep.Action.DELETE_APP:
-        outcome = _delete(client.delete_app, **params)
-        inventory.mark_deleted(App, step.resource_arn)
-    elif step.action == OffboardingStep.Action.DELETE_SPACE:
-        _, outcome = _remove_space(client, params["DomainId"], params["SpaceName"], step.resource_arn)
-    else:
-        outcome = _delete(client.delete_user_profile, **params)
-        inventory.mark_deleted(UserProfile, step.resource_arn)
-        ProfileRequest.objects.filter(profile_arn=step.resource_arn, status=Request.Status.ACTIVE).update(
-            status=Request.Status.DELETED, updated_at=timezone.now()
+        outcome = _deletion_turn(
+            lambda: client.describe_app(**params),
+            lambda: client.delete_app(**params),
+            started=started,
+            deleted="Deleted",
         )
+        waiting = f"{step.target} is Deleting"
+        if outcome is not None:
+            inventory.mark_deleted(App, step.resource_arn)
+    elif step.action == OffboardingStep.Action.DELETE_SPACE:
+        outcome, waiting = _space_removal_turn(
+            client, params["DomainId"], params["SpaceName"], step.resource_arn, started=started
+        )
+    else:
+        outcome = _deletion_turn(
+            lambda: client.describe_user_profile(**params),
+            lambda: client.delete_user_profile(**params),
+            started=started,
+        )
+        waiting = f"{step.target} is Deleting"
+        if outcome is not None:
+            inventory.mark_deleted(UserProfile, step.resource_arn)
+            ProfileRequest.objects.filter(profile_arn=step.resource_arn, status=Request.Status.ACTIVE).update(
+                status=Request.Status.DELETED, updated_at=timezone.now()
+            )
+    if outcome is None:
+        return None, waiting
     step.offboarding.record(
         f"aws.{step.action}",
         actor=ACTOR,
@@ -406,33 +501,40 @@ def _run_step(step: OffboardingStep, domain: Domain | None) -> str:
         object_repr=step.target,
         after={"arn": step.resource_arn, "outcome": outcome},
     )
-    return outcome.capitalize() + "."
+    return outcome, outcome.capitalize() + "."
 
 
-def run_offboarding(pk: int, token: str | None = None) -> None:
-    """Carry out a plan's pending steps in order, refreshing the heartbeat before each; stop when the plan was
-    handed out again meanwhile (the newer task goes on from the last step that finished)."""
+def run_offboarding(pk: int, token: str | None = None) -> float | None:
+    """One turn of a plan: carry out its pending steps in order, refreshing the heartbeat before each, until one
+    waits for AWS (seconds until the next turn, which goes on from that step) or every step is done (None). Stops
+    when the plan was handed out again meanwhile (the newer task goes on from the last step that finished)."""
     offboarding = _claim(
         Offboarding, pk, token, Offboarding.WORKING, Offboarding.Status.RUNNING, ("person", "requested_by")
     )
     if offboarding is None:
-        return
+        return None
     steps = list(offboarding.steps.filter(state=OffboardingStep.State.PENDING).order_by("position"))
     domains = {d.arn: d for d in Domain.objects.filter(arn__in={s.domain_arn for s in steps}).select_related("account")}
     for step in steps:
         step.offboarding = offboarding
         if not _beat(offboarding, f"Step {step.position + 1}: {step}"):
-            return
+            return None
         try:
-            message = _run_step(step, domains.get(step.domain_arn))
+            outcome, message = _run_step(step, domains.get(step.domain_arn), started=offboarding.wait_until is not None)
+            if outcome is None:
+                return _wait(offboarding, f"step {step.position + 1}: {message}")
         except (ClientError, BotoCoreError, ProvisioningError) as exc:
             reason = str(exc) if isinstance(exc, ProvisioningError) else describe_error(exc)
             error = f"Step {step.position + 1} ({step}): {reason}"
             with transaction.atomic():
                 if not _owned(offboarding).update(
-                    status=Offboarding.Status.FAILED, error=error, progress="", updated_at=timezone.now()
+                    status=Offboarding.Status.FAILED,
+                    error=error,
+                    progress="",
+                    wait_until=None,
+                    updated_at=timezone.now(),
                 ):
-                    return
+                    return None
                 OffboardingStep.objects.filter(pk=step.pk).update(
                     state=OffboardingStep.State.FAILED, message=reason[:1000]
                 )
@@ -444,25 +546,25 @@ def run_offboarding(pk: int, token: str | None = None) -> None:
                 f"{error}\n\nResume it once the cause is fixed: {notify.link(offboarding)}\n",
                 notify.people_emails(offboarding.requested_by),
             )
-            return
-        state = (
-            OffboardingStep.State.FLAGGED
-            if step.action == OffboardingStep.Action.FLAG_SHARED_SPACE
-            else OffboardingStep.State.DONE
-        )
+            return None
+        state = OffboardingStep.State.FLAGGED if outcome == "flagged" else OffboardingStep.State.DONE
         OffboardingStep.objects.filter(pk=step.pk).update(state=state, message=message, done_at=timezone.now())
+        if offboarding.wait_until is not None:  # the next step gets a deadline of its own
+            offboarding.wait_until = None
+            _owned(offboarding).update(wait_until=None)
     now = timezone.now()
     with transaction.atomic():
         if not _owned(offboarding).update(
             status=Offboarding.Status.DONE, progress="Every step is done.", finished_at=now, updated_at=now
         ):
-            return
+            return None
         offboarding.record("done", actor=ACTOR, before={"status": "running"}, after={"status": "done"})
     notify.send(
         f"[{offboarding.request_id}] Offboarding done",
         f"{offboarding.person.get_username()} is out of SageMaker. See what was done: {notify.link(offboarding)}\n",
         notify.people_emails(offboarding.requested_by),
     )
+    return None
 
 
 # -- scheduled --------------------------------------------------------------------------------------------------

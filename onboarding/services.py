@@ -721,7 +721,8 @@ def do_delete_space(req: SpaceRequest, *, actor: Any) -> SpaceRequest:
     req = SpaceRequest.objects.select_for_update().select_related("domain").get(pk=req.pk)
     check_can_delete_space(actor, req)
     before = _snapshot(req)
-    req.status, req.progress = Request.Status.DELETING, "Queued for deletion."
+    # The deletion gets a deadline of its own when it first waits for AWS (not provisioning's, long past).
+    req.status, req.progress, req.wait_until = Request.Status.DELETING, "Queued for deletion.", None
     _hand_out(req)
     req.save()
     req.record("deletion_approved", actor=actor, before=before, after=_snapshot(req))

@@ -2,8 +2,9 @@
 
 ``acks_late`` with ``reject_on_worker_lost``: a task whose worker dies is delivered again, and the functions are
 safe to run twice. No task waits for AWS: provisioning re-enqueues itself with a countdown until the resource is
-InService. :data:`onboarding.work.WORK_TASKS` (filled here) says which task carries out a piece of work in each state;
-services and the sweep hand work out through it, never by task name.
+InService, and space deletion and offboarding until AWS finished deleting. :data:`onboarding.work.WORK_TASKS`
+(filled here) says which task carries out a piece of work in each state; services and the sweep hand work out
+through it, never by task name.
 """
 
 from __future__ import annotations
@@ -37,12 +38,12 @@ def provision_space(request_pk: int, token: str | None = None) -> None:
 
 @shared_task(name="onboarding.delete_space", soft_time_limit=300, **RELIABLE)
 def delete_space(request_pk: int, token: str | None = None) -> None:
-    provision.delete_space(request_pk, token)
+    _again(delete_space, request_pk, token, provision.delete_space(request_pk, token))
 
 
 @shared_task(name="onboarding.run_offboarding", soft_time_limit=1800, **RELIABLE)
 def run_offboarding(offboarding_pk: int, token: str | None = None) -> None:
-    provision.run_offboarding(offboarding_pk, token)
+    _again(run_offboarding, offboarding_pk, token, provision.run_offboarding(offboarding_pk, token))
 
 
 # The task that carries out each kind of work in each state a task works in.

@@ -152,6 +152,10 @@ AWS_ENDPOINT_URL = env_optional("AWS_ENDPOINT_URL")
 # sandbox intercepts boto3 in the same process: the test suite sets this.
 AWS_SANDBOX_IN_PROCESS = env_bool("AWS_SANDBOX_IN_PROCESS", False)
 AWS_DEFAULT_REGION = env_str("AWS_DEFAULT_REGION", "us-east-1")
+# How long Studio lifecycles take in the sandbox server (`manage.py sandbox`; the demo uses "demo"): "0" instant,
+# "demo" a few seconds each, a number for every transition, or "app.delete=20,space.create=5". Read by the sandbox
+# command only (portal.sandbox.clock.parse_setting checks it there).
+AWS_SANDBOX_LIFECYCLE_SECONDS = env_str("AWS_SANDBOX_LIFECYCLE_SECONDS", "0")
 AWS_RETRY_MODE = env_choice("AWS_RETRY_MODE", "adaptive", ("standard", "adaptive"))
 AWS_MAX_ATTEMPTS = env_int("AWS_MAX_ATTEMPTS", 8, minimum=1, maximum=20)
 AWS_CONNECT_TIMEOUT = env_float("AWS_CONNECT_TIMEOUT", 5.0, minimum=0.1)
@@ -169,6 +173,9 @@ SSO_ACCESS_PORTAL_URL = env_str("SSO_ACCESS_PORTAL_URL", "")
 # once and re-enqueues itself with this countdown) and until when (a deadline stored on the request).
 PROVISION_POLL_SECONDS = env_float("PROVISION_POLL_SECONDS", 5.0, minimum=0.0)
 PROVISION_WAIT_SECONDS = env_int("PROVISION_WAIT_SECONDS", 900, minimum=1)
+# Deleting (a space's apps, then the space; an offboarding step) waits for AWS the same way, until this long after
+# the wait began: AWS says app deletion can take up to 20 minutes.
+DELETION_WAIT_SECONDS = env_int("DELETION_WAIT_SECONDS", 2700, minimum=1)
 # Work (a request being provisioned or deleted, an offboarding) whose task's heartbeat stopped for this long is handed
 # to a worker again by the sweep beat runs every PROVISION_SWEEP_SECONDS; approvers may retry it at once from then.
 PROVISION_STALE_SECONDS = env_int("PROVISION_STALE_SECONDS", 120, minimum=1)

@@ -5,6 +5,7 @@
 - :mod:`portal.sandbox.ce`: GetCostAndUsage computed from seeded line items, GetCostForecast and cost
   allocation tags; :mod:`portal.sandbox.billing` writes the demo's line items.
 - :mod:`portal.sandbox.faults`: throttling, server errors and latency on demand.
+- :mod:`portal.sandbox.clock`: how long Studio lifecycles take (instant unless set) and the sandbox's time.
 - :mod:`portal.sandbox.organisation`: the deterministic demo organisation.
 - :mod:`portal.sandbox.server`: the same thing as an HTTP server on 127.0.0.1.
 
@@ -23,6 +24,7 @@ from moto import mock_aws
 from moto.core.responses import BaseResponse
 
 from portal.sandbox import faults
+from portal.sandbox.clock import clock
 
 _installed = False
 _install_lock = threading.Lock()
@@ -61,8 +63,10 @@ def running() -> Iterator[None]:
     """The sandbox in process: every boto3 call to AWS's real endpoints is answered by it, state starts empty."""
     install()
     faults.registry.clear()
+    clock.reset()
     with mock_aws():
         try:
             yield
         finally:
             faults.registry.clear()
+            clock.reset()

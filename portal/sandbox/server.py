@@ -5,7 +5,11 @@ Everything moto serves is served, plus a small control API under ``/_sandbox/``:
 - ``GET /_sandbox/health``: ``{"ok": true}`` once the server answers.
 - ``GET /_sandbox/faults``: the fault rules in force; ``POST`` one rule as JSON (see :mod:`portal.sandbox.faults`);
   ``DELETE`` clears them all.
-- ``POST /_sandbox/reset``: empty every backend; with ``?seed=demo`` the demo organisation is seeded again.
+- ``GET /_sandbox/clock``: the sandbox's time and how long each lifecycle transition takes (``app.delete``...);
+  ``POST`` ``{"seconds": {"app.delete": 20}, "advance": 60}`` sets durations and/or moves the time forward;
+  ``DELETE`` goes back to the defaults (the demo's setting) and real time (see :mod:`portal.sandbox.clock`).
+- ``POST /_sandbox/reset``: empty every backend, clear the faults and reset the clock; with ``?seed=demo`` the demo
+  organisation is seeded again.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from werkzeug.wrappers import Request, Response
 
 from portal import sandbox
 from portal.sandbox import faults
+from portal.sandbox.clock import ClockError, clock
 
 CONTROL_PREFIX = "/_sandbox/"
 
@@ -30,6 +35,7 @@ def reset_backends() -> None:
 
     moto_api_backend.reset()
     faults.registry.clear()
+    clock.reset()
 
 
 def seed_demo() -> dict[str, Any]:
@@ -69,12 +75,24 @@ class SandboxApp:
                 if request.method == "DELETE":
                     faults.registry.clear()
                     return _json({"faults": []})
+            if name == "clock":
+                if request.method == "POST":
+                    spec = request.get_json(force=True, silent=True)
+                    if not isinstance(spec, dict) or not set(spec) <= {"seconds", "advance"}:
+                        return _json({"error": 'Send {"seconds": {"app.delete": 20}} and/or {"advance": 60}.'}, 400)
+                    if "seconds" in spec:
+                        clock.set(spec["seconds"])
+                    if "advance" in spec:
+                        clock.advance(spec["advance"])
+                elif request.method == "DELETE":
+                    clock.reset()
+                return _json(clock.as_json())
             if name == "reset" and request.method == "POST":
                 with self.lock:
                     reset_backends()
                     summary = seed_demo() if request.args.get("seed") == "demo" else {}
                 return _json({"reset": True, "seeded": summary})
-        except faults.FaultError as exc:
+        except (faults.FaultError, ClockError) as exc:
             return _json({"error": str(exc)}, 400)
         return _json({"error": f"No control endpoint {request.method} {request.path}."}, 404)
 

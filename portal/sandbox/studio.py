@@ -6,7 +6,9 @@ operations in AWS's JSON shapes, with AWS's validation, error codes and paginati
 and the Python seeding used by the demo organisation and the benchmarks (:func:`studio_state`).
 
 Behaviour assumed rather than seen from AWS is kept in clearly named places:
-:data:`PROFILE_DELETE_NEEDS_NO_APPS`, :data:`DEFAULT_SORT_ORDER`, :attr:`StudioState.pending_describes`.
+:data:`PROFILE_DELETE_NEEDS_NO_APPS`, :data:`DEFAULT_SORT_ORDER`, :attr:`StudioState.pending_describes`,
+:data:`LIFECYCLE_RULES`. How long lifecycles take is :mod:`portal.sandbox.clock`'s: resources move through Pending,
+Updating and Deleting in sandbox time, settled by :meth:`StudioState.tick` before every answer.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ import re
 import string
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from moto.sagemaker.models import sagemaker_backends
 from moto.sagemaker.responses import SageMakerResponse
+
+from portal.sandbox.clock import DELETED_APP_VISIBLE_SECONDS, clock
 
 NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 ROLE_RE = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$")
@@ -49,6 +53,21 @@ SORT_ORDERS = ("Ascending", "Descending")
 DEFAULT_SORT_ORDER = "Descending"  # assumed: AWS documents CreationTime as the default key, not the order
 PROFILE_DELETE_NEEDS_NO_APPS = True  # assumed: DeleteUserProfile is ResourceInUse while apps or spaces remain
 MAX_TAGS = 50
+RETENTION = ("Retain", "Delete")
+# AWS's rules while resources are in transition (API reference: UpdateDomain's SubnetIds and AppNetworkAccessType,
+# DeleteSpace, DeleteDomain; developer guide: domain-user-profile-remove). Where AWS names no error code, ASSUMED:
+LIFECYCLE_RULES = {
+    # CreateApp lists only ResourceInUse and ResourceLimitExceeded: a space (or profile) that is not InService yet
+    # (or any more) answers ResourceInUse (assumed code).
+    "create_app_owner_status": ("InService",),
+    # UpdateDomain's network members change only while no app of the domain is in one of these (documented).
+    "network_change_blocked_by": ("InService", "Pending", "Deleting"),
+    # A second delete of what is already Deleting is accepted and changes nothing (assumed).
+    "delete_while_deleting": "accepted",
+    # DeleteDomain answers ResourceInUse while profiles or spaces remain, in any state. RetentionPolicy only says
+    # whether the home EFS volume is kept (Retain, the default) or deleted; it does not delete profiles or spaces
+    # (API reference: DeleteDomain, RetentionPolicy).
+}
 
 
 class StudioError(Exception):
@@ -68,7 +87,8 @@ def _invalid(field_name: str, value: Any, constraint: str) -> StudioError:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    """The sandbox's time: real time, plus whatever a test moved the clock forward by."""
+    return clock.now()
 
 
 # -- records ----------------------------------------------------------------------------------------------------
@@ -91,6 +111,8 @@ class DomainRecord:
     modified: datetime
     status: str = "InService"
     pending: int = 0
+    until: datetime | None = None  # when the transition in progress ends (sandbox time)
+    after: str | None = None  # the status it ends in; None: the resource is gone
 
     @property
     def url(self) -> str:
@@ -109,6 +131,8 @@ class ProfileRecord:
     home_uid: str
     status: str = "InService"
     pending: int = 0
+    until: datetime | None = None  # when the transition in progress ends (sandbox time)
+    after: str | None = None  # the status it ends in; None: the resource is gone
 
 
 @dataclass
@@ -125,6 +149,8 @@ class SpaceRecord:
     home_uid: str
     status: str = "InService"
     pending: int = 0
+    until: datetime | None = None  # when the transition in progress ends (sandbox time)
+    after: str | None = None  # the status it ends in; None: the resource is gone
 
 
 @dataclass
@@ -140,6 +166,8 @@ class AppRecord:
     last_activity: datetime | None
     status: str = "InService"
     pending: int = 0
+    until: datetime | None = None  # when the transition in progress ends (sandbox time)
+    after: str | None = None  # the status it ends in; None: the resource is gone
 
     @property
     def key(self) -> tuple[str, str, str, str, str]:
@@ -166,17 +194,55 @@ class StudioState:
         # Ids differ by account and region but repeat across runs: a seeded demo keeps its ARNs.
         self.rng = random.Random(f"{self.account_id}/{self.region}")
 
-    def _born(self, created: datetime | None, *, modified: bool = True) -> dict[str, Any]:
-        """Creation time, and the Pending countdown of a new resource."""
+    def _born(self, created: datetime | None, kind: str, *, modified: bool = True) -> dict[str, Any]:
+        """Creation time, and the Pending time (or describe countdown) of a new resource. A resource seeded with a
+        creation time long enough ago is InService already."""
         when = created or _now()
+        until = clock.until(kind, "create", when)
+        if until is not None and until <= _now():
+            until = None
         fields: dict[str, Any] = {
             "created": when,
             "pending": self.pending_describes,
-            "status": "Pending" if self.pending_describes else "InService",
+            "status": "Pending" if self.pending_describes or until else "InService",
+            "until": until,
+            "after": "InService" if until else None,
         }
         if modified:
             fields["modified"] = when
         return fields
+
+    # -- lifecycles -----------------------------------------------------------------------------------------------
+    def tick(self) -> None:
+        """Finish every transition whose time is up: Pending/Updating -> InService, Deleting -> Deleted (apps) or
+        gone; a Deleted app is forgotten DELETED_APP_VISIBLE_SECONDS after it became Deleted."""
+        now = _now()
+        with self.lock:
+            stores: tuple[dict[Any, Any], ...] = (self.apps, self.spaces, self.profiles, self.domains)
+            for store in stores:
+                for key, record in [(k, r) for k, r in store.items() if r.until is not None and r.until <= now]:
+                    if record.after is None:
+                        del store[key]
+                        self.tags.pop(record.arn, None)
+                        if store is self.domains:
+                            for app_key in [k for k, a in self.apps.items() if a.domain_id == key]:
+                                self.tags.pop(self.apps.pop(app_key).arn, None)
+                        continue
+                    record.status, record.until, record.after = record.after, None, None
+                    if record.status == "Deleted":
+                        record.until = now + timedelta(seconds=DELETED_APP_VISIBLE_SECONDS)
+
+    def _start(self, record: Any, kind: str, transition: str, during: str, after: str | None) -> bool:
+        """Begin a transition that takes the clock's time for it; False when it is instant (the caller applies it)."""
+        until = clock.until(kind, transition)
+        if until is None:
+            return False
+        record.status, record.until, record.after, record.pending = during, until, after, 0
+        return True
+
+    def _updating(self, record: Any, kind: str) -> None:
+        if record.status == "InService":
+            self._start(record, kind, "update", "Updating", "InService")
 
     def arn(self, kind: str, *parts: str) -> str:
         return f"arn:aws:sagemaker:{self.region}:{self.account_id}:{kind}/" + "/".join(parts)
@@ -224,7 +290,7 @@ class StudioState:
                 domain_settings=copy.deepcopy(domain_settings),
                 tag_propagation=tag_propagation or "DISABLED",
                 home_efs_id="fs-" + "".join(self.rng.choices("0123456789abcdef", k=17)),
-                **self._born(created),
+                **self._born(created, "domain"),
             )
             self.domains[domain_id] = record
             self._set_tags(record.arn, tags or [])
@@ -245,6 +311,7 @@ class StudioState:
         if "TagPropagation" in changes:
             _check_enum("tagPropagation", changes["TagPropagation"], TAG_PROPAGATION)
         with self.lock:
+            self._check_network_change(record, changes)
             if "DefaultUserSettings" in changes:
                 record.default_user_settings = _merge(record.default_user_settings, changes["DefaultUserSettings"])
             if "DefaultSpaceSettings" in changes:
@@ -262,17 +329,56 @@ class StudioState:
             if "TagPropagation" in changes:
                 record.tag_propagation = changes["TagPropagation"]
             record.modified = _now()
+            self._updating(record, "domain")
         return record
 
-    def delete_domain(self, domain_id: str) -> None:
+    def _check_network_change(self, record: DomainRecord, changes: dict[str, Any]) -> None:
+        """UpdateDomain's network members (AppNetworkAccessType, removing subnets, security groups) change only
+        while no app of the domain is InService, Pending or Deleting."""
+        settings = record.domain_settings or {}
+        changed = [
+            name
+            for name, differs in (
+                (
+                    "AppNetworkAccessType",
+                    "AppNetworkAccessType" in changes and changes["AppNetworkAccessType"] != record.network,
+                ),
+                ("SubnetIds", "SubnetIds" in changes and bool(set(record.subnet_ids) - set(changes["SubnetIds"]))),
+                (
+                    "SecurityGroupIds",
+                    "SecurityGroupIds" in (changes.get("DomainSettingsForUpdate") or {})
+                    and sorted(changes["DomainSettingsForUpdate"]["SecurityGroupIds"] or [])
+                    != sorted(settings.get("SecurityGroupIds") or []),
+                ),
+            )
+            if differs
+        ]
+        if not changed:
+            return
+        blocking = LIFECYCLE_RULES["network_change_blocked_by"]
+        busy = [a for a in self.apps.values() if a.domain_id == record.domain_id and a.status in blocking]
+        if busy:
+            raise StudioError(
+                "ResourceInUse",
+                f"{', '.join(changed)} of domain {record.domain_id} can be changed only when no app is "
+                f"{', '.join(blocking)}; {len(busy)} app(s) are. Delete them and wait until they are Deleted.",
+            )
+
+    def delete_domain(self, domain_id: str, retention: dict[str, Any] | None = None) -> None:
         record = self.domain(domain_id)
+        if retention and "HomeEfsFileSystem" in retention:
+            _check_enum("retentionPolicy.homeEfsFileSystem", retention["HomeEfsFileSystem"], RETENTION)
         with self.lock:
             if any(k[0] == domain_id for k in self.profiles) or any(k[0] == domain_id for k in self.spaces):
                 raise StudioError(
                     "ResourceInUse", f"Domain {domain_id} still has user profiles or spaces; delete them first."
                 )
+            if record.status == "Deleting" or self._start(record, "domain", "delete", "Deleting", None):
+                return
             del self.domains[domain_id]
             self.tags.pop(record.arn, None)
+            for app_key in [k for k, a in self.apps.items() if a.domain_id == domain_id]:
+                self.tags.pop(self.apps.pop(app_key).arn, None)
 
     # -- user profiles ----------------------------------------------------------------------------------------
     def create_user_profile(
@@ -313,7 +419,7 @@ class StudioState:
                 user_settings=copy.deepcopy(user_settings or {}),
                 sso_value=sso_value,
                 home_uid=str(200000 + len(self.profiles) + len(self.spaces)),
-                **self._born(created),
+                **self._born(created, "profile"),
             )
             self.profiles[(domain_id, name)] = record
             self._set_tags(record.arn, tags or [])
@@ -332,6 +438,7 @@ class StudioState:
         with self.lock:
             record.user_settings = _merge(record.user_settings, user_settings or {})
             record.modified = _now()
+            self._updating(record, "profile")
         return record
 
     def delete_user_profile(self, domain_id: str, name: str) -> None:
@@ -347,9 +454,11 @@ class StudioState:
                 if live_apps or owned:
                     raise StudioError(
                         "ResourceInUse",
-                        f"User profile {name} still has {len(live_apps)} app(s) and "
+                        f"User profile {name} still has {len(live_apps)} app(s) that are not Deleted and "
                         f"owns {len(owned)} space(s); delete them first.",
                     )
+            if record.status == "Deleting" or self._start(record, "profile", "delete", "Deleting", None):
+                return
             del self.profiles[(domain_id, name)]
             self.tags.pop(record.arn, None)
 
@@ -395,7 +504,7 @@ class StudioState:
                 owner=owner,
                 sharing=sharing,
                 home_uid=str(200000 + len(self.profiles) + len(self.spaces)),
-                **self._born(created),
+                **self._born(created, "space"),
             )
             self.spaces[(domain_id, name)] = record
             self._set_tags(record.arn, tags or [])
@@ -421,6 +530,7 @@ class StudioState:
             if display_name is not None:
                 record.display_name = display_name
             record.modified = _now()
+            self._updating(record, "space")
         return record
 
     def delete_space(self, domain_id: str, name: str) -> None:
@@ -430,7 +540,12 @@ class StudioState:
                 a for a in self.apps.values() if a.domain_id == domain_id and a.space == name and a.status != "Deleted"
             ]
             if live:
-                raise StudioError("ResourceInUse", f"Space {name} still has {len(live)} running app(s).")
+                raise StudioError(
+                    "ResourceInUse",
+                    f"Space {name} still has {len(live)} app(s) that are not Deleted (running or Deleting).",
+                )
+            if record.status == "Deleting" or self._start(record, "space", "delete", "Deleting", None):
+                return
             del self.spaces[(domain_id, name)]
             self.tags.pop(record.arn, None)
 
@@ -453,8 +568,14 @@ class StudioState:
         domain = self.domain(domain_id)
         if bool(profile) == bool(space):
             raise StudioError("ValidationException", "Give exactly one of UserProfileName and SpaceName.")
-        owner_arn = self.profile(domain_id, profile).arn if profile else self.space(domain_id, space or "").arn
+        owner = self.profile(domain_id, profile) if profile else self.space(domain_id, space or "")
+        owner_arn = owner.arn
         _check_tags(tags or [])
+        if created is None and owner.status not in LIFECYCLE_RULES["create_app_owner_status"]:
+            what = f"User profile {profile}" if profile else f"Space {space}"
+            raise StudioError(
+                "ResourceInUse", f"{what} is {owner.status}; apps can be created only when it is InService."
+            )
         with self.lock:
             record = AppRecord(
                 domain_id=domain_id,
@@ -465,7 +586,7 @@ class StudioState:
                 arn=self.arn("app", domain_id, profile or space or "", app_type.lower(), name),
                 resource_spec=copy.deepcopy(resource_spec or {"InstanceType": "system"}),
                 last_activity=last_activity,
-                **self._born(created, modified=False),
+                **self._born(created, "app", modified=False),
             )
             existing = self.apps.get(record.key)
             if existing is not None and existing.status != "Deleted":
@@ -491,7 +612,10 @@ class StudioState:
         with self.lock:
             if record.status == "Deleted":
                 raise StudioError("ResourceNotFound", f"App {app_type}/{name} is already deleted.")
-            record.status = "Deleted"
+            if record.status == "Deleting" or self._start(record, "app", "delete", "Deleting", "Deleted"):
+                return
+            record.status, record.after = "Deleted", None
+            record.until = _now() + timedelta(seconds=DELETED_APP_VISIBLE_SECONDS)
 
     # -- tags -------------------------------------------------------------------------------------------------
     def owns(self, arn: str) -> bool:
@@ -664,7 +788,7 @@ def _clean(payload: dict[str, Any]) -> dict[str, Any]:
 def _describe_status(state: StudioState, record: Any) -> str:
     """A new resource answers Pending for ``pending_describes`` describes, then InService."""
     with state.lock:
-        if record.status == "Pending":
+        if record.status == "Pending" and record.until is None:
             if record.pending > 0:
                 record.pending -= 1
                 return "Pending"
@@ -677,6 +801,7 @@ def _answer(handler: Any) -> Any:
     def method(self: SageMakerResponse) -> Any:
         state = studio_state(self.current_account, self.region)
         params = json.loads(self.body or "{}") if isinstance(self.body, str | bytes) else {}
+        state.tick()
         try:
             payload = handler(state, params)
         except StudioError as exc:
@@ -754,7 +879,7 @@ def update_domain(state: StudioState, p: dict[str, Any]) -> dict[str, Any]:
 
 
 def delete_domain(state: StudioState, p: dict[str, Any]) -> None:
-    state.delete_domain(p.get("DomainId", ""))
+    state.delete_domain(p.get("DomainId", ""), p.get("RetentionPolicy"))
 
 
 def create_user_profile(state: StudioState, p: dict[str, Any]) -> dict[str, Any]:

@@ -65,6 +65,8 @@ class Command(BaseCommand):
             "DEBUG": "1",
             "AWS_MODE": "sandbox",
             "AWS_ENDPOINT_URL": endpoint,
+            # People should see Pending and Deleting in the demo: a few seconds each unless set otherwise.
+            "AWS_SANDBOX_LIFECYCLE_SECONDS": os.environ.get("AWS_SANDBOX_LIFECYCLE_SECONDS", "demo"),
             "PYTHONUNBUFFERED": "1",
             # Links in the demo's emails (printed by the worker) point at this web server.
             "PORTAL_BASE_URL": os.environ.get("PORTAL_BASE_URL", f"http://127.0.0.1:{port}"),

@@ -6,8 +6,10 @@ import errno
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from portal.sandbox.clock import ClockError, clock, parse_setting
 from portal.sandbox.server import make_sandbox_server, seed_demo
 
 
@@ -23,6 +25,10 @@ class Command(BaseCommand):
         if not 0 < port < 65536:
             raise CommandError(f"--port must be between 1 and 65535, not {port}.")
         try:
+            clock.set_defaults(parse_setting(settings.AWS_SANDBOX_LIFECYCLE_SECONDS))
+        except ClockError as exc:
+            raise CommandError(f"AWS_SANDBOX_LIFECYCLE_SECONDS: {exc}") from exc
+        try:
             server = make_sandbox_server(port)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
@@ -33,6 +39,9 @@ class Command(BaseCommand):
             summary = seed_demo()
             counts = ", ".join(f"{value} {key.replace('_', ' ')}" for key, value in summary.items())
             self.stdout.write(f"Seeded the demo organisation in {time.perf_counter() - started:.1f} s: {counts}.")
+        slow = {key: value for key, value in clock.durations().items() if value}
+        lifecycle = ", ".join(f"{key} {value:g} s" for key, value in slow.items()) or "instant"
+        self.stdout.write(f"Studio lifecycles: {lifecycle} (AWS_SANDBOX_LIFECYCLE_SECONDS, /_sandbox/clock).")
         self.stdout.write(self.style.SUCCESS(f"AWS sandbox listening on http://127.0.0.1:{port} (Ctrl-C stops it)."))
         self.stdout.write(f"Try: aws --endpoint-url http://127.0.0.1:{port} sagemaker list-domains --region us-east-1")
         try:
