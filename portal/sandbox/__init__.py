@@ -50,11 +50,12 @@ def install() -> None:
     with _install_lock:
         if _installed:
             return
-        from portal.sandbox import ce, studio, tagging
+        from portal.sandbox import ce, identity, studio, tagging
 
         studio.install()
         ce.install()
         tagging.install()
+        identity.install()
         BaseResponse.call_action = _call_action_with_faults(BaseResponse.call_action)  # type: ignore[method-assign]
         _installed = True
 

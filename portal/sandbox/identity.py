@@ -5,13 +5,18 @@ An SSO domain's user profile names its person by ``SingleSignOnUserIdentifier`` 
 one group per team (SSO domain) with its members, a leaver (a profile whose Identity Center user was deleted) and
 a person bound to profiles in two domains. Scripts find the store's id the way they would on AWS:
 ``sso-admin ListInstances`` in the Identity Center region answers ``IdentityStoreId``.
+
+moto's identitystore answers lack ``UserArn`` and ``Revision`` (newer members of AWS's model); the sandbox does not
+invent them. It does leave out the attributes a user does not have, as AWS does, instead of moto's nulls.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from moto.identitystore.models import identitystore_backends
+from moto.identitystore.responses import IdentityStoreResponse
 from moto.ssoadmin.models import ssoadmin_backends
 
 # ASSUMED: the organisation's Identity Center instance lives in the management (payer) account and in us-east-1.
@@ -85,3 +90,31 @@ def seed_identity_center(teams: dict[str, tuple[str, ...]], leavers: tuple[str, 
         counts["identity_users"] -= 1
         counts["identity_leavers"] += 1
     return counts
+
+
+def _without_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
+
+
+def _omitting_nulls(original: Any) -> Any:
+    """AWS leaves out the attributes a user or group does not have; moto answers them as null."""
+
+    def method(self: Any) -> Any:
+        answer = original(self)
+        if isinstance(answer, str):
+            return json.dumps(_without_nulls(json.loads(answer)))
+        return answer
+
+    method.__name__ = original.__name__
+    method.__sandbox_original__ = original  # type: ignore[attr-defined]
+    return method
+
+
+def install() -> None:
+    for name in ("describe_user", "list_users", "describe_group", "list_groups", "list_group_memberships"):
+        original = getattr(IdentityStoreResponse, name)
+        setattr(IdentityStoreResponse, name, _omitting_nulls(getattr(original, "__sandbox_original__", original)))

@@ -507,13 +507,13 @@ def _seed_studio_work(states: dict[str, StudioState], domain_ids: dict[str, str]
         )
         pipeline = backend.create_pipeline(
             pipeline_name=f"{plan.name}-retrain",
-            pipeline_display_name=f"{plan.name} retraining",
+            pipeline_display_name=f"{plan.name}-retraining",
             pipeline_definition='{"Version": "2020-12-01", "Steps": []}',
             pipeline_definition_s3_location={},
             pipeline_description="Nightly retraining",
             role_arn=plan.user_settings["ExecutionRole"],
             tags=list(studio_tags),
-            parallelism_configuration={},
+            parallelism_configuration={"MaxParallelExecutionSteps": 4},
         )
         counts["pipelines"] += 1
         trial_name = f"{plan.name}-trial-1"

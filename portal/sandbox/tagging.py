@@ -424,6 +424,7 @@ def _record(result_name: str, obj: Any, created_by: dict[str, str] | None) -> di
     # moto invents a CreatedBy/LastModifiedBy for some types: only the sandbox's own record of Studio work counts.
     raw.pop("CreatedBy", None)
     raw.pop("LastModifiedBy", None)
+    raw.pop("ModelPackageStatusDetails", None)  # moto fills it with the package's ARN where AWS names a check
     if created_by and "CreatedBy" in shape.members:
         raw["CreatedBy"] = dict(created_by)
     record: dict[str, Any] = {}
