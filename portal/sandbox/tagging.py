@@ -524,6 +524,12 @@ def _check_expression(result_name: str, expression: Any, depth: int = 0) -> None
         _check_expression(result_name, sub, depth + 1)
 
 
+def _sort_key(value: Any) -> tuple[int, float, str]:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return (0, float(value), "")
+    return (1, 0.0, "" if value is None else str(value))
+
+
 def search(account_id: str, region: str, p: dict[str, Any]) -> dict[str, Any]:
     resource = p.get("Resource")
     if resource not in _SEARCH_SOURCES:
@@ -549,7 +555,7 @@ def search(account_id: str, region: str, p: dict[str, Any]) -> dict[str, Any]:
             records.append(record)
     sort_by = p.get("SortBy") or "CreationTime"
     descending = (p.get("SortOrder") or "Descending") == "Descending"
-    records.sort(key=lambda r: (str(_lookup(r, sort_by)[1] or ""), json.dumps(r, sort_keys=True)), reverse=descending)
+    records.sort(key=lambda r: (_sort_key(_lookup(r, sort_by)[1]), json.dumps(r, sort_keys=True)), reverse=descending)
     fingerprint = str(zlib.crc32(json.dumps([resource, expression, sort_by, descending], sort_keys=True).encode()))
     try:
         start = _offset(p["NextToken"], fingerprint) if p.get("NextToken") else 0

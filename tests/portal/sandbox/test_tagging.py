@@ -269,3 +269,14 @@ def test_search_pages_and_refuses_bad_expressions(experiments: dict[str, Any]) -
         with pytest.raises(ClientError) as exc:
             sm.search(Resource="Experiment", SearchExpression=expression)
         assert code(exc) == "ValidationException"
+
+
+def test_search_sorts_by_creation_time(experiments: dict[str, Any]) -> None:
+    sm = experiments["sm"]
+
+    def order(sort_order: str) -> list[str]:
+        answer = call_checked(sm, "search", Resource="Experiment", SortBy="CreationTime", SortOrder=sort_order)
+        return [r["Experiment"]["ExperimentName"] for r in answer["Results"]]
+
+    assert order("Ascending") == ["tagged-exp", "plain-exp", "studio-exp"]
+    assert order("Descending") == ["studio-exp", "plain-exp", "tagged-exp"]
