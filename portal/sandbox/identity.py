@@ -27,12 +27,6 @@ IDENTITY_STORE_ID = "d-9067c1a2b3"  # the shape AWS gives (d- and ten hex digits
 INSTANCE_NAME = "demo-organisation"
 
 
-def identity_center_account() -> str:
-    from portal.sandbox.organisation import PAYER_ACCOUNT_ID
-
-    return PAYER_ACCOUNT_ID
-
-
 def user_name_of(person: str) -> str:
     """The Identity Center UserName of a person ``first-last``: what the SSO profiles carry as their SSO value."""
     return person.replace("-", ".")
@@ -44,10 +38,12 @@ def _name_parts(person: str) -> tuple[str, str]:
     return first.capitalize(), special.get(last, last.capitalize())
 
 
-def seed_identity_center(teams: dict[str, tuple[str, ...]], leavers: tuple[str, ...], email_of: Any) -> dict[str, int]:
-    """Users, groups and memberships for ``teams`` (group display name -> people); ``leavers`` are created and then
-    deleted (their profiles stay behind). Returns counts. The store's id is :data:`IDENTITY_STORE_ID`."""
-    account = identity_center_account()
+def seed_identity_center(
+    account: str, teams: dict[str, tuple[str, ...]], leavers: tuple[str, ...], email_of: Any
+) -> dict[str, int]:
+    """Users, groups and memberships for ``teams`` (group display name -> people) in the Identity Center instance of
+    ``account`` (the organisation's management account); ``leavers`` are created and then deleted (their profiles
+    stay behind). Returns counts. The store's id is :data:`IDENTITY_STORE_ID`."""
     instance = ssoadmin_backends[account][IDENTITY_CENTER_REGION].instances[0]
     instance.identity_store_id = IDENTITY_STORE_ID
     instance.name = INSTANCE_NAME

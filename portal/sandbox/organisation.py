@@ -484,7 +484,7 @@ def _seed_identity_center() -> dict[str, int]:
         for plan in DOMAINS
         if plan.auth_mode == "SSO"
     }
-    return seed_identity_center(teams, IDENTITY_LEAVERS, email_of)
+    return seed_identity_center(PAYER_ACCOUNT_ID, teams, IDENTITY_LEAVERS, email_of)
 
 
 def _seed_studio_work(states: dict[str, StudioState], domain_ids: dict[str, str]) -> dict[str, int]:
