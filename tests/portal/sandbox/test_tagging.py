@@ -280,3 +280,23 @@ def test_search_sorts_by_creation_time(experiments: dict[str, Any]) -> None:
 
     assert order("Ascending") == ["tagged-exp", "plain-exp", "studio-exp"]
     assert order("Descending") == ["studio-exp", "plain-exp", "tagged-exp"]
+
+
+def test_untag_resources_checks_its_limits_and_fails_a_throttled_arn_alone(studio: dict[str, Any]) -> None:
+    tagging = studio["tagging"]
+    with pytest.raises(ClientError) as exc:
+        tagging.untag_resources(ResourceARNList=[studio["space"]], TagKeys=[f"k{n}" for n in range(51)])
+    assert code(exc) == "InvalidParameterException"
+    faults.registry.add(service="sagemaker", kind="throttle", operation="DeleteTags", count=1)
+    answer = call_checked(
+        tagging, "untag_resources", ResourceARNList=[studio["space"], studio["profile"]], TagKeys=["owner"]
+    )
+    assert list(answer["FailedResourcesMap"]) == [studio["space"]]
+    assert "owner" in tags_of(studio["sm"], studio["space"]) and "owner" not in tags_of(studio["sm"], studio["profile"])
+
+
+def test_get_resources_checks_its_page_sizes(studio: dict[str, Any]) -> None:
+    for params in ({"ResourcesPerPage": 101}, {"TagsPerPage": 99}, {"TagsPerPage": 501}):
+        with pytest.raises(ClientError) as exc:
+            studio["tagging"].get_resources(**params)
+        assert code(exc) == "InvalidParameterException", params
