@@ -19,7 +19,9 @@ from typing import Any
 from moto.sagemaker.models import sagemaker_backends
 
 from portal.sandbox.billing import BillableResource, seed_costs
+from portal.sandbox.identity import seed_identity_center
 from portal.sandbox.studio import StudioState, studio_state
+from portal.sandbox.tagging import set_created_by
 
 PAYER_ACCOUNT_ID = "314159265358"
 DEMO_ACCOUNTS: dict[str, str] = {
@@ -156,6 +158,10 @@ DOMAINS: tuple[DomainPlan, ...] = (
 SHARED_PROFILES = {"research": ("team-shared",), "quick": ("ds-team",)}
 SECOND_PROFILES = {"research": (("jsmith", "john-smith"),)}  # (extra profile, person it belongs to)
 NO_IDLE_SHUTDOWN = {"research": ("wei-chen", "yuki-tanaka", "team-shared"), "risk": ("noah-williams",)}
+# Identity Center (SSO domains only): a person with profiles in two domains, and a leaver whose Identity Center user
+# was deleted while the profile stayed behind.
+OTHER_DOMAIN_PROFILES = {"fraud": ("arjun-mehta",)}
+IDENTITY_LEAVERS = ("olivia-brown",)
 HIDDEN_TOOLS = {  # hiding a tool in the UI is not security
     "risk": ("sofia-rossi", "daniel-kim", "emma-larsen"),
     "fraud": ("ines-moreau",),
@@ -247,7 +253,9 @@ def seed(today: date | None = None, *, with_costs: bool = True) -> dict[str, int
         # Storage of the domain's home EFS: small, daily, tagged by domain only.
         billable.append(BillableResource(plan.account_id, plan.region, domain.arn, None, None, "efs", "storage", 24))
 
-        people = list(plan.people) + list(SHARED_PROFILES.get(plan.key, ()))
+        people = (
+            list(plan.people) + list(SHARED_PROFILES.get(plan.key, ())) + list(OTHER_DOMAIN_PROFILES.get(plan.key, ()))
+        )
         extra = dict(SECOND_PROFILES.get(plan.key, ()))
         for offset, person in enumerate(people + list(extra)):
             owner_email = (
@@ -376,6 +384,8 @@ def seed(today: date | None = None, *, with_costs: bool = True) -> dict[str, int
         del app
 
     counts.update(_seed_jobs(states, domain_ids, billable, rng))
+    counts.update(_seed_studio_work(states, domain_ids))
+    counts.update(_seed_identity_center())
     if with_costs:
         counts["cost_line_items"] = _seed_costs(billable, today)
     return counts
@@ -460,6 +470,84 @@ def _seed_jobs(
     billable.append(
         BillableResource(PAYER_ACCOUNT_ID, "us-east-1", None, None, None, "ml.m5.large", "endpoint", 24, tagged=False)
     )
+    return counts
+
+
+def team_group(plan: DomainPlan) -> str:
+    """The Identity Center group of a domain's team."""
+    return f"sagemaker-{plan.name}"
+
+
+def _seed_identity_center() -> dict[str, int]:
+    teams = {
+        team_group(plan): tuple(plan.people) + OTHER_DOMAIN_PROFILES.get(plan.key, ())
+        for plan in DOMAINS
+        if plan.auth_mode == "SSO"
+    }
+    return seed_identity_center(PAYER_ACCOUNT_ID, teams, IDENTITY_LEAVERS, email_of)
+
+
+def _seed_studio_work(states: dict[str, StudioState], domain_ids: dict[str, str]) -> dict[str, int]:
+    """Pipelines, trials and model packages: those created from Studio carry CreatedBy (and, except model packages,
+    which Studio does not tag, the Studio tags); the legacy domain's were made outside Studio and carry neither."""
+    counts = {"pipelines": 0, "trials": 0, "model_packages": 0}
+    for plan in DOMAINS:
+        state = states[plan.key]
+        backend = sagemaker_backends[plan.account_id][plan.region]
+        domain = state.domains[domain_ids[plan.key]]
+        profile = next(p for p in state.profiles.values() if p.domain_id == domain.domain_id)
+        from_studio = plan.key != "legacy"
+        studio_tags = (
+            [
+                {"Key": "sagemaker:domain-arn", "Value": domain.arn},
+                {"Key": "sagemaker:user-profile-arn", "Value": profile.arn},
+            ]
+            if from_studio
+            else []
+        )
+        pipeline = backend.create_pipeline(
+            pipeline_name=f"{plan.name}-retrain",
+            pipeline_display_name=f"{plan.name}-retraining",
+            pipeline_definition='{"Version": "2020-12-01", "Steps": []}',
+            pipeline_definition_s3_location={},
+            pipeline_description="Nightly retraining",
+            role_arn=plan.user_settings["ExecutionRole"],
+            tags=list(studio_tags),
+            parallelism_configuration={"MaxParallelExecutionSteps": 4},
+        )
+        counts["pipelines"] += 1
+        trial_name = f"{plan.name}-trial-1"
+        backend.create_trial(trial_name, f"{plan.name}-experiments")
+        trial = backend.trials[trial_name]
+        trial.tags = list(studio_tags)
+        counts["trials"] += 1
+        group = f"{plan.name}-models"
+        backend.create_model_package_group(group, "Approved models of the team", tags=list(studio_tags))
+        package_arn = backend.create_model_package(
+            model_package_name=None,
+            model_package_group_name=group,
+            model_package_description="First candidate",
+            inference_specification=None,
+            validation_specification=None,
+            source_algorithm_specification=None,
+            certify_for_marketplace=False,
+            tags=[],
+            model_approval_status="PendingManualApproval",
+            metadata_properties=None,
+            model_metrics=None,
+            client_token=None,
+            customer_metadata_properties=None,
+            drift_check_baselines=None,
+            domain=None,
+            task=None,
+            sample_payload_url=None,
+            additional_inference_specifications=None,
+        )
+        counts["model_packages"] += 1
+        if from_studio:
+            experiment = backend.experiments[f"{plan.name}-experiments"]
+            for arn in (pipeline.arn, trial.arn, package_arn, experiment.arn):
+                set_created_by(plan.account_id, plan.region, arn, domain.domain_id, profile.name)
     return counts
 
 

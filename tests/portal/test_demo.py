@@ -38,7 +38,7 @@ def test_the_demo_brings_in_the_whole_demo_organisation(settings: Any, capsys: p
     assert "Demo data ready." in out and DEMO_PASSWORD in out
     assert AwsAccount.objects.count() == 2
     assert Domain.objects.count() == 5
-    assert UserProfile.objects.count() == 38 and Space.objects.count() == 15 and App.objects.count() == 27
+    assert UserProfile.objects.count() == 39 and Space.objects.count() == 15 and App.objects.count() == 27
     assert "Cost ingestion #" in out and "Budgets set for 3 domains" in out
     # The portal's spend equals the demo bill's line items to the cent (the demo organisation is deterministic,
     # so seeding it again here gives the very line items the demo's sandbox server held).
