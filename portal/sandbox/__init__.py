@@ -4,6 +4,8 @@
   presigned URLs, with AWS's validation, errors and pagination.
 - :mod:`portal.sandbox.ce`: GetCostAndUsage computed from seeded line items, GetCostForecast and cost
   allocation tags; :mod:`portal.sandbox.billing` writes the demo's line items.
+- :mod:`portal.sandbox.iam`: SimulatePrincipalPolicy / SimulateCustomPolicy decided by
+  :mod:`portal.sandbox.iampolicy`; :mod:`portal.sandbox.iamseed` the demo's roles and policies.
 - :mod:`portal.sandbox.faults`: throttling, server errors and latency on demand.
 - :mod:`portal.sandbox.organisation`: the deterministic demo organisation.
 - :mod:`portal.sandbox.server`: the same thing as an HTTP server on 127.0.0.1.
@@ -48,10 +50,11 @@ def install() -> None:
     with _install_lock:
         if _installed:
             return
-        from portal.sandbox import ce, studio
+        from portal.sandbox import ce, iam, studio
 
         studio.install()
         ce.install()
+        iam.install()
         BaseResponse.call_action = _call_action_with_faults(BaseResponse.call_action)  # type: ignore[method-assign]
         _installed = True
 

@@ -376,6 +376,9 @@ def seed(today: date | None = None, *, with_costs: bool = True) -> dict[str, int
         del app
 
     counts.update(_seed_jobs(states, domain_ids, billable, rng))
+    from portal.sandbox import iamseed  # it reads this module's plans
+
+    counts.update(iamseed.seed({key: states[key].domains[domain_id].arn for key, domain_id in domain_ids.items()}))
     if with_costs:
         counts["cost_line_items"] = _seed_costs(billable, today)
     return counts
