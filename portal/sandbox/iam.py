@@ -60,8 +60,46 @@ def _managed(policy: ManagedPolicy) -> iampolicy.Policy:
     return iampolicy.Policy(_default_document(policy), policy.arn, kind)
 
 
+class Exclusions:
+    """SimulatePrincipalPolicy's PolicyExclusionList, a tagged union per item: a whole PolicyType (inline,
+    aws-managed, user-managed, permission-boundary), one managed PolicyArn, or one InlinePolicyIdentifier."""
+
+    def __init__(self, identifiers: list[dict[str, Any]] | None) -> None:
+        self.types: set[str] = set()
+        self.arns: set[str] = set()
+        self.inline: list[dict[str, Any]] = []
+        for identifier in identifiers or []:
+            if identifier.get("PolicyType"):
+                self.types.add(identifier["PolicyType"])
+            elif identifier.get("PolicyArn"):
+                self.arns.add(identifier["PolicyArn"])
+            elif identifier.get("InlinePolicyIdentifier"):
+                self.inline.append(identifier["InlinePolicyIdentifier"])
+
+    @property
+    def boundary(self) -> bool:
+        return "permission-boundary" in self.types
+
+    def keeps_managed(self, policy: ManagedPolicy) -> bool:
+        kind = "aws-managed" if isinstance(policy, AWSManagedPolicy) else "user-managed"
+        return kind not in self.types and policy.arn not in self.arns
+
+    def keeps_inline(self, name: str, holder_type: str, holder_name: str) -> bool:
+        if "inline" in self.types:
+            return False
+        for rule in self.inline:
+            if rule.get("PolicyName") != name:
+                continue
+            if rule.get("AttachmentType") and rule["AttachmentType"].lower() != holder_type:
+                continue
+            if rule.get("AttachmentName") and rule["AttachmentName"] != holder_name:
+                continue
+            return False
+        return True
+
+
 def principal_policies(
-    backend: IAMBackend, arn: str, excluded: set[str]
+    backend: IAMBackend, arn: str, excluded: Exclusions
 ) -> tuple[list[iampolicy.Policy], list[iampolicy.Policy] | None]:
     """A user's or role's identity policies (a user's groups' too) and its permissions boundary, if any."""
     kind, _, rest = arn.partition(":iam::")[2].partition(":")[2].partition("/")
@@ -79,13 +117,21 @@ def principal_policies(
         raise InvalidInput(f"PolicySourceArn {arn} is not a user, group or role.")
     if principal is None:
         raise NotFoundException(f"The {kind} with name {name} cannot be found.")
-    policies = [iampolicy.Policy(doc, policy_name, source_type) for policy_name, doc in principal.policies.items()]
-    policies += [_managed(p) for a, p in principal.managed_policies.items() if a not in excluded]
+    policies = [
+        iampolicy.Policy(doc, policy_name, source_type)
+        for policy_name, doc in principal.policies.items()
+        if excluded.keeps_inline(policy_name, source_type, name)
+    ]
+    policies += [_managed(p) for p in principal.managed_policies.values() if excluded.keeps_managed(p)]
     if kind == "user":
         for group in backend.get_groups_for_user(name):
-            policies += [iampolicy.Policy(doc, n, "group") for n, doc in group.policies.items()]
-            policies += [_managed(p) for a, p in group.managed_policies.items() if a not in excluded]
-    boundary_arn = getattr(principal, "permissions_boundary_arn", None)
+            policies += [
+                iampolicy.Policy(doc, n, "group")
+                for n, doc in group.policies.items()
+                if excluded.keeps_inline(n, "group", group.name)
+            ]
+            policies += [_managed(p) for p in group.managed_policies.values() if excluded.keeps_managed(p)]
+    boundary_arn = None if excluded.boundary else getattr(principal, "permissions_boundary_arn", None)
     boundary = None
     if boundary_arn:
         if boundary_arn not in backend.managed_policies:
@@ -157,7 +203,7 @@ def _simulate(
 
 def simulate_principal_policy(self: IamResponse) -> ActionResult:
     source = self._get_param("PolicySourceArn")
-    excluded = set(self._get_param("PolicyExclusionList") or [])
+    excluded = Exclusions(self._get_param("PolicyExclusionList"))
     identity, boundary = principal_policies(self.backend, source, excluded)
     identity += _inputs(self._get_param("PolicyInputList"), "PolicyInputList")
     context = _context(self._get_param("ContextEntries"))

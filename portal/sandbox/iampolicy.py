@@ -414,7 +414,10 @@ def _statement_applies(
     local_missing: set[str] = set()
     if "Resource" in statement:
         if not _resource_matches(_as_list(statement["Resource"]), resource, context, local_missing):
-            missing |= local_missing
+            if local_missing:
+                # It might match once the variables are given: report everything else it would read too.
+                missing |= local_missing
+                _conditions_hold(statement, context, missing)
             return False
     else:
         # NotResource: a pattern with a missing variable cannot exclude the resource.
