@@ -40,6 +40,10 @@ ASSUMED: dict[str, str] = {
     # IAM API reference, SimulatePrincipalPolicy: "MissingContextValues ... keys ... that are referenced by the
     # policies but not provided": we report the keys of every statement whose Action and Resource matched.
     "missing context values": "keys of conditions and variables in statements whose Action and Resource matched",
+    # IAM API reference, EvaluationResult: silent on how several ResourceArns are laid out.
+    "several resources": "one EvaluationResult per action and resource, no ResourceSpecificResults",
+    # MatchedStatements' StartPosition/EndPosition (optional in botocore's model) are not computed.
+    "statement positions": "MatchedStatements carry SourcePolicyId and SourcePolicyType only",
 }
 
 
@@ -126,11 +130,7 @@ class Context:
     """Request context keys (case-insensitive names, as in IAM) to lists of string values."""
 
     def __init__(self, values: Mapping[str, Any] | None = None) -> None:
-        self._values: dict[str, list[str]] = {}
-        self._names: dict[str, str] = {}
-        for key, value in (values or {}).items():
-            self._values[key.lower()] = [_text(v) for v in _as_list(value)]
-            self._names[key.lower()] = key
+        self._values = {key.lower(): [_text(v) for v in _as_list(value)] for key, value in (values or {}).items()}
 
     def get(self, key: str) -> list[str] | None:
         return self._values.get(key.lower())
@@ -370,17 +370,6 @@ def _condition_key_holds(op: _Operator, key: str, policy_values: list[str], cont
     if op.negated:
         return all(one(v) for v in request)
     return any(one(v) for v in request)
-
-
-def condition_keys(statement: Mapping[str, Any]) -> set[str]:
-    """Every context key a statement reads: its condition keys and its policy variables."""
-    keys = {key for block in (statement.get("Condition") or {}).values() for key in block}
-    text = json.dumps({k: statement.get(k) for k in ("Resource", "NotResource", "Condition")})
-    for match in _VARIABLE.finditer(text):
-        name = match.group(1).partition(",")[0].strip()
-        if name not in _SPECIAL:
-            keys.add(name)
-    return keys
 
 
 def _conditions_hold(statement: Mapping[str, Any], context: Context, missing: set[str]) -> bool:
