@@ -458,3 +458,41 @@ def test_the_readme_shows_every_action_of_the_portal_role_policy() -> None:
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         for action in actions:
             assert f"`{action}`" in readme, action
+
+
+# GOVERNANCE section 4's probes for what the demo hides in profiles' UI, with the context the check will send.
+HIDDEN_PROBES = {
+    "CodeEditor": ("sagemaker:CreateApp", "app/{d}/{p}/CodeEditor/default", {}),
+    "AutoMl": ("sagemaker:CreateAutoMLJobV2", "automl-job/probe", {}),
+    "Experiments": ("sagemaker:CreateExperiment", "experiment/probe", {}),
+    "Models": ("sagemaker:CreateModel", "model/probe", {}),
+    "ml.p3.2xlarge": (
+        "sagemaker:CreateApp",
+        "app/{d}/{p}/JupyterLab/default",
+        {"sagemaker:InstanceTypes": ["ml.p3.2xlarge"]},
+    ),
+}
+EXPECTED_HIDDEN = {
+    "risk": {"CodeEditor": "allowed", "AutoMl": "explicitDeny", "Experiments": "allowed", "Models": "allowed",
+             "ml.p3.2xlarge": "allowed"},
+    "fraud": {"CodeEditor": "allowed", "AutoMl": "allowed", "Experiments": "allowed", "Models": "allowed",
+              "ml.p3.2xlarge": "explicitDeny"},
+}  # fmt: skip
+
+
+def test_hidden_tools_are_partly_still_allowed_and_partly_enforced(demo: dict[str, Any]) -> None:
+    for key, people in organisation.HIDDEN_TOOLS.items():
+        domain_arn = demo_domain_arn(key)
+        domain_id = domain_arn.rsplit("/", 1)[-1]
+        for person in people:
+            found = {}
+            for tool, (action, resource, extra) in HIDDEN_PROBES.items():
+                context = {
+                    "aws:RequestTag/sagemaker:domain-arn": [domain_arn],
+                    "sagemaker:DomainId": [domain_id],
+                    "sagemaker:UserProfileName": [person],
+                    **extra,
+                }
+                result = probe(demo, key, action, arn(key, resource.format(d=domain_id, p=person)), **context)
+                found[tool] = result["EvalDecision"]
+            assert found == EXPECTED_HIDDEN[key], (key, person)
