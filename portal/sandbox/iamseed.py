@@ -17,11 +17,11 @@ payments-fraud) and some are enforced (AutoML on risk-analytics, hidden instance
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from portal.iam import portal_role_policy
 from portal.sandbox import iam
-from portal.sandbox.organisation import DEMO_ACCOUNTS, DOMAINS, EXTERNAL_IDS, PAYER_ACCOUNT_ID, PORTAL_ROLE
 
 FULL_ACCESS = "AmazonSageMakerFullAccess"
 ALLOWED_INSTANCE_TYPES = ("system", "ml.t3.*", "ml.m5.*", "ml.c5.*", "ml.g5.xlarge")
@@ -208,19 +208,29 @@ STUDIO_BOUNDARY = _doc(
 )
 
 
-def seed(domain_arns: dict[str, str]) -> dict[str, int]:
-    """Create the demo's roles and policies; ``domain_arns`` maps a domain plan's key to its ARN."""
+def seed(
+    execution_roles: Mapping[str, str],
+    domain_arns: Mapping[str, str],
+    *,
+    accounts: Iterable[str],
+    portal_role: str,
+    trusted_account: str,
+    external_ids: Mapping[str, str],
+) -> dict[str, int]:
+    """Create the demo's roles and policies. ``execution_roles`` and ``domain_arns`` map a domain plan's key
+    (risk, fraud, research, legacy, quick) to its execution role's ARN and its domain's ARN; the portal's role is
+    made in each of ``accounts``, trusting ``trusted_account``."""
     counts = {"iam_roles": 0, "iam_policies": 0}
-    for account_id in DEMO_ACCOUNTS:
+    for account_id in accounts:
         backend = iam.backend(account_id)
         iam.ensure_aws_managed_policy(backend, FULL_ACCESS)
-        external_id = EXTERNAL_IDS.get(account_id)
+        external_id = external_ids.get(account_id)
         trust = _trust(
-            {"AWS": f"arn:aws:iam::{PAYER_ACCOUNT_ID}:root"},
+            {"AWS": f"arn:aws:iam::{trusted_account}:root"},
             {"StringEquals": {"sts:ExternalId": external_id}} if external_id else None,
         )
-        backend.create_role(PORTAL_ROLE, trust, "/", None, "The SageMaker governance portal", [], None)
-        backend.put_role_policy(PORTAL_ROLE, "SageMakerGovernancePortal", portal_role_policy())
+        backend.create_role(portal_role, trust, "/", None, "The SageMaker governance portal", [], None)
+        backend.put_role_policy(portal_role, portal_role, portal_role_policy())
         counts["iam_roles"] += 1
         counts["iam_policies"] += 1
 
@@ -234,9 +244,14 @@ def seed(domain_arns: dict[str, str]) -> dict[str, int]:
         counts["iam_policies"] += 1
         return iam.backend(account_id).create_policy("", "/", document, name, []).arn
 
+    class Plan:
+        def __init__(self, role_arn: str) -> None:
+            self.account_id = role_arn.split(":")[4]
+            self.role = role_arn.rsplit("/", 1)[-1]
+
     full_access = iam.aws_managed_policy_arn(FULL_ACCESS)
-    plans = {plan.key: plan for plan in DOMAINS}
-    names = {key: plan.user_settings["ExecutionRole"].rsplit("/", 1)[-1] for key, plan in plans.items()}
+    plans = {key: Plan(arn) for key, arn in execution_roles.items()}
+    names = {key: plan.role for key, plan in plans.items()}
 
     risk = plans["risk"]
     role(risk.account_id, names["risk"])
