@@ -6,6 +6,8 @@
   allocation tags; :mod:`portal.sandbox.billing` writes the demo's line items.
 - :mod:`portal.sandbox.tagging`: the Resource Groups Tagging API over Studio ARNs, and SageMaker Search with tags
   and CreatedBy; :mod:`portal.sandbox.identity`: IAM Identity Center seeded for the SSO domains.
+- :mod:`portal.sandbox.iam`: SimulatePrincipalPolicy / SimulateCustomPolicy decided by
+  :mod:`portal.sandbox.iampolicy`; :mod:`portal.sandbox.iamseed` the demo's roles and policies.
 - :mod:`portal.sandbox.faults`: throttling, server errors and latency on demand.
 - :mod:`portal.sandbox.clock`: how long Studio lifecycles take (instant unless set) and the sandbox's time.
 - :mod:`portal.sandbox.organisation`: the deterministic demo organisation.
@@ -52,12 +54,13 @@ def install() -> None:
     with _install_lock:
         if _installed:
             return
-        from portal.sandbox import ce, identity, studio, tagging
+        from portal.sandbox import ce, iam, identity, studio, tagging
 
         studio.install()
         ce.install()
         tagging.install()
         identity.install()
+        iam.install()
         BaseResponse.call_action = _call_action_with_faults(BaseResponse.call_action)  # type: ignore[method-assign]
         _installed = True
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from moto.sagemaker.models import sagemaker_backends
 
+from portal.sandbox import iamseed
 from portal.sandbox.billing import BillableResource, seed_costs
 from portal.sandbox.identity import seed_identity_center
 from portal.sandbox.studio import StudioState, studio_state
@@ -386,6 +387,16 @@ def seed(today: date | None = None, *, with_costs: bool = True) -> dict[str, int
     counts.update(_seed_jobs(states, domain_ids, billable, rng))
     counts.update(_seed_studio_work(states, domain_ids))
     counts.update(_seed_identity_center())
+    counts.update(
+        iamseed.seed(
+            {plan.key: plan.user_settings["ExecutionRole"] for plan in DOMAINS},
+            {key: states[key].domains[domain_id].arn for key, domain_id in domain_ids.items()},
+            accounts=DEMO_ACCOUNTS,
+            portal_role=PORTAL_ROLE,
+            trusted_account=PAYER_ACCOUNT_ID,
+            external_ids=EXTERNAL_IDS,
+        )
+    )
     if with_costs:
         counts["cost_line_items"] = _seed_costs(billable, today)
     return counts
