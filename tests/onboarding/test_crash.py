@@ -260,11 +260,14 @@ def test_a_killed_worker_s_provisioning_is_handed_out_again_by_the_sweep(
     # The heartbeat goes stale, the next sweep hands it out, the new worker checks AWS a few times: well within a
     # minute here, against the broker's hour. (Worker start-up on a loaded machine is most of the margin.)
     assert took < STALE + SWEEP + aws_delay * POLL + 45, took
-    assert req.attempts == 2
+    # Handed out again by the sweep (2 attempts), unless the killed task had already published its next turn and
+    # the first worker died before taking it from the queue: then the second worker takes that turn (1 attempt).
+    # On a loaded machine both happen; either way nothing is stranded and nothing is made twice.
+    assert req.attempts in (1, 2)
     assert _maria_profiles(world) == ["maria"]
     events = list(AuditEvent.objects.filter(request_id=req.request_id).values_list("action", flat=True))
     assert events.count("aws.create_user_profile") == 1
-    assert events.count("profilerequest.handed_out_again") == 1
+    assert events.count("profilerequest.handed_out_again") == req.attempts - 1
     assert "onboarding.provision_profile" in second.output()
 
 
@@ -303,11 +306,11 @@ def test_a_killed_worker_s_offboarding_is_handed_out_again_by_the_sweep(
     plan.refresh_from_db()
     assert plan.status == "done", plan.error
     assert took < STALE + SWEEP + 45, took
-    assert plan.attempts == 2
+    assert plan.attempts in (1, 2)  # 1: the second worker took a turn the killed one had published (see above)
     assert list(plan.steps.values_list("state", flat=True)) == ["done", "done"]
     assert _maria_profiles(world) == []
     events = list(AuditEvent.objects.filter(request_id=plan.request_id).values_list("action", flat=True))
-    assert events.count("offboarding.handed_out_again") == 1 and events.count("offboarding.done") == 1
+    assert events.count("offboarding.handed_out_again") == plan.attempts - 1 and events.count("offboarding.done") == 1
 
 
 @pytest.mark.django_db
