@@ -5,6 +5,7 @@
 - :mod:`portal.sandbox.ce`: GetCostAndUsage computed from seeded line items, GetCostForecast and cost
   allocation tags; :mod:`portal.sandbox.billing` writes the demo's line items.
 - :mod:`portal.sandbox.faults`: throttling, server errors and latency on demand.
+- :mod:`portal.sandbox.limits`: token-bucket rate limits per account, region, service and operation family.
 - :mod:`portal.sandbox.organisation`: the deterministic demo organisation.
 - :mod:`portal.sandbox.server`: the same thing as an HTTP server on 127.0.0.1.
 
@@ -22,7 +23,7 @@ from typing import Any
 from moto import mock_aws
 from moto.core.responses import BaseResponse
 
-from portal.sandbox import faults
+from portal.sandbox import faults, limits
 
 _installed = False
 _install_lock = threading.Lock()
@@ -36,6 +37,9 @@ def _call_action_with_faults(original: Any) -> Any:
             answer = faults.apply(service, operation)
             if answer is not None:
                 return answer
+            answer = limits.apply(self.current_account, self.region, service, operation)
+            if answer is not None:
+                return answer
         return original(self)
 
     call_action.__wrapped__ = original  # type: ignore[attr-defined]
@@ -43,7 +47,7 @@ def _call_action_with_faults(original: Any) -> Any:
 
 
 def install() -> None:
-    """Add the sandbox's operations and fault injection to moto. Safe to call many times."""
+    """Add the sandbox's operations, fault injection and rate limits to moto. Safe to call many times."""
     global _installed
     with _install_lock:
         if _installed:
@@ -61,8 +65,10 @@ def running() -> Iterator[None]:
     """The sandbox in process: every boto3 call to AWS's real endpoints is answered by it, state starts empty."""
     install()
     faults.registry.clear()
+    limits.registry.reset()
     with mock_aws():
         try:
             yield
         finally:
             faults.registry.clear()
+            limits.registry.reset()

@@ -6,8 +6,10 @@ import errno
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from portal.sandbox import limits
 from portal.sandbox.server import make_sandbox_server, seed_demo
 
 
@@ -33,6 +35,9 @@ class Command(BaseCommand):
             summary = seed_demo()
             counts = ", ".join(f"{value} {key.replace('_', ' ')}" for key, value in summary.items())
             self.stdout.write(f"Seeded the demo organisation in {time.perf_counter() - started:.1f} s: {counts}.")
+        limits.registry.configure(enabled=settings.AWS_SANDBOX_RATE_LIMITS)
+        state = "on" if settings.AWS_SANDBOX_RATE_LIMITS else "off (AWS_SANDBOX_RATE_LIMITS)"
+        self.stdout.write(f"Rate limits {state}; see or change them at /_sandbox/limits.")
         self.stdout.write(self.style.SUCCESS(f"AWS sandbox listening on http://127.0.0.1:{port} (Ctrl-C stops it)."))
         self.stdout.write(f"Try: aws --endpoint-url http://127.0.0.1:{port} sagemaker list-domains --region us-east-1")
         try:
