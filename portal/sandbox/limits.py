@@ -100,6 +100,8 @@ class LimitRegistry:
         family = family_of(service, operation)
         key = (account, region, service, family)
         with self._lock:
+            if (service, family) not in self._limits:
+                return True  # a service without limits in the table is not limited
             rate, burst = self._limits[(service, family)]
             now = self.clock()
             bucket = self._buckets.get(key)

@@ -34,9 +34,7 @@ def reset_backends() -> None:
 
     moto_api_backend.reset()
     faults.registry.clear()
-    enabled = limits.registry.enabled  # a reset empties the buckets; whether limits are on stays as configured
-    limits.registry.reset()
-    limits.registry.configure(enabled=enabled)
+    limits.registry.configure()  # full buckets again; the limits and whether they are on stay as configured
 
 
 def seed_demo() -> dict[str, Any]:

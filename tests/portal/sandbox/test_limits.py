@@ -227,3 +227,16 @@ def test_an_inventory_sync_of_the_demo_organisation_rides_out_the_limits(
     assert throttled > 0
     assert run.aws_throttled_total == throttled  # every throttled attempt is on the run
     assert run.aws_throttled and all(key.startswith("sagemaker:") for key in run.aws_throttled)
+
+
+def test_a_reset_refills_the_buckets_and_keeps_the_limits_on(sandbox_server: str, clock: Clock) -> None:
+    set_limits(sandbox_server, enabled=True, limits=[{"service": "sagemaker", "family": "read", "rate": 1, "burst": 1}])
+    sagemaker = client("sagemaker", sandbox_server)
+    assert outcomes(sagemaker.list_domains, 2) == ".T"
+    assert control(sandbox_server, "POST", "reset")[0] == 200
+    assert outcomes(sagemaker.list_domains, 2) == ".T"  # still on, with the same limit, from a full bucket
+
+
+def test_services_outside_the_table_are_not_limited(aws_sandbox: None) -> None:
+    limits.registry.configure(enabled=True)
+    assert all(limits.registry.allow("123456789012", "us-east-1", "iam", "GetRole") for _ in range(1000))
