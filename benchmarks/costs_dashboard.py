@@ -7,6 +7,10 @@
    made against the minimum the page size allows (one tag check plus the pages of the two queries).
 
     DATABASE_URL=postgres://... python benchmarks/costs_dashboard.py [--requests 30] [--ingest-profiles 300]
+        [--no-rate-limits]
+
+Rate limits of the sandbox are on (its assumed defaults, with the portal's production retry settings:
+adaptive mode, 8 attempts); ``--no-rate-limits`` measures without them.
 
 Runs on a throw-away test database of the one DATABASE_URL names (PostgreSQL is what the figures are for).
 """
@@ -43,6 +47,7 @@ from domains.models import AwsAccount, Domain  # noqa: E402
 from portal import sandbox  # noqa: E402
 from portal.aws import gateway  # noqa: E402
 from portal.roles import do_assign_role  # noqa: E402
+from portal.sandbox import limits  # noqa: E402
 from portal.sandbox.ce import LineItem, add_line_items, cost_state  # noqa: E402
 from profiles.models import UserProfile  # noqa: E402
 
@@ -154,7 +159,7 @@ def measure_dashboard(requests: int) -> tuple[float, float, int]:
     return statistics.median(times), p95, len(queries)
 
 
-def measure_ingestion(profiles: int) -> None:
+def measure_ingestion(profiles: int, rate_limits: bool) -> None:
     """13 months of line items for ``profiles`` profiles over 30 domains, ingested once."""
     today = timezone.localdate()
     start = history_start(today)
@@ -177,6 +182,8 @@ def measure_ingestion(profiles: int) -> None:
                 )
             day += timedelta(days=1)
         add_line_items(PAYER, items)
+        limits.registry.configure(enabled=rate_limits)
+        print(f"   sandbox rate limits: {'on' if rate_limits else 'off'}")
         state = cost_state(PAYER)
         started = time.perf_counter()
         run, _ = start_cost_ingestion(inline=True)
@@ -184,13 +191,14 @@ def measure_ingestion(profiles: int) -> None:
         page = state.page_size
         rows = [len(answer[2]) for answer in state.answers.values()]
         minimum = 1 + sum(math.ceil(r / page) for r in rows)
-        made = run.aws_call_total
+        made = run.aws_call_total - run.aws_throttled_total
         print(
             f"   {len(items):,} line items ({profiles} profiles x {(today - start).days} days); ingestion "
             f"{run.status} in {elapsed:.1f} s"
         )
         print(
-            f"   Cost Explorer requests: {made} made, minimum {minimum} (1 tag check + pages of "
+            f"   Cost Explorer requests: {made} made (and {run.aws_throttled_total} throttled), minimum {minimum} "
+            f"(1 tag check + pages of "
             f"{' + '.join(str(r) for r in rows)} rows at {page} rows a page) -> "
             f"{'at the minimum' if made == minimum else 'ABOVE the minimum'}"
         )
@@ -207,6 +215,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=30, help="dashboard requests to time (default 30)")
     parser.add_argument("--profiles", type=int, default=3000, help="profiles at full size (default 3,000)")
     parser.add_argument("--ingest-profiles", type=int, default=300, help="profiles in the ingestion part")
+    parser.add_argument("--no-rate-limits", action="store_true", help="turn the sandbox's rate limits off")
     args = parser.parse_args()
     setup_test_environment()
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
@@ -233,7 +242,9 @@ def main() -> None:
         print(f"\n== ingestion of 13 months from the sandbox ({args.ingest_profiles} profiles)")
         SpendRollup.objects.all().delete()
         CostRecord.objects.all().delete()
-        measure_ingestion(args.ingest_profiles)
+        if not args.no_rate_limits:
+            settings.AWS_RETRY_MODE, settings.AWS_MAX_ATTEMPTS = "adaptive", 8
+        measure_ingestion(args.ingest_profiles, rate_limits=not args.no_rate_limits)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 

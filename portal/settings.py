@@ -151,6 +151,8 @@ AWS_ENDPOINT_URL = env_optional("AWS_ENDPOINT_URL")
 # Sandbox mode without AWS_ENDPOINT_URL refuses to start (it would reach the real AWS endpoints), except where the
 # sandbox intercepts boto3 in the same process: the test suite sets this.
 AWS_SANDBOX_IN_PROCESS = env_bool("AWS_SANDBOX_IN_PROCESS", False)
+# The sandbox server (``manage.py sandbox``, so the demo) answers calls beyond AWS-like token buckets with throttling.
+AWS_SANDBOX_RATE_LIMITS = env_bool("AWS_SANDBOX_RATE_LIMITS", True)
 AWS_DEFAULT_REGION = env_str("AWS_DEFAULT_REGION", "us-east-1")
 # How long Studio lifecycles take in the sandbox server (`manage.py sandbox`; the demo uses "demo"): "0" instant,
 # "demo" a few seconds each, a number for every transition, or "app.delete=20,space.create=5". Read by the sandbox

@@ -57,6 +57,7 @@ def fast_aws_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def sandbox_server(settings: Any) -> Iterator[str]:
     """The AWS sandbox as an HTTP server in this process (so another process can reach it); yields its URL."""
+    from portal.sandbox import limits
     from portal.sandbox.server import ThreadedSandbox, reset_backends
 
     reset_backends()
@@ -69,6 +70,7 @@ def sandbox_server(settings: Any) -> Iterator[str]:
     finally:
         server.stop()
         reset_backends()
+        limits.registry.reset()  # a reset keeps limits on or off; the next test starts with them off
         gateway().clear()
 
 

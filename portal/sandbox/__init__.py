@@ -10,6 +10,7 @@
   :mod:`portal.sandbox.iampolicy`; :mod:`portal.sandbox.iamseed` the demo's roles and policies.
 - :mod:`portal.sandbox.faults`: throttling, server errors and latency on demand.
 - :mod:`portal.sandbox.clock`: how long Studio lifecycles take (instant unless set) and the sandbox's time.
+- :mod:`portal.sandbox.limits`: token-bucket rate limits per account, region, service and operation family.
 - :mod:`portal.sandbox.organisation`: the deterministic demo organisation.
 - :mod:`portal.sandbox.server`: the same thing as an HTTP server on 127.0.0.1.
 
@@ -27,7 +28,7 @@ from typing import Any
 from moto import mock_aws
 from moto.core.responses import BaseResponse
 
-from portal.sandbox import faults
+from portal.sandbox import faults, limits
 from portal.sandbox.clock import clock
 
 _installed = False
@@ -42,6 +43,9 @@ def _call_action_with_faults(original: Any) -> Any:
             answer = faults.apply(service, operation)
             if answer is not None:
                 return answer
+            answer = limits.apply(self.current_account, self.region, service, operation)
+            if answer is not None:
+                return answer
         return original(self)
 
     call_action.__wrapped__ = original  # type: ignore[attr-defined]
@@ -49,7 +53,7 @@ def _call_action_with_faults(original: Any) -> Any:
 
 
 def install() -> None:
-    """Add the sandbox's operations and fault injection to moto. Safe to call many times."""
+    """Add the sandbox's operations, fault injection and rate limits to moto. Safe to call many times."""
     global _installed
     with _install_lock:
         if _installed:
@@ -71,9 +75,11 @@ def running() -> Iterator[None]:
     install()
     faults.registry.clear()
     clock.reset()
+    limits.registry.reset()
     with mock_aws():
         try:
             yield
         finally:
             faults.registry.clear()
             clock.reset()
+            limits.registry.reset()

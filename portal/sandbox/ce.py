@@ -7,26 +7,36 @@ backend of the payer account (the caller's account), so moto's reset clears them
 - GetCostAndUsage: DAILY/MONTHLY buckets (one per period even when empty, MONTHLY clipped to the period), Filter
   (And/Or/Not/Dimensions/Tags), up to two GroupBy with AWS's ``key$value`` keys and ``key$`` for untagged spend (or
   a tag not activated for cost allocation), ``Total: {}`` when grouped, NextPageToken paging.
-- GetCostForecast from the daily average of the 30 days before today.
-- ListCostAllocationTags / UpdateCostAllocationTagsStatus over the tag keys the line items carry.
+- GetCostForecast from the daily average of the 30 days before today, within AWS's horizons (3 months DAILY,
+  18 months MONTHLY); a Start in the future is refused by GetCostAndUsage.
+- A NextPageToken belongs to its request: sent with other parameters it answers RequestChangedException.
+- ListCostAllocationTags / UpdateCostAllocationTagsStatus over the tag keys the line items carry. A status changed
+  through the API applies from that day onward; history changes only through StartCostAllocationTagBackfill
+  (ListCostAllocationTagBackfillHistory lists the requests).
 
 Choices where AWS leaves room (kept here, easy to correct):
 - a page holds at most :attr:`CostState.page_size` rows, a row being one (period, group) pair or one ungrouped
   period; the periods of a page follow each other, and the client merges pages by TimePeriod;
 - ``Estimated`` is true for periods that reach into the current month (AWS finalises a month after it closes);
 - amortized, blended and net costs equal the unblended cost (the demo has no reservations or credits);
-- tags discovered from line items are ``UserDefined`` and start ``Active``.
+- tags discovered from line items are ``UserDefined`` and start ``Active``; :func:`set_tag_status` (seeding) sets a
+  status for the whole history, as if it had always been so;
+- ASSUMED (see BACKFILL_* and FORECAST_HORIZON_MONTHS below): a status change applies from the day it is made (AWS:
+  "can take up to 24 hours to activate", Billing user guide "Activating user-defined cost allocation tags"); a
+  backfill completes at once (AWS reports PROCESSING for a while); the forecast horizons are counted in calendar
+  months from today (GetCostForecast API reference: "up to 18 months ... MONTHLY, 3 months ... DAILY").
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -44,6 +54,11 @@ FORECAST_METRICS = {
 }
 DIMENSIONS = ("SERVICE", "LINKED_ACCOUNT", "REGION", "USAGE_TYPE", "RECORD_TYPE")
 HISTORY_MONTHS = 14  # how far back data is available (AWS: 13 months and the current one, without opt-in)
+FORECAST_HORIZON_MONTHS = {"DAILY": 3, "MONTHLY": 18}
+# StartCostAllocationTagBackfill API reference: "The date can only be a first day of the month ... Dates can't precede
+# the previous twelve months, or in the future", "You can request a backfill once every 24 hours".
+BACKFILL_MONTHS = 12
+BACKFILL_EVERY = timedelta(hours=24)
 
 
 class CeError(Exception):
@@ -92,8 +107,11 @@ class CostState:
     """The bill of one payer account."""
 
     items: list[LineItem] = field(default_factory=list)
-    inactive_tags: set[str] = field(default_factory=set)
+    inactive_tags: set[str] = field(default_factory=set)  # the status now
     tag_updated: dict[str, date] = field(default_factory=dict)
+    # The status over time, per tag key: (from this day, active), in order; a key without entries was always active.
+    tag_timeline: dict[str, list[tuple[date, bool]]] = field(default_factory=dict)
+    backfills: list[dict[str, str]] = field(default_factory=list)  # newest first
     page_size: int = 5000
     today: date | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -106,8 +124,46 @@ class CostState:
     def current_day(self) -> date:
         return self.today or date.today()
 
+    def now(self) -> datetime:
+        moment = datetime.now(UTC)
+        return moment if self.today is None else datetime.combine(self.today, moment.timetz())
+
+    def visibility(self) -> TagVisibility:
+        with self.lock:
+            return TagVisibility({key: list(line) for key, line in self.tag_timeline.items()})
+
+    def change_status(self, key: str, active: bool, since: date | None, *, touch: bool = True) -> None:
+        """``key`` is active or not from ``since`` onward (None: for the whole history). Hold the lock."""
+        if active:
+            self.inactive_tags.discard(key)
+        else:
+            self.inactive_tags.add(key)
+        if touch:
+            self.tag_updated[key] = self.current_day()
+        if since is None:
+            self.tag_timeline[key] = [(date.min, active)]
+        else:
+            line = [entry for entry in self.tag_timeline.get(key, []) if entry[0] < since]
+            self.tag_timeline[key] = [*line, (since, active)]
+        self.changed()
+
     def tag_keys(self) -> list[str]:
         return sorted({k for item in self.items for k, _ in item.tags})
+
+
+class TagVisibility:
+    """Whether a tag's value shows on the spend of a given day (a snapshot of the tag timelines)."""
+
+    def __init__(self, timeline: dict[str, list[tuple[date, bool]]]) -> None:
+        self._timeline = timeline
+
+    def hidden(self, key: str, day: date) -> bool:
+        active = True
+        for since, status in self._timeline.get(key, ()):
+            if since > day:
+                break
+            active = status
+        return not active
 
 
 _state_lock = threading.Lock()
@@ -142,14 +198,10 @@ def set_page_size(payer_account_id: str, rows: int) -> None:
 
 
 def set_tag_status(payer_account_id: str, key: str, status: str) -> None:
+    """Seed a tag's status for the whole history (the API's UpdateCostAllocationTagsStatus applies from today)."""
     state = cost_state(payer_account_id)
     with state.lock:
-        if status == "Inactive":
-            state.inactive_tags.add(key)
-        else:
-            state.inactive_tags.discard(key)
-        state.tag_updated[key] = state.current_day()
-        state.changed()
+        state.change_status(key, status != "Inactive", None)
 
 
 def set_today(payer_account_id: str, today: date | None) -> None:
@@ -195,21 +247,21 @@ def _check_expression(expr: Any, path: str = "Filter") -> None:
         raise _invalid(f"{path}: cost categories are not defined in this account.")
 
 
-def _matches(expr: dict[str, Any] | None, item: LineItem, inactive: set[str]) -> bool:
+def _matches(expr: dict[str, Any] | None, item: LineItem, visibility: TagVisibility) -> bool:
     if not expr:
         return True
     if expr.get("And"):
-        return all(_matches(sub, item, inactive) for sub in expr["And"])
+        return all(_matches(sub, item, visibility) for sub in expr["And"])
     if expr.get("Or"):
-        return any(_matches(sub, item, inactive) for sub in expr["Or"])
+        return any(_matches(sub, item, visibility) for sub in expr["Or"])
     if expr.get("Not"):
-        return not _matches(expr["Not"], item, inactive)
+        return not _matches(expr["Not"], item, visibility)
     if expr.get("Dimensions"):
         dim = expr["Dimensions"]
         return item.dimension(dim["Key"]) in dim["Values"]
     tags = expr["Tags"]
     key = tags["Key"]
-    value = None if key in inactive else item.tag(key)
+    value = None if visibility.hidden(key, item.day) else item.tag(key)
     options = tags.get("MatchOptions") or ["EQUALS"]
     if "ABSENT" in options:
         return value is None
@@ -232,6 +284,13 @@ def _time_period(period: Any) -> tuple[date, date]:
     if start >= end:
         raise _invalid(f"Start date {start} must be before end date {end}.")
     return start, end
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    following = date(year + (month + 1) // 12, (month + 1) % 12 + 1, 1)
+    return min(date(year, month + 1, 1) + timedelta(days=day.day - 1), following - timedelta(days=1))
 
 
 def _buckets(start: date, end: date, granularity: str) -> list[tuple[date, date]]:
@@ -258,19 +317,27 @@ def _metric_block(sums: dict[str, Decimal], metrics: list[str]) -> dict[str, dic
     }
 
 
-def _token(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode()
+def _token(offset: int, signature: str = "") -> str:
+    request = hashlib.sha256(signature.encode()).hexdigest()[:16]
+    return base64.urlsafe_b64encode(json.dumps({"o": offset, "r": request}).encode()).decode()
 
 
-def _offset(token: Any) -> int:
+def _offset(token: Any, signature: str = "") -> int:
+    """The offset a token stands for; it must come back with the request (minus the token) that gave it."""
     if not token:
         return 0
     try:
-        offset = int(json.loads(base64.urlsafe_b64decode(str(token).encode()))["o"])
+        decoded = json.loads(base64.urlsafe_b64decode(str(token).encode()))
+        offset, request = int(decoded["o"]), str(decoded["r"])
     except (ValueError, KeyError, TypeError):
         raise CeError("InvalidNextTokenException", "The NextPageToken is not valid.") from None
     if offset < 0:
         raise CeError("InvalidNextTokenException", "The NextPageToken is not valid.")
+    if request != hashlib.sha256(signature.encode()).hexdigest()[:16]:
+        raise CeError(
+            "RequestChangedException",
+            "The request parameters changed between paginated calls: send the NextPageToken with the same request.",
+        )
     return offset
 
 
@@ -301,6 +368,8 @@ def get_cost_and_usage(state: CostState, p: dict[str, Any]) -> dict[str, Any]:
     if p.get("Filter") is not None:
         _check_expression(p["Filter"])
     today = state.current_day()
+    if start > today:
+        raise _invalid(f"Start date {start} is after the current date {today}: there is no cost data in the future.")
     months = today.year * 12 + today.month - 1 - HISTORY_MONTHS
     earliest = date(months // 12, months % 12 + 1, 1)
     if start < earliest:
@@ -314,7 +383,7 @@ def get_cost_and_usage(state: CostState, p: dict[str, Any]) -> dict[str, Any]:
         with state.lock:
             state.answers[signature] = computed
     buckets, sums, rows = computed
-    offset = _offset(p.get("NextPageToken"))
+    offset = _offset(p.get("NextPageToken"), signature)
     if offset > len(rows):
         raise CeError("InvalidNextTokenException", "The NextPageToken is not valid.")
     page = rows[offset : offset + state.page_size]
@@ -344,7 +413,7 @@ def get_cost_and_usage(state: CostState, p: dict[str, Any]) -> dict[str, Any]:
     if group_by:
         answer["GroupDefinitions"] = [{"Type": g["Type"], "Key": g["Key"]} for g in group_by]
     if offset + state.page_size < len(rows):
-        answer["NextPageToken"] = _token(offset + state.page_size)
+        answer["NextPageToken"] = _token(offset + state.page_size, signature)
     return answer
 
 
@@ -365,15 +434,15 @@ def _compute(
         while day < b_end:
             index_of_day[day] = index
             day += timedelta(days=1)
-    inactive = set(state.inactive_tags)
+    visibility = state.visibility()
     sums: dict[tuple[int, tuple[str, ...]], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     with state.lock:
         items = list(state.items)
     for item in items:
         index = index_of_day.get(item.day)
-        if index is None or not _matches(p.get("Filter"), item, inactive):
+        if index is None or not _matches(p.get("Filter"), item, visibility):
             continue
-        keys = tuple(_group_key(item, group, inactive) for group in group_by)
+        keys = tuple(_group_key(item, group, visibility) for group in group_by)
         bucket = sums[(index, keys)]
         for metric in metrics:
             bucket[metric] += item.usage_quantity if metric in USAGE_METRICS else item.amount
@@ -391,11 +460,11 @@ def _compute(
     return buckets, sums, rows
 
 
-def _group_key(item: LineItem, group: dict[str, str], inactive: set[str]) -> str:
+def _group_key(item: LineItem, group: dict[str, str], visibility: TagVisibility) -> str:
     if group["Type"] == "DIMENSION":
         return item.dimension(group["Key"])
     key = group["Key"]
-    value = None if key in inactive else item.tag(key)
+    value = None if visibility.hidden(key, item.day) else item.tag(key)
     return f"{key}${value or ''}"
 
 
@@ -410,16 +479,26 @@ def get_cost_forecast(state: CostState, p: dict[str, Any]) -> dict[str, Any]:
     granularity = p.get("Granularity")
     if granularity not in ("DAILY", "MONTHLY"):
         raise _invalid(f"Granularity {granularity!r} must be DAILY or MONTHLY for a forecast.")
+    horizon = _add_months(today, FORECAST_HORIZON_MONTHS[granularity])
+    if end > horizon:
+        raise _invalid(
+            f"End date {end} is beyond the forecast horizon of {granularity} forecasts: "
+            f"{FORECAST_HORIZON_MONTHS[granularity]} months, until {horizon}."
+        )
     level = p.get("PredictionIntervalLevel", 80)
     if not isinstance(level, int) or not 51 <= level <= 99:
         raise _invalid("PredictionIntervalLevel must be between 51 and 99.")
     if p.get("Filter") is not None:
         _check_expression(p["Filter"])
     window_start = today - timedelta(days=30)
-    inactive = set(state.inactive_tags)
+    visibility = state.visibility()
     with state.lock:
         recent = sum(
-            (i.amount for i in state.items if window_start <= i.day < today and _matches(p.get("Filter"), i, inactive)),
+            (
+                i.amount
+                for i in state.items
+                if window_start <= i.day < today and _matches(p.get("Filter"), i, visibility)
+            ),
             Decimal(0),
         )
     daily = recent / 30
@@ -488,13 +567,65 @@ def update_cost_allocation_tags_status(state: CostState, p: dict[str, Any]) -> d
             )
             continue
         with state.lock:
-            if entry["Status"] == "Inactive":
-                state.inactive_tags.add(entry["TagKey"])
-            else:
-                state.inactive_tags.discard(entry["TagKey"])
-            state.tag_updated[entry["TagKey"]] = state.current_day()
-            state.changed()
+            active = entry["Status"] == "Active"
+            if active == (entry["TagKey"] in state.inactive_tags):  # a change, from today onward
+                state.change_status(entry["TagKey"], active, state.current_day())
     return {"Errors": errors}
+
+
+def _zoned(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def start_cost_allocation_tag_backfill(state: CostState, p: dict[str, Any]) -> dict[str, Any]:
+    raw = p.get("BackfillFrom")
+    try:
+        since = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+    except ValueError:
+        raise _invalid(f"BackfillFrom {raw!r} is not a date and time like 2026-01-01T00:00:00Z.") from None
+    since = since.replace(tzinfo=since.tzinfo or UTC).astimezone(UTC)
+    today = state.current_day()
+    months = today.year * 12 + today.month - 1 - BACKFILL_MONTHS
+    earliest = date(months // 12, months % 12 + 1, 1)
+    if since.day != 1 or since.time() != datetime.min.time():
+        raise _invalid(f"BackfillFrom {raw} must be the first day of a month at 00:00:00 UTC.")
+    if since.date() > today:
+        raise _invalid(f"BackfillFrom {raw} is in the future.")
+    if since.date() < earliest:
+        raise _invalid(f"BackfillFrom {raw} is more than {BACKFILL_MONTHS} months back; the earliest is {earliest}.")
+    now = state.now()
+    with state.lock:
+        if state.backfills:
+            last = datetime.fromisoformat(state.backfills[0]["RequestedAt"].replace("Z", "+00:00"))
+            if now - last < BACKFILL_EVERY:
+                raise CeError(
+                    "BackfillLimitExceededException",
+                    f"A backfill was requested at {state.backfills[0]['RequestedAt']}; request one every 24 hours.",
+                )
+        for key in state.tag_keys():
+            state.change_status(key, key not in state.inactive_tags, since.date(), touch=False)
+        request = {
+            "BackfillFrom": _zoned(since),
+            "RequestedAt": _zoned(now),
+            "CompletedAt": _zoned(now),
+            "BackfillStatus": "SUCCEEDED",
+            "LastUpdatedAt": _zoned(now),
+        }
+        state.backfills.insert(0, request)
+    return {"BackfillRequest": request}
+
+
+def list_cost_allocation_tag_backfill_history(state: CostState, p: dict[str, Any]) -> dict[str, Any]:
+    max_results = p.get("MaxResults", 100)
+    if not isinstance(max_results, int) or not 1 <= max_results <= 1000:
+        raise _invalid("MaxResults must be between 1 and 1000.")
+    with state.lock:
+        requests = list(state.backfills)
+    offset = _offset(p.get("NextToken"))
+    answer: dict[str, Any] = {"BackfillRequests": requests[offset : offset + max_results]}
+    if offset + max_results < len(requests):
+        answer["NextToken"] = _token(offset + max_results)
+    return answer
 
 
 def _answer(handler: Any) -> Any:
@@ -515,7 +646,14 @@ def _answer(handler: Any) -> Any:
     return method
 
 
-OPERATIONS = [get_cost_and_usage, get_cost_forecast, list_cost_allocation_tags, update_cost_allocation_tags_status]
+OPERATIONS = [
+    get_cost_and_usage,
+    get_cost_forecast,
+    list_cost_allocation_tags,
+    update_cost_allocation_tags_status,
+    start_cost_allocation_tag_backfill,
+    list_cost_allocation_tag_backfill_history,
+]
 
 
 def install() -> None:

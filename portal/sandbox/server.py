@@ -5,10 +5,15 @@ Everything moto serves is served, plus a small control API under ``/_sandbox/``:
 - ``GET /_sandbox/health``: ``{"ok": true}`` once the server answers.
 - ``GET /_sandbox/faults``: the fault rules in force; ``POST`` one rule as JSON (see :mod:`portal.sandbox.faults`);
   ``DELETE`` clears them all.
+- ``GET /_sandbox/limits``: whether rate limits are on, the limits and the buckets; ``POST``
+  ``{"enabled": true, "limits": [{"service", "family", "rate", "burst"}]}`` (either key) changes them and refills
+  the buckets; ``DELETE`` turns them off with the default limits (see :mod:`portal.sandbox.limits`).
+- ``POST /_sandbox/ce/page-size``: ``{"account": "<payer>", "rows": N}`` sets how many rows a Cost Explorer page holds.
 - ``GET /_sandbox/clock``: the sandbox's time and how long each lifecycle transition takes (``app.delete``...);
   ``POST`` ``{"seconds": {"app.delete": 20}, "advance": 60}`` sets durations and/or moves the time forward;
   ``DELETE`` goes back to the defaults (the demo's setting) and real time (see :mod:`portal.sandbox.clock`).
-- ``POST /_sandbox/reset``: empty every backend, clear the faults and reset the clock; with ``?seed=demo`` the demo
+- ``POST /_sandbox/reset``: empty every backend, clear the faults and reset the clock (the rate limits stay as
+  configured, their buckets full again); with ``?seed=demo`` the demo
   organisation is seeded again.
 """
 
@@ -24,7 +29,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from portal import sandbox
-from portal.sandbox import faults
+from portal.sandbox import ce, faults, limits
 from portal.sandbox.clock import ClockError, clock
 
 CONTROL_PREFIX = "/_sandbox/"
@@ -36,6 +41,7 @@ def reset_backends() -> None:
     moto_api_backend.reset()
     faults.registry.clear()
     clock.reset()
+    limits.registry.configure()  # full buckets again; the limits and whether they are on stay as configured
 
 
 def seed_demo() -> dict[str, Any]:
@@ -87,12 +93,35 @@ class SandboxApp:
                 elif request.method == "DELETE":
                     clock.reset()
                 return _json(clock.as_json())
+            if name == "limits":
+                if request.method == "GET":
+                    return _json(limits.registry.describe())
+                if request.method == "POST":
+                    spec = request.get_json(force=True, silent=True)
+                    if not isinstance(spec, dict) or not set(spec) <= {"enabled", "limits"} or not spec:
+                        return _json({"error": 'Send {"enabled": true|false, "limits": [...]} as a JSON object.'}, 400)
+                    limits.registry.configure(enabled=spec.get("enabled"), limits=spec.get("limits"))
+                    return _json(limits.registry.describe())
+                if request.method == "DELETE":
+                    limits.registry.reset()
+                    return _json(limits.registry.describe())
+            if name == "ce/page-size" and request.method == "POST":
+                spec = request.get_json(force=True, silent=True)
+                if not isinstance(spec, dict) or set(spec) != {"account", "rows"}:
+                    return _json({"error": 'Send {"account": "<payer account id>", "rows": N} as a JSON object.'}, 400)
+                account, rows = spec["account"], spec["rows"]
+                if not isinstance(account, str) or not account.isdigit() or len(account) != 12:
+                    return _json({"error": f"account must be a 12-digit account id, not {account!r}."}, 400)
+                if isinstance(rows, bool) or not isinstance(rows, int) or not 1 <= rows <= 5000:
+                    return _json({"error": f"rows must be a whole number from 1 to 5000, not {rows!r}."}, 400)
+                ce.set_page_size(account, rows)
+                return _json({"account": account, "rows": rows})
             if name == "reset" and request.method == "POST":
                 with self.lock:
                     reset_backends()
                     summary = seed_demo() if request.args.get("seed") == "demo" else {}
                 return _json({"reset": True, "seeded": summary})
-        except (faults.FaultError, ClockError) as exc:
+        except (faults.FaultError, ClockError, limits.LimitError) as exc:
             return _json({"error": str(exc)}, 400)
         return _json({"error": f"No control endpoint {request.method} {request.path}."}, 404)
 

@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from portal.sandbox import limits
 from portal.sandbox.clock import ClockError, clock, parse_setting
 from portal.sandbox.server import make_sandbox_server, seed_demo
 
@@ -42,6 +43,9 @@ class Command(BaseCommand):
         slow = {key: value for key, value in clock.durations().items() if value}
         lifecycle = ", ".join(f"{key} {value:g} s" for key, value in slow.items()) or "instant"
         self.stdout.write(f"Studio lifecycles: {lifecycle} (AWS_SANDBOX_LIFECYCLE_SECONDS, /_sandbox/clock).")
+        limits.registry.configure(enabled=settings.AWS_SANDBOX_RATE_LIMITS)
+        state = "on" if settings.AWS_SANDBOX_RATE_LIMITS else "off (AWS_SANDBOX_RATE_LIMITS)"
+        self.stdout.write(f"Rate limits {state}; see or change them at /_sandbox/limits.")
         self.stdout.write(self.style.SUCCESS(f"AWS sandbox listening on http://127.0.0.1:{port} (Ctrl-C stops it)."))
         self.stdout.write(f"Try: aws --endpoint-url http://127.0.0.1:{port} sagemaker list-domains --region us-east-1")
         try:
