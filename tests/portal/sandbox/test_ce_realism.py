@@ -32,14 +32,6 @@ def item(day: str, amount: str = "1", tagged: bool = True) -> LineItem:
     )
 
 
-@pytest.fixture(params=["in_process", "http"])
-def endpoint(request: pytest.FixtureRequest) -> str | None:
-    if request.param == "in_process":
-        request.getfixturevalue("aws_sandbox")
-        return None
-    return request.getfixturevalue("sandbox_server")
-
-
 @pytest.fixture
 def ce(endpoint: str | None) -> Any:
     set_today(PAYER, TODAY)

@@ -30,15 +30,6 @@ class Clock:
         return self.now
 
 
-@pytest.fixture(params=["in_process", "http"])
-def endpoint(request: pytest.FixtureRequest) -> str | None:
-    """Each test runs against the in-process sandbox and against the loopback server with plain boto3 clients."""
-    if request.param == "in_process":
-        request.getfixturevalue("aws_sandbox")
-        return None
-    return request.getfixturevalue("sandbox_server")
-
-
 @pytest.fixture
 def clock() -> Clock:
     fake = Clock()
@@ -223,7 +214,7 @@ def test_an_inventory_sync_of_the_demo_organisation_rides_out_the_limits(
     run, _ = start_inventory_sync(trigger=TaskRun.Trigger.COMMAND, inline=True)
     throttled = limits.registry.throttled_total() - before
     assert run.status == TaskRun.Status.SUCCEEDED, run.errors
-    assert Domain.objects.count() == 5 and UserProfile.objects.count() == 38
+    assert Domain.objects.count() == 5 and UserProfile.objects.count() == 39
     assert throttled > 0
     assert run.aws_throttled_total == throttled  # every throttled attempt is on the run
     assert run.aws_throttled and all(key.startswith("sagemaker:") for key in run.aws_throttled)
