@@ -1,7 +1,8 @@
 """The AWS sandbox: moto, pinned, extended with what it lacks for this portal.
 
 - :mod:`portal.sandbox.studio`: Studio domains (with moto's bugs fixed), user profiles, spaces, apps, tags and
-  presigned URLs, with AWS's validation, errors and pagination.
+  presigned URLs, with AWS's validation, errors and pagination; :mod:`portal.sandbox.studiopage` the one-time
+  tokens of those URLs and the "Studio (sandbox)" page they open.
 - :mod:`portal.sandbox.ce`: GetCostAndUsage computed from seeded line items, GetCostForecast and cost
   allocation tags; :mod:`portal.sandbox.billing` writes the demo's line items.
 - :mod:`portal.sandbox.tagging`: the Resource Groups Tagging API over Studio ARNs, and SageMaker Search with tags
@@ -28,7 +29,7 @@ from typing import Any
 from moto import mock_aws
 from moto.core.responses import BaseResponse
 
-from portal.sandbox import faults, limits
+from portal.sandbox import faults, limits, studiopage
 from portal.sandbox.clock import clock
 
 _installed = False
@@ -76,6 +77,7 @@ def running() -> Iterator[None]:
     faults.registry.clear()
     clock.reset()
     limits.registry.reset()
+    studiopage.tokens.clear()
     with mock_aws():
         try:
             yield
@@ -83,3 +85,4 @@ def running() -> Iterator[None]:
             faults.registry.clear()
             clock.reset()
             limits.registry.reset()
+            studiopage.tokens.clear()

@@ -12,6 +12,9 @@ Everything moto serves is served, plus a small control API under ``/_sandbox/``:
 - ``GET /_sandbox/clock``: the sandbox's time and how long each lifecycle transition takes (``app.delete``...);
   ``POST`` ``{"seconds": {"app.delete": 20}, "advance": 60}`` sets durations and/or moves the time forward;
   ``DELETE`` goes back to the defaults (the demo's setting) and real time (see :mod:`portal.sandbox.clock`).
+- ``GET /_sandbox/studio/auth?token=...``: where CreatePresignedDomainUrl's URL leads over HTTP, a "Studio (sandbox)"
+  page naming the domain, profile and space; a token opens it once before it expires, else 403 with the reason
+  (see :mod:`portal.sandbox.studiopage`).
 - ``POST /_sandbox/reset``: empty every backend, clear the faults and reset the clock (the rate limits stay as
   configured, their buckets full again); with ``?seed=demo`` the demo
   organisation is seeded again.
@@ -29,7 +32,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from portal import sandbox
-from portal.sandbox import ce, faults, limits
+from portal.sandbox import ce, faults, limits, studiopage
 from portal.sandbox.clock import ClockError, clock
 
 CONTROL_PREFIX = "/_sandbox/"
@@ -41,6 +44,7 @@ def reset_backends() -> None:
     moto_api_backend.reset()
     faults.registry.clear()
     clock.reset()
+    studiopage.tokens.clear()
     limits.registry.configure()  # full buckets again; the limits and whether they are on stay as configured
 
 
@@ -60,9 +64,31 @@ class SandboxApp:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
+        if path == studiopage.PAGE_PATH:
+            return self.studio_page(Request(environ))(environ, start_response)
         if path.startswith(CONTROL_PREFIX):
             return self.control(Request(environ))(environ, start_response)
-        return self.moto(environ, start_response)
+        # CreatePresignedDomainUrl answers a URL on this server, at the address the client used to reach it.
+        base = studiopage.server_base.set(f"{environ.get('wsgi.url_scheme', 'http')}://{_host(environ)}")
+        try:
+            return self.moto(environ, start_response)
+        finally:
+            studiopage.server_base.reset(base)
+
+    def studio_page(self, request: Request) -> Response:
+        if request.method not in ("GET", "HEAD"):
+            return Response("Method not allowed.", status=405, mimetype="text/plain", headers={"Allow": "GET, HEAD"})
+        answer = studiopage.open_token(request.args.get("token", ""))
+        return Response(
+            answer.html(),
+            status=answer.status,
+            mimetype="text/html",
+            headers={
+                "Content-Security-Policy": studiopage.PAGE_CSP,
+                "Cache-Control": "no-store",
+                "Referrer-Policy": "no-referrer",
+            },
+        )
 
     def control(self, request: Request) -> Response:
         name = request.path[len(CONTROL_PREFIX) :].strip("/")
@@ -124,6 +150,13 @@ class SandboxApp:
         except (faults.FaultError, ClockError, limits.LimitError) as exc:
             return _json({"error": str(exc)}, 400)
         return _json({"error": f"No control endpoint {request.method} {request.path}."}, 404)
+
+
+def _host(environ: dict[str, Any]) -> str:
+    host = environ.get("HTTP_HOST")
+    if host:
+        return host
+    return f"{environ.get('SERVER_NAME', '127.0.0.1')}:{environ.get('SERVER_PORT', '80')}"
 
 
 def _json(payload: Any, status: int = 200) -> Response:

@@ -27,6 +27,7 @@ from typing import Any
 from moto.sagemaker.models import sagemaker_backends
 from moto.sagemaker.responses import SageMakerResponse
 
+from portal.sandbox import studiopage
 from portal.sandbox.clock import DELETED_APP_VISIBLE_SECONDS, clock
 
 NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
@@ -1120,8 +1121,17 @@ def create_presigned_domain_url(state: StudioState, p: dict[str, Any]) -> dict[s
         raise _invalid("sessionExpirationDurationInSeconds", session, "Member must have value between 1800 and 43200")
     if p.get("SpaceName"):
         state.space(domain.domain_id, p["SpaceName"])
-    token = "".join(random.choices(string.ascii_letters + string.digits, k=48))  # noqa: S311 - not a real secret
-    return {"AuthorizedUrl": f"{domain.url}/auth?token={token}"}
+    grant = studiopage.tokens.issue(
+        account_id=state.account_id,
+        region=state.region,
+        domain_id=domain.domain_id,
+        domain_name=domain.name,
+        profile=p["UserProfileName"],
+        space=p.get("SpaceName"),
+        expires_in=int(expires),
+        session_seconds=int(session),
+    )
+    return {"AuthorizedUrl": studiopage.authorized_url(domain.url, grant.token)}
 
 
 # Tags: our ARNs here, every other ARN (training jobs, models, experiments...) to moto's own methods.
