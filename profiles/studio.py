@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
@@ -15,6 +16,23 @@ PRESIGNED_URL_SECONDS = 60  # the link is used at once; Studio's own session las
 
 class StudioAccessError(Exception):
     """Studio cannot be opened for this person on this profile; the message says why."""
+
+
+def studio_origin(profile: UserProfile) -> str | None:
+    """Where Open Studio's redirect leads (scheme and host), or None when it leads nowhere yet.
+
+    Browsers apply the page's CSP ``form-action`` to the redirect that follows a form, so the profile page must allow
+    this origin or the button is silently blocked: the domain's Studio address on IAM domains (the sandbox server
+    when the portal talks to one over HTTP), the access portal on SSO domains."""
+    domain = profile.domain
+    if domain.auth_mode == "SSO":
+        url = settings.SSO_ACCESS_PORTAL_URL
+    elif settings.AWS_MODE == "sandbox" and settings.AWS_ENDPOINT_URL:
+        url = settings.AWS_ENDPOINT_URL
+    else:
+        url = f"https://{domain.domain_id}.studio.{domain.region}.sagemaker.aws"
+    parts = urlsplit(url or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
 
 
 def studio_url_for(profile: UserProfile, user: Any) -> str:

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from portal.listing import FilteredListView
 from profiles.filtersets import AppFilterSet, SpaceFilterSet, UserProfileFilterSet
 from profiles.models import App, Space, UserProfile
-from profiles.studio import StudioAccessError, studio_url_for
+from profiles.studio import StudioAccessError, studio_origin, studio_url_for
 
 
 class ProfileListView(FilteredListView):
@@ -50,16 +50,21 @@ def profile_detail(request: HttpRequest, pk: int) -> HttpResponse:
     profile = get_object_or_404(
         UserProfile.objects.restrict(request.user).select_related("domain", "domain__account", "owner"), pk=pk
     )
-    return render(
+    is_mine = profile.owner_id == request.user.pk
+    response = render(
         request,
         "profiles/profile_detail.html",
         {
             "profile": profile,
-            "is_mine": profile.owner_id == request.user.pk,
+            "is_mine": is_mine,
             "spaces": profile.owned_spaces.restrict(request.user).filter(removed_at__isnull=True),
             "apps": profile.apps.restrict(request.user).filter(removed_at__isnull=True).select_related("domain"),
         },
     )
+    origin = studio_origin(profile) if is_mine else None
+    if origin:  # the Open Studio form redirects there; without it the browser blocks the redirect (form-action)
+        response._csp_update = {"form-action": [origin]}  # type: ignore[attr-defined]
+    return response
 
 
 @login_required
