@@ -76,8 +76,8 @@ class SandboxApp:
             studiopage.server_base.reset(base)
 
     def studio_page(self, request: Request) -> Response:
-        if request.method not in ("GET", "HEAD"):
-            return Response("Method not allowed.", status=405, mimetype="text/plain", headers={"Allow": "GET, HEAD"})
+        if request.method != "GET":  # a HEAD would spend the one-time token without showing the page
+            return Response("Method not allowed.", status=405, mimetype="text/plain", headers={"Allow": "GET"})
         answer = studiopage.open_token(request.args.get("token", ""))
         return Response(
             answer.html(),

@@ -153,11 +153,18 @@ def test_expiry_and_session_outside_aws_ranges_are_refused_by_the_sandbox_too(st
         assert exc.value.response["Error"]["Code"] == "ValidationException", extra
 
 
-def test_the_page_refuses_other_methods(sandbox_server: str) -> None:
-    request = urllib.request.Request(f"{sandbox_server}/_sandbox/studio/auth?token=x", data=b"", method="POST")  # noqa: S310
-    with pytest.raises(urllib.error.HTTPError) as exc:
-        urllib.request.urlopen(request, timeout=10)  # noqa: S310
-    assert exc.value.code == 405
+def test_the_page_refuses_other_methods_without_spending_the_token(sandbox_server: str) -> None:
+    sm = sagemaker(sandbox_server)
+    domain_id = sm.create_domain(
+        DomainName="research", AuthMode="IAM", DefaultUserSettings={"ExecutionRole": ROLE}, SubnetIds=["s"], VpcId="v"
+    )["DomainId"]
+    sm.create_user_profile(DomainId=domain_id, UserProfileName="maria")
+    url = sm.create_presigned_domain_url(DomainId=domain_id, UserProfileName="maria")["AuthorizedUrl"]
+    for method in ("POST", "HEAD"):
+        with pytest.raises(urllib.error.HTTPError) as exc:
+            urllib.request.urlopen(urllib.request.Request(url, method=method), timeout=10)  # noqa: S310
+        assert exc.value.code == 405
+    assert open_url(sandbox_server, url)[0] == 200
 
 
 def test_a_reset_forgets_every_token(sandbox_server: str) -> None:
