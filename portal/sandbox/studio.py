@@ -59,6 +59,11 @@ DEFAULT_SORT_ORDER = "Ascending"
 LIST_DOMAINS_PAGE = 10  # ListDomains: MaxResults "the default is 10"
 PROFILE_DELETE_NEEDS_NO_APPS = True  # assumed: DeleteUserProfile is ResourceInUse while apps or spaces remain
 MAX_TAGS = 50
+# A space's idle settings (SpaceIdleSettings) have fewer members than a profile's: no LifecycleManagement.
+SPACE_IDLE_MEMBERS = tuple(_MODEL.shape_for("SpaceIdleSettings").members)
+# ASSUMED: how often Studio checks a running app's health (DescribeApp's LastHealthCheckTimestamp); AWS publishes
+# no interval (API reference: DescribeApp).
+HEALTH_CHECK_SECONDS = 300
 # StudioWebPortalSettings' hidden lists and the enum (shape) their members belong to in the service model.
 HIDDEN_ENUMS = {"HiddenAppTypes": APP_TYPES, "HiddenMlTools": ML_TOOLS, "HiddenInstanceTypes": INSTANCE_TYPES}
 RETENTION = ("Retain", "Delete")
@@ -601,6 +606,9 @@ class StudioState:
             raise StudioError(
                 "ResourceInUse", f"{what} is {owner.status}; apps can be created only when it is InService."
             )
+        born = self._born(created, "app", modified=False)
+        if last_activity is not None and last_activity < born["created"]:
+            last_activity = born["created"]  # nobody uses an app before it exists
         with self.lock:
             record = AppRecord(
                 domain_id=domain_id,
@@ -611,7 +619,7 @@ class StudioState:
                 arn=self.arn("app", domain_id, profile or space or "", app_type.lower(), name),
                 resource_spec=copy.deepcopy(resource_spec or {"InstanceType": "system"}),
                 last_activity=last_activity,
-                **self._born(created, "app", modified=False),
+                **born,
             )
             existing = self.apps.get(record.key)
             if existing is not None and existing.status != "Deleted":
@@ -620,7 +628,9 @@ class StudioState:
             system = [{"Key": "sagemaker:domain-arn", "Value": domain.arn}]
             system.append({"Key": "sagemaker:space-arn" if space else "sagemaker:user-profile-arn", "Value": owner_arn})
             self.tags[record.arn] = {}
-            self._set_tags(record.arn, [*system, *(tags or [])], system=True)
+            self._set_tags(
+                record.arn, [*system, *self._propagated(domain, space and owner.arn), *(tags or [])], system=True
+            )
             return record
 
     def app(self, domain_id: str, app_type: str, name: str, profile: str | None, space: str | None) -> AppRecord:
@@ -646,6 +656,18 @@ class StudioState:
             record.until = _now() + timedelta(seconds=DELETED_APP_VISIBLE_SECONDS)
 
     # -- tags -------------------------------------------------------------------------------------------------
+    def _propagated(self, domain: DomainRecord, space_arn: str | None) -> list[dict[str, str]]:
+        """With TagPropagation ENABLED, a new app gets the domain's and its space's custom tags (developer guide:
+        custom-tags), the space's winning on a shared key; AWS's own (aws:, sagemaker:) keys are not copied."""
+        if domain.tag_propagation != "ENABLED":
+            return []
+        merged: dict[str, str] = {}
+        for arn in (domain.arn, space_arn):
+            for key, value in self.tags.get(arn or "", {}).items():
+                if not key.startswith(("aws:", "sagemaker:")):
+                    merged[key] = value
+        return [{"Key": k, "Value": v} for k, v in merged.items()]
+
     def owns(self, arn: str) -> bool:
         return arn in self.tags
 
@@ -759,6 +781,14 @@ def _check_ebs(settings: dict[str, Any]) -> None:
         )
     for key in ("JupyterLabAppSettings", "CodeEditorAppSettings"):
         _check_idle(f"spaceSettings.{key}", settings.get(key, {}))
+        idle = (settings.get(key) or {}).get("AppLifecycleManagement", {}).get("IdleSettings", {})
+        for member in idle:
+            if member not in SPACE_IDLE_MEMBERS:  # ASSUMED: AWS answers ValidationException for an unknown member
+                raise StudioError(
+                    "ValidationException",
+                    f"spaceSettings.{key}.appLifecycleManagement.idleSettings has no member {member}; "
+                    f"a space's idle settings have only {', '.join(SPACE_IDLE_MEMBERS)}.",
+                )
     _check_default_specs("spaceSettings", settings)
 
 
@@ -1108,12 +1138,21 @@ def describe_app(state: StudioState, p: dict[str, Any]) -> dict[str, Any]:
             "UserProfileName": r.profile,
             "SpaceName": r.space,
             "Status": _describe_status(state, r),
-            "LastHealthCheckTimestamp": _ts(r.last_activity or r.created),
+            "LastHealthCheckTimestamp": _ts(_last_health_check(r)),
             "LastUserActivityTimestamp": _ts(r.last_activity),
             "CreationTime": _ts(r.created),
             "ResourceSpec": r.resource_spec,
         }
     )
+
+
+def _last_health_check(r: AppRecord) -> datetime:
+    """The last health check of a running app: the latest multiple of HEALTH_CHECK_SECONDS since it was created
+    (at its creation while Pending or once it stops running)."""
+    if r.status != "InService":
+        return r.created
+    since = max((_now() - r.created).total_seconds(), 0.0)
+    return r.created + timedelta(seconds=since - since % HEALTH_CHECK_SECONDS)
 
 
 def list_apps(state: StudioState, p: dict[str, Any]) -> dict[str, Any]:
