@@ -18,7 +18,7 @@ from typing import Any
 
 from moto.sagemaker.models import sagemaker_backends
 
-from portal.sandbox import iamseed
+from portal.sandbox import iamseed, network
 from portal.sandbox.billing import BillableResource, seed_costs
 from portal.sandbox.identity import seed_identity_center
 from portal.sandbox.studio import StudioState, studio_state
@@ -246,12 +246,14 @@ def seed(today: date | None = None, *, with_costs: bool = True) -> dict[str, int
         state = studio_state(plan.account_id, plan.region)
         states[plan.key] = state
         created = base_time + timedelta(days=30 * index)
+        net = network.domain_network(plan.account_id, plan.region, plan.name, index)
         domain = state.create_domain(
             name=plan.name,
             auth_mode=plan.auth_mode,
             default_user_settings=plan.user_settings,
-            subnet_ids=["subnet-0a1b2c3d4e5f60718", "subnet-0a1b2c3d4e5f60719"],
-            vpc_id="vpc-0f1e2d3c4b5a69788",
+            subnet_ids=net["subnet_ids"],
+            vpc_id=net["vpc_id"],
+            domain_settings={"SecurityGroupIds": [net["security_group_id"]]},
             network=plan.network,
             tag_propagation="ENABLED" if plan.key in ("risk", "fraud", "research") else "DISABLED",
             tags=[{"Key": k, "Value": v} for k, v in plan.tags.items()],

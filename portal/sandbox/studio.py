@@ -29,6 +29,7 @@ from moto.sagemaker.models import sagemaker_backends
 from moto.sagemaker.responses import SageMakerResponse
 
 from portal.sandbox.clock import DELETED_APP_VISIBLE_SECONDS, clock
+from portal.sandbox.network import home_file_system
 
 # Enums and patterns come from botocore's SageMaker service model, so they follow AWS's API as botocore updates.
 _MODEL = botocore.session.get_session().get_service_model("sagemaker")
@@ -307,9 +308,11 @@ class StudioState:
                 default_space_settings=copy.deepcopy(default_space_settings),
                 domain_settings=copy.deepcopy(domain_settings),
                 tag_propagation=tag_propagation or "DISABLED",
-                home_efs_id="fs-" + "".join(self.rng.choices("0123456789abcdef", k=17)),
+                home_efs_id="",
                 **self._born(created, "domain"),
             )
+            self.rng.choices("0123456789abcdef", k=17)  # the former made-up EFS id: later ids stay as they were
+            record.home_efs_id = home_file_system(self.account_id, self.region, domain_id, record.arn)
             self.domains[domain_id] = record
             self._set_tags(record.arn, tags or [])
             return record

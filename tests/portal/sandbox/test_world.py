@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import boto3
 import pytest
 
 from portal import sandbox
@@ -172,3 +173,39 @@ def test_the_demo_organisations_apps_and_spaces_are_believable() -> None:
             for key in ("JupyterLabAppSettings", "CodeEditorAppSettings"):
                 idle = space.space_settings.get(key, {}).get("AppLifecycleManagement", {}).get("IdleSettings", {})
                 assert "LifecycleManagement" not in idle, space.name
+
+
+def test_a_domains_home_efs_exists_in_efs(client: Any) -> None:
+    sm, efs = client("sagemaker"), client("efs")
+    domain_id = make_domain(sm, "DISABLED", [])
+    described = call_checked(sm, "describe_domain", DomainId=domain_id)
+    systems = efs.describe_file_systems(FileSystemId=described["HomeEfsFileSystemId"])["FileSystems"]
+    tag = {"Key": "ManagedByAmazonSageMakerResource", "Value": described["DomainArn"]}
+    assert systems and tag in systems[0]["Tags"]
+
+
+def test_the_demo_domains_vpcs_subnets_security_groups_and_file_systems_exist() -> None:
+    with sandbox.running():
+        organisation.seed(date.today(), with_costs=False)
+        checked = 0
+        for plan in organisation.DOMAINS:
+            state = studio_state(plan.account_id, plan.region)
+            role = f"arn:aws:iam::{plan.account_id}:role/Probe"
+            credentials = boto3.client("sts", region_name=plan.region, aws_access_key_id="x", aws_secret_access_key="x")
+            granted = credentials.assume_role(RoleArn=role, RoleSessionName="check")["Credentials"]
+            keys = {
+                "aws_access_key_id": granted["AccessKeyId"],
+                "aws_secret_access_key": granted["SecretAccessKey"],
+                "aws_session_token": granted["SessionToken"],
+            }
+            ec2 = boto3.client("ec2", region_name=plan.region, **keys)
+            efs = boto3.client("efs", region_name=plan.region, **keys)
+            for domain in [d for d in state.domains.values() if d.name == plan.name]:
+                assert ec2.describe_vpcs(VpcIds=[domain.vpc_id])["Vpcs"]
+                subnets = ec2.describe_subnets(SubnetIds=domain.subnet_ids)["Subnets"]
+                assert {s["VpcId"] for s in subnets} == {domain.vpc_id} and len(subnets) == 2
+                groups = domain.domain_settings["SecurityGroupIds"]
+                assert ec2.describe_security_groups(GroupIds=groups)["SecurityGroups"][0]["VpcId"] == domain.vpc_id
+                assert efs.describe_file_systems(FileSystemId=domain.home_efs_id)["FileSystems"]
+                checked += 1
+        assert checked == len(organisation.DOMAINS)
