@@ -381,8 +381,9 @@ def do_submit_profile_request(
             f"{pending.get_status_display().lower()}): one person, one profile per domain."
         )
     if (
-        UserProfile.objects.filter(domain=domain, name=name, removed_at__isnull=True).exists()
-        or ProfileRequest.objects.filter(domain=domain, profile_name=name, status__in=Request.OPEN).exists()
+        # SageMaker profile names are not case sensitive: Maria and maria are the same profile.
+        UserProfile.objects.filter(domain=domain, name__iexact=name, removed_at__isnull=True).exists()
+        or ProfileRequest.objects.filter(domain=domain, profile_name__iexact=name, status__in=Request.OPEN).exists()
     ):
         raise ValidationError(
             f"A profile named {name} already exists or is requested in {domain.name}; ask an "
@@ -600,8 +601,8 @@ def check_space(
     elif generic_name_error(name, what="space"):
         errors["space_name"] = generic_name_error(name, what="space")
     elif (
-        Space.objects.filter(domain=domain, name=name, removed_at__isnull=True).exists()
-        or SpaceRequest.objects.filter(domain=domain, space_name=name, status__in=Request.OPEN).exists()
+        Space.objects.filter(domain=domain, name__iexact=name, removed_at__isnull=True).exists()  # not case sensitive
+        or SpaceRequest.objects.filter(domain=domain, space_name__iexact=name, status__in=Request.OPEN).exists()
     ):
         errors["space_name"] = f"A space named {name} already exists or is requested in {domain.name}."
     if app_type not in ("JupyterLab", "CodeEditor"):

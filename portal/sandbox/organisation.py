@@ -18,7 +18,7 @@ from typing import Any
 
 from moto.sagemaker.models import sagemaker_backends
 
-from portal.sandbox import iamseed
+from portal.sandbox import iamseed, network
 from portal.sandbox.billing import BillableResource, seed_costs
 from portal.sandbox.identity import seed_identity_center
 from portal.sandbox.studio import StudioState, studio_state
@@ -49,6 +49,13 @@ def _idle(minutes: int | None) -> dict[str, Any]:
     return {
         "AppLifecycleManagement": {"IdleSettings": {"LifecycleManagement": "ENABLED", "IdleTimeoutInMinutes": minutes}}
     }
+
+
+def _space_idle(minutes: int | None) -> dict[str, Any]:
+    """A space's idle settings: only the timeout (SpaceIdleSettings has no LifecycleManagement)."""
+    if minutes is None:
+        return {}
+    return {"AppLifecycleManagement": {"IdleSettings": {"IdleTimeoutInMinutes": minutes}}}
 
 
 def _new_studio(role: str, idle_minutes: int | None) -> dict[str, Any]:
@@ -201,6 +208,7 @@ SPACES: tuple[SpacePlan, ...] = (
 )
 
 # Studio Classic: apps on profiles (the Jupyter server and kernel gateways), in the legacy domain.
+GPU_FAMILIES = ("ml.g", "ml.p")  # instance type prefixes of the GPU families (ml.g4dn, ml.g5, ml.p3...)
 CLASSIC_KERNELS = {
     "peter-novak": "ml.m5.xlarge",
     "grace-obi": "ml.c5.xlarge",
@@ -238,12 +246,14 @@ def seed(today: date | None = None, *, with_costs: bool = True) -> dict[str, int
         state = studio_state(plan.account_id, plan.region)
         states[plan.key] = state
         created = base_time + timedelta(days=30 * index)
+        net = network.domain_network(plan.account_id, plan.region, plan.name, index)
         domain = state.create_domain(
             name=plan.name,
             auth_mode=plan.auth_mode,
             default_user_settings=plan.user_settings,
-            subnet_ids=["subnet-0a1b2c3d4e5f60718", "subnet-0a1b2c3d4e5f60719"],
-            vpc_id="vpc-0f1e2d3c4b5a69788",
+            subnet_ids=net["subnet_ids"],
+            vpc_id=net["vpc_id"],
+            domain_settings={"SecurityGroupIds": [net["security_group_id"]]},
             network=plan.network,
             tag_propagation="ENABLED" if plan.key in ("risk", "fraud", "research") else "DISABLED",
             tags=[{"Key": k, "Value": v} for k, v in plan.tags.items()],
@@ -298,14 +308,19 @@ def seed(today: date | None = None, *, with_costs: bool = True) -> dict[str, int
                 counts["apps"] += 1
                 instance = CLASSIC_KERNELS.get(person)
                 if instance:
+                    kernel_created = datetime.now(UTC) - timedelta(days=rng.randint(1, 20))
+                    kernel_activity = datetime.now(UTC) - timedelta(hours=rng.randint(1, 300))
+                    if instance.startswith(GPU_FAMILIES):  # a GPU kernel left running, idle for over a week
+                        kernel_created = min(kernel_created, datetime.now(UTC) - timedelta(days=16))
+                        kernel_activity = datetime.now(UTC) - timedelta(days=9, hours=5)
                     state.create_app(
                         domain_id=domain.domain_id,
                         app_type="KernelGateway",
                         name=f"datascience-1-0-{instance.replace('.', '-')}",
                         profile=person,
                         resource_spec={"InstanceType": instance},
-                        created=datetime.now(UTC) - timedelta(days=rng.randint(1, 20)),
-                        last_activity=datetime.now(UTC) - timedelta(hours=rng.randint(1, 300)),
+                        created=kernel_created,
+                        last_activity=max(kernel_activity, kernel_created),
                     )
                     counts["apps"] += 1
                     billable.append(
@@ -327,7 +342,7 @@ def seed(today: date | None = None, *, with_costs: bool = True) -> dict[str, int
         domain_id = domain_ids[space_plan.domain]
         app_key = "JupyterLabAppSettings" if space_plan.app_type == "JupyterLab" else "CodeEditorAppSettings"
         app_settings: dict[str, Any] = {"DefaultResourceSpec": {"InstanceType": space_plan.instance_type}}
-        app_settings.update(_idle(space_plan.idle_minutes))
+        app_settings.update(_space_idle(space_plan.idle_minutes))
         space = state.create_space(
             domain_id=domain_id,
             name=space_plan.name,
@@ -345,14 +360,16 @@ def seed(today: date | None = None, *, with_costs: bool = True) -> dict[str, int
             created=datetime.now(UTC) - timedelta(days=rng.randint(20, 300)),
         )
         counts["spaces"] += 1
+        app_created = datetime.now(UTC) - timedelta(days=rng.randint(0, 6), hours=rng.randint(0, 20))
+        app_activity = datetime.now(UTC) - timedelta(minutes=rng.randint(5, 60 * 72))
         app = state.create_app(
             domain_id=domain_id,
             app_type=space_plan.app_type,
             name="default",
             space=space_plan.name,
             resource_spec={"InstanceType": space_plan.instance_type},
-            created=datetime.now(UTC) - timedelta(days=rng.randint(0, 6), hours=rng.randint(0, 20)),
-            last_activity=datetime.now(UTC) - timedelta(minutes=rng.randint(5, 60 * 72)),
+            created=app_created,
+            last_activity=max(app_activity, app_created),  # never used before it was created
         )
         counts["apps"] += 1
         if not space_plan.running:

@@ -24,36 +24,50 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import botocore.session
 from moto.sagemaker.models import sagemaker_backends
 from moto.sagemaker.responses import SageMakerResponse
 
 from portal.sandbox import studiopage
 from portal.sandbox.clock import DELETED_APP_VISIBLE_SECONDS, clock
+from portal.sandbox.network import home_file_system
+
+# Enums and patterns come from botocore's SageMaker service model, so they follow AWS's API as botocore updates.
+_MODEL = botocore.session.get_session().get_service_model("sagemaker")
+
+
+def _model_enum(shape: str) -> tuple[str, ...]:
+    return tuple(_MODEL.shape_for(shape).enum)
+
 
 NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+DOMAIN_ID_RE = re.compile("^" + _MODEL.shape_for("DomainId").metadata["pattern"] + "$")
 ROLE_RE = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$")
 AUTH_MODES = ("SSO", "IAM")
 NETWORK_TYPES = ("PublicInternetOnly", "VpcOnly")
-APP_TYPES = (
-    "JupyterServer",
-    "KernelGateway",
-    "DetailedProfiler",
-    "TensorBoard",
-    "CodeEditor",
-    "JupyterLab",
-    "RStudioServerPro",
-    "RSessionGateway",
-    "Canvas",
-)
+APP_TYPES = _model_enum("AppType")
+ML_TOOLS = _model_enum("MlTools")
+INSTANCE_TYPES = _model_enum("AppInstanceType")
 SPACE_APP_TYPES = ("JupyterServer", "KernelGateway", "CodeEditor", "JupyterLab")
 SHARING_TYPES = ("Private", "Shared")
 ENABLED_DISABLED = ("ENABLED", "DISABLED")
 TAG_PROPAGATION = ("ENABLED", "DISABLED")
-SORT_BY = ("CreationTime", "LastModifiedTime")
-SORT_ORDERS = ("Ascending", "Descending")
-DEFAULT_SORT_ORDER = "Descending"  # assumed: AWS documents CreationTime as the default key, not the order
+SORT_BY = _model_enum("UserProfileSortKey")
+APP_SORT_BY = _model_enum("AppSortKey")
+SORT_ORDERS = _model_enum("SortOrder")
+# API reference (ListUserProfiles, ListSpaces, ListApps): "The default is Ascending", by CreationTime. ListDomains
+# takes no sort parameters; ASSUMED: it lists in the same default order.
+DEFAULT_SORT_ORDER = "Ascending"
+LIST_DOMAINS_PAGE = 10  # ListDomains: MaxResults "the default is 10"
 PROFILE_DELETE_NEEDS_NO_APPS = True  # assumed: DeleteUserProfile is ResourceInUse while apps or spaces remain
 MAX_TAGS = 50
+# A space's idle settings (SpaceIdleSettings) have fewer members than a profile's: no LifecycleManagement.
+SPACE_IDLE_MEMBERS = tuple(_MODEL.shape_for("SpaceIdleSettings").members)
+# ASSUMED: how often Studio checks a running app's health (DescribeApp's LastHealthCheckTimestamp); AWS publishes
+# no interval (API reference: DescribeApp).
+HEALTH_CHECK_SECONDS = 300
+# StudioWebPortalSettings' hidden lists and the enum (shape) their members belong to in the service model.
+HIDDEN_ENUMS = {"HiddenAppTypes": APP_TYPES, "HiddenMlTools": ML_TOOLS, "HiddenInstanceTypes": INSTANCE_TYPES}
 RETENTION = ("Retain", "Delete")
 # AWS's rules while resources are in transition (API reference: UpdateDomain's SubnetIds and AppNetworkAccessType,
 # DeleteSpace, DeleteDomain; developer guide: domain-user-profile-remove). Where AWS names no error code, ASSUMED:
@@ -172,7 +186,12 @@ class AppRecord:
 
     @property
     def key(self) -> tuple[str, str, str, str, str]:
-        return (self.domain_id, self.space or "", self.profile or "", self.app_type.lower(), self.name)
+        return _app_key(self.domain_id, self.space, self.profile, self.app_type, self.name)
+
+
+def _app_key(domain_id: str, space: str | None, profile: str | None, app_type: str, name: str) -> tuple[str, ...]:
+    """Profile and space names are not case sensitive (API reference: UserProfileName), so neither is an app's key."""
+    return (domain_id, (space or "").lower(), (profile or "").lower(), app_type.lower(), name)
 
 
 @dataclass
@@ -290,14 +309,20 @@ class StudioState:
                 default_space_settings=copy.deepcopy(default_space_settings),
                 domain_settings=copy.deepcopy(domain_settings),
                 tag_propagation=tag_propagation or "DISABLED",
-                home_efs_id="fs-" + "".join(self.rng.choices("0123456789abcdef", k=17)),
+                home_efs_id="",
                 **self._born(created, "domain"),
             )
+            self.rng.choices("0123456789abcdef", k=17)  # the former made-up EFS id: later ids stay as they were
+            record.home_efs_id = home_file_system(self.account_id, self.region, domain_id, record.arn)
             self.domains[domain_id] = record
             self._set_tags(record.arn, tags or [])
             return record
 
     def domain(self, domain_id: str) -> DomainRecord:
+        if not isinstance(domain_id, str) or not DOMAIN_ID_RE.match(domain_id):
+            raise _invalid(
+                "domainId", domain_id, f"Member must satisfy regular expression pattern: {DOMAIN_ID_RE.pattern}"
+            )
         record = self.domains.get(domain_id)
         if record is None:
             raise StudioError("ResourceNotFound", f"Domain {domain_id} does not exist.")
@@ -411,7 +436,7 @@ class StudioState:
                 "only valid for a domain that uses SSO authentication.",
             )
         with self.lock:
-            if (domain_id, name) in self.profiles:
+            if (domain_id, name.lower()) in self.profiles:
                 raise StudioError("ResourceInUse", f"User profile {name} already exists in domain {domain_id}.")
             record = ProfileRecord(
                 domain_id=domain_id,
@@ -422,13 +447,15 @@ class StudioState:
                 home_uid=str(200000 + len(self.profiles) + len(self.spaces)),
                 **self._born(created, "profile"),
             )
-            self.profiles[(domain_id, name)] = record
+            self.profiles[(domain_id, name.lower())] = record
             self._set_tags(record.arn, tags or [])
             return record
 
     def profile(self, domain_id: str, name: str) -> ProfileRecord:
+        """The profile named ``name`` in any letter case (profiles are keyed by the lower-cased name)."""
         self.domain(domain_id)
-        record = self.profiles.get((domain_id, name))
+        _check_name("userProfileName", name)
+        record = self.profiles.get((domain_id, name.lower()))
         if record is None:
             raise StudioError("ResourceNotFound", f"User profile {name} does not exist in domain {domain_id}.")
         return record
@@ -449,9 +476,9 @@ class StudioState:
                 live_apps = [
                     a
                     for a in self.apps.values()
-                    if a.domain_id == domain_id and a.profile == name and a.status != "Deleted"
+                    if a.domain_id == domain_id and a.profile == record.name and a.status != "Deleted"
                 ]
-                owned = [s for s in self.spaces.values() if s.domain_id == domain_id and s.owner == name]
+                owned = [s for s in self.spaces.values() if s.domain_id == domain_id and s.owner == record.name]
                 if live_apps or owned:
                     raise StudioError(
                         "ResourceInUse",
@@ -460,7 +487,7 @@ class StudioState:
                     )
             if record.status == "Deleting" or self._start(record, "profile", "delete", "Deleting", None):
                 return
-            del self.profiles[(domain_id, name)]
+            del self.profiles[(domain_id, record.name.lower())]
             self.tags.pop(record.arn, None)
 
     # -- spaces -----------------------------------------------------------------------------------------------
@@ -492,9 +519,9 @@ class StudioState:
         _check_ebs(settings)
         _check_tags(tags or [])
         with self.lock:
-            if owner is not None and (domain_id, owner) not in self.profiles:
-                raise StudioError("ResourceNotFound", f"User profile {owner} does not exist in domain {domain_id}.")
-            if (domain_id, name) in self.spaces:
+            if owner is not None:
+                owner = self.profile(domain_id, owner).name
+            if (domain_id, name.lower()) in self.spaces:
                 raise StudioError("ResourceInUse", f"Space {name} already exists in domain {domain_id}.")
             record = SpaceRecord(
                 domain_id=domain_id,
@@ -507,13 +534,15 @@ class StudioState:
                 home_uid=str(200000 + len(self.profiles) + len(self.spaces)),
                 **self._born(created, "space"),
             )
-            self.spaces[(domain_id, name)] = record
+            self.spaces[(domain_id, name.lower())] = record
             self._set_tags(record.arn, tags or [])
             return record
 
     def space(self, domain_id: str, name: str) -> SpaceRecord:
+        """The space named ``name`` in any letter case."""
         self.domain(domain_id)
-        record = self.spaces.get((domain_id, name))
+        _check_name("spaceName", name)
+        record = self.spaces.get((domain_id, name.lower()))
         if record is None:
             raise StudioError("ResourceNotFound", f"Space {name} does not exist in domain {domain_id}.")
         return record
@@ -538,7 +567,9 @@ class StudioState:
         record = self.space(domain_id, name)
         with self.lock:
             live = [
-                a for a in self.apps.values() if a.domain_id == domain_id and a.space == name and a.status != "Deleted"
+                a
+                for a in self.apps.values()
+                if a.domain_id == domain_id and a.space == record.name and a.status != "Deleted"
             ]
             if live:
                 raise StudioError(
@@ -547,7 +578,7 @@ class StudioState:
                 )
             if record.status == "Deleting" or self._start(record, "space", "delete", "Deleting", None):
                 return
-            del self.spaces[(domain_id, name)]
+            del self.spaces[(domain_id, record.name.lower())]
             self.tags.pop(record.arn, None)
 
     # -- apps -------------------------------------------------------------------------------------------------
@@ -570,13 +601,18 @@ class StudioState:
         if bool(profile) == bool(space):
             raise StudioError("ValidationException", "Give exactly one of UserProfileName and SpaceName.")
         owner = self.profile(domain_id, profile) if profile else self.space(domain_id, space or "")
+        profile, space = (owner.name, None) if profile else (None, owner.name)
         owner_arn = owner.arn
+        _check_resource_spec("resourceSpec", resource_spec or {})
         _check_tags(tags or [])
         if created is None and owner.status not in LIFECYCLE_RULES["create_app_owner_status"]:
             what = f"User profile {profile}" if profile else f"Space {space}"
             raise StudioError(
                 "ResourceInUse", f"{what} is {owner.status}; apps can be created only when it is InService."
             )
+        born = self._born(created, "app", modified=False)
+        if last_activity is not None and last_activity < born["created"]:
+            last_activity = born["created"]  # nobody uses an app before it exists
         with self.lock:
             record = AppRecord(
                 domain_id=domain_id,
@@ -587,7 +623,7 @@ class StudioState:
                 arn=self.arn("app", domain_id, profile or space or "", app_type.lower(), name),
                 resource_spec=copy.deepcopy(resource_spec or {"InstanceType": "system"}),
                 last_activity=last_activity,
-                **self._born(created, "app", modified=False),
+                **born,
             )
             existing = self.apps.get(record.key)
             if existing is not None and existing.status != "Deleted":
@@ -596,14 +632,19 @@ class StudioState:
             system = [{"Key": "sagemaker:domain-arn", "Value": domain.arn}]
             system.append({"Key": "sagemaker:space-arn" if space else "sagemaker:user-profile-arn", "Value": owner_arn})
             self.tags[record.arn] = {}
-            self._set_tags(record.arn, [*system, *(tags or [])], system=True)
+            self._set_tags(
+                record.arn, [*system, *self._propagated(domain, space and owner.arn), *(tags or [])], system=True
+            )
             return record
 
     def app(self, domain_id: str, app_type: str, name: str, profile: str | None, space: str | None) -> AppRecord:
         self.domain(domain_id)
+        _check_enum("appType", app_type, APP_TYPES)
+        _check_name("appName", name)
         if bool(profile) == bool(space):
             raise StudioError("ValidationException", "Give exactly one of UserProfileName and SpaceName.")
-        record = self.apps.get((domain_id, space or "", profile or "", app_type.lower(), name))
+        _check_name("userProfileName" if profile else "spaceName", profile or space)
+        record = self.apps.get(_app_key(domain_id, space, profile, app_type, name))
         if record is None:
             raise StudioError("ResourceNotFound", f"App {app_type}/{name} does not exist.")
         return record
@@ -619,6 +660,18 @@ class StudioState:
             record.until = _now() + timedelta(seconds=DELETED_APP_VISIBLE_SECONDS)
 
     # -- tags -------------------------------------------------------------------------------------------------
+    def _propagated(self, domain: DomainRecord, space_arn: str | None) -> list[dict[str, str]]:
+        """With TagPropagation ENABLED, a new app gets the domain's and its space's custom tags (developer guide:
+        custom-tags), the space's winning on a shared key; AWS's own (aws:, sagemaker:) keys are not copied."""
+        if domain.tag_propagation != "ENABLED":
+            return []
+        merged: dict[str, str] = {}
+        for arn in (domain.arn, space_arn):
+            for key, value in self.tags.get(arn or "", {}).items():
+                if not key.startswith(("aws:", "sagemaker:")):
+                    merged[key] = value
+        return [{"Key": k, "Value": v} for k, v in merged.items()]
+
     def owns(self, arn: str) -> bool:
         return arn in self.tags
 
@@ -700,11 +753,26 @@ def _check_user_settings(prefix: str, settings: dict[str, Any]) -> None:
         )
     if "StudioWebPortal" in settings:
         _check_enum(f"{prefix}.studioWebPortal", settings["StudioWebPortal"], ENABLED_DISABLED)
-    hidden = settings.get("StudioWebPortalSettings", {}).get("HiddenAppTypes", [])
-    for app_type in hidden:
-        _check_enum(f"{prefix}.studioWebPortalSettings.hiddenAppTypes", app_type, APP_TYPES)
+    portal = settings.get("StudioWebPortalSettings") or {}
+    for member, allowed in HIDDEN_ENUMS.items():
+        for value in portal.get(member) or []:
+            _check_enum(f"{prefix}.studioWebPortalSettings.{member[0].lower()}{member[1:]}", value, allowed)
     for key in ("JupyterLabAppSettings", "CodeEditorAppSettings"):
         _check_idle(f"{prefix}.{key[0].lower()}{key[1:]}", settings.get(key, {}))
+    _check_default_specs(prefix, settings)
+
+
+def _check_resource_spec(field_name: str, spec: dict[str, Any]) -> None:
+    if "InstanceType" in spec:
+        _check_enum(f"{field_name}.instanceType", spec["InstanceType"], INSTANCE_TYPES)
+
+
+def _check_default_specs(prefix: str, settings: dict[str, Any]) -> None:
+    """The InstanceType of every ``*AppSettings.DefaultResourceSpec`` (JupyterLab, KernelGateway, CodeEditor...)."""
+    for key, value in settings.items():
+        if key.endswith("AppSettings") and isinstance(value, dict):
+            spec = value.get("DefaultResourceSpec") or {}
+            _check_resource_spec(f"{prefix}.{key[0].lower()}{key[1:]}.defaultResourceSpec", spec)
 
 
 def _check_ebs(settings: dict[str, Any]) -> None:
@@ -717,6 +785,15 @@ def _check_ebs(settings: dict[str, Any]) -> None:
         )
     for key in ("JupyterLabAppSettings", "CodeEditorAppSettings"):
         _check_idle(f"spaceSettings.{key}", settings.get(key, {}))
+        idle = (settings.get(key) or {}).get("AppLifecycleManagement", {}).get("IdleSettings", {})
+        for member in idle:
+            if member not in SPACE_IDLE_MEMBERS:  # ASSUMED: AWS answers ValidationException for an unknown member
+                raise StudioError(
+                    "ValidationException",
+                    f"spaceSettings.{key}.appLifecycleManagement.idleSettings has no member {member}; "
+                    f"a space's idle settings have only {', '.join(SPACE_IDLE_MEMBERS)}.",
+                )
+    _check_default_specs("spaceSettings", settings)
 
 
 def _merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
@@ -748,34 +825,48 @@ def studio_state(account_id: str, region: str) -> StudioState:
 
 
 # -- pagination -------------------------------------------------------------------------------------------------
-def _page(
-    items: list[Any], max_results: Any, next_token: Any, default: int, field_name: str = "maxResults"
+def _listing(
+    items: list[Any],
+    p: dict[str, Any],
+    *,
+    default: int,
+    sort_keys: tuple[str, ...] = SORT_BY,
+    sortable: bool = True,
 ) -> tuple[list[Any], str | None]:
-    size = default if max_results is None else max_results
-    if not isinstance(size, int) or not 1 <= size <= 100:
-        raise _invalid(field_name, max_results, "Member must have value between 1 and 100")
-    start = 0
-    if next_token:
-        try:
-            kind, offset = base64.urlsafe_b64decode(str(next_token).encode()).decode().split(":", 1)
-            start = int(offset)
-            if kind != "sbx" or start < 0:
-                raise ValueError
-        except (ValueError, UnicodeDecodeError):
-            raise StudioError("ValidationException", "The NextToken is not valid.") from None
-    page = items[start : start + size]
-    following = start + size
-    token = base64.urlsafe_b64encode(f"sbx:{following}".encode()).decode() if following < len(items) else None
-    return page, token
+    """One page of ``items`` in AWS's order, and the token of the next page.
 
-
-def _sorted(items: list[Any], sort_by: Any, sort_order: Any) -> list[Any]:
-    sort_by = sort_by or "CreationTime"
-    sort_order = sort_order or DEFAULT_SORT_ORDER
-    _check_enum("sortBy", sort_by, SORT_BY)
+    The token is a cursor (the sort key and ARN of the page's last item), not an offset: a resource created or
+    deleted while a caller pages through a listing neither repeats nor hides the resources that were already there.
+    """
+    sort_by = (p.get("SortBy") or "CreationTime") if sortable else "CreationTime"
+    sort_order = (p.get("SortOrder") or DEFAULT_SORT_ORDER) if sortable else DEFAULT_SORT_ORDER
+    _check_enum("sortBy", sort_by, sort_keys)
     _check_enum("sortOrder", sort_order, SORT_ORDERS)
-    key = "created" if sort_by == "CreationTime" else "modified"
-    return sorted(items, key=lambda r: (getattr(r, key, r.created), r.name), reverse=sort_order == "Descending")
+    max_results = p.get("MaxResults")
+    size = default if max_results is None else max_results
+    if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= 100:
+        raise _invalid("maxResults", max_results, "Member must have value between 1 and 100")
+    attr = "created" if sort_by == "CreationTime" else "modified"
+
+    def key(record: Any) -> tuple[float, str]:
+        return (_ts(getattr(record, attr, None) or record.created) or 0.0, record.arn)
+
+    descending = sort_order == "Descending"
+    ordered = sorted(items, key=key, reverse=descending)
+    if p.get("NextToken"):
+        try:
+            kind, when, arn = json.loads(base64.urlsafe_b64decode(str(p["NextToken"]).encode()).decode())
+            if kind != "sbx" or not isinstance(arn, str):
+                raise ValueError
+            cursor = (float(when), arn)
+        except (ValueError, TypeError, UnicodeDecodeError):
+            raise StudioError("ValidationException", "The NextToken is not valid.") from None
+        ordered = [r for r in ordered if (key(r) < cursor if descending else key(r) > cursor)]
+    page = ordered[:size]
+    token = None
+    if len(ordered) > size:
+        token = base64.urlsafe_b64encode(json.dumps(["sbx", *key(page[-1])]).encode()).decode()
+    return page, token
 
 
 def _ts(value: datetime | None) -> float | None:
@@ -870,8 +961,7 @@ def describe_domain(state: StudioState, p: dict[str, Any]) -> dict[str, Any]:
 
 
 def list_domains(state: StudioState, p: dict[str, Any]) -> dict[str, Any]:
-    records = sorted(state.domains.values(), key=lambda d: (d.created, d.domain_id), reverse=True)
-    page, token = _page(records, p.get("MaxResults"), p.get("NextToken"), default=100)
+    page, token = _listing(list(state.domains.values()), p, default=LIST_DOMAINS_PAGE, sortable=False)
     return _clean({"Domains": [_domain_summary(d) for d in page], "NextToken": token})
 
 
@@ -920,8 +1010,7 @@ def list_user_profiles(state: StudioState, p: dict[str, Any]) -> dict[str, Any]:
         if (not p.get("DomainIdEquals") or r.domain_id == p["DomainIdEquals"])
         and (not p.get("UserProfileNameContains") or p["UserProfileNameContains"] in r.name)
     ]
-    records = _sorted(records, p.get("SortBy"), p.get("SortOrder"))
-    page, token = _page(records, p.get("MaxResults"), p.get("NextToken"), default=10)
+    page, token = _listing(records, p, default=10)
     return _clean(
         {
             "UserProfiles": [
@@ -1012,8 +1101,7 @@ def list_spaces(state: StudioState, p: dict[str, Any]) -> dict[str, Any]:
         if (not p.get("DomainIdEquals") or r.domain_id == p["DomainIdEquals"])
         and (not p.get("SpaceNameContains") or p["SpaceNameContains"] in r.name)
     ]
-    records = _sorted(records, p.get("SortBy"), p.get("SortOrder"))
-    page, token = _page(records, p.get("MaxResults"), p.get("NextToken"), default=10)
+    page, token = _listing(records, p, default=10)
     return _clean({"Spaces": [_space_body(state, r, describe=False) for r in page], "NextToken": token})
 
 
@@ -1054,7 +1142,7 @@ def describe_app(state: StudioState, p: dict[str, Any]) -> dict[str, Any]:
             "UserProfileName": r.profile,
             "SpaceName": r.space,
             "Status": _describe_status(state, r),
-            "LastHealthCheckTimestamp": _ts(r.last_activity or r.created),
+            "LastHealthCheckTimestamp": _ts(_last_health_check(r)),
             "LastUserActivityTimestamp": _ts(r.last_activity),
             "CreationTime": _ts(r.created),
             "ResourceSpec": r.resource_spec,
@@ -1062,20 +1150,28 @@ def describe_app(state: StudioState, p: dict[str, Any]) -> dict[str, Any]:
     )
 
 
+def _last_health_check(r: AppRecord) -> datetime:
+    """The last health check of a running app: the latest multiple of HEALTH_CHECK_SECONDS since it was created
+    (at its creation while Pending or once it stops running)."""
+    if r.status != "InService":
+        return r.created
+    since = max((_now() - r.created).total_seconds(), 0.0)
+    return r.created + timedelta(seconds=since - since % HEALTH_CHECK_SECONDS)
+
+
 def list_apps(state: StudioState, p: dict[str, Any]) -> dict[str, Any]:
     if p.get("UserProfileNameEquals") and p.get("SpaceNameEquals"):
         raise StudioError("ValidationException", "Give at most one of UserProfileNameEquals and SpaceNameEquals.")
-    sort_by = p.get("SortBy") or "CreationTime"
-    _check_enum("sortBy", sort_by, ("CreationTime",))
+    profile = (p.get("UserProfileNameEquals") or "").lower()
+    space = (p.get("SpaceNameEquals") or "").lower()
     records = [
         r
         for r in state.apps.values()
         if (not p.get("DomainIdEquals") or r.domain_id == p["DomainIdEquals"])
-        and (not p.get("UserProfileNameEquals") or r.profile == p["UserProfileNameEquals"])
-        and (not p.get("SpaceNameEquals") or r.space == p["SpaceNameEquals"])
+        and (not profile or (r.profile or "").lower() == profile)
+        and (not space or (r.space or "").lower() == space)
     ]
-    records = _sorted(records, sort_by, p.get("SortOrder"))
-    page, token = _page(records, p.get("MaxResults"), p.get("NextToken"), default=10)
+    page, token = _listing(records, p, default=10, sort_keys=APP_SORT_BY)
     return _clean(
         {
             "Apps": [

@@ -53,3 +53,27 @@ def test_a_space_request_named_team_shared_is_refused_by_service_form_and_api(wo
     answer = api(world.lead).post("/api/space-requests/", payload, format="json")
     assert answer.status_code == 400 and "generic-name rule" in answer.json()["space_name"][0]
     assert not SpaceRequest.objects.exists()
+
+
+def test_profile_and_space_names_are_taken_whatever_their_case(world: World) -> None:
+    """SageMaker names are not case sensitive: a synced profile Maria or space Churn-Model takes maria and
+    churn-model, so the request is refused with a message instead of failing later at CreateUserProfile."""
+    from domains.sync import start_inventory_sync
+    from profiles.models import Space, UserProfile
+    from tests.inventory import sagemaker
+
+    client = sagemaker()
+    client.create_user_profile(DomainId=world.research.domain_id, UserProfileName="Maria")
+    client.create_space(DomainId=world.research.domain_id, SpaceName="Churn-Model")
+    start_inventory_sync(inline=True)
+    assert UserProfile.objects.filter(domain=world.research, name="Maria", removed_at__isnull=True).count() == 1
+    assert Space.objects.filter(domain=world.research, name="Churn-Model", removed_at__isnull=True).count() == 1
+    with pytest.raises(ValidationError, match="A profile named maria already exists"):
+        services.do_submit_profile_request(
+            actor=world.scientist, person=world.scientist, domain=world.research, template=world.persona
+        )
+    with pytest.raises(ValidationError) as excinfo:
+        services.do_submit_space_request(actor=world.lead, **world.space_fields(space_name="churn-model"))
+    assert "already exists or is requested" in excinfo.value.message_dict["space_name"][0]
+    start_inventory_sync(inline=True)  # a second sync upserts the same rows, whatever case AWS answers in
+    assert UserProfile.objects.filter(domain=world.research, name__iexact="maria").count() == 1
