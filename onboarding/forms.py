@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from domains.models import Domain
 from onboarding.models import HIDEABLE_APP_TYPES, HIDEABLE_ML_TOOLS, SPACE_APP_TYPES, PersonaTemplate, SpacePolicy
+from onboarding.services import PERSONA_FIELDS
 from portal.pricing import HOURLY_USD
 from portal.scoping import MANAGE, REQUEST_PROFILE, REQUEST_SPACE, grants_for
 from portal.validation import EBS_SIZE_GB, IDLE_TIMEOUT_MINUTES
@@ -141,18 +142,7 @@ class PersonaTemplateForm(forms.ModelForm):
 
     class Meta:
         model = PersonaTemplate
-        fields = [
-            "domain",
-            "name",
-            "description",
-            "execution_role",
-            "allowed_instance_types",
-            "hidden_app_types",
-            "hidden_ml_tools",
-            "idle_timeout_minutes",
-            "studio_new_landing",
-            "active",
-        ]
+        fields = ["domain", *PERSONA_FIELDS]
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -17,6 +17,7 @@ from onboarding.models import (
     SpacePolicy,
     SpaceRequest,
 )
+from onboarding.services import PERSONA_FIELDS
 from portal.pricing import HOURLY_USD
 from portal.scoping import MANAGE, REQUEST_PROFILE, REQUEST_SPACE, grants_for
 from portal.validation import EBS_SIZE_GB, IDLE_TIMEOUT_MINUTES
@@ -190,21 +191,7 @@ class PersonaTemplateSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PersonaTemplate
-        fields = [
-            "id",
-            "domain",
-            "name",
-            "description",
-            "execution_role",
-            "allowed_instance_types",
-            "hidden_app_types",
-            "hidden_ml_tools",
-            "idle_timeout_minutes",
-            "studio_new_landing",
-            "active",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", "domain", *PERSONA_FIELDS, "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
