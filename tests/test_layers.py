@@ -1,6 +1,7 @@
 """The project's structure: no import cycle, imports point down the layers, a lower layer never names an upper app.
 
-Layers, bottom up: portal < domains < profiles < costs, onboarding (costs and onboarding do not import each other).
+Layers, bottom up: portal < domains < profiles < costs, onboarding, changesets < governance (the apps of one layer do
+not import each other).
 Upper apps contribute to lower ones through :mod:`portal.registry`, from their ``AppConfig.ready()``.
 
 Run ``python -m pytest tests/test_layers.py`` to list every cycle and every upward import or name at once.
@@ -17,7 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SKIPPED_DIRS = {"tests", "benchmarks", "migrations", "static", "templates", "var", "node_modules"}
-LAYER = {"portal": 0, "domains": 1, "profiles": 2, "costs": 3, "onboarding": 3}
+LAYER = {"portal": 0, "domains": 1, "profiles": 2, "costs": 3, "onboarding": 3, "changesets": 3, "governance": 4}
 # The settings module is the project's composition root, read by Django rather than imported by the portal's code:
 # it lists every app (INSTALLED_APPS), the scheduler's task names and the API's enum names.
 COMPOSITION_ROOT = {"portal.settings"}

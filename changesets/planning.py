@@ -1,0 +1,45 @@
+"""What a change set is made of, before it exists: the planned AWS calls, each with the values it changes.
+
+Anything that proposes a change (a governance fix, an admin editing a profile's settings) builds a list of
+:class:`PlannedChange` and hands it to the change-set service, which validates it, stores it for approval and,
+once approved, applies it call by call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+OPERATIONS = ("UpdateDomain", "UpdateUserProfile", "UpdateSpace", "AddTags", "DeleteApp")
+RESOURCE_KINDS = ("domain", "profile", "space", "app")
+
+
+@dataclass(frozen=True)
+class PlannedChange:
+    """One AWS call of a change set.
+
+    ``request`` holds the exact keyword arguments of the boto3 call (JSON-able, e.g. ``{"DomainId": ...,
+    "DefaultUserSettings": {...}}``); ``before`` and ``after`` map a readable field path (e.g.
+    ``"DefaultUserSettings.JupyterLabAppSettings.AppLifecycleManagement.IdleSettings.LifecycleManagement"``) to its
+    value before and after the call. ``restarts`` names the ARNs of running apps that pick the change up only after
+    a restart; ``needs_no_running_apps`` marks a change AWS accepts only while no app of the domain is InService,
+    Pending or Deleting (network and execution-identity changes); ``monthly_saving`` is the estimated saving in USD
+    where cost is involved.
+    """
+
+    operation: str
+    resource_arn: str
+    resource_kind: str
+    request: dict[str, Any]
+    before: dict[str, Any] = field(default_factory=dict)
+    after: dict[str, Any] = field(default_factory=dict)
+    restarts: tuple[str, ...] = ()
+    needs_no_running_apps: bool = False
+    monthly_saving: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        if self.operation not in OPERATIONS:
+            raise ValueError(f"Unknown operation {self.operation!r}; expected one of {', '.join(OPERATIONS)}.")
+        if self.resource_kind not in RESOURCE_KINDS:
+            raise ValueError(f"Unknown resource kind {self.resource_kind!r}.")
