@@ -12,7 +12,8 @@
 - :mod:`portal.sandbox.faults`: throttling, server errors and latency on demand.
 - :mod:`portal.sandbox.clock`: how long Studio lifecycles take (instant unless set) and the sandbox's time.
 - :mod:`portal.sandbox.limits`: token-bucket rate limits per account, region, service and operation family.
-- :mod:`portal.sandbox.organisation`: the deterministic demo organisation.
+- :mod:`portal.sandbox.organisation`: the deterministic demo organisation; :mod:`portal.sandbox.legacy` adds legacy
+  SageMaker resources at scale (untagged, attributable or not) for the tag backfill.
 - :mod:`portal.sandbox.server`: the same thing as an HTTP server on 127.0.0.1.
 
 moto routes every request, in process or over HTTP, through its response classes and looks the action method up by
@@ -59,13 +60,14 @@ def install() -> None:
     with _install_lock:
         if _installed:
             return
-        from portal.sandbox import ce, iam, identity, studio, tagging
+        from portal.sandbox import ce, iam, identity, legacy, studio, tagging
 
         studio.install()
         ce.install()
         tagging.install()
         identity.install()
         iam.install()
+        legacy.install()
         BaseResponse.call_action = _call_action_with_faults(BaseResponse.call_action)  # type: ignore[method-assign]
         _installed = True
 

@@ -49,12 +49,21 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000, help="Web port (default 8000).")
         parser.add_argument("--sandbox-port", type=int, default=5055, help="AWS sandbox port (default 5055).")
         parser.add_argument(
+            "--legacy",
+            type=int,
+            default=300,
+            metavar="N",
+            help="Legacy SageMaker resources the sandbox seeds for the tag backfill (default 300).",
+        )
+        parser.add_argument(
             "--no-processes",
             action="store_true",
             help="Prepare the database and demo data, start nothing (used by tests and by a first check).",
         )
 
-    def handle(self, *args: Any, port: int, sandbox_port: int, no_processes: bool, **options: Any) -> None:
+    def handle(self, *args: Any, port: int, sandbox_port: int, legacy: int, no_processes: bool, **options: Any) -> None:
+        if legacy < 0:
+            raise CommandError(f"--legacy must be 0 or more, not {legacy}.")
         for name, number in (("--port", port), ("--sandbox-port", sandbox_port)):
             if not _port_free(number):
                 raise CommandError(f"Port {number} on 127.0.0.1 is in use ({name}); stop what uses it or pick another.")
@@ -80,7 +89,20 @@ class Command(BaseCommand):
 
         try:
             self.stdout.write("Starting the AWS sandbox and seeding the demo organisation...")
-            start("sandbox", [*manage, "sandbox", "--port", str(sandbox_port)])
+            manifest = Path(settings.VAR_DIR) / "legacy-manifest.json"
+            start(
+                "sandbox",
+                [
+                    *manage,
+                    "sandbox",
+                    "--port",
+                    str(sandbox_port),
+                    "--legacy",
+                    str(legacy),
+                    "--legacy-manifest",
+                    str(manifest),
+                ],
+            )
             self._wait_for_sandbox(endpoint, children[0][1])
 
             # This process talks to the same sandbox from here on, and links in the emails it records while it

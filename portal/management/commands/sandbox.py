@@ -1,9 +1,12 @@
-"""``python manage.py sandbox --port N [--empty]``: the AWS sandbox alone, as a server on 127.0.0.1."""
+"""``python manage.py sandbox --port N [--empty] [--legacy N] [--legacy-manifest PATH]``: the AWS sandbox alone, as a
+server on 127.0.0.1."""
 
 from __future__ import annotations
 
 import errno
+import json
 import time
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -21,10 +24,30 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--port", type=int, default=5055, help="TCP port on 127.0.0.1 (default 5055).")
         parser.add_argument("--empty", action="store_true", help="Start with no resources instead of the demo org.")
+        parser.add_argument(
+            "--legacy",
+            type=int,
+            default=0,
+            metavar="N",
+            help="Also seed N legacy SageMaker resources for the tag backfill (default 0).",
+        )
+        parser.add_argument(
+            "--legacy-manifest",
+            type=Path,
+            default=None,
+            metavar="PATH",
+            help="Write the legacy resources' expected attribution there (JSON; never read by the portal).",
+        )
 
-    def handle(self, *args: Any, port: int, empty: bool, **options: Any) -> None:
+    def handle(
+        self, *args: Any, port: int, empty: bool, legacy: int, legacy_manifest: Path | None, **options: Any
+    ) -> None:
         if not 0 < port < 65536:
             raise CommandError(f"--port must be between 1 and 65535, not {port}.")
+        if legacy < 0:
+            raise CommandError(f"--legacy must be 0 or more, not {legacy}.")
+        if legacy and empty:
+            raise CommandError("--legacy needs the demo organisation: leave out --empty.")
         try:
             clock.set_defaults(parse_setting(settings.AWS_SANDBOX_LIFECYCLE_SECONDS))
         except ClockError as exc:
@@ -40,6 +63,8 @@ class Command(BaseCommand):
             summary = seed_demo()
             counts = ", ".join(f"{value} {key.replace('_', ' ')}" for key, value in summary.items())
             self.stdout.write(f"Seeded the demo organisation in {time.perf_counter() - started:.1f} s: {counts}.")
+        if legacy:
+            self._seed_legacy(legacy, legacy_manifest)
         slow = {key: value for key, value in clock.durations().items() if value}
         lifecycle = ", ".join(f"{key} {value:g} s" for key, value in slow.items()) or "instant"
         self.stdout.write(f"Studio lifecycles: {lifecycle} (AWS_SANDBOX_LIFECYCLE_SECONDS, /_sandbox/clock).")
@@ -54,3 +79,17 @@ class Command(BaseCommand):
             pass
         finally:
             server.server_close()
+
+    def _seed_legacy(self, count: int, manifest_path: Path | None) -> None:
+        from portal.sandbox import legacy
+
+        started = time.perf_counter()
+        manifest = legacy.seed(count)
+        rules = ", ".join(f"{value} {key}" for key, value in legacy.summary(manifest)["rules"].items())
+        self.stdout.write(
+            f"Seeded {manifest['count']} legacy SageMaker resources in {time.perf_counter() - started:.1f} s: {rules}."
+        )
+        if manifest_path is not None:
+            manifest_path.parent.mkdir(parents=True, exist_ok=True)
+            manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True))
+            self.stdout.write(f"Their expected attribution is in {manifest_path}.")
