@@ -318,8 +318,8 @@ def attribute(
 
 # -- generation --------------------------------------------------------------------------------------------------
 def _between(rng: random.Random, start: datetime, end: datetime) -> datetime:
-    seconds = int((end - start).total_seconds())
-    return start + timedelta(seconds=rng.randint(0, max(seconds, 0)))
+    # One draw whatever the span, so that the rest of the sequence does not depend on the day of seeding.
+    return start + timedelta(seconds=int(max((end - start).total_seconds(), 0) * rng.random()))
 
 
 def _share_roles(domains: list[_Domain]) -> None:
@@ -348,6 +348,8 @@ def _name(world: _World, domain: _Domain, route: str, created: datetime, word: s
     number = _next(world)
     if route == "name-prefix" or (route == "studio" and world.rng.random() < 0.5):
         return f"{NAME_PREFIXES[domain.key]}{word or world.rng.choice(WORDS)}-{number:05d}"
+    if route == "studio":  # no date in the name, so that ARNs do not depend on the day of seeding
+        return f"{world.rng.choice(ALGORITHMS)}-{world.rng.choice(WORDS)}-{number:05d}"
     return f"{world.rng.choice(ALGORITHMS)}-{created:%Y-%m-%d-%H-%M-%S}-{number:05d}"
 
 
@@ -545,7 +547,8 @@ def _pick(world: _World, domain: _Domain, route: str, kind: str, created: dateti
     fitting = [name for name, owner in pool if owner == wanted] or [name for name, owner in pool if owner is None]
     if fitting:
         return world.rng.choice(fitting)
-    made = _create(world, domain, "unattributed", kind, created)
+    # Older than what points at it, and from before tagging began, as every untagged resource here.
+    made = _create(world, domain, "unattributed", kind, min(created, TAGGING_START) - timedelta(days=1))
     return made.name if made else None
 
 
