@@ -27,7 +27,7 @@ route                 weight  what the resource carries
 Each draw picks a route by weight and a domain at random. A lineage draw writes a chain of 2 to 4 resources (its
 training job is decided by the role), and an endpoint config or endpoint may first need an unattributed model or
 config to point at, so the realised shares differ from the weights: with 3,000 resources about 21 % domain-tag,
-11 % created-by, 11 % profile-tag, 17 % execution-role, 11 % lineage, 9 % name-prefix, 7 % s3-prefix and
+11 % created-by, 10 % profile-tag, 18 % execution-role, 11 % lineage, 10 % name-prefix, 6 % s3-prefix and
 14 % unattributed (``python benchmarks/legacy_seed.py`` prints them).
 
 Every pre-2022-11-30 resource has its ``CreationTime`` (and ``LastModifiedTime`` and the job times) backdated in
