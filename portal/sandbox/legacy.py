@@ -344,10 +344,10 @@ def _next(world: _World) -> int:
     return world.seq
 
 
-def _name(world: _World, domain: _Domain, route: str, created: datetime, word: str | None = None) -> str:
+def _name(world: _World, domain: _Domain, route: str, created: datetime) -> str:
     number = _next(world)
     if route == "name-prefix" or (route == "studio" and world.rng.random() < 0.5):
-        return f"{NAME_PREFIXES[domain.key]}{word or world.rng.choice(WORDS)}-{number:05d}"
+        return f"{NAME_PREFIXES[domain.key]}{world.rng.choice(WORDS)}-{number:05d}"
     if route == "studio":  # no date in the name, so that ARNs do not depend on the day of seeding
         return f"{world.rng.choice(ALGORITHMS)}-{world.rng.choice(WORDS)}-{number:05d}"
     return f"{world.rng.choice(ALGORITHMS)}-{created:%Y-%m-%d-%H-%M-%S}-{number:05d}"
