@@ -46,7 +46,7 @@ def test_the_demo_organisation_shows_its_anti_patterns(demo: None) -> None:
     assert fired("UX-01", "legacy-forecasting")
     gpu = Finding.objects.get(check_id="CO-04", resource_name__contains="g4dn", status="open")
     assert gpu.severity == "high" and any(e["source"].startswith("DescribeApp") for e in gpu.evidence)
-    assert fired("CO-01", "wei-chen") and not fired("CO-01", "maria-garcia-lab") is None
+    assert fired("CO-01", "wei-chen")
     assert PostureSnapshot.objects.get(domain__name="legacy-forecasting").classic_apps_running > 0
     # The approvers heard about the new high-severity findings once; a second evaluation sends nothing new.
     mails = OutgoingMail.objects.count()
