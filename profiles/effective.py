@@ -118,7 +118,9 @@ def space_settings(
     app = space_snapshot.get("AppType") or "JupyterLab"
     result: dict[str, Setting] = {}
     if shared:
-        base = _idle(domain_space_defaults(domain_snapshot), app)
+        # DefaultSpaceSettings has only a JupyterLabAppSettings block: it governs shared spaces of either app
+        # (assumed for Code Editor, which has no block of its own there).
+        base = _idle(domain_space_defaults(domain_snapshot), "JupyterLab")
         layers_for = {name: [(DOMAIN_SPACE, base.get(name))] for name in IDLE_FIELDS}
     else:
         owner = profile_settings(domain_snapshot, owner_user_settings)
