@@ -135,7 +135,7 @@ def expire_acceptances(today: date | None = None) -> int:
     reopened = 0
     with transaction.atomic():
         due = list(
-            Finding.objects.select_for_update()
+            Finding.objects.select_for_update(of=("self",))
             .select_related("domain", "accepted_by")
             .filter(status=Finding.Status.ACCEPTED, accepted_until__lt=today)
         )
