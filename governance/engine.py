@@ -87,6 +87,7 @@ def evaluate(
         seen: set[tuple[str, str]] = set()
         to_create: list[Finding] = []
         to_update: list[Finding] = []
+        still_seen: list[int] = []  # unchanged but for last_seen: one UPDATE, not a CASE per row
         for inv in inventories:
             for check in checks:
                 for found in check.run(inv):
@@ -121,10 +122,13 @@ def evaluate(
                             )
                         )
                     else:
-                        for name, value in values.items():
-                            setattr(finding, name, value)
                         finding.last_seen = now
-                        to_update.append(finding)
+                        if any(getattr(finding, name) != value for name, value in values.items()):
+                            for name, value in values.items():
+                                setattr(finding, name, value)
+                            to_update.append(finding)
+                        else:
+                            still_seen.append(finding.pk)
         gone = [
             f
             for key, f in live.items()
@@ -135,6 +139,7 @@ def evaluate(
         Finding.objects.bulk_create(to_create, batch_size=500)
         fields = ["severity", "details", "evidence", "resource_name", "owner_id", "last_seen"]
         Finding.objects.bulk_update(to_update, fields, batch_size=500)
+        Finding.objects.filter(pk__in=still_seen).update(last_seen=now)
         Finding.objects.bulk_update(gone, ["status", "resolved_at"], batch_size=500)
         FindingEvent.objects.bulk_create(
             [FindingEvent(finding=f, at=now, event="opened", status=Finding.Status.OPEN) for f in to_create]
@@ -151,7 +156,7 @@ def evaluate(
         from governance import notify
 
         notify.new_high_findings(to_create)
-    outcome.opened, outcome.updated, outcome.resolved = to_create, len(to_update), len(gone)
+    outcome.opened, outcome.updated, outcome.resolved = to_create, len(to_update) + len(still_seen), len(gone)
     return outcome
 
 
