@@ -325,6 +325,7 @@ SPECTACULAR_SETTINGS = {
         "RequestStatusEnum": "onboarding.models.Request.Status",
         "OffboardingStatusEnum": "onboarding.models.Offboarding.Status",
         "TaskRunStatusEnum": "portal.models.TaskRun.Status",
+        "FindingStatusEnum": "governance.models.Finding.Status",
     },
 }
 
