@@ -8,8 +8,15 @@ pages read this registry.
 Each app also registers the names of the audit events it writes (:meth:`Registry.add_audit_actions`): the one
 list of audit actions, which :func:`portal.audit.record` enforces and the audit log's filter offers.
 
-Governance checks will be contributed the same way (:meth:`Registry.add_check`); none is registered until the
-governance pages exist.
+Governance checks are contributed the same way, in the spirit of Django's system checks
+(:meth:`Registry.add_check`): a :class:`Check` has an id (the ids of GOVERNANCE.md, e.g. ``"CO-01"``), a title, a
+severity (``"high"``, ``"medium"`` or ``"low"``, or a function of the resource answering one of them, e.g. high on
+GPU instances), the resource kinds it reads (``"domain"``, ``"profile"``, ``"space"``, ``"app"``), the AWS page
+behind it, whether a change set can fix it, and ``run``: a plain function over one domain's inventory rows (the
+object the governance engine passes: ``.domain``, ``.policy``, ``.profiles``, ``.spaces``, ``.apps``, ``.now``)
+that yields :class:`Found` items, each naming the resource and carrying its :class:`Evidence` (the field, its value
+and where the value came from: "profile override", "domain default", "DescribeApp"...). Inventory sync hooks
+(:meth:`Registry.add_members_synced_hook`) let the governance engine re-evaluate what a sync changed.
 
 Example, in ``costs/apps.py``::
 
@@ -79,6 +86,55 @@ class Panel:
 
 PANEL_PAGES = ("domain", "profile", "space")
 
+SEVERITIES = ("high", "medium", "low")
+CHECK_RESOURCE_KINDS = ("domain", "profile", "space", "app")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One value a check read: the field (a readable path), its value, and where the value came from."""
+
+    field: str
+    value: Any
+    source: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"field": self.field, "value": self.value, "source": self.source}
+
+
+@dataclass(frozen=True)
+class Found:
+    """What a check yields for one failing resource. ``resource`` is the inventory row (a domain, profile, space
+    or app model instance, with ``arn``); ``details`` is a short sentence saying what is wrong."""
+
+    resource: Any
+    kind: str
+    details: str
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    title: str
+    severity: str | Callable[[Any, Any], str]
+    reads: tuple[str, ...]
+    docs: str
+    run: Callable[[Any], Any]
+    fixable: bool = False
+    fix: str = ""
+
+    def __post_init__(self) -> None:
+        if not callable(self.severity) and self.severity not in SEVERITIES:
+            raise ValueError(f"Check {self.id}: severity must be one of {', '.join(SEVERITIES)} or a function.")
+        unknown = set(self.reads) - set(CHECK_RESOURCE_KINDS)
+        if unknown or not self.reads:
+            raise ValueError(f"Check {self.id}: reads one or more of {', '.join(CHECK_RESOURCE_KINDS)}.")
+
+    def severity_of(self, found: Found, inventory: Any) -> str:
+        """The severity of one finding: fixed, or the check's function of the resource (and its inventory)."""
+        return self.severity(found, inventory) if callable(self.severity) else self.severity
+
 
 @dataclass
 class Registry:
@@ -87,7 +143,8 @@ class Registry:
     menu: list[MenuEntry] = field(default_factory=list)
     run_kinds: dict[str, RunKind] = field(default_factory=dict)
     panels: list[Panel] = field(default_factory=list)
-    checks: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    checks: dict[str, Check] = field(default_factory=dict)
+    members_synced_hooks: list[Callable[[Any, set[str]], None]] = field(default_factory=list)
     member_sync_task: Any = None
     audit_actions: dict[str, str] = field(default_factory=dict)
 
@@ -142,11 +199,18 @@ class Registry:
                 raise ValueError(f"Audit action {action!r} is registered twice, differently.")
             self.audit_actions[action] = label
 
-    def add_check(self, name: str, check: Callable[..., Any]) -> None:
-        """A governance check, for the governance pages to run (their interface is decided with those pages)."""
-        if name in self.checks and self.checks[name] is not check:
-            raise ValueError(f"Governance check {name!r} is registered twice.")
-        self.checks[name] = check
+    def add_check(self, check: Check) -> None:
+        """A governance check (see the module's docstring), run by the governance engine over every domain."""
+        known = self.checks.get(check.id)
+        if known is not None and known != check:
+            raise ValueError(f"Governance check {check.id!r} is registered twice.")
+        self.checks[check.id] = check
+
+    def add_members_synced_hook(self, hook: Callable[[Any, set[str]], None]) -> None:
+        """``hook(domain, changed_arns)``, called after a member sync stored a domain's profiles, spaces and apps,
+        with the ARNs it created, changed or marked removed."""
+        if hook not in self.members_synced_hooks:
+            self.members_synced_hooks.append(hook)
 
 
 registry = Registry()

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "profiles",
     "costs",
     "onboarding",
+    "governance",
 ]
 
 MIDDLEWARE = [
@@ -324,6 +325,7 @@ SPECTACULAR_SETTINGS = {
         "RequestStatusEnum": "onboarding.models.Request.Status",
         "OffboardingStatusEnum": "onboarding.models.Offboarding.Status",
         "TaskRunStatusEnum": "portal.models.TaskRun.Status",
+        "FindingStatusEnum": "governance.models.Finding.Status",
     },
 }
 
@@ -363,6 +365,12 @@ CELERY_BEAT_SCHEDULE["onboarding-resume-stalled"] = {
     "task": "onboarding.resume_stalled",
     "schedule": PROVISION_SWEEP_SECONDS,
 }
+CELERY_BEAT_SCHEDULE["governance-posture-check"] = {
+    "task": "governance.scheduled_posture_check",
+    "schedule": 3600 * env_int("POSTURE_CHECK_HOURS", 6, minimum=1),
+}
+CELERY_BEAT_SCHEDULE["governance-expire-acceptances"] = {"task": "governance.expire_acceptances", "schedule": 3600}
+CELERY_BEAT_SCHEDULE["governance-weekly-digest"] = {"task": "governance.weekly_digest", "schedule": 7 * 24 * 3600}
 CELERY_BEAT_SCHEDULE["onboarding-space-expiry"] = {
     "task": "onboarding.check_space_expiry",
     "schedule": 3600 * 6,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -9,6 +12,7 @@ from django.db.models import Q
 from domains.models import DescribedItem, Domain, InventoryItem
 from portal.querysets import RestrictedQuerySet
 from portal.scoping import ALL_DOMAINS, MEMBER_WIDE_ROLES, Grants, domain_q
+from profiles import effective
 
 
 def member_scope(grants: Grants, action: str, owner_field: str) -> Q | None:
@@ -56,6 +60,30 @@ class UserProfile(DescribedItem):
     def scope_q(cls, grants: Grants, action: str) -> Q | None:
         return member_scope(grants, action, "owner")
 
+    @cached_property
+    def effective_settings(self) -> dict[str, effective.Setting]:
+        """Its settings over the domain's defaults, each with its source (:mod:`profiles.effective`)."""
+        return effective.profile_settings(self.domain.settings_snapshot, self.settings_snapshot)
+
+    @property
+    def effective_idle(self) -> str:
+        return effective.idle_summary(self.effective_settings)
+
+    def effective(self, name: str) -> Any:
+        return self.effective_settings[name]
+
+    @property
+    def effective_landing(self) -> effective.Setting:
+        return self.effective_settings["DefaultLandingUri"]
+
+    @property
+    def effective_web_portal(self) -> effective.Setting:
+        return self.effective_settings["StudioWebPortal"]
+
+    @property
+    def effective_execution_role(self) -> effective.Setting:
+        return self.effective_settings["ExecutionRole"]
+
     @property
     def studio_experience(self) -> str:
         if self.landing_uri.startswith("app:JupyterServer") or self.studio_web_portal == "DISABLED":
@@ -95,6 +123,22 @@ class Space(DescribedItem):
     @classmethod
     def scope_q(cls, grants: Grants, action: str) -> Q | None:
         return member_scope(grants, action, "owner_profile__owner")
+
+    @cached_property
+    def effective_settings(self) -> dict[str, effective.Setting]:
+        """Idle settings as they apply: the owner's (private) or the domain's space defaults (shared), under the
+        space's own timeout (:mod:`profiles.effective`). Reads ``owner_profile`` (select it with the space)."""
+        owner = self.owner_profile
+        return effective.space_settings(
+            self.domain.settings_snapshot,
+            self.settings_snapshot or {"AppType": self.app_type or "JupyterLab"},
+            shared=self.sharing_type == "Shared",
+            owner_user_settings=owner.settings_snapshot if owner else None,
+        )
+
+    @property
+    def effective_idle(self) -> str:
+        return effective.idle_summary(self.effective_settings, self.effective_settings["AppType"].value)
 
 
 class App(InventoryItem):

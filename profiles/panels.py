@@ -15,7 +15,7 @@ def domain_members(request: HttpRequest, domain: Domain) -> dict[str, Any]:
     user = request.user
     active = {"domain": domain, "removed_at__isnull": True}
     return {
-        "profiles": UserProfile.objects.restrict(user).filter(**active).select_related("owner")[:25],
-        "spaces": Space.objects.restrict(user).filter(**active)[:25],
+        "profiles": UserProfile.objects.restrict(user).filter(**active).select_related("domain", "owner")[:25],
+        "spaces": Space.objects.restrict(user).filter(**active).select_related("domain", "owner_profile")[:25],
         "apps": App.objects.restrict(user).filter(**active, status="InService")[:25],
     }

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from domains.models import Domain
 from domains.upsert import jsonable, upsert_by_arn
+from portal.registry import registry
 from profiles.models import App, Space, UserProfile
 
 OWNER_TAG_KEYS = ("owner", "Owner", "portal:owner")
@@ -165,6 +166,9 @@ def store_members(domain: Domain, listing: Listing) -> dict[str, dict[str, int]]
     apps = upsert_by_arn(
         App, App.objects.filter(domain=domain), described=app_rows, listed=listing.app_arns, now=now, complete=True
     )
+    changed = profiles.changed_arns | spaces.changed_arns | apps.changed_arns
+    for hook in registry.members_synced_hooks:
+        hook(domain, changed)
     return {"user_profiles": profiles.counts(), "spaces": spaces.counts(), "apps": apps.counts()}
 
 

@@ -57,7 +57,9 @@ def profile_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "profile": profile,
             "is_mine": is_mine,
-            "spaces": profile.owned_spaces.restrict(request.user).filter(removed_at__isnull=True),
+            "spaces": profile.owned_spaces.restrict(request.user)
+            .filter(removed_at__isnull=True)
+            .select_related("domain", "owner_profile"),
             "apps": profile.apps.restrict(request.user).filter(removed_at__isnull=True).select_related("domain"),
         },
     )

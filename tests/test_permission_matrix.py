@@ -19,6 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from costs.models import Budget, SpendRollup
+from governance.models import Finding
 from onboarding import services
 from onboarding.models import Offboarding, SpacePolicy, SpaceRequest
 from portal.models import AuditEvent, OutgoingMail, RoleAssignment, TaskRun
@@ -81,6 +82,15 @@ for verb in ("approve", "cancel", "reject", "retry", "retry-now"):
 for verb in ("approve", "cancel", "resume", "retry-now"):
     OBJECTS[f"api-offboarding-{verb}"] = "offboarding"
 OBJECTS["api-space-request-extend"] = OBJECTS["api-space-request-delete-space"] = "space_request"
+OBJECTS.update(
+    {
+        "governance:finding-detail": "finding",
+        "governance:run-detail": "posturerun",
+        "governance:run-progress": "posturerun",
+        "api-finding-detail": "finding",
+        "api-finding-accept": "finding",
+    }
+)
 
 ALL = dict.fromkeys(ROLES[1:], 200)
 ADMIN_ONLY = {"admin": 200, "approver": 404, "finance": 404, "lead": 404, "scientist": 404, "outsider": 404}
@@ -191,6 +201,18 @@ EXPECTED: dict[str, dict[str, int]] = {
     "api-offboarding-list": APPROVERS,
     "api-offboarding-plan": {**APPROVERS, "admin": 400, "approver": 400},
     "api-offboarding-detail": APPROVERS,
+    # Governance: a domain's findings are seen by its member-wide roles; a scientist sees only their own resources'.
+    "governance:finding-list": ALL,
+    "governance:finding-detail": {**MEMBERS, "scientist": 404},
+    "governance:policy": APPROVERS,
+    "governance:run-list": ALL,
+    "governance:run-detail": MEMBERS,
+    "governance:run-progress": {**MEMBERS, **{role: 286 for role, code in MEMBERS.items() if code == 200}},
+    "api-finding-list": ALL,
+    "api-finding-detail": {**MEMBERS, "scientist": 404},
+    "api-finding-accept": POST_ONLY,
+    "api-checks": ALL,
+    "api-governance-policy": MEMBERS,
 }
 # Actions answer GET with 405 before looking anything up (so nothing leaks); who may POST is tested below.
 for verb in ("approve", "cancel", "reject", "retry", "retry-now"):
@@ -299,6 +321,24 @@ def objects(world: World) -> dict[str, Any]:
         "policy": SpacePolicy.objects.get(domain=research),
         "offboarding": offboarding,
         "mail": OutgoingMail.objects.order_by("pk").first(),
+        "finding": Finding.objects.create(
+            check_id="SE-01",
+            domain=research,
+            resource_arn=research.arn,
+            resource_kind="domain",
+            resource_name=research.name,
+            severity="high",
+            first_seen=timezone.now(),
+            last_seen=timezone.now(),
+        ),
+        "posturerun": TaskRun.objects.create(
+            kind="posture_check",
+            scope={"domain_pk": research.pk},
+            scope_label="research",
+            trigger="user",
+            status="succeeded",
+            domain_arns=[research.arn],
+        ),
     }
 
 
@@ -308,6 +348,8 @@ def url_for(name: str, route: str, objects: dict[str, Any]) -> str:
         kwargs["pk"] = objects[OBJECTS[name]].pk
     if "domain_pk" in route:
         kwargs["domain_pk"] = objects["domain"].pk
+    if "<str:domain_id>" in route:
+        kwargs["domain_id"] = objects["domain"].domain_id
     if "<str:action>" in route:
         kwargs["action"] = "approve"
     return reverse(name, kwargs=kwargs)

@@ -37,6 +37,7 @@ def test_the_menu_lists_what_the_apps_registered_in_their_order_and_for_whom() -
         "Spaces",
         "Requests",
         "Offboarding",
+        "Governance",
         "Costs",
         "Sync runs",
         "Audit log",
@@ -46,8 +47,8 @@ def test_the_menu_lists_what_the_apps_registered_in_their_order_and_for_whom() -
     assert "Accounts" not in menu_of(scientist) and "Offboarding" not in menu_of(scientist)
 
 
-def test_the_menu_has_no_governance_entry_until_its_page_exists() -> None:
-    assert "Governance" not in menu_of(UserFactory(username="root", is_superuser=True))
+def test_the_menu_has_a_governance_entry() -> None:
+    assert "Governance" in menu_of(UserFactory(username="root", is_superuser=True))
 
 
 def test_every_menu_entry_and_run_page_resolves() -> None:

@@ -84,10 +84,25 @@ def test_the_profile_page_shows_settings_spaces_and_apps(world: dict[str, Any]) 
     profile = world["own"]
     profile.hidden_app_types = ["JupyterServer"]
     profile.idle_shutdown, profile.idle_timeout_minutes = "ENABLED", 90
+    idle = {"LifecycleManagement": "ENABLED", "IdleTimeoutInMinutes": 90}
+    profile.settings_snapshot = {"JupyterLabAppSettings": {"AppLifecycleManagement": {"IdleSettings": idle}}}
     profile.save()
     _, body = page(world["scientist"], "profiles:profile-detail", profile.pk)
-    assert "JupyterServer" in body and "after 90 minutes" in body
+    assert "JupyterServer" in body and "after 90 min (profile override)" in body
     assert "maria-private" in body and "lab" in body
+
+
+def test_the_profile_page_shows_the_domain_default_it_follows(world: dict[str, Any]) -> None:
+    profile = world["own"]
+    idle = {"LifecycleManagement": "ENABLED", "IdleTimeoutInMinutes": 120}
+    profile.domain.settings_snapshot = {
+        "DefaultUserSettings": {"JupyterLabAppSettings": {"AppLifecycleManagement": {"IdleSettings": idle}}}
+    }
+    profile.domain.save()
+    _, body = page(world["scientist"], "profiles:profile-detail", profile.pk)
+    assert "after 120 min (domain default)" in body
+    _, listing = page(world["scientist"], "profiles:profile-list")
+    assert "after 120 min (domain default)" in listing
 
 
 def test_profile_filters(world: dict[str, Any]) -> None:

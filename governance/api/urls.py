@@ -1,0 +1,14 @@
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from governance.api import views
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("findings", views.FindingViewSet, basename="api-finding")
+
+urlpatterns = [
+    path("checks/", views.checks, name="api-checks"),
+    path("governance/policies/<str:domain_id>/", views.policy, name="api-governance-policy"),
+    *router.urls,
+]

@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+
+
+class GovernanceConfig(AppConfig):
+    name = "governance"
+
+    def ready(self) -> None:
+        from governance import checks, engine, services
+        from portal.registry import MenuEntry, registry
+
+        for check in checks.CHECKS:
+            registry.add_check(check)
+        registry.add_audit_actions(services.AUDIT_ACTIONS)
+        registry.add_run_kind(engine.POSTURE_CHECK)
+        registry.add_members_synced_hook(engine.evaluate_changed)
+        registry.add_urls("governance.urls")
+        registry.add_api_urls("governance.api.urls")
+        registry.add_menu(MenuEntry("Governance", "governance:finding-list", order=75))

@@ -1,0 +1,254 @@
+"""The evaluation engine: run every registered check over domains' inventories and reconcile the findings.
+
+Entry points:
+
+- :func:`evaluate` ``(domains=None, *, only_arns=None, now=None) -> Outcome``: every live domain (or these), all
+  resources; with ``only_arns`` (incremental) the findings of other resources are left untouched.
+- :func:`evaluate_changed` ``(domain, changed_arns)``: the inventory sync's hook (after a member sync).
+- :func:`run_posture_check` ``(run_id, domain_pk=None)``: a full evaluation recorded as a "posture check" run.
+
+The statement count does not grow with the number of resources: the inventory of all domains is read in five
+queries, the live findings in one, and findings and their events are written with bulk_create / bulk_update.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from domains.models import Domain
+from governance import inventory as inventory_module
+from governance.models import Finding, FindingEvent, PostureSnapshot
+from portal import runs
+from portal.registry import RunKind, registry
+
+logger = logging.getLogger(__name__)
+
+POSTURE_CHECK = RunKind("posture_check", "Posture check", url_prefix="governance:run")
+CLASSIC_APP_TYPES = ("JupyterServer", "KernelGateway")
+
+
+@dataclass
+class Outcome:
+    opened: list[Finding] = field(default_factory=list)
+    updated: int = 0
+    resolved: int = 0
+    domains: int = 0
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        return {
+            "findings": {
+                "created": len(self.opened),
+                "updated": self.updated,
+                "removed": self.resolved,
+                "unchanged": 0,
+            }
+        }
+
+
+@dataclass(frozen=True)
+class PostureScope:
+    domain_pk: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"domain_pk": self.domain_pk}
+
+
+def _evidence_json(found: Any) -> list[dict[str, Any]]:
+    return [e.to_json() for e in found.evidence]
+
+
+def evaluate(
+    domains: Iterable[Domain] | None = None, *, only_arns: set[str] | None = None, now: datetime | None = None
+) -> Outcome:
+    now = now or timezone.now()
+    if domains is None:
+        domains = Domain.objects.filter(removed_at__isnull=True).select_related("account")
+    domains = list(domains)
+    outcome = Outcome(domains=len(domains))
+    if not domains:
+        return outcome
+    inventories = inventory_module.load(domains, now)
+    checks = list(registry.checks.values())
+    with transaction.atomic():
+        live = {
+            (f.check_id, f.resource_arn): f
+            for f in Finding.objects.select_for_update().filter(
+                domain__in=domains, status__in=[Finding.Status.OPEN, Finding.Status.ACCEPTED]
+            )
+        }
+        seen: set[tuple[str, str]] = set()
+        to_create: list[Finding] = []
+        to_update: list[Finding] = []
+        still_seen: list[int] = []  # unchanged but for last_seen: one UPDATE, not a CASE per row
+        for inv in inventories:
+            for check in checks:
+                for found in check.run(inv):
+                    arn = found.resource.arn
+                    if only_arns is not None and arn not in only_arns:
+                        continue
+                    key = (check.id, arn)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    values = {
+                        "severity": check.severity_of(found, inv),
+                        "details": found.details[:500],
+                        "evidence": _evidence_json(found),
+                        "resource_name": str(getattr(found.resource, "name", arn))[:200],
+                        "owner_id": inv.owner_of(found.resource, found.kind),
+                    }
+                    finding = live.get(key)
+                    if finding is None:
+                        to_create.append(
+                            Finding(
+                                check_id=check.id,
+                                domain=inv.domain,
+                                resource_arn=arn,
+                                resource_kind=found.kind,
+                                status=Finding.Status.OPEN,
+                                fix=check.fix,
+                                fix_plannable=check.fixable,
+                                first_seen=now,
+                                last_seen=now,
+                                **values,
+                            )
+                        )
+                    else:
+                        finding.last_seen = now
+                        if any(getattr(finding, name) != value for name, value in values.items()):
+                            for name, value in values.items():
+                                setattr(finding, name, value)
+                            to_update.append(finding)
+                        else:
+                            still_seen.append(finding.pk)
+        gone = [
+            f
+            for key, f in live.items()
+            if key not in seen and (only_arns is None or f.resource_arn in only_arns) and f.check_id in registry.checks
+        ]
+        for finding in gone:
+            finding.status, finding.resolved_at = Finding.Status.RESOLVED, now
+        Finding.objects.bulk_create(to_create, batch_size=500)
+        fields = ["severity", "details", "evidence", "resource_name", "owner_id", "last_seen"]
+        Finding.objects.bulk_update(to_update, fields, batch_size=500)
+        Finding.objects.filter(pk__in=still_seen).update(last_seen=now)
+        Finding.objects.bulk_update(gone, ["status", "resolved_at"], batch_size=500)
+        FindingEvent.objects.bulk_create(
+            [FindingEvent(finding=f, at=now, event="opened", status=Finding.Status.OPEN) for f in to_create]
+            + [
+                FindingEvent(
+                    finding=f, at=now, event="resolved", status=Finding.Status.RESOLVED, note="No longer found."
+                )
+                for f in gone
+            ],
+            batch_size=500,
+        )
+        still_live = [f for f in live.values() if f.status != Finding.Status.RESOLVED] + to_create
+        _snapshot(inventories, still_live, gone, now)
+        from governance import notify
+
+        notify.new_high_findings(to_create)
+    outcome.opened, outcome.updated, outcome.resolved = to_create, len(to_update) + len(still_seen), len(gone)
+    return outcome
+
+
+def _snapshot(inventories: list[Any], live: list[Finding], resolved: list[Finding], now: datetime) -> None:
+    day = timezone.localdate(now)
+    rows = []
+    for inv in inventories:
+        mine = [f for f in live if f.domain_id == inv.domain.pk]
+        open_by = Counter(f.severity for f in mine if f.status == Finding.Status.OPEN)
+        classic_profiles = 0
+        for profile in inv.profiles:
+            settings = inv.profile_settings(profile)
+            landing = settings["DefaultLandingUri"].value or ""
+            if settings["StudioWebPortal"].value != "ENABLED" or landing.startswith("app:JupyterServer"):
+                classic_profiles += 1
+        rows.append(
+            PostureSnapshot(
+                domain=inv.domain,
+                day=day,
+                open_high=open_by["high"],
+                open_medium=open_by["medium"],
+                open_low=open_by["low"],
+                accepted=sum(1 for f in mine if f.status == Finding.Status.ACCEPTED),
+                resolved_today=sum(1 for f in resolved if f.domain_id == inv.domain.pk),
+                by_check=dict(Counter(f.check_id for f in mine if f.status == Finding.Status.OPEN)),
+                classic_profiles=classic_profiles,
+                classic_apps_running=sum(
+                    1 for a in inv.apps if a.app_type in CLASSIC_APP_TYPES and a.status == "InService"
+                ),
+                taken_at=now,
+            )
+        )
+    PostureSnapshot.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["domain", "day"],
+        update_fields=[
+            "open_high",
+            "open_medium",
+            "open_low",
+            "accepted",
+            "resolved_today",
+            "by_check",
+            "classic_profiles",
+            "classic_apps_running",
+            "taken_at",
+        ],
+    )
+
+
+def evaluate_changed(domain: Domain, changed_arns: set[str]) -> None:
+    """The member sync's hook: re-evaluate what the sync created, changed or removed. A failure here is logged and
+    never undoes the sync."""
+    if not changed_arns:
+        return
+    try:
+        with transaction.atomic():
+            evaluate([domain], only_arns=set(changed_arns))
+    except Exception:
+        logger.exception("Posture evaluation after the sync of %s failed; the next scheduled check retries.", domain)
+
+
+def run_posture_check(run_id: int, domain_pk: int | None = None) -> None:
+    """A full evaluation (every live domain, or one) as the steps of a posture-check run: one step a domain."""
+    domains = list(Domain.objects.filter(removed_at__isnull=True).select_related("account").order_by("name"))
+    if domain_pk is not None:
+        domains = [d for d in domains if d.pk == domain_pk]
+    if not domains:
+        runs.fail_run(run_id, "No domain to check: the inventory has none (sync first).")
+        return
+    runs.plan(run_id, len(domains), f"Checking {len(domains)} domain(s)")
+    for domain in domains:
+        scope = f"posture of {domain.domain_id}"
+        with runs.recorded_step(run_id, scope, final_attempt=True):
+            outcome = evaluate([domain])
+            runs.finish_step(
+                run_id,
+                scope=scope,
+                counts=outcome.counts(),
+                message=f"Checked {domain.name}: {len(outcome.opened)} new, {outcome.resolved} resolved",
+                domain_arns=[domain.arn],
+            )
+
+
+def start_posture_check(*, trigger: str, actor: Any = None, domain: Domain | None = None) -> tuple[Any, bool]:
+    scope = PostureScope(domain.pk if domain else None)
+    label = f"domain {domain.name}" if domain else "all domains"
+    return runs.start_run(
+        POSTURE_CHECK.kind,
+        scope,
+        label,
+        trigger=trigger,
+        actor=actor,
+        domain_arns=[domain.arn] if domain else None,
+    )

@@ -1,0 +1,137 @@
+"""Governance pages: the findings list (with CSV export), a finding with its evidence, history and audit trail
+(and the accept-risk form), a domain's governance policy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from domains.models import Domain
+from governance import services
+from governance.filtersets import FindingFilterSet
+from governance.forms import AcceptForm, PolicyForm
+from governance.models import Finding
+from portal.csvexport import csv_response
+from portal.listing import FilteredListView
+from portal.models import AuditEvent
+from portal.registry import registry
+from portal.scoping import APPROVE, VIEW, grants_for
+
+
+def _findings(user: Any) -> QuerySet:
+    return Finding.objects.restrict(user, VIEW).select_related("domain", "domain__account")
+
+
+class FindingListView(FilteredListView):
+    model = Finding
+    filterset_class = FindingFilterSet
+    template_name = "governance/finding_list.html"
+    partial_template_name = "governance/_finding_rows.html"
+    default_sort = "-last_seen"
+
+    def decorate(self, queryset: QuerySet) -> QuerySet:
+        return queryset.select_related("domain")
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.GET.get("format") == "csv":
+            rows = self.get_queryset()
+            header = [
+                "check",
+                "severity",
+                "status",
+                "resource kind",
+                "resource",
+                "arn",
+                "domain",
+                "account",
+                "details",
+                "first seen",
+                "last seen",
+                "resolved at",
+            ]
+            return csv_response(
+                "findings.csv",
+                [header]
+                + [
+                    [
+                        f.check_id,
+                        f.severity,
+                        f.status,
+                        f.resource_kind,
+                        f.resource_name,
+                        f.resource_arn,
+                        f.domain.name,
+                        f.domain.account.account_id,
+                        f.details,
+                        f.first_seen.isoformat(),
+                        f.last_seen.isoformat(),
+                        f.resolved_at.isoformat() if f.resolved_at else "",
+                    ]
+                    for f in rows.select_related("domain__account").iterator()
+                ],
+            )
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["checks"] = registry.checks
+        return context
+
+
+@login_required
+def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    finding = get_object_or_404(_findings(request.user), pk=pk)
+    form = AcceptForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.do_accept(
+                    request.user, finding, reason=form.cleaned_data["reason"], until=form.cleaned_data["until"]
+                )
+            except ValidationError as exc:
+                for field, errors in (exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}).items():
+                    for error in errors:
+                        form.add_error(field if field in form.fields else None, error)
+            else:
+                messages.success(request, f"The risk of {finding} is accepted.")
+                return redirect("governance:finding-detail", pk=finding.pk)
+    audit_trail = AuditEvent.objects.filter(object_type="governance.Finding", object_id=str(finding.pk)).select_related(
+        "actor"
+    )
+    return render(
+        request,
+        "governance/finding_detail.html",
+        {
+            "finding": finding,
+            "check": registry.checks.get(finding.check_id),
+            "events": finding.events.all(),
+            "audit_trail": audit_trail,
+            "form": form,
+            "may_accept": finding.status == Finding.Status.OPEN
+            and grants_for(request.user).allows(APPROVE, finding.domain.arn),
+        },
+    )
+
+
+@login_required
+def policy_form(request: HttpRequest, domain_pk: int) -> HttpResponse:
+    domain = get_object_or_404(Domain.objects.restrict(request.user, APPROVE), pk=domain_pk, removed_at__isnull=True)
+    policy = services.policy_of(domain)
+    form = PolicyForm(request.POST or None, instance=policy)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.do_edit_policy(request.user, domain, **{n: form.cleaned_data[n] for n in services.POLICY_FIELDS})
+        except ValidationError as exc:
+            for field, errors in (exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}).items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+        else:
+            messages.success(request, f"The governance policy of {domain.name} is saved.")
+            return redirect("governance:policy", domain_pk=domain.pk)
+    return render(request, "governance/policy_form.html", {"form": form, "domain": domain})
