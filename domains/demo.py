@@ -6,13 +6,13 @@ from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
 
+from awssandbox import organisation
 from domains.models import AwsAccount, Domain
 from domains.services import do_add_account
 from domains.sync import start_inventory_sync
 from portal.models import RoleAssignment, TaskRun
 from portal.roles import do_assign_role
 from portal.runs import summary_text
-from portal.sandbox import organisation
 
 Role = RoleAssignment.Role
 

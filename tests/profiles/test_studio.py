@@ -130,7 +130,7 @@ def test_someone_elses_profile_page_allows_no_studio_redirect(synced: dict[str, 
 
 
 def test_the_api_link_opens_the_sandbox_studio_page_once(synced: dict[str, Any]) -> None:
-    from portal.sandbox import studiopage
+    from awssandbox import studiopage
 
     api = APIClient()
     api.force_authenticate(synced["maria"])

@@ -5,7 +5,7 @@ A call that finds its bucket empty is answered as AWS answers throttling (SageMa
 Explorer ``LimitExceededException``, HTTP 400, AWS JSON ``__type``), which botocore's standard and adaptive retry modes
 recognise and retry. Limits are off unless switched on: in process with :func:`registry.configure` (tests, the
 benchmarks) or over HTTP on the sandbox server (``/_sandbox/limits``); ``manage.py sandbox`` (and so the demo) switches
-them on when the setting ``AWS_SANDBOX_RATE_LIMITS`` is true. Fault injection (:mod:`portal.sandbox.faults`) is
+them on when the setting ``AWS_SANDBOX_RATE_LIMITS`` is true. Fault injection (:mod:`awssandbox.faults`) is
 separate and applies first.
 
 The clock is injectable (:attr:`LimitRegistry.clock`), so tests move time instead of sleeping.
@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from portal.sandbox.faults import THROTTLE_CODES
+from awssandbox.faults import THROTTLE_CODES
 
 # ASSUMED defaults, (tokens a second, burst). AWS publishes no per-operation request rates for the SageMaker
 # control plane ("Amazon SageMaker AI endpoints and quotas" in the AWS General Reference lists resource counts, not

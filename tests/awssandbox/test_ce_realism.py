@@ -11,9 +11,9 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from portal.sandbox.ce import LineItem, add_line_items, set_page_size, set_tag_status, set_today
-from tests.portal.sandbox.contract import call_checked
-from tests.portal.sandbox.test_limits import control
+from awssandbox.ce import LineItem, add_line_items, set_page_size, set_tag_status, set_today
+from tests.awssandbox.contract import call_checked
+from tests.awssandbox.test_limits import control
 
 PAYER = "123456789012"
 TODAY = date(2026, 11, 24)

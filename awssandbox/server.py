@@ -3,21 +3,21 @@
 Everything moto serves is served, plus a small control API under ``/_sandbox/``:
 
 - ``GET /_sandbox/health``: ``{"ok": true}`` once the server answers.
-- ``GET /_sandbox/faults``: the fault rules in force; ``POST`` one rule as JSON (see :mod:`portal.sandbox.faults`);
+- ``GET /_sandbox/faults``: the fault rules in force; ``POST`` one rule as JSON (see :mod:`awssandbox.faults`);
   ``DELETE`` clears them all.
 - ``GET /_sandbox/limits``: whether rate limits are on, the limits and the buckets; ``POST``
   ``{"enabled": true, "limits": [{"service", "family", "rate", "burst"}]}`` (either key) changes them and refills
-  the buckets; ``DELETE`` turns them off with the default limits (see :mod:`portal.sandbox.limits`).
+  the buckets; ``DELETE`` turns them off with the default limits (see :mod:`awssandbox.limits`).
 - ``POST /_sandbox/ce/page-size``: ``{"account": "<payer>", "rows": N}`` sets how many rows a Cost Explorer page holds.
 - ``GET /_sandbox/clock``: the sandbox's time and how long each lifecycle transition takes (``app.delete``...);
   ``POST`` ``{"seconds": {"app.delete": 20}, "advance": 60}`` sets durations and/or moves the time forward;
-  ``DELETE`` goes back to the defaults (the demo's setting) and real time (see :mod:`portal.sandbox.clock`).
+  ``DELETE`` goes back to the defaults (the demo's setting) and real time (see :mod:`awssandbox.clock`).
 - ``GET /_sandbox/studio/auth?token=...``: where CreatePresignedDomainUrl's URL leads over HTTP, a "Studio (sandbox)"
   page naming the domain, profile and space; a token opens it once before it expires, else 403 with the reason
-  (see :mod:`portal.sandbox.studiopage`).
+  (see :mod:`awssandbox.studiopage`).
 - ``POST /_sandbox/reset``: empty every backend, clear the faults and reset the clock (the rate limits stay as
   configured, their buckets full again); with ``?seed=demo`` the demo
-  organisation is seeded again.
+  organisation is seeded again (a server made with the demo's inputs only).
 """
 
 from __future__ import annotations
@@ -31,9 +31,10 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from portal import sandbox
-from portal.sandbox import ce, faults, limits, studiopage
-from portal.sandbox.clock import ClockError, clock
+import awssandbox
+from awssandbox import ce, faults, limits, studiopage
+from awssandbox.clock import ClockError, clock
+from awssandbox.organisation import DemoInputs
 
 CONTROL_PREFIX = "/_sandbox/"
 
@@ -48,17 +49,19 @@ def reset_backends() -> None:
     limits.registry.configure()  # full buckets again; the limits and whether they are on stay as configured
 
 
-def seed_demo() -> dict[str, Any]:
-    from portal.sandbox import organisation
+def seed_demo(inputs: DemoInputs) -> dict[str, Any]:
+    from awssandbox import organisation
 
-    return organisation.seed()
+    return organisation.seed(inputs)
 
 
 class SandboxApp:
-    """WSGI: the control API in front of moto's dispatcher."""
+    """WSGI: the control API in front of moto's dispatcher. ``demo`` is what ``POST /_sandbox/reset?seed=demo``
+    seeds the demo organisation with (without it, that reset answers 400)."""
 
-    def __init__(self) -> None:
-        sandbox.install()
+    def __init__(self, demo: DemoInputs | None = None) -> None:
+        awssandbox.install()
+        self.demo = demo
         self.moto = DomainDispatcherApplication(create_backend_app)
         self.lock = threading.Lock()
 
@@ -143,9 +146,13 @@ class SandboxApp:
                 ce.set_page_size(account, rows)
                 return _json({"account": account, "rows": rows})
             if name == "reset" and request.method == "POST":
+                if request.args.get("seed") == "demo" and self.demo is None:
+                    return _json({"error": "This sandbox was started without the demo organisation's inputs."}, 400)
                 with self.lock:
                     reset_backends()
-                    summary = seed_demo() if request.args.get("seed") == "demo" else {}
+                    summary = (
+                        seed_demo(self.demo) if self.demo is not None and request.args.get("seed") == "demo" else {}
+                    )
                 return _json({"reset": True, "seeded": summary})
         except (faults.FaultError, ClockError, limits.LimitError) as exc:
             return _json({"error": str(exc)}, 400)
@@ -168,16 +175,16 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-def make_sandbox_server(port: int = 0, host: str = "127.0.0.1") -> BaseWSGIServer:
+def make_sandbox_server(port: int = 0, host: str = "127.0.0.1", *, demo: DemoInputs | None = None) -> BaseWSGIServer:
     """A threaded server bound to ``host:port`` (0 picks a free port); call ``serve_forever()`` on it."""
-    return make_server(host, port, SandboxApp(), threaded=True, request_handler=_QuietHandler)
+    return make_server(host, port, SandboxApp(demo), threaded=True, request_handler=_QuietHandler)
 
 
 class ThreadedSandbox:
     """The sandbox server in a background thread of this process (tests that start a worker use it)."""
 
-    def __init__(self, port: int = 0) -> None:
-        self.server = make_sandbox_server(port)
+    def __init__(self, port: int = 0, *, demo: DemoInputs | None = None) -> None:
+        self.server = make_sandbox_server(port, demo=demo)
         self.thread = threading.Thread(target=self.server.serve_forever, name="aws-sandbox", daemon=True)
 
     @property

@@ -1,7 +1,7 @@
 """An evaluator of IAM identity policies and permissions boundaries: pure functions over policy documents.
 
 No moto, no boto3: the sandbox's ``SimulatePrincipalPolicy`` / ``SimulateCustomPolicy`` call it (see
-:mod:`portal.sandbox.iam`), and the portal's governance checks can be tested against it directly.
+:mod:`awssandbox.iam`), and the portal's governance checks can be tested against it directly.
 
 It follows AWS's documented evaluation logic (IAM user guide, ``reference_policies_evaluation-logic.html``): an
 explicit deny in any policy wins; otherwise an identity policy must allow; when permissions boundaries are given,

@@ -18,11 +18,22 @@ from typing import Any
 
 from moto.sagemaker.models import sagemaker_backends
 
-from portal.sandbox import iamseed, network
-from portal.sandbox.billing import BillableResource, seed_costs
-from portal.sandbox.identity import seed_identity_center
-from portal.sandbox.studio import StudioState, studio_state
-from portal.sandbox.tagging import set_created_by
+from awssandbox import iamseed, network
+from awssandbox.billing import BillableResource, Prices, seed_costs
+from awssandbox.identity import seed_identity_center
+from awssandbox.studio import StudioState, studio_state
+from awssandbox.tagging import set_created_by
+
+
+@dataclass(frozen=True)
+class DemoInputs:
+    """What the demo organisation takes from the application it stands in for: the prices its bill is made of and
+    the policy of the portal's role in each account. The sandbox imports nothing of the portal; its caller passes
+    these (the portal: ``portal.sandboxing.demo_inputs()``)."""
+
+    prices: Prices
+    portal_role_policy: str
+
 
 PAYER_ACCOUNT_ID = "314159265358"
 DEMO_ACCOUNTS: dict[str, str] = {
@@ -223,7 +234,7 @@ def email_of(person: str) -> str:
     return f"{person.replace('-', '.')}@example.com"
 
 
-def seed(today: date | None = None, *, with_costs: bool = True) -> dict[str, int]:
+def seed(inputs: DemoInputs, today: date | None = None, *, with_costs: bool = True) -> dict[str, int]:
     """Seed the demo organisation into the sandbox; the summary counts what was written."""
     today = today or date.today()
     rng = random.Random(20261124)
@@ -410,12 +421,13 @@ def seed(today: date | None = None, *, with_costs: bool = True) -> dict[str, int
             {key: states[key].domains[domain_id].arn for key, domain_id in domain_ids.items()},
             accounts=DEMO_ACCOUNTS,
             portal_role=PORTAL_ROLE,
+            portal_role_policy=inputs.portal_role_policy,
             trusted_account=PAYER_ACCOUNT_ID,
             external_ids=EXTERNAL_IDS,
         )
     )
     if with_costs:
-        counts["cost_line_items"] = _seed_costs(billable, today)
+        counts["cost_line_items"] = seed_costs(PAYER_ACCOUNT_ID, billable, prices=inputs.prices, end=today)
     return counts
 
 
@@ -577,7 +589,3 @@ def _seed_studio_work(states: dict[str, StudioState], domain_ids: dict[str, str]
             for arn in (pipeline.arn, trial.arn, package_arn, experiment.arn):
                 set_created_by(plan.account_id, plan.region, arn, domain.domain_id, profile.name)
     return counts
-
-
-def _seed_costs(billable: list[BillableResource], today: date) -> int:
-    return seed_costs(PAYER_ACCOUNT_ID, billable, end=today)

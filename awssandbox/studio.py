@@ -7,7 +7,7 @@ and the Python seeding used by the demo organisation and the benchmarks (:func:`
 
 Behaviour assumed rather than seen from AWS is kept in clearly named places:
 :data:`PROFILE_DELETE_NEEDS_NO_APPS`, :data:`DEFAULT_SORT_ORDER`, :attr:`StudioState.pending_describes`,
-:data:`LIFECYCLE_RULES`. How long lifecycles take is :mod:`portal.sandbox.clock`'s: resources move through Pending,
+:data:`LIFECYCLE_RULES`. How long lifecycles take is :mod:`awssandbox.clock`'s: resources move through Pending,
 Updating and Deleting in sandbox time, settled by :meth:`StudioState.tick` before every answer.
 """
 
@@ -28,9 +28,9 @@ import botocore.session
 from moto.sagemaker.models import sagemaker_backends
 from moto.sagemaker.responses import SageMakerResponse
 
-from portal.sandbox import studiopage
-from portal.sandbox.clock import DELETED_APP_VISIBLE_SECONDS, clock
-from portal.sandbox.network import home_file_system
+from awssandbox import studiopage
+from awssandbox.clock import DELETED_APP_VISIBLE_SECONDS, clock
+from awssandbox.network import home_file_system
 
 # Enums and patterns come from botocore's SageMaker service model, so they follow AWS's API as botocore updates.
 _MODEL = botocore.session.get_session().get_service_model("sagemaker")

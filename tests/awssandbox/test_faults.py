@@ -15,9 +15,9 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from awssandbox import faults
+from awssandbox.server import ThreadedSandbox, reset_backends
 from portal.aws import call_counter, gateway, is_retryable, is_throttling
-from portal.sandbox import faults
-from portal.sandbox.server import ThreadedSandbox, reset_backends
 
 CE_REQUEST = {
     "TimePeriod": {"Start": "2026-10-01", "End": "2026-10-03"},

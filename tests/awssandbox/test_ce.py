@@ -10,8 +10,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from portal.sandbox.ce import LineItem, add_line_items, set_page_size, set_tag_status, set_today
-from tests.portal.sandbox.contract import call_checked
+from awssandbox.ce import LineItem, add_line_items, set_page_size, set_tag_status, set_today
+from tests.awssandbox.contract import call_checked
 
 PAYER = "123456789012"
 DOMAIN_A = "arn:aws:sagemaker:us-east-1:123456789012:domain/d-aaaaaaaaaaaa"

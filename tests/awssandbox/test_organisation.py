@@ -8,11 +8,12 @@ from decimal import Decimal
 
 from moto.sagemaker.models import sagemaker_backends
 
-from portal import sandbox
+import awssandbox
+from awssandbox import organisation
+from awssandbox.ce import cost_state
+from awssandbox.studio import studio_state
 from portal.aws import AccountAccess, gateway
-from portal.sandbox import organisation
-from portal.sandbox.ce import cost_state
-from portal.sandbox.studio import studio_state
+from portal.sandboxing import demo_inputs
 
 TODAY = date(2026, 11, 24)
 
@@ -30,19 +31,19 @@ def snapshot() -> dict[str, list[str]]:
 
 
 def test_seeding_twice_gives_the_same_organisation_and_bill() -> None:
-    with sandbox.running():
-        first_counts = organisation.seed(TODAY)
+    with awssandbox.running():
+        first_counts = organisation.seed(demo_inputs(), TODAY)
         first = snapshot()
         first_bill = sum(i.amount for i in cost_state(organisation.PAYER_ACCOUNT_ID).items)
-    with sandbox.running():
-        assert organisation.seed(TODAY) == first_counts
+    with awssandbox.running():
+        assert organisation.seed(demo_inputs(), TODAY) == first_counts
         assert snapshot() == first
         assert sum(i.amount for i in cost_state(organisation.PAYER_ACCOUNT_ID).items) == first_bill
 
 
 def test_it_has_the_promised_size_and_variety() -> None:
-    with sandbox.running():
-        counts = organisation.seed(TODAY)
+    with awssandbox.running():
+        counts = organisation.seed(demo_inputs(), TODAY)
         assert counts["accounts"] == 2 and counts["domains"] >= 4
         assert 35 <= counts["user_profiles"] <= 45 and 12 <= counts["spaces"] <= 18 and 25 <= counts["apps"] <= 35
         domains = [
@@ -69,8 +70,8 @@ def test_it_has_the_promised_size_and_variety() -> None:
 
 
 def test_the_anti_patterns_are_there() -> None:
-    with sandbox.running():
-        organisation.seed(TODAY)
+    with awssandbox.running():
+        organisation.seed(demo_inputs(), TODAY)
         research = studio_state("271828182845", "eu-west-1")
         names = {p.name for p in research.profiles.values()}
         assert "team-shared" in names  # a generic shared profile
@@ -88,7 +89,7 @@ def test_the_anti_patterns_are_there() -> None:
 
 
 def test_the_portal_reaches_each_demo_account_through_its_role(aws_sandbox: None) -> None:
-    organisation.seed(TODAY, with_costs=False)
+    organisation.seed(demo_inputs(), TODAY, with_costs=False)
     for account in organisation.DEMO_ACCOUNTS:
         access = AccountAccess(account, organisation.role_arn(account), organisation.EXTERNAL_IDS.get(account))
         assert gateway().caller_identity(access)["Account"] == account
@@ -98,8 +99,8 @@ def test_the_portal_reaches_each_demo_account_through_its_role(aws_sandbox: None
 
 
 def test_the_bill_matches_the_price_table() -> None:
-    with sandbox.running():
-        organisation.seed(TODAY)
+    with awssandbox.running():
+        organisation.seed(demo_inputs(), TODAY)
         items = cost_state(organisation.PAYER_ACCOUNT_ID).items
         t3 = [i for i in items if i.usage_type.endswith("ml.t3.medium") and i.region == "us-east-1"]
         assert t3 and all(abs(i.amount - i.usage_quantity * Decimal("0.05")) < Decimal("0.00000001") for i in t3)

@@ -20,8 +20,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from portal.iam import portal_role_policy
-from portal.sandbox import iam
+from awssandbox import iam
 
 FULL_ACCESS = "AmazonSageMakerFullAccess"
 ALLOWED_INSTANCE_TYPES = ("system", "ml.t3.*", "ml.m5.*", "ml.c5.*", "ml.g5.xlarge")
@@ -214,6 +213,7 @@ def seed(
     *,
     accounts: Iterable[str],
     portal_role: str,
+    portal_role_policy: str,
     trusted_account: str,
     external_ids: Mapping[str, str],
 ) -> dict[str, int]:
@@ -230,7 +230,7 @@ def seed(
             {"StringEquals": {"sts:ExternalId": external_id}} if external_id else None,
         )
         backend.create_role(portal_role, trust, "/", None, "The SageMaker governance portal", [], None)
-        backend.put_role_policy(portal_role, portal_role, portal_role_policy())
+        backend.put_role_policy(portal_role, portal_role, portal_role_policy)
         counts["iam_roles"] += 1
         counts["iam_policies"] += 1
 

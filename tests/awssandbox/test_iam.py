@@ -13,10 +13,11 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from awssandbox import iamseed, organisation
+from awssandbox.server import ThreadedSandbox, reset_backends
 from portal.iam import MANAGED_POLICY_LIMIT, POLICY_PATH, portal_role_policy, portal_role_statements
-from portal.sandbox import iamseed, organisation
-from portal.sandbox.server import ThreadedSandbox, reset_backends
-from tests.portal.sandbox.contract import validate
+from portal.sandboxing import demo_inputs
+from tests.awssandbox.contract import validate
 
 ACCOUNT = "123456789012"
 APP = f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:app/d-abc123def456/maria/JupyterLab/default"
@@ -250,7 +251,7 @@ def test_an_unknown_principal_is_no_such_entity(iam: Any) -> None:
 @pytest.fixture
 def demo(endpoint: str | None) -> dict[str, Any]:
     """The demo organisation seeded; an IAM client per demo account, through the portal's role as the portal does."""
-    organisation.seed(with_costs=False)
+    organisation.seed(demo_inputs(), with_costs=False)
     sts = make_client("sts", endpoint)
     clients = {}
     for account in organisation.DEMO_ACCOUNTS:
@@ -340,7 +341,7 @@ def test_the_regulated_domain_is_isolated_and_denies_automl_but_hidden_experimen
 
 
 def demo_domain_arn(key: str) -> str:
-    from portal.sandbox.studio import studio_state
+    from awssandbox.studio import studio_state
 
     p = plan(key)
     return next(d.arn for d in studio_state(p.account_id, p.region).domains.values() if d.name == p.name)
@@ -452,7 +453,7 @@ def test_the_portal_role_policy_is_valid_json_under_iams_limit_and_split_read_fr
 
 
 def test_the_readme_shows_every_action_of_the_portal_role_policy() -> None:
-    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     assert "portal/iam/portal-role-policy.json" in readme
     for statement in json.loads(portal_role_policy())["Statement"]:
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]

@@ -2,7 +2,7 @@
 
 AWS does not create or delete Studio resources at once: a new profile, space, app or domain is ``Pending`` before
 ``InService``, an update is ``Updating``, a deleted app is ``Deleting`` before ``Deleted``, and a deleted space,
-profile or domain is ``Deleting`` before it is gone. :mod:`portal.sandbox.studio` asks this clock how long each
+profile or domain is ``Deleting`` before it is gone. :mod:`awssandbox.studio` asks this clock how long each
 transition takes (per resource kind) and what time it is.
 
 Every duration is 0 unless set (transitions are instant, so tests that do not opt in stay fast). They are set in

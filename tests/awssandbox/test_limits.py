@@ -13,7 +13,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from portal.sandbox import limits
+from awssandbox import limits
+from portal.sandboxing import demo_inputs
 
 CE_REQUEST = {
     "TimePeriod": {"Start": "2026-10-01", "End": "2026-10-03"},
@@ -186,15 +187,15 @@ def test_an_inventory_sync_of_the_demo_organisation_rides_out_the_limits(
 ) -> None:
     from datetime import date
 
+    from awssandbox import organisation
     from domains.models import Domain
     from domains.services import do_add_account
     from domains.sync import start_inventory_sync
     from portal.models import TaskRun
-    from portal.sandbox import organisation
     from profiles.models import UserProfile
 
     settings.AWS_RETRY_MODE, settings.AWS_MAX_ATTEMPTS = "standard", 8
-    organisation.seed(date(2026, 11, 24), with_costs=False)
+    organisation.seed(demo_inputs(), date(2026, 11, 24), with_costs=False)
     for account_id, name in organisation.DEMO_ACCOUNTS.items():
         do_add_account(
             actor="test",

@@ -1,6 +1,6 @@
 """Where a presigned Studio URL ends in the sandbox: one-time sign-in tokens and a small "Studio (sandbox)" page.
 
-CreatePresignedDomainUrl (:func:`portal.sandbox.studio.create_presigned_domain_url`) calls :func:`issue` and answers
+CreatePresignedDomainUrl (:func:`awssandbox.studio.create_presigned_domain_url`) calls :func:`issue` and answers
 the URL it returns:
 
 - over HTTP (the loopback server), a URL on the server's own address, ``<server>/_sandbox/studio/auth?token=...``,
@@ -9,7 +9,7 @@ the URL it returns:
   as AWS answers; :func:`open_url` checks it the way the server would.
 
 A token opens the page once, before it expires (``ExpiresInSeconds`` after it was issued, on the sandbox clock so
-tests move time with :meth:`portal.sandbox.clock.SandboxClock.advance`); a second use, an expired or an unknown
+tests move time with :meth:`awssandbox.clock.SandboxClock.advance`); a second use, an expired or an unknown
 token gets a 403 page that says which. The page is plain HTML with no script or style at all, so it renders under
 the strictest Content-Security-Policy (the server sends ``default-src 'none'``).
 """
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
-from portal.sandbox.clock import clock
+from awssandbox.clock import clock
 
 PAGE_PATH = "/_sandbox/studio/auth"
 PAGE_CSP = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"

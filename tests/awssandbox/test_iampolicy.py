@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from portal.sandbox.iampolicy import (
+from awssandbox.iampolicy import (
     ALLOWED,
     EXPLICIT_DENY,
     IMPLICIT_DENY,

@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
-from portal.sandbox import organisation
-from portal.sandbox.identity import IDENTITY_CENTER_REGION, user_name_of
-from portal.sandbox.studio import studio_state
-from tests.portal.sandbox.aws_clients import MODES, make_clients
-from tests.portal.sandbox.contract import call_checked
+from awssandbox import organisation
+from awssandbox.identity import IDENTITY_CENTER_REGION, user_name_of
+from awssandbox.studio import studio_state
+from portal.sandboxing import demo_inputs
+from tests.awssandbox.aws_clients import MODES, make_clients
+from tests.awssandbox.contract import call_checked
 
 PAYER = organisation.PAYER_ACCOUNT_ID
 
@@ -20,7 +21,7 @@ PAYER = organisation.PAYER_ACCOUNT_ID
 @pytest.fixture(params=MODES)
 def client(request: pytest.FixtureRequest) -> Any:
     clients = make_clients(request)
-    organisation.seed(date(2026, 11, 24), with_costs=False)
+    organisation.seed(demo_inputs(), date(2026, 11, 24), with_costs=False)
     return clients
 
 

@@ -10,9 +10,9 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from portal.sandbox.clock import clock
-from tests.portal.sandbox.aws_clients import MODES, make_clients
-from tests.portal.sandbox.contract import call_checked
+from awssandbox.clock import clock
+from tests.awssandbox.aws_clients import MODES, make_clients
+from tests.awssandbox.contract import call_checked
 
 ROLE = "arn:aws:iam::123456789012:role/Exec"
 

@@ -4,7 +4,7 @@ moto 5.2.5 crashes on Studio ARNs (more than one ``/``), never lists the sandbox
 number of ARNs, appends duplicate tag keys, answers 500 after tagging part of a batch, and raises KeyError on a
 ``Tags.<key>`` Exists filter in Search. This module replaces ``GetResources``, ``TagResources`` and
 ``UntagResources`` on moto's response class and ``Search`` on SageMaker's, reading Studio state only through
-:func:`portal.sandbox.studio.studio_state` and its records' tags.
+:func:`awssandbox.studio.studio_state` and its records' tags.
 
 Each ARN of a TagResources/UntagResources call succeeds or fails on its own (``FailedResourcesMap``); a whole call
 is refused (``InvalidParameterException``) only for what AWS checks before touching any resource, so a refused
@@ -33,8 +33,8 @@ from moto.resourcegroupstaggingapi.responses import ResourceGroupsTaggingAPIResp
 from moto.sagemaker.models import sagemaker_backends
 from moto.sagemaker.responses import SageMakerResponse
 
-from portal.sandbox import faults
-from portal.sandbox.studio import studio_state
+from awssandbox import faults
+from awssandbox.studio import studio_state
 
 # AWS's published limits (resourcegroupstagging/latest/APIReference/API_TagResources.html, API_UntagResources.html,
 # API_GetResources.html; sagemaker/latest/APIReference/API_AddTags.html for the 50 tags a resource holds).

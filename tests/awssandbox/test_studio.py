@@ -9,8 +9,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from portal.sandbox.server import ThreadedSandbox
-from tests.portal.sandbox.contract import call_checked
+from awssandbox.server import ThreadedSandbox
+from tests.awssandbox.contract import call_checked
 
 ROLE = "arn:aws:iam::123456789012:role/Exec"
 IDLE = {"AppLifecycleManagement": {"IdleSettings": {"LifecycleManagement": "ENABLED", "IdleTimeoutInMinutes": 90}}}
@@ -315,7 +315,7 @@ def test_presigned_urls_are_for_iam_domains_and_existing_profiles(sm: Any) -> No
 
 
 def test_new_resources_can_answer_pending_before_in_service(sm: Any) -> None:
-    from portal.sandbox.studio import studio_state
+    from awssandbox.studio import studio_state
 
     domain_id = domain(sm)
     studio_state("123456789012", "us-east-1").pending_describes = 2
@@ -341,7 +341,7 @@ def test_accounts_and_regions_are_isolated(sm: Any) -> None:
 
 
 def test_the_sandbox_server_serves_the_same_operations_over_http() -> None:
-    from portal.sandbox.server import reset_backends
+    from awssandbox.server import reset_backends
 
     server = ThreadedSandbox().start()
     try:

@@ -15,8 +15,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from portal.sandbox.clock import DELETED_APP_VISIBLE_SECONDS, clock
-from tests.portal.sandbox.contract import call_checked
+from awssandbox.clock import DELETED_APP_VISIBLE_SECONDS, clock
+from tests.awssandbox.contract import call_checked
 
 ROLE = "arn:aws:iam::123456789012:role/Exec"
 
@@ -276,7 +276,7 @@ def test_the_clock_control_api_refuses_what_it_cannot_apply(sandbox_server: str)
 def test_seeded_resources_created_long_ago_are_in_service_and_new_ones_pending(aws_sandbox: None) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from portal.sandbox.studio import studio_state
+    from awssandbox.studio import studio_state
 
     clock.set({"domain.create": 60, "profile.create": 60, "app.create": 60})
     state = studio_state("123456789012", "us-east-1")
@@ -302,13 +302,13 @@ def test_seeded_resources_created_long_ago_are_in_service_and_new_ones_pending(a
     ],
 )
 def test_the_lifecycle_setting_is_parsed(text: str, expected: dict[str, float]) -> None:
-    from portal.sandbox.clock import parse_setting
+    from awssandbox.clock import parse_setting
 
     assert parse_setting(text) == expected
 
 
 def test_the_demo_setting_and_one_figure_for_every_transition() -> None:
-    from portal.sandbox.clock import DEMO_SECONDS, VALID, parse_setting
+    from awssandbox.clock import DEMO_SECONDS, VALID, parse_setting
 
     assert parse_setting("demo") == DEMO_SECONDS and all(0 < v <= 10 for v in DEMO_SECONDS.values())
     assert parse_setting("2") == dict.fromkeys(VALID, 2.0)

@@ -14,8 +14,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from portal.sandbox import studiopage
-from portal.sandbox.clock import clock
+from awssandbox import studiopage
+from awssandbox.clock import clock
 
 ROLE = "arn:aws:iam::123456789012:role/Exec"
 

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from portal.sandbox import faults
-from portal.sandbox.tagging import set_created_by
-from tests.portal.sandbox.aws_clients import DEFAULT_ACCOUNT, MODES, make_clients
-from tests.portal.sandbox.contract import call_checked
+from awssandbox import faults
+from awssandbox.tagging import set_created_by
+from tests.awssandbox.aws_clients import DEFAULT_ACCOUNT, MODES, make_clients
+from tests.awssandbox.contract import call_checked
 
 ROLE = "arn:aws:iam::123456789012:role/Exec"
 

@@ -9,12 +9,13 @@ from typing import Any
 import boto3
 import pytest
 
-from portal import sandbox
-from portal.sandbox import organisation
-from portal.sandbox.clock import clock
-from portal.sandbox.studio import studio_state
-from tests.portal.sandbox.aws_clients import DEFAULT_ACCOUNT, MODES, make_clients
-from tests.portal.sandbox.contract import call_checked
+import awssandbox
+from awssandbox import organisation
+from awssandbox.clock import clock
+from awssandbox.studio import studio_state
+from portal.sandboxing import demo_inputs
+from tests.awssandbox.aws_clients import DEFAULT_ACCOUNT, MODES, make_clients
+from tests.awssandbox.contract import call_checked
 
 ROLE = "arn:aws:iam::123456789012:role/Exec"
 
@@ -118,7 +119,7 @@ def raw_call(sm: Any, operation: str, body: dict[str, Any]) -> tuple[int, dict[s
 def test_a_spaces_idle_settings_have_no_lifecycle_management(client: Any) -> None:
     """botocore cannot even send LifecycleManagement in a space's idle settings (SpaceIdleSettings has no such
     member); the sandbox refuses it too, over the wire and from the Python seeding API."""
-    from portal.sandbox.studio import StudioError
+    from awssandbox.studio import StudioError
 
     sm = client("sagemaker")
     domain_id = make_domain(sm, "DISABLED", [])
@@ -149,8 +150,8 @@ def test_a_spaces_idle_settings_have_no_lifecycle_management(client: Any) -> Non
 
 
 def test_the_demo_organisations_apps_and_spaces_are_believable() -> None:
-    with sandbox.running():
-        organisation.seed(date.today(), with_costs=False)
+    with awssandbox.running():
+        organisation.seed(demo_inputs(), date.today(), with_costs=False)
         now = datetime.now(UTC)
         apps, spaces = [], []
         for account in organisation.DEMO_ACCOUNTS:
@@ -185,8 +186,8 @@ def test_a_domains_home_efs_exists_in_efs(client: Any) -> None:
 
 
 def test_the_demo_domains_vpcs_subnets_security_groups_and_file_systems_exist() -> None:
-    with sandbox.running():
-        organisation.seed(date.today(), with_costs=False)
+    with awssandbox.running():
+        organisation.seed(demo_inputs(), date.today(), with_costs=False)
         checked = 0
         for plan in organisation.DOMAINS:
             state = studio_state(plan.account_id, plan.region)

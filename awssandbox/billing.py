@@ -1,6 +1,7 @@
 """The demo bill: daily Cost Explorer line items for what the demo organisation runs.
 
-Deterministic for a given seed and end date. Prices come from :mod:`portal.pricing`; usage follows the working
+Deterministic for a given seed and end date. Prices are the caller's (:class:`Prices`, the portal passes its price
+table); usage follows the working
 week (interactive apps and training run less at weekends, endpoints and storage do not) and grows slowly over the
 13 months, so dashboards show trends, a weekly rhythm and month-to-month change.
 """
@@ -8,16 +9,27 @@ week (interactive apps and training run less at weekends, endpoints and storage 
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Protocol
 
-from portal import pricing
-from portal.sandbox.ce import LineItem, add_line_items
+from awssandbox.ce import LineItem, add_line_items
 
 REGION_CODES = {"us-east-1": "USE1", "us-west-2": "USW2", "eu-west-1": "EUW1", "eu-central-1": "EUC1"}
 USAGE_PREFIX = {"studio-app": "Studio", "training": "Train", "endpoint": "Host"}
 EFS_GB_PER_DOMAIN = 60
+
+
+class Prices(Protocol):
+    """On-demand prices the bill is made of (a module such as the portal's price table fits)."""
+
+    REGION_FACTOR: Mapping[str, Decimal]
+    EBS_GB_MONTH_USD: Decimal  # per GB-month
+    EFS_GB_MONTH_USD: Decimal  # per GB-month
+
+    def hourly_price(self, instance_type: str, region: str = ...) -> Decimal: ...  # USD per instance-hour
 
 
 @dataclass(frozen=True)
@@ -44,7 +56,7 @@ def _months_back(end: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, min(end.day, 28))
 
 
-def _daily_rate(resource: BillableResource) -> tuple[str, Decimal, Decimal]:
+def _daily_rate(resource: BillableResource, pricing: Prices) -> tuple[str, Decimal, Decimal]:
     """(usage type, USD per unit, units per day at full use)."""
     region_code = REGION_CODES.get(resource.region, "USE1")
     factor = pricing.REGION_FACTOR.get(resource.region, Decimal("1.10"))
@@ -62,13 +74,15 @@ def _daily_rate(resource: BillableResource) -> tuple[str, Decimal, Decimal]:
     )
 
 
-def line_items(resources: list[BillableResource], *, end: date, months: int = 13, seed: int = 7) -> list[LineItem]:
+def line_items(
+    resources: list[BillableResource], *, prices: Prices, end: date, months: int = 13, seed: int = 7
+) -> list[LineItem]:
     rng = random.Random(seed)
     start = _months_back(end, months)
     days = (end - start).days
     items: list[LineItem] = []
     for resource in resources:
-        usage_type, unit_price, full_units = _daily_rate(resource)
+        usage_type, unit_price, full_units = _daily_rate(resource, prices)
         tags: list[tuple[str, str]] = []
         if resource.tagged and resource.domain_arn:
             tags.append(("sagemaker:domain-arn", resource.domain_arn))
@@ -104,7 +118,13 @@ def line_items(resources: list[BillableResource], *, end: date, months: int = 13
 
 
 def seed_costs(
-    payer_account_id: str, resources: list[BillableResource], *, end: date, months: int = 13, seed: int = 7
+    payer_account_id: str,
+    resources: list[BillableResource],
+    *,
+    prices: Prices,
+    end: date,
+    months: int = 13,
+    seed: int = 7,
 ) -> int:
     """Write 13 months of daily line items (up to the day before ``end``) into the payer's bill."""
-    return add_line_items(payer_account_id, line_items(resources, end=end, months=months, seed=seed))
+    return add_line_items(payer_account_id, line_items(resources, prices=prices, end=end, months=months, seed=seed))

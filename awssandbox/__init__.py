@@ -1,19 +1,19 @@
 """The AWS sandbox: moto, pinned, extended with what it lacks for this portal.
 
-- :mod:`portal.sandbox.studio`: Studio domains (with moto's bugs fixed), user profiles, spaces, apps, tags and
-  presigned URLs, with AWS's validation, errors and pagination; :mod:`portal.sandbox.studiopage` the one-time
+- :mod:`awssandbox.studio`: Studio domains (with moto's bugs fixed), user profiles, spaces, apps, tags and
+  presigned URLs, with AWS's validation, errors and pagination; :mod:`awssandbox.studiopage` the one-time
   tokens of those URLs and the "Studio (sandbox)" page they open.
-- :mod:`portal.sandbox.ce`: GetCostAndUsage computed from seeded line items, GetCostForecast and cost
-  allocation tags; :mod:`portal.sandbox.billing` writes the demo's line items.
-- :mod:`portal.sandbox.tagging`: the Resource Groups Tagging API over Studio ARNs, and SageMaker Search with tags
-  and CreatedBy; :mod:`portal.sandbox.identity`: IAM Identity Center seeded for the SSO domains.
-- :mod:`portal.sandbox.iam`: SimulatePrincipalPolicy / SimulateCustomPolicy decided by
-  :mod:`portal.sandbox.iampolicy`; :mod:`portal.sandbox.iamseed` the demo's roles and policies.
-- :mod:`portal.sandbox.faults`: throttling, server errors and latency on demand.
-- :mod:`portal.sandbox.clock`: how long Studio lifecycles take (instant unless set) and the sandbox's time.
-- :mod:`portal.sandbox.limits`: token-bucket rate limits per account, region, service and operation family.
-- :mod:`portal.sandbox.organisation`: the deterministic demo organisation.
-- :mod:`portal.sandbox.server`: the same thing as an HTTP server on 127.0.0.1.
+- :mod:`awssandbox.ce`: GetCostAndUsage computed from seeded line items, GetCostForecast and cost
+  allocation tags; :mod:`awssandbox.billing` writes the demo's line items.
+- :mod:`awssandbox.tagging`: the Resource Groups Tagging API over Studio ARNs, and SageMaker Search with tags
+  and CreatedBy; :mod:`awssandbox.identity`: IAM Identity Center seeded for the SSO domains.
+- :mod:`awssandbox.iam`: SimulatePrincipalPolicy / SimulateCustomPolicy decided by
+  :mod:`awssandbox.iampolicy`; :mod:`awssandbox.iamseed` the demo's roles and policies.
+- :mod:`awssandbox.faults`: throttling, server errors and latency on demand.
+- :mod:`awssandbox.clock`: how long Studio lifecycles take (instant unless set) and the sandbox's time.
+- :mod:`awssandbox.limits`: token-bucket rate limits per account, region, service and operation family.
+- :mod:`awssandbox.organisation`: the deterministic demo organisation.
+- :mod:`awssandbox.server`: the same thing as an HTTP server on 127.0.0.1.
 
 moto routes every request, in process or over HTTP, through its response classes and looks the action method up by
 name on each call; :func:`install` adds our methods to those classes, once per process.
@@ -29,8 +29,8 @@ from typing import Any
 from moto import mock_aws
 from moto.core.responses import BaseResponse
 
-from portal.sandbox import faults, limits, studiopage
-from portal.sandbox.clock import clock
+from awssandbox import faults, limits, studiopage
+from awssandbox.clock import clock
 
 _installed = False
 _install_lock = threading.Lock()
@@ -59,7 +59,7 @@ def install() -> None:
     with _install_lock:
         if _installed:
             return
-        from portal.sandbox import ce, iam, identity, studio, tagging
+        from awssandbox import ce, iam, identity, studio, tagging
 
         studio.install()
         ce.install()

@@ -2,7 +2,7 @@
 
 moto 5.2.5 has roles, users, groups, inline, attached and boundary policies but no policy simulator. The two
 operations are added to :class:`moto.iam.responses.IamResponse` (so they answer in process and over HTTP alike) and
-decided by :mod:`portal.sandbox.iampolicy`, which knows nothing of moto.
+decided by :mod:`awssandbox.iampolicy`, which knows nothing of moto.
 
 AWS managed policies: moto carries their documents (``moto.iam.aws_managed_policies``) but loads all ~1,400 of them
 into every account only with ``MOTO_IAM_LOAD_MANAGED_POLICIES=true``, which makes each new account's IAM backend
@@ -22,7 +22,7 @@ from moto.iam.exceptions import InvalidInput, NotFoundException
 from moto.iam.models import AWSManagedPolicy, IAMBackend, ManagedPolicy, iam_backends
 from moto.iam.responses import IamResponse
 
-from portal.sandbox import iampolicy
+from awssandbox import iampolicy
 
 DEFAULT_MAX_ITEMS = 100  # IAM API reference, SimulatePrincipalPolicy MaxItems: "defaults to 100"
 
