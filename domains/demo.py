@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
 
-from awssandbox import organisation
 from domains.models import AwsAccount, Domain
 from domains.services import do_add_account
 from domains.sync import start_inventory_sync
@@ -35,6 +34,8 @@ DEMO_ROLES: dict[str, list[tuple[str, str]]] = {
 
 
 def setup_demo(log: Callable[[str], None]) -> None:
+    from awssandbox import organisation  # the demo runs in sandbox mode only: see portal.sandboxing
+
     for account_id, name in organisation.DEMO_ACCOUNTS.items():
         if AwsAccount.objects.filter(account_id=account_id).exists():
             continue
