@@ -14,6 +14,7 @@ forward so a test can pass a 20-minute deletion in no time.
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -59,6 +60,11 @@ class SandboxClock:
 
     def now(self) -> datetime:
         return datetime.now(UTC) + self._offset
+
+    def monotonic(self) -> float:
+        """Seconds on a clock that never goes back on its own and moves with :meth:`advance` (the rate limits'
+        token buckets read it, so a test refills a bucket by advancing the sandbox's time, not by sleeping)."""
+        return time.monotonic() + self._offset.total_seconds()
 
     def seconds(self, kind: str, transition: str) -> float:
         return self._seconds.get(f"{kind}.{transition}", 0.0)

@@ -8,18 +8,20 @@ benchmarks) or over HTTP on the sandbox server (``/_sandbox/limits``); ``manage.
 them on when the setting ``AWS_SANDBOX_RATE_LIMITS`` is true. Fault injection (:mod:`awssandbox.faults`) is
 separate and applies first.
 
-The clock is injectable (:attr:`LimitRegistry.clock`), so tests move time instead of sleeping.
+Buckets read the sandbox's clock (:meth:`awssandbox.clock.SandboxClock.monotonic`), so advancing it (in process with
+``clock.advance(seconds)``, over HTTP with ``POST /_sandbox/clock {"advance": seconds}``) refills them as that much
+time would; the clock is also injectable (:attr:`LimitRegistry.clock`).
 """
 
 from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from awssandbox.clock import clock as sandbox_clock
 from awssandbox.faults import THROTTLE_CODES
 
 # ASSUMED defaults, (tokens a second, burst). AWS publishes no per-operation request rates for the SageMaker
@@ -68,7 +70,7 @@ class Bucket:
 
 
 class LimitRegistry:
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, clock: Callable[[], float] = sandbox_clock.monotonic) -> None:
         self._lock = threading.Lock()
         self.clock = clock
         self.enabled = False
@@ -87,12 +89,12 @@ class LimitRegistry:
             self._buckets.clear()
 
     def reset(self) -> None:
-        """Off, the default limits, no buckets, the real clock."""
+        """Off, the default limits, no buckets, the sandbox's clock."""
         with self._lock:
             self.enabled = False
             self._limits = dict(DEFAULT_LIMITS)
             self._buckets.clear()
-            self.clock = time.monotonic
+            self.clock = sandbox_clock.monotonic
 
     def allow(self, account: str, region: str, service: str, operation: str) -> bool:
         if not self.enabled:

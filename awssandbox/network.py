@@ -5,12 +5,18 @@ AWS creates the home file system when it creates the domain (API reference: Desc
 developer guide: "Amazon EFS" under "Manage Studio storage") and tags it with the domain it belongs to. ASSUMED, as
 AWS documents neither: the tag key ``ManagedByAmazonSageMakerResource`` whose value is the domain's ARN, the creation
 token being the domain id, and General Purpose / bursting modes (:data:`HOME_EFS`).
+
+CreateDomain and UpdateDomain place the domain in a VPC, subnets and security groups of the same account and Region
+(API reference: CreateDomain's VpcId and SubnetIds, DomainSettings' SecurityGroupIds: "must be in the same VPC as
+specified through CreateDomain"): :func:`check_network` holds them to moto's EC2. ASSUMED: the wording of the
+ValidationException for an unknown id or one outside the VPC (:data:`NETWORK_MESSAGES`); AWS documents no message.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from moto.ec2.exceptions import InvalidSubnetIdError, InvalidVPCIdError
 from moto.ec2.models import ec2_backends
 from moto.efs.models import efs_backends
 
@@ -20,6 +26,50 @@ HOME_EFS: dict[str, Any] = {
     "throughput_mode": "bursting",
     "encrypted": True,
 }
+
+
+NETWORK_MESSAGES = {
+    "vpc": "Invalid VpcId: the VPC {id} does not exist in this account and Region.",
+    "subnet": "Invalid SubnetIds: the subnet {id} does not exist in this account and Region.",
+    "subnet_vpc": "Invalid SubnetIds: the subnet {id} is in {other}, not in the domain's VPC {vpc}.",
+    "group": "Invalid SecurityGroupIds: the security group {id} does not exist in this account and Region.",
+    "group_vpc": "Invalid SecurityGroupIds: the security group {id} is in {other}, not in the domain's VPC {vpc}.",
+}
+
+
+class NetworkError(ValueError):
+    """A VPC, subnet or security group that does not exist, or is not in the domain's VPC."""
+
+
+def check_network(
+    account_id: str,
+    region: str,
+    vpc_id: str | None,
+    subnet_ids: list[str] | None = None,
+    security_group_ids: list[str] | None = None,
+) -> None:
+    """Raise :class:`NetworkError` unless the VPC exists in moto's EC2 and the subnets and security groups exist
+    and belong to it. A domain placed in no VPC (the Python seeding may leave it out) is not checked."""
+    if not vpc_id:
+        return
+    ec2 = ec2_backends[account_id][region]
+    try:
+        ec2.get_vpc(vpc_id)
+    except InvalidVPCIdError:
+        raise NetworkError(NETWORK_MESSAGES["vpc"].format(id=vpc_id)) from None
+    for subnet_id in subnet_ids or []:
+        try:
+            subnet = ec2.get_subnet(subnet_id)
+        except InvalidSubnetIdError:
+            raise NetworkError(NETWORK_MESSAGES["subnet"].format(id=subnet_id)) from None
+        if subnet.vpc_id != vpc_id:
+            raise NetworkError(NETWORK_MESSAGES["subnet_vpc"].format(id=subnet_id, other=subnet.vpc_id, vpc=vpc_id))
+    for group_id in security_group_ids or []:
+        group = ec2.get_security_group_from_id(group_id)
+        if group is None:
+            raise NetworkError(NETWORK_MESSAGES["group"].format(id=group_id))
+        if group.vpc_id != vpc_id:
+            raise NetworkError(NETWORK_MESSAGES["group_vpc"].format(id=group_id, other=group.vpc_id, vpc=vpc_id))
 
 
 def home_file_system(account_id: str, region: str, domain_id: str, domain_arn: str) -> str:

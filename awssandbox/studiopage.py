@@ -1,6 +1,6 @@
 """Where a presigned Studio URL ends in the sandbox: one-time sign-in tokens and a small "Studio (sandbox)" page.
 
-CreatePresignedDomainUrl (:func:`awssandbox.studio.create_presigned_domain_url`) calls :func:`issue` and answers
+CreatePresignedDomainUrl (:func:`awssandbox.studio.wire.create_presigned_domain_url`) calls :func:`issue` and answers
 the URL it returns:
 
 - over HTTP (the loopback server), a URL on the server's own address, ``<server>/_sandbox/studio/auth?token=...``,

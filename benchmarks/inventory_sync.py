@@ -37,6 +37,7 @@ from django.test.utils import setup_test_environment  # noqa: E402
 
 import awssandbox  # noqa: E402
 from awssandbox import limits  # noqa: E402
+from awssandbox.network import domain_network  # noqa: E402
 from domains.models import AwsAccount  # noqa: E402
 from domains.sync import run_inventory_sync, start_inventory_sync  # noqa: E402
 from portal.aws import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, client_config, gateway  # noqa: E402
@@ -82,13 +83,14 @@ def seed(scale: float) -> dict[str, int]:
         session = session_for(account)
         for region in REGIONS:
             client = session.client("sagemaker", region_name=region)
+            network = domain_network(account, region, "lob", 0)  # CreateDomain checks the VPC and subnets exist
             for d in range(domains_per_scope):
                 domain_id = client.create_domain(
                     DomainName=f"lob-{account[-2:]}-{region[:2]}-{d}",
                     AuthMode="IAM",
                     DefaultUserSettings={"ExecutionRole": f"arn:aws:iam::{account}:role/Exec"},
-                    SubnetIds=["subnet-0a1b2c3d"],
-                    VpcId="vpc-0a1b2c3d",
+                    VpcId=network["vpc_id"],
+                    SubnetIds=network["subnet_ids"],
                     Tags=[{"Key": "lob", "Value": str(d)}],
                 )["DomainId"]
                 counts["domains"] += 1

@@ -14,9 +14,11 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from moto.ec2.models import ec2_backends
 
 from awssandbox.clock import DELETED_APP_VISIBLE_SECONDS, clock
 from tests.awssandbox.contract import call_checked
+from tests.sandbox_network import DEFAULT_ACCOUNT, placement
 
 ROLE = "arn:aws:iam::123456789012:role/Exec"
 
@@ -69,11 +71,7 @@ def code(exc: pytest.ExceptionInfo[ClientError]) -> str:
 
 def domain(sm: Any) -> str:
     return sm.create_domain(
-        DomainName="team",
-        AuthMode="IAM",
-        DefaultUserSettings={"ExecutionRole": ROLE},
-        SubnetIds=["subnet-1", "subnet-2"],
-        VpcId="vpc-1",
+        DomainName="team", AuthMode="IAM", DefaultUserSettings={"ExecutionRole": ROLE}, **placement()
     )["DomainId"]
 
 
@@ -213,17 +211,21 @@ def test_create_app_needs_an_in_service_space(box: Sandbox) -> None:
 def test_update_domain_refuses_network_changes_while_apps_are_live(box: Sandbox) -> None:
     sm = box.sm
     domain_id = domain(sm)
+    vpc_id, (first, second) = (sm.describe_domain(DomainId=domain_id)[key] for key in ("VpcId", "SubnetIds"))
+    ec2 = ec2_backends[DEFAULT_ACCOUNT]["us-east-1"]
+    third = ec2.create_subnet(vpc_id=vpc_id, cidr_block=ec2.get_vpc(vpc_id).cidr_block.replace(".0.0/16", ".9.0/24"))
+    group = ec2.create_security_group(name="more", description="another group", vpc_id=vpc_id)
     profile_with_space(sm, domain_id)
     sm.create_app(**space_app(sm, domain_id))
     for change in (
         {"AppNetworkAccessType": "VpcOnly"},
-        {"SubnetIds": ["subnet-1"]},
-        {"DomainSettingsForUpdate": {"SecurityGroupIds": ["sg-1"]}},
+        {"SubnetIds": [first]},
+        {"DomainSettingsForUpdate": {"SecurityGroupIds": [group.id]}},
     ):
         with pytest.raises(ClientError) as exc:
             sm.update_domain(DomainId=domain_id, **change)
         assert code(exc) == "ResourceInUse", change
-    sm.update_domain(DomainId=domain_id, SubnetIds=["subnet-1", "subnet-2", "subnet-3"])  # adding is allowed
+    sm.update_domain(DomainId=domain_id, SubnetIds=[first, second, third.id])  # adding is allowed
     sm.update_domain(DomainId=domain_id, DefaultUserSettings={"StudioWebPortal": "ENABLED"})  # not network
     box.takes(app_delete=60)
     sm.delete_app(**space_app(sm, domain_id))
@@ -231,9 +233,9 @@ def test_update_domain_refuses_network_changes_while_apps_are_live(box: Sandbox)
         sm.update_domain(DomainId=domain_id, AppNetworkAccessType="VpcOnly")
     assert code(exc) == "ResourceInUse"
     box.advance(61)
-    sm.update_domain(DomainId=domain_id, AppNetworkAccessType="VpcOnly", SubnetIds=["subnet-1"])
+    sm.update_domain(DomainId=domain_id, AppNetworkAccessType="VpcOnly", SubnetIds=[first])
     described = sm.describe_domain(DomainId=domain_id)
-    assert (described["AppNetworkAccessType"], described["SubnetIds"]) == ("VpcOnly", ["subnet-1"])
+    assert (described["AppNetworkAccessType"], described["SubnetIds"]) == ("VpcOnly", [first])
 
 
 def test_delete_domain_is_in_use_while_profiles_or_spaces_remain(box: Sandbox) -> None:

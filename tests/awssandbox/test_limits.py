@@ -14,6 +14,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from awssandbox import limits
+from awssandbox.clock import clock as sandbox_clock
 from portal.sandboxing import demo_inputs
 
 CE_REQUEST = {
@@ -207,7 +208,10 @@ def test_an_inventory_sync_of_the_demo_organisation_rides_out_the_limits(
             is_payer=account_id == organisation.PAYER_ACCOUNT_ID,
             enabled=True,
         )
-    # Small buckets that refill fast: the sync's bursts are throttled, and botocore's retries get through.
+    # Small buckets that refill fast: the sync's bursts are throttled, and botocore's retries get through. Time moves
+    # by 4 ms a call (0.8 of a token), not with the machine's speed, so the throttling is certain.
+    ticks = iter(range(10**9))
+    limits.registry.clock = lambda: next(ticks) * 0.004
     limits.registry.configure(
         enabled=True, limits=[{"service": "sagemaker", "family": "read", "rate": 200, "burst": 4}]
     )
@@ -232,3 +236,22 @@ def test_a_reset_refills_the_buckets_and_keeps_the_limits_on(sandbox_server: str
 def test_services_outside_the_table_are_not_limited(aws_sandbox: None) -> None:
     limits.registry.configure(enabled=True)
     assert all(limits.registry.allow("123456789012", "us-east-1", "iam", "GetRole") for _ in range(1000))
+
+
+def test_the_buckets_refill_when_the_sandbox_clock_is_advanced(endpoint: str | None) -> None:
+    """No injected clock: the buckets read the sandbox's own clock, which a test advances instead of sleeping."""
+    assert limits.registry.clock == sandbox_clock.monotonic
+    set_limits(endpoint, enabled=True, limits=[{"service": "sagemaker", "family": "read", "rate": 0.01, "burst": 2}])
+    sagemaker = client("sagemaker", endpoint)
+    assert outcomes(sagemaker.list_domains, 3) == "..T"
+    advance(endpoint, 100)  # one token at 0.01 a second
+    assert outcomes(sagemaker.list_domains, 2) == ".T"
+    advance(endpoint, 3600)  # a long pause fills the bucket to its burst, no further
+    assert outcomes(sagemaker.list_domains, 3) == "..T"
+
+
+def advance(endpoint: str | None, seconds: float) -> None:
+    if endpoint is None:
+        sandbox_clock.advance(seconds)
+    else:
+        assert control(endpoint, "POST", "clock", {"advance": seconds})[0] == 200

@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 from awssandbox.clock import clock
 from tests.awssandbox.aws_clients import MODES, make_clients
 from tests.awssandbox.contract import call_checked
+from tests.sandbox_network import placement
 
 ROLE = "arn:aws:iam::123456789012:role/Exec"
 
@@ -48,7 +49,7 @@ def code(exc: pytest.ExceptionInfo[ClientError]) -> str:
 
 def make_domain(sm: Any, name: str = "team") -> str:
     return sm.create_domain(
-        DomainName=name, AuthMode="IAM", DefaultUserSettings={"ExecutionRole": ROLE}, SubnetIds=["s-1"], VpcId="vpc-1"
+        DomainName=name, AuthMode="IAM", DefaultUserSettings={"ExecutionRole": ROLE}, **placement()
     )["DomainId"]
 
 
@@ -252,3 +253,16 @@ def test_resource_spec_instance_types_are_checked_against_the_service_model(sm: 
             UserSettings={"KernelGatewayAppSettings": {"DefaultResourceSpec": {"InstanceType": "big"}}},
         )
     assert code(exc) == "ValidationException"
+
+
+def test_name_contains_filters_match_without_regard_to_case(sm: Any) -> None:
+    """Assumed (``wire.NAME_CONTAINS_CASE_SENSITIVE``): the names are not case sensitive, so neither are the filters."""
+    domain_id = make_domain(sm)
+    for name in ("Wei-Chen", "amy-chen", "bob"):
+        sm.create_user_profile(DomainId=domain_id, UserProfileName=name)
+        sm.create_space(DomainId=domain_id, SpaceName=f"{name}-Lab")
+    profiles = call_checked(sm, "list_user_profiles", DomainIdEquals=domain_id, UserProfileNameContains="CHEN")
+    assert sorted(p["UserProfileName"] for p in profiles["UserProfiles"]) == ["Wei-Chen", "amy-chen"]
+    spaces = call_checked(sm, "list_spaces", DomainIdEquals=domain_id, SpaceNameContains="wei-chen-lab")
+    assert [s["SpaceName"] for s in spaces["Spaces"]] == ["Wei-Chen-Lab"]
+    assert sm.list_spaces(DomainIdEquals=domain_id, SpaceNameContains="nobody")["Spaces"] == []

@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 
 from awssandbox.server import ThreadedSandbox
 from tests.awssandbox.contract import call_checked
+from tests.sandbox_network import placement
 
 ROLE = "arn:aws:iam::123456789012:role/Exec"
 IDLE = {"AppLifecycleManagement": {"IdleSettings": {"LifecycleManagement": "ENABLED", "IdleTimeoutInMinutes": 90}}}
@@ -32,8 +33,7 @@ def domain(sm: Any, name: str = "team", auth: str = "IAM", **extra: Any) -> str:
         DomainName=name,
         AuthMode=auth,
         DefaultUserSettings={"ExecutionRole": ROLE},
-        SubnetIds=["subnet-1"],
-        VpcId="vpc-1",
+        **placement(),
         **extra,
     )
     return answer["DomainId"]
@@ -352,9 +352,9 @@ def test_the_sandbox_server_serves_the_same_operations_over_http() -> None:
             aws_access_key_id="x",
             aws_secret_access_key="x",
         )
-        domain_id = sm.create_domain(
-            DomainName="remote", AuthMode="IAM", DefaultUserSettings={}, SubnetIds=["s"], VpcId="v"
-        )["DomainId"]
+        domain_id = sm.create_domain(DomainName="remote", AuthMode="IAM", DefaultUserSettings={}, **placement())[
+            "DomainId"
+        ]
         call_checked(sm, "create_user_profile", DomainId=domain_id, UserProfileName="maria")
         assert (
             call_checked(sm, "list_user_profiles", DomainIdEquals=domain_id)["UserProfiles"][0]["UserProfileName"]

@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 
 from awssandbox import studiopage
 from awssandbox.clock import clock
+from tests.sandbox_network import placement
 
 ROLE = "arn:aws:iam::123456789012:role/Exec"
 
@@ -57,8 +58,7 @@ def studio(endpoint: str | None) -> dict[str, Any]:
         DomainName="research",
         AuthMode="IAM",
         DefaultUserSettings={"ExecutionRole": ROLE},
-        SubnetIds=["subnet-1"],
-        VpcId="vpc-1",
+        **placement(),
     )["DomainId"]
     sm.create_user_profile(DomainId=domain_id, UserProfileName="maria")
     sm.create_space(
@@ -156,7 +156,7 @@ def test_expiry_and_session_outside_aws_ranges_are_refused_by_the_sandbox_too(st
 def test_the_page_refuses_other_methods_without_spending_the_token(sandbox_server: str) -> None:
     sm = sagemaker(sandbox_server)
     domain_id = sm.create_domain(
-        DomainName="research", AuthMode="IAM", DefaultUserSettings={"ExecutionRole": ROLE}, SubnetIds=["s"], VpcId="v"
+        DomainName="research", AuthMode="IAM", DefaultUserSettings={"ExecutionRole": ROLE}, **placement()
     )["DomainId"]
     sm.create_user_profile(DomainId=domain_id, UserProfileName="maria")
     url = sm.create_presigned_domain_url(DomainId=domain_id, UserProfileName="maria")["AuthorizedUrl"]
@@ -171,7 +171,7 @@ def test_a_reset_forgets_every_token(sandbox_server: str) -> None:
     sm = sagemaker(sandbox_server)
     studio = {"sm": sm, "endpoint": sandbox_server}
     studio["domain_id"] = sm.create_domain(
-        DomainName="research", AuthMode="IAM", DefaultUserSettings={"ExecutionRole": ROLE}, SubnetIds=["s"], VpcId="v"
+        DomainName="research", AuthMode="IAM", DefaultUserSettings={"ExecutionRole": ROLE}, **placement()
     )["DomainId"]
     sm.create_user_profile(DomainId=studio["domain_id"], UserProfileName="maria")
     url = presign(studio)

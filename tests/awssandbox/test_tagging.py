@@ -12,6 +12,7 @@ from awssandbox import faults
 from awssandbox.tagging import set_created_by
 from tests.awssandbox.aws_clients import DEFAULT_ACCOUNT, MODES, make_clients
 from tests.awssandbox.contract import call_checked
+from tests.sandbox_network import placement
 
 ROLE = "arn:aws:iam::123456789012:role/Exec"
 
@@ -29,8 +30,7 @@ def studio(client: Any) -> dict[str, Any]:
         DomainName="team",
         AuthMode="IAM",
         DefaultUserSettings={"ExecutionRole": ROLE},
-        SubnetIds=["subnet-1"],
-        VpcId="vpc-1",
+        **placement(),
         Tags=[{"Key": "cost-center", "Value": "CC-1"}],
     )["DomainId"]
     profile = sm.create_user_profile(

@@ -16,6 +16,7 @@ from awssandbox.studio import studio_state
 from portal.sandboxing import demo_inputs
 from tests.awssandbox.aws_clients import DEFAULT_ACCOUNT, MODES, make_clients
 from tests.awssandbox.contract import call_checked
+from tests.sandbox_network import placement
 
 ROLE = "arn:aws:iam::123456789012:role/Exec"
 
@@ -30,8 +31,7 @@ def make_domain(sm: Any, propagation: str, tags: list[dict[str, str]]) -> str:
         DomainName=f"team-{propagation.lower()}",
         AuthMode="IAM",
         DefaultUserSettings={"ExecutionRole": ROLE},
-        SubnetIds=["subnet-1"],
-        VpcId="vpc-1",
+        **placement(),
         TagPropagation=propagation,
         Tags=tags,
     )["DomainId"]
