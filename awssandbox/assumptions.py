@@ -39,7 +39,7 @@ ASSUMED: list[Assumption] = [
         "awssandbox.clock:DEMO_SECONDS",
         "How long Studio lifecycles take in the demo (a few seconds each; AWS publishes no durations, app deletion "
         "is reported to take up to 20 minutes); the suite uses 0 (instant) unless a test sets them.",
-        "https://docs.aws.amazon.com/sagemaker/latest/dg/gs-studio-delete-domain.html",
+        f"{_SM_API}/API_DeleteApp.html",
     ),
     Assumption(
         "awssandbox.clock:DELETED_APP_VISIBLE_SECONDS",
@@ -89,7 +89,7 @@ ASSUMED: list[Assumption] = [
     ),
     Assumption(
         "awssandbox.studio.validation:SPACE_IDLE_MEMBERS",
-        "A space's idle settings with a member SpaceIdleSettings does not have (LifecycleManagement...) answer "
+        "A space's idle settings that carry a member SpaceIdleSettings lacks (such as LifecycleManagement) answer "
         "ValidationException.",
         f"{_SM_API}/API_SpaceIdleSettings.html",
     ),
@@ -120,7 +120,7 @@ ASSUMED: list[Assumption] = [
     Assumption(
         "awssandbox.limits:DEFAULT_LIMITS",
         "Cost Explorer token buckets: read 5/s (burst 10), write 1/s (2); AWS says only that requests are throttled.",
-        "https://docs.aws.amazon.com/cost-management/latest/userguide/ce-api.html",
+        "https://docs.aws.amazon.com/cost-management/latest/userguide/ce-api-best-practices.html",
     ),
     # -- Cost Explorer
     Assumption(
