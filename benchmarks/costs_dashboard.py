@@ -41,14 +41,14 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+import awssandbox  # noqa: E402
+from awssandbox import limits  # noqa: E402
+from awssandbox.ce import LineItem, add_line_items, cost_state  # noqa: E402
 from costs.ingest import history_start, rebuild_rollups, start_cost_ingestion  # noqa: E402
 from costs.models import DOMAIN_TAG, PROFILE_TAG, CostRecord, SpendRollup  # noqa: E402
 from domains.models import AwsAccount, Domain  # noqa: E402
-from portal import sandbox  # noqa: E402
 from portal.aws import gateway  # noqa: E402
 from portal.roles import do_assign_role  # noqa: E402
-from portal.sandbox import limits  # noqa: E402
-from portal.sandbox.ce import LineItem, add_line_items, cost_state  # noqa: E402
 from profiles.models import UserProfile  # noqa: E402
 
 PAYER = "123456789012"
@@ -163,7 +163,7 @@ def measure_ingestion(profiles: int, rate_limits: bool) -> None:
     """13 months of line items for ``profiles`` profiles over 30 domains, ingested once."""
     today = timezone.localdate()
     start = history_start(today)
-    with sandbox.running():
+    with awssandbox.running():
         gateway().clear()
         items = []
         day = start

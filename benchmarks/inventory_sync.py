@@ -35,12 +35,13 @@ from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
+import awssandbox  # noqa: E402
+from awssandbox import limits  # noqa: E402
+from awssandbox.network import domain_network  # noqa: E402
 from domains.models import AwsAccount  # noqa: E402
 from domains.sync import run_inventory_sync, start_inventory_sync  # noqa: E402
-from portal import sandbox  # noqa: E402
 from portal.aws import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, client_config, gateway  # noqa: E402
 from portal.models import TaskRun  # noqa: E402
-from portal.sandbox import limits  # noqa: E402
 
 ACCOUNTS = ["111111111111", "222222222222", "333333333333"]
 REGIONS = ["us-east-1", "eu-west-1"]
@@ -82,13 +83,14 @@ def seed(scale: float) -> dict[str, int]:
         session = session_for(account)
         for region in REGIONS:
             client = session.client("sagemaker", region_name=region)
+            network = domain_network(account, region, "lob", 0)  # CreateDomain checks the VPC and subnets exist
             for d in range(domains_per_scope):
                 domain_id = client.create_domain(
                     DomainName=f"lob-{account[-2:]}-{region[:2]}-{d}",
                     AuthMode="IAM",
                     DefaultUserSettings={"ExecutionRole": f"arn:aws:iam::{account}:role/Exec"},
-                    SubnetIds=["subnet-0a1b2c3d"],
-                    VpcId="vpc-0a1b2c3d",
+                    VpcId=network["vpc_id"],
+                    SubnetIds=network["subnet_ids"],
                     Tags=[{"Key": "lob", "Value": str(d)}],
                 )["DomainId"]
                 counts["domains"] += 1
@@ -230,7 +232,7 @@ def main() -> None:
     if not args.no_rate_limits:
         settings.AWS_RETRY_MODE, settings.AWS_MAX_ATTEMPTS = "adaptive", 8
     try:
-        with sandbox.running():
+        with awssandbox.running():
             gateway().clear()
             started = time.perf_counter()
             seeded = seed(args.scale)

@@ -1,4 +1,4 @@
-"""Benchmark: seeding legacy SageMaker resources (``portal.sandbox.legacy``) into the in-process sandbox.
+"""Benchmark: seeding legacy SageMaker resources (``awssandbox.legacy``) into the in-process sandbox.
 
 Seeds the demo organisation, then times ``legacy.seed(n)`` for each size in a fresh sandbox, and prints the time,
 the rate, the realised share of each attribution rule, and how long a backfill's discovery of the untagged training
@@ -25,8 +25,9 @@ django.setup()
 
 import boto3  # noqa: E402
 
-from portal import sandbox  # noqa: E402
-from portal.sandbox import legacy, organisation  # noqa: E402
+import awssandbox as sandbox  # noqa: E402
+from awssandbox import legacy, organisation  # noqa: E402
+from portal.sandboxing import demo_inputs  # noqa: E402
 
 
 def discover_untagged_training_jobs() -> tuple[int, int]:
@@ -63,7 +64,7 @@ def main() -> None:
     print(f"{'resources':>9}  {'seconds':>7}  {'per s':>7}  {'search':>17}  rules (share)")
     for size in sizes:
         with sandbox.running():
-            organisation.seed(with_costs=False)
+            organisation.seed(demo_inputs(), with_costs=False)
             started = time.perf_counter()
             manifest = legacy.seed(size, seed=args.seed)
             elapsed = time.perf_counter() - started

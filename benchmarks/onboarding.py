@@ -36,9 +36,9 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
-from portal import sandbox  # noqa: E402
+import awssandbox  # noqa: E402
+from awssandbox import limits  # noqa: E402
 from portal.aws import call_counter, gateway  # noqa: E402
-from portal.sandbox import limits  # noqa: E402
 
 
 class Statements:
@@ -102,7 +102,7 @@ def main() -> None:
     if not args.no_rate_limits:
         settings.AWS_RETRY_MODE, settings.AWS_MAX_ATTEMPTS = "adaptive", 8
     try:
-        with sandbox.running():
+        with awssandbox.running():
             limits.registry.configure(enabled=not args.no_rate_limits)
             print(f"Sandbox rate limits: {'off' if args.no_rate_limits else 'on'}")
             gateway().clear()
@@ -112,9 +112,9 @@ def main() -> None:
 
 
 def run(people: int, pending: int) -> None:
+    from awssandbox.studio import studio_state
     from onboarding import provision, services
     from onboarding.models import ProfileRequest
-    from portal.sandbox.studio import studio_state
     from profiles.models import UserProfile
     from tests.factories import UserFactory, grant
     from tests.inventory import ACCOUNT_ID, REGION

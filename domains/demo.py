@@ -12,7 +12,6 @@ from domains.sync import start_inventory_sync
 from portal.models import RoleAssignment, TaskRun
 from portal.roles import do_assign_role
 from portal.runs import summary_text
-from portal.sandbox import organisation
 
 Role = RoleAssignment.Role
 
@@ -35,6 +34,8 @@ DEMO_ROLES: dict[str, list[tuple[str, str]]] = {
 
 
 def setup_demo(log: Callable[[str], None]) -> None:
+    from awssandbox import organisation  # the demo runs in sandbox mode only: see portal.sandboxing
+
     for account_id, name in organisation.DEMO_ACCOUNTS.items():
         if AwsAccount.objects.filter(account_id=account_id).exists():
             continue

@@ -157,7 +157,7 @@ AWS_SANDBOX_RATE_LIMITS = env_bool("AWS_SANDBOX_RATE_LIMITS", True)
 AWS_DEFAULT_REGION = env_str("AWS_DEFAULT_REGION", "us-east-1")
 # How long Studio lifecycles take in the sandbox server (`manage.py sandbox`; the demo uses "demo"): "0" instant,
 # "demo" a few seconds each, a number for every transition, or "app.delete=20,space.create=5". Read by the sandbox
-# command only (portal.sandbox.clock.parse_setting checks it there).
+# command only (awssandbox.clock.parse_setting checks it there).
 AWS_SANDBOX_LIFECYCLE_SECONDS = env_str("AWS_SANDBOX_LIFECYCLE_SECONDS", "0")
 AWS_RETRY_MODE = env_choice("AWS_RETRY_MODE", "adaptive", ("standard", "adaptive"))
 AWS_MAX_ATTEMPTS = env_int("AWS_MAX_ATTEMPTS", 8, minimum=1, maximum=20)

@@ -17,8 +17,9 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 
-from portal import sandbox
+import awssandbox
 from portal.aws import gateway
+from portal.sandboxing import demo_inputs
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
@@ -40,7 +41,7 @@ def aws_sandbox(settings: Any) -> Iterator[None]:
     settings.AWS_MODE = "sandbox"
     settings.AWS_ENDPOINT_URL = None
     gateway().clear()
-    with sandbox.running():
+    with awssandbox.running():
         yield
     gateway().clear()
 
@@ -57,11 +58,11 @@ def fast_aws_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def sandbox_server(settings: Any) -> Iterator[str]:
     """The AWS sandbox as an HTTP server in this process (so another process can reach it); yields its URL."""
-    from portal.sandbox import limits
-    from portal.sandbox.server import ThreadedSandbox, reset_backends
+    from awssandbox import limits
+    from awssandbox.server import ThreadedSandbox, reset_backends
 
     reset_backends()
-    server = ThreadedSandbox().start()
+    server = ThreadedSandbox(demo=demo_inputs()).start()
     settings.AWS_MODE = "sandbox"
     settings.AWS_ENDPOINT_URL = server.url
     gateway().clear()

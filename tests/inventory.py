@@ -10,6 +10,7 @@ from django.conf import settings
 
 from domains.models import AwsAccount
 from portal.aws import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
+from tests.sandbox_network import placement
 
 ACCOUNT_ID = "123456789012"  # what plain sandbox credentials reach
 REGION = "us-east-1"
@@ -47,8 +48,7 @@ def build_org(
             DomainName=name,
             AuthMode="IAM",
             DefaultUserSettings={"ExecutionRole": ROLE},
-            SubnetIds=["subnet-0a1b2c3d"],
-            VpcId="vpc-0a1b2c3d",
+            **placement(region),
             Tags=[{"Key": "team", "Value": name}],
         )
         domain_id = answer["DomainId"]

@@ -4,6 +4,10 @@ Layers, bottom up: portal < domains < profiles < costs, onboarding, changesets <
 not import each other).
 Upper apps contribute to lower ones through :mod:`portal.registry`, from their ``AppConfig.ready()``.
 
+The AWS sandbox (``awssandbox``) is a layer apart, below nothing and above nothing: it never imports the portal's
+apps, and they import it only inside the functions of the sandbox-mode entry points (``SANDBOX_IMPORTERS``), so a
+production install without it (and without moto) imports every module of the portal.
+
 Run ``python -m pytest tests/test_layers.py`` to list every cycle and every upward import or name at once.
 Module-level and function-level imports count alike; docstrings may name anything; tests, benchmarks and migrations
 are not checked.
@@ -22,6 +26,9 @@ LAYER = {"portal": 0, "domains": 1, "profiles": 2, "costs": 3, "onboarding": 3, 
 # The settings module is the project's composition root, read by Django rather than imported by the portal's code:
 # it lists every app (INSTALLED_APPS), the scheduler's task names and the API's enum names.
 COMPOSITION_ROOT = {"portal.settings"}
+SANDBOX = "awssandbox"
+# The sandbox-mode entry points: the only modules of the apps that import the sandbox, and only inside functions.
+SANDBOX_IMPORTERS = {"portal.sandboxing", "portal.management.commands.sandbox", "domains.demo"}
 
 
 def project_modules() -> dict[str, Path]:
@@ -54,6 +61,24 @@ def imported_names(module: str, path: Path) -> Iterator[tuple[str, int]]:
             yield target, node.lineno
             for alias in node.names:
                 yield f"{target}.{alias.name}", node.lineno
+
+
+def module_level_imports(module: str, path: Path) -> Iterator[tuple[str, int]]:
+    """The names :func:`imported_names` gives, for the imports that run when the module is imported (not those
+    inside a function)."""
+    tree = ast.parse(path.read_text(), str(path))
+    pending: list[ast.AST] = [tree]
+    top_level: list[ast.stmt] = []
+    while pending:
+        node = pending.pop()
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+                continue
+            if isinstance(child, ast.Import | ast.ImportFrom):
+                top_level.append(child)
+            pending.append(child)
+    lines = {node.lineno for node in top_level}
+    return ((name, line) for name, line in imported_names(module, path) if line in lines)
 
 
 def import_graph() -> dict[str, dict[str, int]]:
@@ -180,6 +205,38 @@ def test_a_lower_layer_never_names_an_upper_app_in_a_string() -> None:
     assert strings_naming_upper_apps() == []
 
 
+def sandbox_imports() -> list[str]:
+    """Every import of the sandbox by the apps that breaks the rule, and every import of the apps by the sandbox."""
+    modules = project_modules()
+    wrong = []
+    for module, path in sorted(modules.items()):
+        app = app_of(module)
+        if app == SANDBOX:
+            wrong += [
+                f"{module} imports {name} (line {line}): the sandbox imports nothing of the portal's apps"
+                for name, line in imported_names(module, path)
+                if app_of(name) in LAYER
+            ]
+        elif app in LAYER:
+            names = [(name, line) for name, line in imported_names(module, path) if app_of(name) == SANDBOX]
+            if module not in SANDBOX_IMPORTERS:
+                wrong += [f"{module} imports {name} (line {n}): not a sandbox-mode entry point" for name, n in names]
+            wrong += [
+                f"{module} imports {name} at module level (line {line}): import it inside the sandbox-mode function"
+                for name, line in module_level_imports(module, path)
+                if app_of(name) == SANDBOX
+            ]
+    return wrong
+
+
+def test_the_sandbox_and_the_portal_import_each_other_only_through_the_sandbox_mode_entry_points() -> None:
+    assert sandbox_imports() == []
+
+
+def test_the_sandbox_mode_entry_points_exist() -> None:
+    assert SANDBOX_IMPORTERS <= set(project_modules())
+
+
 # -- the checks themselves catch what they are for ---------------------------------------------------------------
 def test_the_cycle_check_finds_a_cycle_through_a_function_level_import() -> None:
     graph = {"portal.models": {"portal.querysets": 1}, "portal.querysets": {"portal.models": 9}, "portal.x": {}}
@@ -208,6 +265,18 @@ def test_relative_imports_are_resolved(tmp_path: Path) -> None:
     source.write_text("from .models import Budget\nfrom . import reports\n")
     names = {name for name, _ in imported_names("costs.views", source)}
     assert {"costs.models", "costs.models.Budget", "costs", "costs.reports"} <= names
+
+
+def test_only_imports_outside_functions_are_module_level(tmp_path: Path) -> None:
+    source = tmp_path / "demo.py"
+    source.write_text(
+        "import awssandbox.clock\nif True:\n    from awssandbox import faults\n"
+        "class A:\n    from awssandbox import limits\n"
+        "def f():\n    from awssandbox import organisation\n"
+    )
+    names = {name for name, _ in module_level_imports("domains.demo", source)}
+    assert {"awssandbox.clock", "awssandbox.faults", "awssandbox.limits"} <= names
+    assert "awssandbox.organisation" not in names
 
 
 def test_the_access_vocabulary_imports_no_project_module() -> None:

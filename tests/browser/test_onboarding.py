@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from awssandbox.studio import studio_state
 from onboarding.models import ProfileRequest, SpaceRequest
-from portal.sandbox.studio import studio_state
 from tests.browser.test_inventory import log_in
 from tests.inventory import ACCOUNT_ID, REGION, sagemaker
 from tests.onboarding.world import World, build_world

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from awssandbox import faults
+from awssandbox.ce import LineItem, add_line_items, cost_state, set_page_size, set_tag_status
 from costs.ingest import IngestionScopeError, history_start, split_key, start_cost_ingestion
 from costs.models import DOMAIN_TAG, PROFILE_TAG, SPACE_TAG, CostRecord, CostTagStatus, SpendRollup
 from portal.aws import call_counter
 from portal.models import TaskRun
-from portal.sandbox import faults
-from portal.sandbox.ce import LineItem, add_line_items, cost_state, set_page_size, set_tag_status
 from tests.factories import DomainFactory, SpaceFactory, UserProfileFactory
 from tests.inventory import make_account
 

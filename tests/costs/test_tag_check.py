@@ -13,10 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from awssandbox.ce import LineItem, add_line_items, set_tag_status
 from costs import tag_check, tasks
 from costs.models import DOMAIN_TAG, PROFILE_TAG, SPACE_TAG, CostTagStatus
 from portal.models import AuditEvent, TaskRun
-from portal.sandbox.ce import LineItem, add_line_items, set_tag_status
 from tests.factories import DomainFactory, UserFactory, grant
 from tests.inventory import make_account
 

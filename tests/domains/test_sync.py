@@ -9,11 +9,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 import portal.aws
+from awssandbox import faults
 from domains.models import Domain
 from domains.sync import SyncScopeError, start_inventory_sync
 from portal.aws import call_counter
 from portal.models import AuditEvent, TaskRun
-from portal.sandbox import faults
 from profiles.models import App, Space, UserProfile
 from tests.inventory import build_org, make_account, sagemaker
 

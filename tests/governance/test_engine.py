@@ -13,13 +13,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from awssandbox import organisation
 from domains.models import Domain
 from governance import engine, fixes, services
 from governance.models import Finding, PostureSnapshot
 from portal.aws import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
 from portal.demo import ensure_demo_users
 from portal.models import AuditEvent, OutgoingMail
-from portal.sandbox import organisation
+from portal.sandboxing import demo_inputs
 from profiles import effective
 from tests.factories import AppFactory, DomainFactory, SpaceFactory, UserFactory, UserProfileFactory, grant
 
@@ -30,7 +31,7 @@ pytestmark = pytest.mark.django_db
 def demo(aws_sandbox: None) -> None:
     from domains import demo as domains_demo
 
-    organisation.seed(date.today(), with_costs=False)
+    organisation.seed(demo_inputs(), date.today(), with_costs=False)
     ensure_demo_users()
     domains_demo.setup_demo(lambda message: None)
 

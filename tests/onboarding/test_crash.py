@@ -20,12 +20,12 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from awssandbox import faults
+from awssandbox.studio import studio_state
 from onboarding import provision, services, tasks
 from onboarding.models import Offboarding, ProfileRequest
 from portal.aws import call_counter
 from portal.models import AuditEvent
-from portal.sandbox import faults
-from portal.sandbox.studio import studio_state
 from tests.conftest import WorkerProcess
 from tests.inventory import ACCOUNT_ID, REGION, sagemaker
 from tests.onboarding.world import World, build_world

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from awssandbox.clock import clock
 from onboarding import services, tasks
 from onboarding.models import SpaceRequest
 from portal.models import AuditEvent
-from portal.sandbox.clock import clock
 from profiles.models import Space, UserProfile
 from tests.inventory import sagemaker
 from tests.onboarding.world import World, build_world

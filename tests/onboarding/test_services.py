@@ -10,10 +10,10 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from awssandbox.studio import studio_state
 from onboarding import services
 from onboarding.models import ProfileRequest, Request, SpaceRequest
 from portal.models import AuditEvent
-from portal.sandbox.studio import studio_state
 from profiles.models import Space, UserProfile
 from tests.factories import UserFactory, grant
 from tests.inventory import sagemaker
@@ -251,7 +251,7 @@ def test_a_profile_created_by_someone_else_is_not_adopted(
 def test_throttling_is_retried_and_an_aws_error_fails_the_request_retryably(
     world: World, django_capture_on_commit_callbacks: Any, fast_aws_backoff: None, settings: Any
 ) -> None:
-    from portal.sandbox import faults
+    from awssandbox import faults
 
     settings.AWS_STEP_RETRY_SECONDS = 0
     faults.registry.add(service="sagemaker", kind="throttle", operation="CreateUserProfile", count=4)
@@ -271,7 +271,7 @@ def test_throttling_is_retried_and_an_aws_error_fails_the_request_retryably(
 
 
 def test_a_failure_is_emailed_to_the_requester(world: World, django_capture_on_commit_callbacks: Any) -> None:
-    from portal.sandbox import faults
+    from awssandbox import faults
 
     req = submit(world)
     faults.registry.add(service="sagemaker", kind="server_error", operation="CreateUserProfile", count=15)

@@ -13,6 +13,7 @@ from onboarding.models import PersonaTemplate, SpacePolicy
 from profiles.models import UserProfile
 from tests.factories import UserFactory, grant
 from tests.inventory import ROLE, make_account, sagemaker
+from tests.sandbox_network import placement
 
 
 @dataclass
@@ -57,8 +58,7 @@ def build_world() -> World:
             DomainName=name,
             AuthMode=auth,
             DefaultUserSettings={"ExecutionRole": ROLE},
-            SubnetIds=["subnet-1"],
-            VpcId="vpc-1",
+            **placement(),
         )["DomainId"]
     client.create_user_profile(
         DomainId=ids["research"], UserProfileName="leila", Tags=[{"Key": "owner", "Value": "leila"}]

@@ -15,6 +15,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from awssandbox import faults
 from portal.aws import (
     AccountAccess,
     CallCounter,
@@ -28,7 +29,6 @@ from portal.aws import (
     is_throttling,
     tally,
 )
-from portal.sandbox import faults
 
 OTHER = "271828182845"
 ROLE = f"arn:aws:iam::{OTHER}:role/PortalGovernance"

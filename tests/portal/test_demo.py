@@ -10,14 +10,15 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
+import awssandbox
+from awssandbox import organisation
+from awssandbox.ce import cost_state
 from costs.models import CostRecord
 from domains.models import AwsAccount, Domain
-from portal import sandbox
 from portal.aws import gateway
 from portal.demo import DEMO_PASSWORD, DEMO_USERS
 from portal.models import OutgoingMail, RoleAssignment
-from portal.sandbox import organisation
-from portal.sandbox.ce import cost_state
+from portal.sandboxing import demo_inputs
 from profiles.models import App, Space, UserProfile
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(180)]
@@ -43,8 +44,8 @@ def test_the_demo_brings_in_the_whole_demo_organisation(settings: Any, capsys: p
     # The portal's spend equals the demo bill's line items to the cent (the demo organisation is deterministic,
     # so seeding it again here gives the very line items the demo's sandbox server held).
     first, last = CostRecord.objects.order_by("day").first().day, CostRecord.objects.order_by("-day").first().day
-    with sandbox.running():
-        organisation.seed(date.today())
+    with awssandbox.running():
+        organisation.seed(demo_inputs(), date.today())
         bill = sum(
             (i.amount for i in cost_state(organisation.PAYER_ACCOUNT_ID).items if first <= i.day <= last), Decimal(0)
         )

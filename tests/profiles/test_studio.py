@@ -15,6 +15,7 @@ from profiles.models import UserProfile
 from profiles.studio import PRESIGNED_URL_SECONDS
 from tests.factories import UserFactory, grant
 from tests.inventory import make_account, sagemaker
+from tests.sandbox_network import placement
 
 pytestmark = pytest.mark.django_db
 
@@ -24,12 +25,8 @@ def synced(aws_sandbox: None) -> dict[str, Any]:
     from domains.sync import start_inventory_sync
 
     client = sagemaker()
-    iam = client.create_domain(
-        DomainName="research", AuthMode="IAM", DefaultUserSettings={}, SubnetIds=["s"], VpcId="v"
-    )["DomainId"]
-    sso = client.create_domain(DomainName="risk", AuthMode="SSO", DefaultUserSettings={}, SubnetIds=["s"], VpcId="v")[
-        "DomainId"
-    ]
+    iam = client.create_domain(DomainName="research", AuthMode="IAM", DefaultUserSettings={}, **placement())["DomainId"]
+    sso = client.create_domain(DomainName="risk", AuthMode="SSO", DefaultUserSettings={}, **placement())["DomainId"]
     maria = UserFactory(username="maria", email="maria@example.com")
     john = UserFactory(username="john", email="john@example.com")
     client.create_user_profile(DomainId=iam, UserProfileName="maria", Tags=[{"Key": "owner", "Value": "maria"}])
@@ -130,7 +127,7 @@ def test_someone_elses_profile_page_allows_no_studio_redirect(synced: dict[str, 
 
 
 def test_the_api_link_opens_the_sandbox_studio_page_once(synced: dict[str, Any]) -> None:
-    from portal.sandbox import studiopage
+    from awssandbox import studiopage
 
     api = APIClient()
     api.force_authenticate(synced["maria"])

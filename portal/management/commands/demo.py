@@ -24,6 +24,7 @@ from django.core.management.base import BaseCommand, CommandError
 from portal.aws import gateway
 from portal.demo import DEMO_PASSWORD, DEMO_USERS, ensure_demo_users, setup_app_demos
 from portal.demo_env import remove_demo_env, write_demo_env
+from portal.sandboxing import SandboxUnavailable, require_sandbox
 
 
 def _raise_interrupt(signum: int, frame: Any) -> None:
@@ -64,6 +65,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, port: int, sandbox_port: int, legacy: int, no_processes: bool, **options: Any) -> None:
         if legacy < 0:
             raise CommandError(f"--legacy must be 0 or more, not {legacy}.")
+        try:
+            require_sandbox()
+        except SandboxUnavailable as exc:
+            raise CommandError(str(exc)) from exc
         for name, number in (("--port", port), ("--sandbox-port", sandbox_port)):
             if not _port_free(number):
                 raise CommandError(f"Port {number} on 127.0.0.1 is in use ({name}); stop what uses it or pick another.")

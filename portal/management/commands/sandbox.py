@@ -12,9 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from portal.sandbox import limits
-from portal.sandbox.clock import ClockError, clock, parse_setting
-from portal.sandbox.server import make_sandbox_server, seed_demo
+from portal.sandboxing import SandboxUnavailable, demo_inputs, require_sandbox
 
 
 class Command(BaseCommand):
@@ -49,18 +47,28 @@ class Command(BaseCommand):
         if legacy and empty:
             raise CommandError("--legacy needs the demo organisation: leave out --empty.")
         try:
+            require_sandbox()
+        except SandboxUnavailable as exc:
+            raise CommandError(str(exc)) from exc
+        # Sandbox mode only: the sandbox (and moto) is imported here, never at the module's import.
+        from awssandbox import limits
+        from awssandbox.clock import ClockError, clock, parse_setting
+        from awssandbox.server import make_sandbox_server, seed_demo
+
+        inputs = demo_inputs()
+        try:
             clock.set_defaults(parse_setting(settings.AWS_SANDBOX_LIFECYCLE_SECONDS))
         except ClockError as exc:
             raise CommandError(f"AWS_SANDBOX_LIFECYCLE_SECONDS: {exc}") from exc
         try:
-            server = make_sandbox_server(port)
+            server = make_sandbox_server(port, demo=inputs)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
                 raise CommandError(f"Port {port} on 127.0.0.1 is in use; choose another with --port.") from exc
             raise
         if not empty:
             started = time.perf_counter()
-            summary = seed_demo()
+            summary = seed_demo(inputs)
             counts = ", ".join(f"{value} {key.replace('_', ' ')}" for key, value in summary.items())
             self.stdout.write(f"Seeded the demo organisation in {time.perf_counter() - started:.1f} s: {counts}.")
         if legacy:
@@ -81,7 +89,7 @@ class Command(BaseCommand):
             server.server_close()
 
     def _seed_legacy(self, count: int, manifest_path: Path | None) -> None:
-        from portal.sandbox import legacy
+        from awssandbox import legacy
 
         started = time.perf_counter()
         manifest = legacy.seed(count)
