@@ -2,7 +2,8 @@
 
 The portal layer never names an upper app (no import, no URL name, no task name): each app adds here its URLs, its
 menu entries, the kinds of background run it records as :class:`portal.models.TaskRun` with their pages, and the
-panels it shows on the domain, profile and space pages. The portal's URLconf, navigation, run pages and detail
+panels it shows on the domain, profile and space pages, and the sections it adds to the approver inbox
+(:meth:`Registry.add_inbox_section`). The portal's URLconf, navigation, run pages and detail
 pages read this registry.
 
 Each app also registers the names of the audit events it writes (:meth:`Registry.add_audit_actions`): the one
@@ -80,6 +81,16 @@ class Panel:
 PANEL_PAGES = ("domain", "profile", "space")
 
 
+@dataclass(frozen=True)
+class InboxSection:
+    """A section of the approver inbox (``/requests/``) from an app the inbox does not know: ``template`` rendered
+    with what ``context(request)`` answers, or not shown at all when it answers None (nothing for this person)."""
+
+    template: str
+    context: Callable[[Any], dict[str, Any] | None]
+    order: int = 100
+
+
 @dataclass
 class Registry:
     urls: list[tuple[str, str]] = field(default_factory=list)
@@ -87,6 +98,7 @@ class Registry:
     menu: list[MenuEntry] = field(default_factory=list)
     run_kinds: dict[str, RunKind] = field(default_factory=dict)
     panels: list[Panel] = field(default_factory=list)
+    inbox_sections: list[InboxSection] = field(default_factory=list)
     checks: dict[str, Callable[..., Any]] = field(default_factory=dict)
     member_sync_task: Any = None
     audit_actions: dict[str, str] = field(default_factory=dict)
@@ -128,6 +140,12 @@ class Registry:
 
     def panels_for(self, page: str) -> list[Panel]:
         return [panel for panel in self.panels if panel.page == page]
+
+    def add_inbox_section(self, section: InboxSection) -> None:
+        """Work waiting for approvers that the inbox shows beside the requests (e.g. change sets)."""
+        if section not in self.inbox_sections:
+            self.inbox_sections.append(section)
+            self.inbox_sections.sort(key=lambda s: s.order)
 
     def set_member_sync_task(self, task: Any) -> None:
         """The Celery task (with ``.delay(run_id, domain_pk)``) that syncs a domain's members, for the inventory
