@@ -23,6 +23,7 @@ class ChangeSetFilterSet(DomainScopedFilterSet):
         "saving": "monthly_saving",
         "proposed": "created_at",
     }
+    default_sort = "-proposed"
 
     class Meta:
         model = ChangeSet

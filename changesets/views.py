@@ -41,9 +41,9 @@ class ChangeSetListView(FilteredListView):
         return queryset.select_related("domain").annotate(change_count=Count("changes"))
 
 
-def _change_set(request: HttpRequest, pk: int) -> ChangeSet:
+def _change_set(request: HttpRequest, pk: int, action: str = VIEW) -> ChangeSet:
     return get_object_or_404(
-        ChangeSet.objects.restrict(request.user, VIEW).select_related("domain", "proposed_by", "decided_by"), pk=pk
+        ChangeSet.objects.restrict(request.user, action).select_related("domain", "proposed_by", "decided_by"), pk=pk
     )
 
 
@@ -83,7 +83,7 @@ def progress(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def change_set_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    cs = _change_set(request, pk)
+    cs = _change_set(request, pk, APPROVE)  # who may only look gets the 404 of what does not exist
     reason = request.POST.get("reason", "")
     actions = {
         "approve": lambda: services.do_approve(cs, actor=request.user),

@@ -17,7 +17,7 @@ from changesets.api import serializers as s
 from changesets.filtersets import ChangeSetFilterSet
 from changesets.models import Change, ChangeSet
 from portal.api import ScopedViewSetMixin, service_call
-from portal.scoping import VIEW, grants_for
+from portal.scoping import APPROVE, VIEW, grants_for
 
 
 class ChangeSetViewSet(
@@ -38,6 +38,11 @@ class ChangeSetViewSet(
         return ChangeSet.objects.select_related("domain", "decided_by").prefetch_related(
             Prefetch("changes", queryset=Change.objects.order_by("position"))
         )
+
+    def get_queryset(self) -> QuerySet:
+        """Those who may only look at a change set cannot find it to act on it (404, as if it did not exist)."""
+        action = APPROVE if self.action in ("approve", "reject", "cancel", "retry") else VIEW
+        return self.base_queryset().restrict(self.request.user, action)
 
     def get_serializer_class(self) -> Any:
         if self.action == "create":
