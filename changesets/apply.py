@@ -93,10 +93,11 @@ def _claim(pk: int, token: str | None) -> ChangeSet | None:
         if cs is None or cs.status not in ChangeSet.WORKING or (token or "") != cs.task_token:
             return None
         now = timezone.now()
-        fields: dict[str, Any] = {"heartbeat_at": now, "updated_at": now}
+        fields: dict[str, Any] = {"heartbeat_at": now, "updated_at": now, "status": ChangeSet.Status.APPLYING}
         if cs.status == ChangeSet.Status.APPROVED:
-            fields.update(status=ChangeSet.Status.APPLYING, error="", progress="Calling AWS.")
+            fields.update(error="", progress="Calling AWS.")
         ChangeSet.objects.filter(pk=pk).update(**fields)
+    cs.waited_for = cs.progress if cs.status == ChangeSet.Status.WAITING else ""  # what the last turn waited for
     for name, value in fields.items():
         setattr(cs, name, value)
     return cs
@@ -230,7 +231,7 @@ def _wait(cs: ChangeSet, message: str, seconds: float) -> float | None:
             f"Still waiting after {settings.CHANGESET_WAIT_SECONDS} s: {message} Retry later; the changes already "
             f"applied are not made again."
         )
-    first = cs.status != ChangeSet.Status.WAITING or cs.progress != message[:300]
+    first = getattr(cs, "waited_for", "") != message[:300]
     if not _beat(cs, message, **fields):
         return None
     if first:
