@@ -287,7 +287,8 @@ check_can_reject = check_can_approve
 
 
 def check_can_cancel(actor: Any, cs: ChangeSet) -> None:
-    if not _is_proposer(cs, actor) and not (not is_system_actor(actor) and grants_for(actor).is_admin):
+    is_admin = not is_system_actor(actor) and grants_for(actor).is_admin
+    if not _is_proposer(cs, actor) and not is_admin:
         raise ValidationError("Only the person who proposed it (or a platform admin) may cancel this change set.")
     if cs.status != ChangeSet.Status.PROPOSED:
         raise ValidationError(f"This change set is {_state(cs)}; only a proposed change set can be cancelled.")
