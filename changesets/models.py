@@ -32,7 +32,7 @@ class ChangeSet(models.Model):
 
     domain = models.ForeignKey(Domain, on_delete=models.PROTECT, related_name="change_sets")
     title = models.CharField(max_length=200)
-    origin = models.CharField(max_length=100, blank=True, help_text='Who asked for it, e.g. "governance:CO-01".')
+    origin = models.CharField(max_length=100, blank=True, help_text='What proposed it, e.g. "edit:profile" or a check.')
     finding_ids = models.JSONField(default=list, blank=True, help_text="Findings the change set closes.")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PROPOSED)
     proposed_by = models.ForeignKey(

@@ -104,5 +104,5 @@ class ChangeSetCreateSerializer(serializers.Serializer):
         return cleaned
 
 
-class ReasonSerializer(serializers.Serializer):
+class ChangeSetReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")

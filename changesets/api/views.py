@@ -48,7 +48,7 @@ class ChangeSetViewSet(
         if self.action == "create":
             return s.ChangeSetCreateSerializer
         if self.action in ("reject", "cancel"):
-            return s.ReasonSerializer
+            return s.ChangeSetReasonSerializer
         return s.ChangeSetSerializer
 
     def _answer(self, cs: ChangeSet, code: int = status.HTTP_200_OK) -> Response:
@@ -78,18 +78,18 @@ class ChangeSetViewSet(
     def approve(self, request: ApiRequest, pk: str | None = None) -> Response:
         return self._answer(service_call(services.do_approve, self.get_object(), actor=request.user))
 
-    @extend_schema(request=s.ReasonSerializer, responses=s.ChangeSetSerializer)
+    @extend_schema(request=s.ChangeSetReasonSerializer, responses=s.ChangeSetSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request: ApiRequest, pk: str | None = None) -> Response:
-        data = s.ReasonSerializer(data=request.data)
+        data = s.ChangeSetReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         reason = data.validated_data.get("reason", "")
         return self._answer(service_call(services.do_reject, self.get_object(), actor=request.user, reason=reason))
 
-    @extend_schema(request=s.ReasonSerializer, responses=s.ChangeSetSerializer)
+    @extend_schema(request=s.ChangeSetReasonSerializer, responses=s.ChangeSetSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request: ApiRequest, pk: str | None = None) -> Response:
-        data = s.ReasonSerializer(data=request.data)
+        data = s.ChangeSetReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         reason = data.validated_data.get("reason", "")
         return self._answer(service_call(services.do_cancel, self.get_object(), actor=request.user, reason=reason))
