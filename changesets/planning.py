@@ -26,6 +26,11 @@ class PlannedChange:
     a restart; ``needs_no_running_apps`` marks a change AWS accepts only while no app of the domain is InService,
     Pending or Deleting (network and execution-identity changes); ``monthly_saving`` is the estimated saving in USD
     where cost is involved.
+
+    Paths in ``before`` and ``after`` are read from the resource's Describe answer (``DefaultUserSettings.X`` and
+    ``DomainSettings.X`` on a domain, ``UserSettings.X`` on a profile, ``SpaceSettings.X`` on a space, ``Status``
+    on an app; ``Tags.<key>`` reads a tag). The apply task compares ``after`` with what AWS has before calling, so
+    a change already made is not made again. ``after`` is required except for DeleteApp (``{"Status": "Deleted"}``).
     """
 
     operation: str

@@ -18,10 +18,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from domains.models import AwsAccount, Domain
-from domains.signals import domains_removed, member_sync_requested
+from domains.signals import domains_removed, member_sync_requested, resources_changed
 from domains.upsert import jsonable, upsert_by_arn
 from portal import runs
-from portal.aws import gateway, list_all_tags, paginate, with_retries
+from portal.aws import call_with_retries, gateway, list_all_tags, paginate, with_retries
 from portal.models import TaskRun
 from portal.registry import RunKind, registry
 
@@ -215,6 +215,9 @@ def _list_and_store_domains(
             Domain, existing, described=described, listed=[s["DomainArn"] for s in summaries], now=now, complete=True
         )
         removed = [d.pk for d in existing if d.removed_at == now]
+        every = {d.arn: d for d in (*existing, *result.objects.values())}
+        for arn in result.changed:
+            resources_changed.send(sender=Domain, domain_pk=every[arn].pk, arns=[arn])
         if removed:
             domains_removed.send(sender=Domain, domain_pks=removed, at=now)
         live = [result.objects[s["DomainArn"]] for s in summaries if s["DomainArn"] in result.objects]
@@ -228,6 +231,24 @@ def _list_and_store_domains(
             domain_arns=[d.arn for d in live],
         )
     return [d.pk for d in live] if run.is_active else None
+
+
+def refresh_domain(domain: Domain) -> Domain:
+    """Read one domain from AWS again and store it (after the portal changed it), as the sync would."""
+    client = gateway().sagemaker(region=domain.region, account=domain.account.access)
+    values = call_with_retries(_describe_domain, client=client, region=domain.region, domain_id=domain.domain_id)
+    values["account_id"] = domain.account_id
+    with transaction.atomic():
+        result = upsert_by_arn(
+            Domain,
+            Domain.objects.filter(arn=domain.arn),
+            described={domain.arn: values},
+            listed=[domain.arn],
+            now=timezone.now(),
+            complete=False,
+        )
+        resources_changed.send(sender=Domain, domain_pk=domain.pk, arns=[domain.arn])
+    return result.objects[domain.arn]
 
 
 def _describe_domain(client: Any, region: str, domain_id: str) -> dict[str, Any]:

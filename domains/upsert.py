@@ -17,7 +17,7 @@ class UpsertResult:
     removed: int = 0
     unchanged: int = 0
     objects: dict[str, Any] = field(default_factory=dict)  # arn -> model instance, for linking foreign keys
-    changed_arns: set[str] = field(default_factory=set)  # created, updated or marked removed
+    changed: list[str] = field(default_factory=list)  # ARNs created, updated or marked removed
 
     def counts(self) -> dict[str, int]:
         return {"created": self.created, "updated": self.updated, "removed": self.removed, "unchanged": self.unchanged}
@@ -84,7 +84,7 @@ def upsert_by_arn(
     if to_remove:
         model.objects.filter(pk__in=[obj.pk for obj in to_remove]).update(removed_at=now)
     result.created, result.updated, result.removed = len(to_create), len(to_update), len(to_remove)
-    result.changed_arns = {obj.arn for obj in (*to_create, *to_update, *to_remove)}
+    result.changed = [obj.arn for obj in (*to_create, *to_update, *to_remove)]
     return result
 
 

@@ -5,6 +5,7 @@ class GovernanceConfig(AppConfig):
     name = "governance"
 
     def ready(self) -> None:
+        from domains.signals import resources_changed
         from governance import checks, engine, services
         from portal.registry import MenuEntry, registry
 
@@ -12,7 +13,7 @@ class GovernanceConfig(AppConfig):
             registry.add_check(check)
         registry.add_audit_actions(services.AUDIT_ACTIONS)
         registry.add_run_kind(engine.POSTURE_CHECK)
-        registry.add_members_synced_hook(engine.evaluate_changed)
         registry.add_urls("governance.urls")
         registry.add_api_urls("governance.api.urls")
         registry.add_menu(MenuEntry("Governance", "governance:finding-list", order=75))
+        resources_changed.connect(engine.on_resources_changed, dispatch_uid="governance.evaluate_changed")

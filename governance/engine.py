@@ -4,7 +4,8 @@ Entry points:
 
 - :func:`evaluate` ``(domains=None, *, only_arns=None, now=None) -> Outcome``: every live domain (or these), all
   resources; with ``only_arns`` (incremental) the findings of other resources are left untouched.
-- :func:`evaluate_changed` ``(domain, changed_arns)``: the inventory sync's hook (after a member sync).
+- :func:`evaluate_changed` ``(domain, changed_arns)``: after the inventory writers stored new descriptions
+  (:func:`on_resources_changed` receives :data:`domains.signals.resources_changed`).
 - :func:`run_posture_check` ``(run_id, domain_pk=None)``: a full evaluation recorded as a "posture check" run.
 
 The statement count does not grow with the number of resources: the inventory of all domains is read in five
@@ -207,9 +208,16 @@ def _snapshot(inventories: list[Any], live: list[Finding], resolved: list[Findin
     )
 
 
+def on_resources_changed(sender: Any, *, domain_pk: int, arns: list[str], **kwargs: Any) -> None:
+    """Receiver of :data:`domains.signals.resources_changed`: the inventory writers stored new descriptions."""
+    domain = Domain.objects.select_related("account").filter(pk=domain_pk).first()
+    if domain is not None:
+        evaluate_changed(domain, set(arns))
+
+
 def evaluate_changed(domain: Domain, changed_arns: set[str]) -> None:
-    """The member sync's hook: re-evaluate what the sync created, changed or removed. A failure here is logged and
-    never undoes the sync."""
+    """Re-evaluate what the inventory writers (a sync, a change set's re-read, provisioning) created, changed or
+    removed. A failure here is logged and never undoes what was stored."""
     if not changed_arns:
         return
     try:

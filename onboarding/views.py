@@ -36,6 +36,7 @@ from onboarding.models import Offboarding, PersonaTemplate, ProfileRequest, Requ
 from portal.listing import FilteredListView
 from portal.models import AuditEvent
 from portal.pricing import PRICES_SOURCE
+from portal.registry import registry
 from portal.scoping import APPROVE, MANAGE, REQUEST_PROFILE, REQUEST_SPACE, VIEW, grants_for, require_somewhere
 
 KINDS: dict[str, type[Request]] = {"profile": ProfileRequest, "space": SpaceRequest}
@@ -92,6 +93,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "expires_on"
     )
     pending_profiles, pending_spaces = _pending(user, ProfileRequest), _pending(user, SpaceRequest)
+    sections = [(s.template, c) for s in registry.inbox_sections if (c := s.context(request)) is not None]
     return render(
         request,
         "onboarding/inbox.html",
@@ -108,6 +110,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "may_request_space": bool(grants.domains_for(REQUEST_SPACE)),
             "mine_profiles": mine_profiles,
             "mine_spaces": mine_spaces,
+            "inbox_sections": sections,
         },
     )
 

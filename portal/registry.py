@@ -2,7 +2,8 @@
 
 The portal layer never names an upper app (no import, no URL name, no task name): each app adds here its URLs, its
 menu entries, the kinds of background run it records as :class:`portal.models.TaskRun` with their pages, and the
-panels it shows on the domain, profile and space pages. The portal's URLconf, navigation, run pages and detail
+panels it shows on the domain, profile and space pages, and the sections it adds to the approver inbox
+(:meth:`Registry.add_inbox_section`). The portal's URLconf, navigation, run pages and detail
 pages read this registry.
 
 Each app also registers the names of the audit events it writes (:meth:`Registry.add_audit_actions`): the one
@@ -15,8 +16,8 @@ GPU instances), the resource kinds it reads (``"domain"``, ``"profile"``, ``"spa
 behind it, whether a change set can fix it, and ``run``: a plain function over one domain's inventory rows (the
 object the governance engine passes: ``.domain``, ``.policy``, ``.profiles``, ``.spaces``, ``.apps``, ``.now``)
 that yields :class:`Found` items, each naming the resource and carrying its :class:`Evidence` (the field, its value
-and where the value came from: "profile override", "domain default", "DescribeApp"...). Inventory sync hooks
-(:meth:`Registry.add_members_synced_hook`) let the governance engine re-evaluate what a sync changed.
+and where the value came from: "profile override", "domain default", "DescribeApp"...). The governance engine
+re-evaluates what the inventory writers changed through :data:`domains.signals.resources_changed`.
 
 Example, in ``costs/apps.py``::
 
@@ -136,6 +137,16 @@ class Check:
         return self.severity(found, inventory) if callable(self.severity) else self.severity
 
 
+@dataclass(frozen=True)
+class InboxSection:
+    """A section of the approver inbox (``/requests/``) from an app the inbox does not know: ``template`` rendered
+    with what ``context(request)`` answers, or not shown at all when it answers None (nothing for this person)."""
+
+    template: str
+    context: Callable[[Any], dict[str, Any] | None]
+    order: int = 100
+
+
 @dataclass
 class Registry:
     urls: list[tuple[str, str]] = field(default_factory=list)
@@ -143,8 +154,8 @@ class Registry:
     menu: list[MenuEntry] = field(default_factory=list)
     run_kinds: dict[str, RunKind] = field(default_factory=dict)
     panels: list[Panel] = field(default_factory=list)
+    inbox_sections: list[InboxSection] = field(default_factory=list)
     checks: dict[str, Check] = field(default_factory=dict)
-    members_synced_hooks: list[Callable[[Any, set[str]], None]] = field(default_factory=list)
     member_sync_task: Any = None
     audit_actions: dict[str, str] = field(default_factory=dict)
 
@@ -186,6 +197,12 @@ class Registry:
     def panels_for(self, page: str) -> list[Panel]:
         return [panel for panel in self.panels if panel.page == page]
 
+    def add_inbox_section(self, section: InboxSection) -> None:
+        """Work waiting for approvers that the inbox shows beside the requests (e.g. change sets)."""
+        if section not in self.inbox_sections:
+            self.inbox_sections.append(section)
+            self.inbox_sections.sort(key=lambda s: s.order)
+
     def set_member_sync_task(self, task: Any) -> None:
         """The Celery task (with ``.delay(run_id, domain_pk)``) that syncs a domain's members, for the inventory
         sync to hand each domain on to the app that owns profiles, spaces and apps."""
@@ -205,12 +222,6 @@ class Registry:
         if known is not None and known != check:
             raise ValueError(f"Governance check {check.id!r} is registered twice.")
         self.checks[check.id] = check
-
-    def add_members_synced_hook(self, hook: Callable[[Any, set[str]], None]) -> None:
-        """``hook(domain, changed_arns)``, called after a member sync stored a domain's profiles, spaces and apps,
-        with the ARNs it created, changed or marked removed."""
-        if hook not in self.members_synced_hooks:
-            self.members_synced_hooks.append(hook)
 
 
 registry = Registry()

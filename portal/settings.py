@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "profiles",
     "costs",
     "onboarding",
+    "changesets",
     "governance",
 ]
 
@@ -365,6 +366,12 @@ CELERY_BEAT_SCHEDULE["onboarding-resume-stalled"] = {
     "task": "onboarding.resume_stalled",
     "schedule": PROVISION_SWEEP_SECONDS,
 }
+CELERY_BEAT_SCHEDULE["changesets-resume-stalled"] = {
+    "task": "changesets.resume_stalled",
+    "schedule": PROVISION_SWEEP_SECONDS,
+}
+# How long an approved change set may wait (for running apps to stop, for AWS to finish) before it fails.
+CHANGESET_WAIT_SECONDS = env_int("CHANGESET_WAIT_SECONDS", 24 * 3600, minimum=1)
 CELERY_BEAT_SCHEDULE["governance-posture-check"] = {
     "task": "governance.scheduled_posture_check",
     "schedule": 3600 * env_int("POSTURE_CHECK_HOURS", 6, minimum=1),

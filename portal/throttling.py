@@ -13,6 +13,8 @@ from axes.backends import AxesStandaloneBackend
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from rest_framework import serializers
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 
 
@@ -53,9 +55,18 @@ def lockout_response(request: HttpRequest, original_response: Any = None, creden
     return response
 
 
+class BoundedAuthTokenSerializer(AuthTokenSerializer):
+    """A user name no longer than Django's (150): a longer one is refused as bad input before the login is tried
+    (the failed-login record could not store it)."""
+
+    username = serializers.CharField(label="Username", write_only=True, max_length=150)
+
+
 class ThrottledObtainAuthToken(ObtainAuthToken):
     """DRF's token login, with the password check seeing Django's own request: the throttle marks a locked-out
     login on that request, which is where its middleware looks (DRF's wrapper would hide the mark)."""
+
+    serializer_class = BoundedAuthTokenSerializer
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "request": self.request._request}

@@ -15,8 +15,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from domains.models import Domain
+from domains.signals import resources_changed
 from domains.upsert import jsonable, upsert_by_arn
-from portal.registry import registry
 from profiles.models import App, Space, UserProfile
 
 OWNER_TAG_KEYS = ("owner", "Owner", "portal:owner")
@@ -166,10 +166,14 @@ def store_members(domain: Domain, listing: Listing) -> dict[str, dict[str, int]]
     apps = upsert_by_arn(
         App, App.objects.filter(domain=domain), described=app_rows, listed=listing.app_arns, now=now, complete=True
     )
-    changed = profiles.changed_arns | spaces.changed_arns | apps.changed_arns
-    for hook in registry.members_synced_hooks:
-        hook(domain, changed)
+    _changed(domain.pk, [*profiles.changed, *spaces.changed, *apps.changed])
     return {"user_profiles": profiles.counts(), "spaces": spaces.counts(), "apps": apps.counts()}
+
+
+def _changed(domain_pk: int, arns: list[str]) -> None:
+    """Tell listeners (:data:`domains.signals.resources_changed`) which stored resources AWS described anew."""
+    if arns:
+        resources_changed.send(sender=UserProfile, domain_pk=domain_pk, arns=arns)
 
 
 def _store_one(model: type[Any], arn: str, values: dict[str, Any]) -> Any:
@@ -177,6 +181,7 @@ def _store_one(model: type[Any], arn: str, values: dict[str, Any]) -> Any:
     result = upsert_by_arn(
         model, model.objects.filter(arn=arn), described={arn: values}, listed=[arn], now=timezone.now(), complete=False
     )
+    _changed(values["domain_id"], [arn])
     return result.objects[arn]
 
 
@@ -186,9 +191,15 @@ def store_profile(domain: Domain, answer: dict[str, Any], tags: dict[str, str], 
     return _store_one(UserProfile, answer["UserProfileArn"], values)
 
 
-def store_space(domain: Domain, answer: dict[str, Any], tags: dict[str, str], *, owner_profile: UserProfile) -> Space:
-    """A shared space the portal created (or adopted), from its DescribeSpace answer and tags."""
-    values = {**space_values(answer, tags), "domain_id": domain.pk, "owner_profile_id": owner_profile.pk}
+def store_space(
+    domain: Domain, answer: dict[str, Any], tags: dict[str, str], *, owner_profile: UserProfile | None
+) -> Space:
+    """A space the portal created, adopted or changed, from its DescribeSpace answer and tags."""
+    values = {
+        **space_values(answer, tags),
+        "domain_id": domain.pk,
+        "owner_profile_id": owner_profile.pk if owner_profile else None,
+    }
     return _store_one(Space, answer["SpaceArn"], values)
 
 
@@ -197,10 +208,13 @@ def mark_deleted(model: type[UserProfile | Space | App], arn: str) -> None:
     Profiles and spaces are marked removed too; an app is removed by the next sync's listing."""
     if not arn:
         return
+    row = model.objects.filter(arn=arn).values("domain_id").first()
     if model is App:
         App.objects.filter(arn=arn).update(status="Deleted")
-        return
-    model.objects.filter(arn=arn, removed_at__isnull=True).update(status="Deleted", removed_at=timezone.now())
+    else:
+        model.objects.filter(arn=arn, removed_at__isnull=True).update(status="Deleted", removed_at=timezone.now())
+    if row is not None:
+        _changed(row["domain_id"], [arn])
 
 
 def remove_members_of_domains(domain_pks: list[int], *, at: datetime) -> None:

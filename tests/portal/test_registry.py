@@ -37,6 +37,7 @@ def test_the_menu_lists_what_the_apps_registered_in_their_order_and_for_whom() -
         "Spaces",
         "Requests",
         "Offboarding",
+        "Change sets",
         "Governance",
         "Costs",
         "Sync runs",
@@ -45,6 +46,7 @@ def test_the_menu_lists_what_the_apps_registered_in_their_order_and_for_whom() -
         "API",
     ]
     assert "Accounts" not in menu_of(scientist) and "Offboarding" not in menu_of(scientist)
+    assert "Change sets" not in menu_of(scientist)
 
 
 def test_the_menu_has_a_governance_entry() -> None:
