@@ -59,4 +59,4 @@ def test_an_approver_edits_a_profiles_idle_timeout_another_approves_and_the_work
     idle = answer["UserSettings"]["JupyterLabAppSettings"]["AppLifecycleManagement"]["IdleSettings"]
     assert idle == {"LifecycleManagement": "ENABLED", "IdleTimeoutInMinutes": 120}
     page.goto(f"/profiles/{profile.pk}/")
-    assert "after 120 minutes" in page.inner_text("body")
+    assert "after 120 min (profile override)" in page.inner_text("body")

@@ -115,7 +115,7 @@ def test_an_approver_edits_a_profile_and_another_approves_it(
     profile.refresh_from_db()
     assert profile.idle_shutdown == "ENABLED" and profile.idle_timeout_minutes == 120
     page = client.get(reverse("profiles:profile-detail", args=[profile.pk])).content.decode()
-    assert "after 120 minutes" in page and 'id="edit-settings-link"' in page
+    assert "after 120 min (profile override)" in page and 'id="edit-settings-link"' in page
 
 
 def test_domain_defaults_are_edited_the_same_way(world: World) -> None:
