@@ -156,7 +156,9 @@ def evaluate(
         _snapshot(inventories, still_live, gone, now)
         from governance import notify
 
-        notify.new_high_findings(to_create)
+        # Open high-severity findings not yet notified: new ones, and those that opened while the domain had no
+        # approver to tell (e.g. found by the first sync, before anyone was given the role).
+        notify.new_high_findings([f for f in still_live if f.status == Finding.Status.OPEN])
     outcome.opened, outcome.updated, outcome.resolved = to_create, len(to_update) + len(still_seen), len(gone)
     return outcome
 
