@@ -60,7 +60,7 @@ def _person_key(profile: Any) -> str:
 
 def id02_duplicate_profiles(inv: DomainInventory) -> Iterator[Found]:
     groups: dict[str, list[Any]] = defaultdict(list)
-    for profile in inv.profiles:
+    for profile in inv.all_profiles or ():  # a changed profile is a duplicate of any other, changed or not
         keys = {f"name:{profile.name.lower()}"}
         if _person_key(profile):
             keys.add(_person_key(profile))
@@ -198,9 +198,7 @@ def co01_severity(found: Found, inv: DomainInventory) -> str:
     resource = found.resource
     if found.kind == "space":
         return "high" if inv.policy.is_gpu(resource.instance_type) else "medium"
-    gpu = any(inv.policy.is_gpu(s.instance_type) for s in inv.spaces if s.owner_profile_id == resource.pk)
-    gpu = gpu or any(inv.policy.is_gpu(a.instance_type) for a in inv.apps if a.user_profile_id == resource.pk)
-    return "high" if gpu else "medium"
+    return "high" if resource.pk in inv.gpu_profile_pks else "medium"
 
 
 def co02_idle_timeout_cap(inv: DomainInventory) -> Iterator[Found]:

@@ -3,13 +3,15 @@
 Entry points:
 
 - :func:`evaluate` ``(domains=None, *, only_arns=None, now=None) -> Outcome``: every live domain (or these), all
-  resources; with ``only_arns`` (incremental) the findings of other resources are left untouched.
+  resources; with ``only_arns`` (incremental) only those resources are checked and the findings of the others are
+  left untouched, except in a domain whose own ARN is among them (its defaults changed): it is checked whole.
 - :func:`evaluate_changed` ``(domain, changed_arns)``: after the inventory writers stored new descriptions
   (:func:`on_resources_changed` receives :data:`domains.signals.resources_changed`).
 - :func:`run_posture_check` ``(run_id, domain_pk=None)``: a full evaluation recorded as a "posture check" run.
 
 The statement count does not grow with the number of resources: the inventory of all domains is read in five
-queries, the live findings in one, and findings and their events are written with bulk_create / bulk_update.
+queries, the live findings in one, findings and their events are written with bulk_create / bulk_update, and the
+day's posture snapshot is counted in one aggregate query.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ import logging
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from domains.models import Domain
@@ -76,15 +79,23 @@ def evaluate(
     outcome = Outcome(domains=len(domains))
     if not domains:
         return outcome
-    inventories = inventory_module.load(domains, now)
+    inventories = inventory_module.load(domains, now, only_arns)
+    whole = [inv.domain.pk for inv in inventories if inv.whole]
+    narrowed = [inv.domain.pk for inv in inventories if not inv.whole]
+    scope = Q(domain_id__in=whole)
+    if narrowed:
+        scope |= Q(domain_id__in=narrowed, resource_arn__in=list(only_arns or ()))
     checks = list(registry.checks.values())
+    by_pk = {d.pk: d for d in domains}
     with transaction.atomic():
         live = {
             (f.check_id, f.resource_arn): f
             for f in Finding.objects.select_for_update().filter(
-                domain__in=domains, status__in=[Finding.Status.OPEN, Finding.Status.ACCEPTED]
+                scope, status__in=[Finding.Status.OPEN, Finding.Status.ACCEPTED]
             )
         }
+        for finding in live.values():
+            finding.domain = by_pk[finding.domain_id]  # the notifications read it: no query each
         seen: set[tuple[str, str]] = set()
         to_create: list[Finding] = []
         to_update: list[Finding] = []
@@ -93,7 +104,7 @@ def evaluate(
             for check in checks:
                 for found in check.run(inv):
                     arn = found.resource.arn
-                    if only_arns is not None and arn not in only_arns:
+                    if not inv.whole and arn not in only_arns:  # type: ignore[operator]
                         continue
                     key = (check.id, arn)
                     if key in seen:
@@ -130,11 +141,7 @@ def evaluate(
                             to_update.append(finding)
                         else:
                             still_seen.append(finding.pk)
-        gone = [
-            f
-            for key, f in live.items()
-            if key not in seen and (only_arns is None or f.resource_arn in only_arns) and f.check_id in registry.checks
-        ]
+        gone = [f for key, f in live.items() if key not in seen and f.check_id in registry.checks]
         for finding in gone:
             finding.status, finding.resolved_at = Finding.Status.RESOLVED, now
         Finding.objects.bulk_create(to_create, batch_size=500)
@@ -152,48 +159,88 @@ def evaluate(
             ],
             batch_size=500,
         )
-        still_live = [f for f in live.values() if f.status != Finding.Status.RESOLVED] + to_create
-        _snapshot(inventories, still_live, gone, now)
+        _snapshot(inventories, now)
         from governance import notify
 
         # Open high-severity findings not yet notified: new ones, and those that opened while the domain had no
         # approver to tell (e.g. found by the first sync, before anyone was given the role).
-        notify.new_high_findings([f for f in still_live if f.status == Finding.Status.OPEN])
+        still_live = [f for f in live.values() if f.status == Finding.Status.OPEN] + to_create
+        notify.new_high_findings(still_live)
     outcome.opened, outcome.updated, outcome.resolved = to_create, len(to_update) + len(still_seen), len(gone)
     return outcome
 
 
-def _snapshot(inventories: list[Any], live: list[Finding], resolved: list[Finding], now: datetime) -> None:
+def _classic_counts(inv: Any) -> tuple[int, int]:
+    """Profiles landing in Studio Classic (by their own setting or the domain's) and Classic apps running."""
+    profiles = 0
+    for profile in inv.all_profiles:
+        settings = inv.profile_settings(profile)
+        landing = settings["DefaultLandingUri"].value or ""
+        if settings["StudioWebPortal"].value != "ENABLED" or landing.startswith("app:JupyterServer"):
+            profiles += 1
+    apps = sum(1 for a in inv.all_apps if a.app_type in CLASSIC_APP_TYPES and a.status == "InService")
+    return profiles, apps
+
+
+def _snapshot(inventories: list[Any], now: datetime) -> None:
+    """Today's posture of each domain, from its findings as they now stand (one aggregate query, whatever the
+    number of findings). The Studio Classic counters need every member: a narrowed (incremental) evaluation keeps
+    the latest ones, which the next full evaluation refreshes."""
     day = timezone.localdate(now)
-    rows = []
+    pks = [inv.domain.pk for inv in inventories]
+    start = timezone.make_aware(datetime.combine(day, datetime.min.time()), timezone.get_current_timezone())
+    tally: dict[int, dict[str, Any]] = {
+        pk: {"open": Counter(), "accepted": 0, "resolved": 0, "by_check": Counter()} for pk in pks
+    }
+    rows = (
+        Finding.objects.filter(domain_id__in=pks)
+        .filter(Q(status__in=[Finding.Status.OPEN, Finding.Status.ACCEPTED]) | Q(resolved_at__gte=start))
+        .values_list("domain_id", "status", "severity", "check_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for domain_pk, status, severity, check_id, n in rows:
+        counts = tally[domain_pk]
+        if status == Finding.Status.OPEN:
+            counts["open"][severity] += n
+            counts["by_check"][check_id] += n
+        elif status == Finding.Status.ACCEPTED:
+            counts["accepted"] += n
+        else:
+            counts["resolved"] += n
+    narrowed = [inv.domain.pk for inv in inventories if not inv.whole]
+    latest: dict[int, tuple[int, int]] = {}
+    if narrowed:
+        for domain_pk, profiles, apps in (
+            PostureSnapshot.objects.filter(domain_id__in=narrowed, day__gte=day - timedelta(days=7))
+            .order_by("domain_id", "day")
+            .values_list("domain_id", "classic_profiles", "classic_apps_running")
+        ):
+            latest[domain_pk] = (profiles, apps)  # the last day wins
+    snapshots = []
     for inv in inventories:
-        mine = [f for f in live if f.domain_id == inv.domain.pk]
-        open_by = Counter(f.severity for f in mine if f.status == Finding.Status.OPEN)
-        classic_profiles = 0
-        for profile in inv.profiles:
-            settings = inv.profile_settings(profile)
-            landing = settings["DefaultLandingUri"].value or ""
-            if settings["StudioWebPortal"].value != "ENABLED" or landing.startswith("app:JupyterServer"):
-                classic_profiles += 1
-        rows.append(
+        counts = tally[inv.domain.pk]
+        if inv.whole or inv.domain.pk not in latest:
+            classic_profiles, classic_apps = _classic_counts(inv)
+        else:
+            classic_profiles, classic_apps = latest[inv.domain.pk]
+        snapshots.append(
             PostureSnapshot(
                 domain=inv.domain,
                 day=day,
-                open_high=open_by["high"],
-                open_medium=open_by["medium"],
-                open_low=open_by["low"],
-                accepted=sum(1 for f in mine if f.status == Finding.Status.ACCEPTED),
-                resolved_today=sum(1 for f in resolved if f.domain_id == inv.domain.pk),
-                by_check=dict(Counter(f.check_id for f in mine if f.status == Finding.Status.OPEN)),
+                open_high=counts["open"]["high"],
+                open_medium=counts["open"]["medium"],
+                open_low=counts["open"]["low"],
+                accepted=counts["accepted"],
+                resolved_today=counts["resolved"],
+                by_check=dict(sorted(counts["by_check"].items())),
                 classic_profiles=classic_profiles,
-                classic_apps_running=sum(
-                    1 for a in inv.apps if a.app_type in CLASSIC_APP_TYPES and a.status == "InService"
-                ),
+                classic_apps_running=classic_apps,
                 taken_at=now,
             )
         )
     PostureSnapshot.objects.bulk_create(
-        rows,
+        snapshots,
         update_conflicts=True,
         unique_fields=["domain", "day"],
         update_fields=[

@@ -111,6 +111,46 @@ def test_incremental_evaluation_touches_only_changed_resources() -> None:
     assert after[a.arn] > before[a.arn] and after[b.arn] == before[b.arn]
 
 
+def test_an_incremental_evaluation_checks_a_changed_profile_against_the_whole_domain() -> None:
+    domain = DomainFactory()
+    UserProfileFactory(domain=domain, name="maria-garcia")
+    other = UserProfileFactory(domain=domain, name="wei-chen")
+    engine.evaluate([domain])
+    assert not Finding.objects.filter(check_id="ID-02").exists()
+    # A sync stores a new profile that is the same name in other case: only it changed, yet the duplicate check
+    # compares it with every profile of the domain.
+    copy = UserProfileFactory(domain=domain, name="Maria-Garcia")
+    engine.evaluate([domain], only_arns={copy.arn})
+    assert set(Finding.objects.filter(check_id="ID-02").values_list("resource_arn", flat=True)) == {copy.arn}
+    # The snapshot counts every live finding of the domain, not only those of this evaluation.
+    snapshot = PostureSnapshot.objects.get(domain=domain)
+    live = Finding.objects.filter(domain=domain, status="open")
+    assert snapshot.open_high + snapshot.open_medium + snapshot.open_low == live.count()
+    assert snapshot.by_check["CO-01"] == live.filter(check_id="CO-01").count() == 3
+    assert other.arn in set(live.filter(check_id="CO-01").values_list("resource_arn", flat=True))
+
+
+def test_a_changed_domain_is_evaluated_whole() -> None:
+    domain = DomainFactory()
+    profiles = [UserProfileFactory(domain=domain, name=f"person-{i}") for i in range(3)]
+    engine.evaluate([domain])
+    assert Finding.objects.filter(check_id="CO-01", status="open").count() == 3
+    # The domain's defaults now enforce idle shutdown: only the domain's ARN changed, every profile follows it.
+    idle = {"AppLifecycleManagement": {"IdleSettings": {"LifecycleManagement": "ENABLED", "IdleTimeoutInMinutes": 60}}}
+    domain.settings_snapshot = {
+        **domain.settings_snapshot,
+        "DefaultUserSettings": {"JupyterLabAppSettings": idle, "CodeEditorAppSettings": idle},
+    }
+    domain.save()
+    engine.evaluate([domain], only_arns={domain.arn})
+    resolved = Finding.objects.filter(check_id="CO-01", status="resolved")
+    assert set(resolved.values_list("resource_arn", flat=True)) == {p.arn for p in profiles}
+    assert (
+        PostureSnapshot.objects.get(domain=domain).resolved_today
+        == resolved.count() + Finding.objects.filter(domain=domain, status="resolved").exclude(check_id="CO-01").count()
+    )
+
+
 @pytest.mark.parametrize(
     ("domain_idle", "profile_idle", "expected", "source"),
     [
