@@ -84,7 +84,9 @@ def evaluate(
     narrowed = [inv.domain.pk for inv in inventories if not inv.whole]
     scope = Q(domain_id__in=whole)
     if narrowed:
-        scope |= Q(domain_id__in=narrowed, resource_arn__in=list(only_arns or ()))
+        # what changed (removed resources included: their findings resolve) and what it reached
+        reached = set(only_arns or ()).union(*(inv.scope_arns for inv in inventories if not inv.whole))
+        scope |= Q(domain_id__in=narrowed, resource_arn__in=list(reached))
     checks = list(registry.checks.values())
     by_pk = {d.pk: d for d in domains}
     with transaction.atomic():
@@ -104,7 +106,7 @@ def evaluate(
             for check in checks:
                 for found in check.run(inv):
                     arn = found.resource.arn
-                    if not inv.whole and arn not in only_arns:  # type: ignore[operator]
+                    if not inv.whole and arn not in inv.scope_arns:
                         continue
                     key = (check.id, arn)
                     if key in seen:

@@ -1,7 +1,8 @@
 """One domain's inventory as the checks read it, loaded for many domains in a fixed number of queries.
 
 A full load gives every live member of each domain. An incremental load (after a sync, with the ARNs it changed)
-gives the checks only what changed to iterate over (``profiles``, ``spaces``, ``apps``) while the lookups
+gives the checks only what changed to iterate over (``profiles``, ``spaces``, ``apps``; a changed profile brings its
+private spaces, which follow its settings) while the lookups
 (``profile_by_pk``, ``space_by_pk``, the GPU owners, the whole-domain checks' ``all_profiles``) still see what
 they need; a domain whose own ARN changed (its defaults) is loaded whole, since every member's effective settings
 may have moved.
@@ -41,6 +42,11 @@ class DomainInventory:
         self.all_profiles = self.profiles if self.all_profiles is None else self.all_profiles
         self.all_spaces = self.spaces if self.all_spaces is None else self.all_spaces
         self.all_apps = self.apps if self.all_apps is None else self.all_apps
+
+    @cached_property
+    def scope_arns(self) -> set[str]:
+        """The resources this inventory's checks look at: their findings are the ones to reconcile."""
+        return {self.domain.arn} | {row.arn for rows in (self.profiles, self.spaces, self.apps) for row in rows}
 
     @property
     def whole(self) -> bool:
@@ -136,6 +142,17 @@ def load(domains: list[Domain], now: datetime, only_arns: set[str] | None = None
         if domain.pk in whole:
             result.append(DomainInventory(domain, policy, *members, now))
             continue
-        mine = [[row for row in rows if row.arn in only_arns] for rows in members]  # type: ignore[operator]
+        changed_profiles = {p.pk for p in members[0] if p.arn in only_arns}  # type: ignore[operator]
+        mine = (
+            [p for p in members[0] if p.pk in changed_profiles],
+            # a private space follows its owner's settings: it is reached when the owner changed
+            [
+                s
+                for s in members[1]
+                if s.arn in only_arns  # type: ignore[operator]
+                or (s.sharing_type != "Shared" and s.owner_profile_id in changed_profiles)
+            ],
+            [a for a in members[2] if a.arn in only_arns],  # type: ignore[operator]
+        )
         result.append(DomainInventory(domain, policy, *mine, now, *members))
     return result

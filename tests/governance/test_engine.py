@@ -130,6 +130,30 @@ def test_an_incremental_evaluation_checks_a_changed_profile_against_the_whole_do
     assert other.arn in set(live.filter(check_id="CO-01").values_list("resource_arn", flat=True))
 
 
+def test_a_changed_profile_reaches_its_private_spaces_and_a_removed_one_resolves() -> None:
+    domain = DomainFactory()
+    owner = UserProfileFactory(domain=domain, name="maria-garcia")
+    private = SpaceFactory(domain=domain, owner_profile=owner, sharing_type="Private", settings_snapshot={})
+    engine.evaluate([domain])
+    assert Finding.objects.filter(check_id="CO-01", resource_arn=private.arn, status="open").exists()
+    idle = {"AppLifecycleManagement": {"IdleSettings": {"LifecycleManagement": "ENABLED", "IdleTimeoutInMinutes": 60}}}
+    owner.settings_snapshot = {"JupyterLabAppSettings": idle, "CodeEditorAppSettings": idle}
+    owner.save()
+    # Only the profile changed in AWS; its private space follows it, so its finding resolves as well.
+    engine.evaluate([domain], only_arns={owner.arn})
+    assert set(Finding.objects.filter(check_id="CO-01", status="resolved").values_list("resource_arn", flat=True)) == {
+        owner.arn,
+        private.arn,
+    }
+    other = UserProfileFactory(domain=domain, name="team-shared")
+    engine.evaluate([domain], only_arns={other.arn})
+    assert Finding.objects.get(check_id="ID-01", resource_arn=other.arn).status == "open"
+    other.removed_at = timezone.now()
+    other.save()
+    engine.evaluate([domain], only_arns={other.arn})
+    assert Finding.objects.get(check_id="ID-01", resource_arn=other.arn).status == "resolved"
+
+
 def test_a_changed_domain_is_evaluated_whole() -> None:
     domain = DomainFactory()
     profiles = [UserProfileFactory(domain=domain, name=f"person-{i}") for i in range(3)]
