@@ -117,6 +117,8 @@ class DomainPosture:
             ],
             self.start,
             self.end,
+            width=480,
+            height=190,
         )
 
     @cached_property
@@ -129,8 +131,8 @@ class DomainPosture:
             ],
             self.start,
             self.end,
-            width=360,
-            height=120,
+            width=300,
+            height=96,
         )
 
 
