@@ -101,6 +101,11 @@ class DomainPosture:
         return self.trend[-1].classic_apps_running - self.trend[0].classic_apps_running
 
     @property
+    def classic_has_trend(self) -> bool:
+        """Two snapshots or more, and Studio Classic in use on one of them: a trend worth drawing."""
+        return len(self.trend) > 1 and any(p.classic_profiles or p.classic_apps_running for p in self.trend)
+
+    @property
     def classic_retired(self) -> bool:
         """Nobody lands in Studio Classic and no Classic app runs, as of the last snapshot."""
         latest = self.latest

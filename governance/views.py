@@ -191,5 +191,6 @@ def idle_compliance(request: HttpRequest) -> HttpResponse:
             "page_obj": page_obj,
             "is_paginated": page_obj.has_other_pages(),
             "filtered": any(request.GET.get(name) for name in scope.filters),
+            "policy_editable": {d.pk for d in domains if grants_for(request.user).allows(APPROVE, d.arn)},
         },
     )

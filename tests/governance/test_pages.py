@@ -74,6 +74,8 @@ def test_an_approver_sees_each_domains_posture_with_its_chart(world: PagesWorld)
     assert "Finding acc" not in top and "Finding far" not in top
     classic = section(body, "classic-tracker")
     assert 'data-classic-profiles="1"' in classic and "-5 since" in classic and "Retired" in classic
+    assert f'data-chart="classic-{world.research.domain_id}"' in classic  # three snapshots with Classic in use
+    assert f'data-chart="classic-{world.payments.domain_id}"' not in classic and "one snapshot so far" in classic
 
 
 def test_a_data_scientist_sees_their_own_findings_without_the_domain_trend(world: PagesWorld) -> None:
@@ -140,6 +142,9 @@ def test_the_idle_page_shows_shares_idle_apps_and_their_cost(world: PagesWorld) 
     research = section(body, "idle-domains")
     research = research[research.index(f'data-domain="{world.research.domain_id}"') :]
     assert "<strong>33.3%</strong>" in research and "1 of 3" in research and "<strong>40.0%</strong>" in research
+    assert reverse("governance:policy", args=[world.research.pk]) in research  # the approver changes the 24 h
+    lead = section(text(client_for(world.users["lead"]).get(reverse(IDLE))), "idle-domains")
+    assert "24 h" in lead and reverse("governance:policy", args=[world.research.pk]) not in lead
     apps = section(body, "idle-apps")
     assert apps.index("gpu-kernel") < apps.index("eu-lab") < apps.index("team-lab") < apps.index("big-memory")
     assert 'data-hours="50"' in apps and "$70.40" in apps and "no price for ml.r5.large" in apps
