@@ -146,11 +146,12 @@ IDLE_APPS_PER_PAGE = 25
 
 
 def _page_or_partial(request: HttpRequest, page: str, partial: str, context: dict[str, Any]) -> HttpResponse:
+    """The whole page, or for HTMX (a filter change, a page link) only what ``#results`` holds."""
     params = request.GET.copy()
     params.pop("page", None)
     context["querystring"] = params.urlencode()
     # The domain and account filters alone, for links to the findings list (which sorts by other keys).
-    context["scope_querystring"] = urlencode({k: v for k in ("domain", "account") if (v := request.GET.get(k))})
+    context["scope_querystring"] = urlencode({k: request.GET[k] for k in ("domain", "account") if request.GET.get(k)})
     template = partial if getattr(request, "htmx", False) and not request.htmx.boosted else page
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
@@ -159,6 +160,7 @@ def _page_or_partial(request: HttpRequest, page: str, partial: str, context: dic
 
 @login_required
 def overview(request: HttpRequest) -> HttpResponse:
+    """Posture per domain with its trend, the top findings and the Studio Classic retirement tracker."""
     scope, domains = governance_scope(request, request.GET)
     return _page_or_partial(
         request,
@@ -175,6 +177,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def idle_compliance(request: HttpRequest) -> HttpResponse:
+    """Idle shutdown shares per domain, and the idle apps with their hours and cost, paginated and sortable."""
     scope, domains = governance_scope(request, request.GET)
     report = idle.report(request.user, domains, sort=request.GET.get("sort"))
     paginator = Paginator(report.apps, IDLE_APPS_PER_PAGE)
