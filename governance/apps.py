@@ -6,7 +6,7 @@ class GovernanceConfig(AppConfig):
 
     def ready(self) -> None:
         from domains.signals import resources_changed
-        from governance import checks, engine, services
+        from governance import checks, engine, panels, services
         from portal.registry import MenuEntry, registry
 
         for check in checks.CHECKS:
@@ -15,5 +15,6 @@ class GovernanceConfig(AppConfig):
         registry.add_run_kind(engine.POSTURE_CHECK)
         registry.add_urls("governance.urls")
         registry.add_api_urls("governance.api.urls")
-        registry.add_menu(MenuEntry("Governance", "governance:finding-list", order=75))
+        registry.add_menu(MenuEntry("Governance", "governance:overview", order=75))
+        panels.register_panels()
         resources_changed.connect(engine.on_resources_changed, dispatch_uid="governance.evaluate_changed")

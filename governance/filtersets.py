@@ -1,13 +1,18 @@
-"""The findings filters, shared by the page and the API."""
+"""The findings filters and the domain scope of the governance overview and idle pages, shared by the pages and
+the API."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import django_filters
 
 from domains.filtersets import DomainScopedFilterSet, account_filter, domain_filter
+from domains.models import Domain
 from governance.models import Finding
 from portal.filtering import SearchFilter
 from portal.registry import registry
+from portal.scoping import VIEW
 
 
 def check_choices() -> list[tuple[str, str]]:
@@ -36,3 +41,29 @@ class FindingFilterSet(DomainScopedFilterSet):
     class Meta:
         model = Finding
         fields = ["q", "check", "severity", "status", "resource_kind", "domain", "account"]
+
+
+class GovernanceScopeFilterSet(DomainScopedFilterSet):
+    """Which domains the overview and the idle compliance pages (and their API) cover: a domain or an account
+    among those the person may see; anything else is refused (400 in the API, a message on the pages)."""
+
+    domain = domain_filter("domain_id")
+    account = account_filter("account__account_id")
+
+    class Meta:
+        model = Domain
+        fields = ["domain", "account"]
+
+
+def governance_scope(request: Any, params: Any) -> tuple[GovernanceScopeFilterSet, list[Domain]]:
+    """The live domains ``request.user`` may see, narrowed by ``params`` (``domain``, ``account``); none when a
+    filter is refused (the FilterSet's ``errors`` say why)."""
+    scope = GovernanceScopeFilterSet(
+        params,
+        queryset=Domain.objects.restrict(request.user, VIEW)
+        .filter(removed_at__isnull=True)
+        .select_related("account")
+        .order_by("name", "domain_id"),
+        request=request,
+    )
+    return scope, list(scope.qs) if scope.is_valid() else []

@@ -10,7 +10,7 @@ from django.db.models import Q
 
 from domains.models import Domain
 from portal.querysets import RestrictedQuerySet
-from portal.scoping import Grants, domain_q
+from portal.scoping import MEMBER_WIDE_ROLES, Grants, domain_q
 from profiles.models import member_scope
 
 DEFAULT_GPU_FAMILIES = ["ml.g", "ml.p", "ml.trn", "ml.inf"]
@@ -203,4 +203,9 @@ class PostureSnapshot(models.Model):
 
     @classmethod
     def scope_q(cls, grants: Grants, action: str) -> Q | None:
-        return GovernancePolicy.scope_q(grants, action)
+        """A snapshot counts every finding of its domain, so only the roles that read them all see it (approvers,
+        finance, team leads; platform admins everywhere), not a data scientist, who sees only their own findings."""
+        domains = grants.domains_for(action, roles=MEMBER_WIDE_ROLES)
+        if not isinstance(domains, set):
+            return Q()
+        return domain_q(domains, "domain__arn") if domains else None

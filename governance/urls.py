@@ -7,7 +7,9 @@ from portal import run_views
 app_name = "governance"
 
 urlpatterns = [
-    path("governance/", views.FindingListView.as_view(), name="finding-list"),
+    path("governance/", views.overview, name="overview"),
+    path("governance/idle/", views.idle_compliance, name="idle"),
+    path("governance/findings/", views.FindingListView.as_view(), name="finding-list"),
     path("governance/findings/<int:pk>/", views.finding_detail, name="finding-detail"),
     path("governance/policies/<int:domain_pk>/", views.policy_form, name="policy"),
     *run_views.run_urls(

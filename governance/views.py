@@ -1,5 +1,6 @@
-"""Governance pages: the findings list (with CSV export), a finding with its evidence, history and audit trail
-(and the accept-risk form), a domain's governance policy."""
+"""Governance pages: the overview (posture per domain, top findings, the Studio Classic retirement tracker), idle
+compliance, the findings list (with CSV export), a finding with its evidence, history and audit trail (and the
+accept-risk form), a domain's governance policy."""
 
 from __future__ import annotations
 
@@ -8,13 +9,16 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_vary_headers
+from django.utils.http import urlencode
 
 from domains.models import Domain
-from governance import services
-from governance.filtersets import FindingFilterSet
+from governance import idle, posture, services
+from governance.filtersets import FindingFilterSet, governance_scope
 from governance.forms import AcceptForm, PolicyForm
 from governance.models import Finding
 from portal.csvexport import csv_response
@@ -135,3 +139,61 @@ def policy_form(request: HttpRequest, domain_pk: int) -> HttpResponse:
             messages.success(request, f"The governance policy of {domain.name} is saved.")
             return redirect("governance:policy", domain_pk=domain.pk)
     return render(request, "governance/policy_form.html", {"form": form, "domain": domain})
+
+
+# -- the overview and idle compliance ---------------------------------------------------------------------------
+IDLE_APPS_PER_PAGE = 25
+
+
+def _page_or_partial(request: HttpRequest, page: str, partial: str, context: dict[str, Any]) -> HttpResponse:
+    """The whole page, or for HTMX (a filter change, a page link) only what ``#results`` holds."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    context["querystring"] = params.urlencode()
+    # The domain and account filters alone, for links to the findings list (which sorts by other keys).
+    context["scope_querystring"] = urlencode({k: request.GET[k] for k in ("domain", "account") if request.GET.get(k)})
+    template = partial if getattr(request, "htmx", False) and not request.htmx.boosted else page
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@login_required
+def overview(request: HttpRequest) -> HttpResponse:
+    """Posture per domain with its trend, the top findings and the Studio Classic retirement tracker."""
+    scope, domains = governance_scope(request, request.GET)
+    return _page_or_partial(
+        request,
+        "governance/overview.html",
+        "governance/_overview_body.html",
+        {
+            "filterset": scope,
+            "overview": posture.overview(request.user, domains),
+            "filtered": any(request.GET.get(name) for name in scope.filters),
+            "posture_check_hours": posture.schedule_hours(),
+        },
+    )
+
+
+@login_required
+def idle_compliance(request: HttpRequest) -> HttpResponse:
+    """Idle shutdown shares per domain, and the idle apps with their hours and cost, paginated and sortable."""
+    scope, domains = governance_scope(request, request.GET)
+    report = idle.report(request.user, domains, sort=request.GET.get("sort"))
+    paginator = Paginator(report.apps, IDLE_APPS_PER_PAGE)
+    page_obj = paginator.get_page(request.GET.get("page"))
+    return _page_or_partial(
+        request,
+        "governance/idle.html",
+        "governance/_idle_body.html",
+        {
+            "filterset": scope,
+            "report": report,
+            "sort": report.sorting,
+            "paginator": paginator,
+            "page_obj": page_obj,
+            "is_paginated": page_obj.has_other_pages(),
+            "filtered": any(request.GET.get(name) for name in scope.filters),
+            "policy_editable": {d.pk for d in domains if grants_for(request.user).allows(APPROVE, d.arn)},
+        },
+    )

@@ -209,6 +209,8 @@ EXPECTED: dict[str, dict[str, int]] = {
     "api-offboarding-plan": {**APPROVERS, "admin": 400, "approver": 400},
     "api-offboarding-detail": APPROVERS,
     # Governance: a domain's findings are seen by its member-wide roles; a scientist sees only their own resources'.
+    "governance:overview": ALL,  # each sees their domains' posture (a scientist: their own findings' counts)
+    "governance:idle": ALL,
     "governance:finding-list": ALL,
     "governance:finding-detail": {**MEMBERS, "scientist": 404},
     "governance:policy": APPROVERS,
@@ -220,6 +222,9 @@ EXPECTED: dict[str, dict[str, int]] = {
     "api-finding-accept": POST_ONLY,
     "api-checks": ALL,
     "api-governance-policy": MEMBERS,
+    "api-governance-overview": ALL,
+    "api-governance-idle-compliance": ALL,
+    "api-governance-idle-apps": ALL,
     # Change sets show other people's settings: the roles that see every member of the domain see them.
     "changesets:list": ALL,
     "changesets:detail": {**MEMBERS, "scientist": 404},
@@ -508,3 +513,45 @@ def test_requests_lists_show_each_role_its_share(world: World, objects: dict[str
         "outsider": (0, 0, None),
     }
     assert SpaceRequest.objects.count() == 1 and Offboarding.objects.count() == 1
+
+
+def test_governance_overview_and_idle_compliance_show_each_role_its_share(
+    world: World, objects: dict[str, Any]
+) -> None:
+    """Finance and leads read their domains' posture; a data scientist only the counts of their own resources'
+    findings (no domain-wide trend) and their own profiles' idle shutdown; nobody reads another domain."""
+
+    def get(user: Any, url: str) -> Any:
+        client = Client()
+        client.force_login(user)
+        response = client.get(url)
+        assert response.status_code == 200
+        return response.json()
+
+    people = {
+        "admin": world.admin,
+        "approver": world.approver,
+        "finance": world.finance,
+        "lead": world.lead,
+        "scientist": world.scientist,
+        "outsider": world.outsider,
+    }
+    posture = {
+        role: {d["name"]: d["domain_wide"] for d in get(user, "/api/governance/overview/")["domains"]}
+        for role, user in people.items()
+    }
+    assert posture == {
+        "admin": {"research": True, "risk": True, "other": True},
+        "approver": {"research": True, "risk": True},
+        "finance": {"research": True, "risk": True, "other": True},
+        "lead": {"research": True},
+        "scientist": {"research": False, "risk": False},
+        "outsider": {"other": True},
+    }
+    profiles = {
+        role: {d["name"]: d["profiles"]["total"] for d in get(user, "/api/governance/idle-compliance/")["domains"]}
+        for role, user in people.items()
+    }
+    assert profiles["scientist"] == {"research": 1, "risk": 0}  # maria's own profile only
+    assert profiles["approver"]["research"] == profiles["admin"]["research"] == 3  # leila, maria, john
+    assert "research" not in profiles["outsider"]

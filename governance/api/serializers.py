@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from governance.models import Finding, FindingEvent, GovernancePolicy
@@ -66,6 +69,7 @@ class CheckSerializer(serializers.Serializer):
     fix = serializers.CharField()
     open = serializers.IntegerField(help_text="Open findings you may see.")
     accepted = serializers.IntegerField()
+    resolved = serializers.IntegerField()
 
 
 class PolicySerializer(serializers.ModelSerializer):
@@ -83,3 +87,133 @@ class PolicySerializer(serializers.ModelSerializer):
             "required_tags",
             "regulated",
         ]
+
+
+class SeverityCountsSerializer(serializers.Serializer):
+    high = serializers.IntegerField()
+    medium = serializers.IntegerField()
+    low = serializers.IntegerField()
+
+
+class TrendPointSerializer(serializers.Serializer):
+    """One day's posture snapshot of a domain."""
+
+    day = serializers.DateField()
+    open_high = serializers.IntegerField(source="high")
+    open_medium = serializers.IntegerField(source="medium")
+    open_low = serializers.IntegerField(source="low")
+    accepted = serializers.IntegerField()
+    classic_profiles = serializers.IntegerField(help_text="Profiles landing in Studio Classic.")
+    classic_apps_running = serializers.IntegerField(help_text="JupyterServer and KernelGateway apps InService.")
+
+
+class ClassicTrackerSerializer(serializers.Serializer):
+    """The Studio Classic counters at the last and at the first snapshot of the window."""
+
+    profiles = serializers.IntegerField(source="latest.classic_profiles")
+    apps_running = serializers.IntegerField(source="latest.classic_apps_running")
+    profiles_change = serializers.IntegerField(source="classic_profiles_change", help_text="Since the first day.")
+    apps_running_change = serializers.IntegerField(source="classic_apps_change", help_text="Since the first day.")
+    since = serializers.DateField(source="earliest.day")
+    retired = serializers.BooleanField(source="classic_retired", help_text="Nobody lands in Classic, no app runs.")
+
+
+class DomainPostureSerializer(serializers.Serializer):
+    domain_id = serializers.CharField(source="domain.domain_id")
+    name = serializers.CharField(source="domain.name")
+    account_id = serializers.CharField(source="domain.account.account_id")
+    region = serializers.CharField(source="domain.region")
+    domain_wide = serializers.BooleanField(
+        source="wide",
+        help_text="True: the counts are the domain's and the trend is given. False: the counts are those of your own "
+        "resources' findings, and the trend (which counts every finding) is not yours to read.",
+    )
+    open = serializers.SerializerMethodField()
+    accepted = serializers.IntegerField()
+    trend = TrendPointSerializer(many=True)
+    classic = serializers.SerializerMethodField()
+
+    @extend_schema_field(SeverityCountsSerializer)
+    def get_open(self, posture: Any) -> dict[str, int]:
+        return {"high": posture.open_high, "medium": posture.open_medium, "low": posture.open_low}
+
+    @extend_schema_field(ClassicTrackerSerializer(allow_null=True))
+    def get_classic(self, posture: Any) -> dict[str, Any] | None:
+        return ClassicTrackerSerializer(posture).data if posture.trend else None
+
+
+class OverviewSerializer(serializers.Serializer):
+    """The answer of ``/api/governance/overview/``."""
+
+    start = serializers.DateField(help_text="The first day of the trend window.")
+    end = serializers.DateField(help_text="Today.")
+    totals = serializers.DictField(child=serializers.IntegerField(), help_text="high, medium, low, accepted.")
+    domains = DomainPostureSerializer(many=True)
+    top_findings = FindingSerializer(many=True, help_text="Open findings, the highest severity and oldest first.")
+
+
+class ShareSerializer(serializers.Serializer):
+    enforced = serializers.IntegerField()
+    total = serializers.IntegerField()
+    percent = serializers.FloatField(allow_null=True, help_text="null when there is nothing to count.")
+
+
+class DomainIdleSerializer(serializers.Serializer):
+    domain_id = serializers.CharField(source="domain.domain_id")
+    name = serializers.CharField(source="domain.name")
+    account_id = serializers.CharField(source="domain.account.account_id")
+    region = serializers.CharField(source="domain.region")
+    profiles = ShareSerializer(help_text="Profiles with idle shutdown enabled for JupyterLab and Code Editor.")
+    spaces = ShareSerializer(help_text="Spaces with idle shutdown enabled for their app type, as it applies.")
+    app_idle_hours = serializers.IntegerField(source="policy.app_idle_hours")
+    idle_apps = serializers.IntegerField()
+    idle_cost = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="USD, priced apps only.")
+    unpriced_apps = serializers.IntegerField(help_text="Idle apps whose instance type has no price.")
+
+
+class IdleComplianceSerializer(serializers.Serializer):
+    """The answer of ``/api/governance/idle-compliance/``."""
+
+    at = serializers.DateTimeField(source="now")
+    profiles = ShareSerializer()
+    spaces = ShareSerializer()
+    idle_apps = serializers.SerializerMethodField()
+    idle_cost = serializers.DecimalField(max_digits=14, decimal_places=2)
+    unpriced_apps = serializers.IntegerField()
+    prices_source = serializers.CharField()
+    domains = DomainIdleSerializer(many=True)
+
+    def get_idle_apps(self, report: Any) -> int:
+        return len(report.apps)
+
+
+class IdleAppSerializer(serializers.Serializer):
+    arn = serializers.CharField(source="app.arn")
+    app_type = serializers.CharField(source="app.app_type")
+    name = serializers.CharField(source="app.name")
+    user_profile_name = serializers.CharField(source="app.user_profile_name")
+    space_name = serializers.CharField(source="app.space_name")
+    instance_type = serializers.CharField(source="app.instance_type")
+    domain_id = serializers.CharField(source="domain.domain_id")
+    domain_name = serializers.CharField(source="domain.name")
+    account_id = serializers.CharField(source="domain.account.account_id")
+    region = serializers.CharField(source="domain.region")
+    idle_since = serializers.DateTimeField()
+    idle_since_source = serializers.CharField()
+    hours_idle = serializers.IntegerField()
+    threshold_hours = serializers.IntegerField(help_text="The domain policy's app_idle_hours.")
+    severity = serializers.CharField()
+    hourly_usd = serializers.DecimalField(source="hourly", max_digits=10, decimal_places=4, allow_null=True)
+    idle_cost_usd = serializers.DecimalField(
+        source="cost", max_digits=14, decimal_places=2, allow_null=True, help_text="null: no price for the type."
+    )
+    finding_id = serializers.IntegerField(allow_null=True, help_text="Its live CO-04 finding, once recorded.")
+
+
+class IdleAppPageSerializer(serializers.Serializer):
+    """A page of ``/api/governance/idle-apps/``."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = IdleAppSerializer(many=True)

@@ -10,5 +10,8 @@ router.register("findings", views.FindingViewSet, basename="api-finding")
 urlpatterns = [
     path("checks/", views.checks, name="api-checks"),
     path("governance/policies/<str:domain_id>/", views.policy, name="api-governance-policy"),
+    path("governance/overview/", views.overview, name="api-governance-overview"),
+    path("governance/idle-compliance/", views.idle_compliance, name="api-governance-idle-compliance"),
+    path("governance/idle-apps/", views.idle_apps, name="api-governance-idle-apps"),
     *router.urls,
 ]

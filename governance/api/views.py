@@ -4,25 +4,31 @@ from collections import Counter
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status as http_status
 from rest_framework.decorators import action, api_view
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from domains.models import Domain
-from governance import services
+from governance import idle, posture, services
 from governance.api.serializers import (
     AcceptSerializer,
     CheckSerializer,
     FindingDetailSerializer,
     FindingSerializer,
+    IdleAppPageSerializer,
+    IdleAppSerializer,
+    IdleComplianceSerializer,
+    OverviewSerializer,
     PolicySerializer,
 )
-from governance.filtersets import FindingFilterSet
+from governance.filtersets import FindingFilterSet, governance_scope
 from governance.models import Finding
 from portal.api import ScopedReadOnlyViewSet, service_call
+from portal.pagination import PortalPagination
 from portal.registry import registry
 from portal.scoping import APPROVE, VIEW
 
@@ -50,12 +56,53 @@ class FindingViewSet(ScopedReadOnlyViewSet):
         return Response(FindingDetailSerializer(finding, context={"request": request}).data)
 
 
-@extend_schema(responses=CheckSerializer(many=True))
+@extend_schema(
+    parameters=[
+        OpenApiParameter("check", OpenApiTypes.STR, description="One check, by id (e.g. CO-04)."),
+        OpenApiParameter(
+            "severity",
+            OpenApiTypes.STR,
+            enum=Finding.Severity.values,
+            description="The checks of this severity or whose severity varies; their counts are of the findings "
+            "of this severity.",
+        ),
+        OpenApiParameter(
+            "status",
+            OpenApiTypes.STR,
+            enum=Finding.Status.values,
+            description="Only the checks with at least one finding of this status that you may see.",
+        ),
+        OpenApiParameter(
+            "resource_kind",
+            OpenApiTypes.STR,
+            enum=Finding.Kind.values,
+            description="The checks that read this kind of resource; their counts are of the findings on it.",
+        ),
+        OpenApiParameter("domain", OpenApiTypes.STR, description="Count the findings of this domain (id or ARN)."),
+        OpenApiParameter("account", OpenApiTypes.STR, description="Count the findings of this AWS account."),
+    ],
+    responses=CheckSerializer(many=True),
+)
 @api_view(["GET"])
 def checks(request: Request) -> Response:
-    """The registered governance checks, with the counts of the findings you may see."""
-    rows = Finding.objects.restrict(request.user, VIEW).values_list("check_id", "status")
-    counts = Counter(rows)
+    """The registered governance checks, with the counts of the findings you may see; filtered like the findings
+    (a value out of your scope, or unknown, answers 400 naming the filter)."""
+    filters = FindingFilterSet(
+        request.query_params, queryset=Finding.objects.restrict(request.user, VIEW), request=request
+    )
+    if not filters.is_valid():
+        raise ValidationError(filters.errors)
+    wanted = filters.form.cleaned_data
+    counts = Counter(filters.qs.values_list("check_id", "status"))
+    selected = sorted(registry.checks.values(), key=lambda c: c.id)
+    if wanted.get("check"):
+        selected = [c for c in selected if c.id == wanted["check"]]
+    if wanted.get("severity"):
+        selected = [c for c in selected if callable(c.severity) or c.severity == wanted["severity"]]
+    if wanted.get("resource_kind"):
+        selected = [c for c in selected if wanted["resource_kind"] in c.reads]
+    if wanted.get("status"):
+        selected = [c for c in selected if counts[(c.id, wanted["status"])]]
     data = [
         {
             "id": c.id,
@@ -67,8 +114,9 @@ def checks(request: Request) -> Response:
             "fix": c.fix,
             "open": counts[(c.id, Finding.Status.OPEN)],
             "accepted": counts[(c.id, Finding.Status.ACCEPTED)],
+            "resolved": counts[(c.id, Finding.Status.RESOLVED)],
         }
-        for c in sorted(registry.checks.values(), key=lambda c: c.id)
+        for c in selected
     ]
     return Response(CheckSerializer(data, many=True).data)
 
@@ -90,3 +138,62 @@ def policy(request: Request, domain_id: str) -> Response:
     serializer.is_valid(raise_exception=True)
     saved = service_call(services.do_edit_policy, request.user, domain, **serializer.validated_data)
     return Response(PolicySerializer(saved).data, status=http_status.HTTP_200_OK)
+
+
+# -- the overview and idle compliance ---------------------------------------------------------------------------
+SCOPE_PARAMETERS = [
+    OpenApiParameter("domain", OpenApiTypes.STR, description="A domain you may see, by id (d-...) or ARN."),
+    OpenApiParameter("account", OpenApiTypes.STR, description="The AWS account id of a domain you may see."),
+]
+
+
+def _scoped_domains(request: Request) -> list[Domain]:
+    scope, domains = governance_scope(request, request.query_params)
+    if not scope.is_valid():
+        raise ValidationError(scope.errors)
+    return domains
+
+
+@extend_schema(parameters=SCOPE_PARAMETERS, responses=OverviewSerializer)
+@api_view(["GET"])
+def overview(request: Request) -> Response:
+    """Each domain's posture (open findings by severity, accepted, the 90-day trend of its daily snapshots and the
+    Studio Classic retirement tracker) and the top open findings: the governance overview page's figures."""
+    data = posture.overview(request.user, _scoped_domains(request))
+    return Response(OverviewSerializer(data, context={"request": request}).data)
+
+
+@extend_schema(parameters=SCOPE_PARAMETERS, responses=IdleComplianceSerializer)
+@api_view(["GET"])
+def idle_compliance(request: Request) -> Response:
+    """Per domain, the share of profiles and spaces whose effective idle shutdown is on, and the count and cost of
+    the apps idle beyond the domain's policy (CO-04)."""
+    report = idle.report(request.user, _scoped_domains(request))
+    return Response(IdleComplianceSerializer(report).data)
+
+
+@extend_schema(
+    parameters=[
+        *SCOPE_PARAMETERS,
+        OpenApiParameter(
+            "ordering",
+            OpenApiTypes.STR,
+            enum=[v for key in idle.SORT_FIELDS for v in (key, f"-{key}")],
+            description="cost, hours, domain or instance; '-' first for descending. Default -cost (apps without a "
+            "price last).",
+        ),
+        OpenApiParameter("sort", OpenApiTypes.STR, enum=[v for k in idle.SORT_FIELDS for v in (k, f"-{k}")]),
+        OpenApiParameter("page", OpenApiTypes.INT),
+        OpenApiParameter("page_size", OpenApiTypes.INT, description="Up to 500."),
+    ],
+    responses=IdleAppPageSerializer,
+)
+@api_view(["GET"])
+def idle_apps(request: Request) -> Response:
+    """The apps check CO-04 flags (InService with no user activity for the domain policy's app_idle_hours), with
+    their hours idle and the estimated cost of that idle time, the most expensive first."""
+    sort = request.query_params.get("sort") or request.query_params.get("ordering")
+    report = idle.report(request.user, _scoped_domains(request), sort=sort)
+    paginator = PortalPagination()
+    page = paginator.paginate_queryset(report.apps, request)
+    return paginator.get_paginated_response(IdleAppSerializer(page, many=True).data)
