@@ -26,7 +26,6 @@ from portal.sandboxing import demo_inputs
 from profiles.models import App, UserProfile
 from tests.factories import grant
 from tests.inventory import sagemaker
-from tests.onboarding.conftest import eager_tasks, world  # noqa: F401 - the onboarding organisation
 from tests.onboarding.world import World
 
 pytestmark = pytest.mark.django_db
@@ -187,7 +186,7 @@ def test_the_next_sync_resolves_what_a_domain_change_made_outside_the_portal_fix
 
 # -- the demo organisation: many resources, running apps, prices -------------------------------------------------
 @pytest.fixture
-def demo(aws_sandbox: None, eager_tasks: None, settings: Any) -> dict[str, Any]:  # noqa: F811
+def demo(aws_sandbox: None, eager_tasks: None, settings: Any) -> dict[str, Any]:
     from domains import demo as domains_demo
 
     settings.PROVISION_POLL_SECONDS = 0
@@ -196,7 +195,8 @@ def demo(aws_sandbox: None, eager_tasks: None, settings: Any) -> dict[str, Any]:
     domains_demo.setup_demo(lambda message: None)
     engine.evaluate()
     users = get_user_model().objects.in_bulk(["admin", "approver"], field_name="username")
-    return {"admin": users["admin"], "approver": users["approver"], "domains": {d.name: d for d in Domain.objects.all()}}
+    domains = {d.name: d for d in Domain.objects.all()}
+    return {"admin": users["admin"], "approver": users["approver"], "domains": domains}
 
 
 def test_one_change_set_fixes_idle_shutdown_on_a_whole_domain(demo: dict[str, Any]) -> None:
