@@ -1,5 +1,6 @@
-"""Governance pages: the findings list (with CSV export), a finding with its evidence, history and audit trail
-(and the accept-risk form), a domain's governance policy."""
+"""Governance pages: the findings list (with CSV export and the "Fix all N" groups), a finding with its evidence,
+history and audit trail (and the accept-risk form and the Fix button), the fix preview that proposes a change set,
+a domain's governance policy."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from portal.listing import FilteredListView
 from portal.models import AuditEvent
 from portal.registry import registry
 from portal.scoping import ALL_DOMAINS, APPROVE, VIEW, grants_for
+from profiles.models import App
 
 
 def _findings(user: Any) -> QuerySet:
@@ -105,7 +107,8 @@ class FindingListView(FilteredListView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["checks"] = registry.checks
-        context["fix_groups"] = self.fix_groups()
+        context["fix_groups"] = groups = self.fix_groups()
+        context["fix_groups_findings"] = sum(g["count"] for g in groups)
         return context
 
 
@@ -190,12 +193,24 @@ def _messages_of(exc: ValidationError) -> list[str]:
 
 
 def _calls(fix: proposals.FixPlan) -> list[dict[str, Any]]:
-    """The planned calls as the preview lists them: each with its fields before and after."""
+    """The planned calls as the preview lists them: each with its resource as people name it (the domain, a
+    profile or space by name, an app with its type and owner) and its fields before and after."""
+    app_arns = [c.resource_arn for c in fix.changes if c.resource_kind == "app"]
+    apps = {a.arn: a for a in App.objects.filter(arn__in=app_arns)} if app_arns else {}
+
+    def label(change: Any) -> str:
+        if change.resource_kind == "domain":
+            return fix.domain.name
+        app = apps.get(change.resource_arn)
+        if app is not None:
+            return f"{app.app_type} {app.name} on {app.space_name or app.user_profile_name}"
+        return change.resource_arn.rsplit("/", 1)[-1]
+
     return [
         {
             "position": i + 1,
             "change": change,
-            "resource_name": change.resource_arn.split(":", 5)[-1],
+            "resource_label": label(change),
             "diff": [(path, change.before.get(path), value) for path, value in change.after.items()],
         }
         for i, change in enumerate(fix.changes)
