@@ -271,3 +271,35 @@ def test_stopping_classic_apps_resolves_ux02_at_once_and_the_next_sync_keeps_it_
     start_inventory_sync(inline=True)
     engine.evaluate()
     assert not Finding.objects.filter(check_id="UX-02", domain=legacy, status="open").exists()
+
+
+FIRES_IN = {  # a domain of the demo where each fixable check fires
+    "UX-01": "legacy-forecasting",
+    "UX-02": "legacy-forecasting",
+    "CO-01": "payments-fraud",
+    "CO-02": "risk-analytics",
+    "CO-03": "payments-fraud",
+    "CO-04": "research-lab",
+    "CO-05": "quickstart-sandbox",
+    "SE-03": "research-lab",
+    "SE-04": "research-lab",
+    "TG-03": "quickstart-sandbox",
+}
+
+
+@pytest.mark.parametrize("check_id", sorted(FIRES_IN))
+def test_every_fixable_check_is_fixed_through_an_approved_change_set(
+    demo: dict[str, Any], check_id: str, django_capture_on_commit_callbacks: Any
+) -> None:
+    assert sorted(FIRES_IN) == proposals.fixable_check_ids()
+    domain = demo["domains"][FIRES_IN[check_id]]
+    grant(demo["approver"], "domain_approver", domain)
+    findings = proposals.resolve(demo["admin"], check_id=check_id, domain_key=domain.domain_id)
+    values = {"cost-center": "CC-4242"} if check_id == "TG-03" else None
+    cs = proposals.do_propose_fix(demo["admin"], findings, tag_values=values)
+    with django_capture_on_commit_callbacks(execute=True):
+        changesets.do_approve(cs, actor=demo["approver"])
+    cs.refresh_from_db()
+    assert cs.status == "applied", (cs.error, cs.progress)
+    still = Finding.objects.filter(pk__in=[f.pk for f in findings]).exclude(status="resolved")
+    assert list(still.values_list("resource_name", flat=True)) == []
