@@ -12,7 +12,7 @@ without the ``sagemaker:domain-arn`` tag, and spend that carries no tag at all.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -69,11 +69,13 @@ def _space_idle(minutes: int | None) -> dict[str, Any]:
     return {"AppLifecycleManagement": {"IdleSettings": {"IdleTimeoutInMinutes": minutes}}}
 
 
-def _new_studio(role: str, idle_minutes: int | None) -> dict[str, Any]:
+def _new_studio(role: str, idle_minutes: int | None, max_minutes: int | None = None) -> dict[str, Any]:
     settings: dict[str, Any] = {"ExecutionRole": role, "DefaultLandingUri": "studio::", "StudioWebPortal": "ENABLED"}
     if idle_minutes is not None:
-        settings["JupyterLabAppSettings"] = _idle(idle_minutes)
-        settings["CodeEditorAppSettings"] = _idle(idle_minutes)
+        for app in ("JupyterLabAppSettings", "CodeEditorAppSettings"):
+            settings[app] = _idle(idle_minutes)
+            if max_minutes is not None:  # the longest timeout a user may choose in Studio
+                settings[app]["AppLifecycleManagement"]["IdleSettings"]["MaxIdleTimeoutInMinutes"] = max_minutes
     return settings
 
 
@@ -88,6 +90,7 @@ class DomainPlan:
     user_settings: dict[str, Any]
     tags: dict[str, str]
     people: tuple[str, ...]  # profile names (first-last), SSO user names on SSO domains
+    domain_settings: dict[str, Any] = field(default_factory=dict)  # DomainSettings beyond the security group
 
 
 # Who works where. A person is "first-last"; the email is first.last@example.com.
@@ -119,7 +122,7 @@ DOMAINS: tuple[DomainPlan, ...] = (
         region="eu-west-1",
         auth_mode="SSO",
         network="VpcOnly",
-        user_settings=_new_studio(execution_role("314159265358", "PaymentsFraudExecution"), 60),
+        user_settings=_new_studio(execution_role("314159265358", "PaymentsFraudExecution"), 60, max_minutes=120),
         tags={"line-of-business": "payments", "cost-center": "CC-1002", "data-classification": "confidential"},
         people=("chloe-dubois", "mateo-fernandez", "ines-moreau", "felix-wagner", "amira-haddad", "jonas-berg"),
     ),
@@ -131,7 +134,9 @@ DOMAINS: tuple[DomainPlan, ...] = (
         auth_mode="IAM",
         network="PublicInternetOnly",
         user_settings=_new_studio(execution_role("271828182845", "ResearchLabExecution"), None),
-        tags={"line-of-business": "research", "cost-center": "CC-2001"},
+        # Genomics data on an IAM domain: a regulated line of business without SSO.
+        tags={"line-of-business": "research", "cost-center": "CC-2001", "data-classification": "restricted"},
+        domain_settings={"DockerSettings": {"EnableDockerAccess": "ENABLED"}},  # local mode, for convenience
         people=(
             "maria-garcia",
             "leila-haddad",
@@ -177,6 +182,8 @@ DOMAINS: tuple[DomainPlan, ...] = (
 SHARED_PROFILES = {"research": ("team-shared",), "quick": ("ds-team",)}
 SECOND_PROFILES = {"research": (("jsmith", "john-smith"),)}  # (extra profile, person it belongs to)
 NO_IDLE_SHUTDOWN = {"research": ("wei-chen", "yuki-tanaka", "team-shared"), "risk": ("noah-williams",)}
+LONG_IDLE = {"risk": {"lucas-silva": 480}}  # an override above the domain's 120 minutes (CO-02)
+REMOTE_ACCESS = ("wei-chen-lab",)  # reached from a local IDE (SE-04)
 # Identity Center (SSO domains only): a person with profiles in two domains, and a leaver whose Identity Center user
 # was deleted while the profile stayed behind.
 OTHER_DOMAIN_PROFILES = {"fraud": ("arjun-mehta",)}
@@ -206,7 +213,8 @@ SPACES: tuple[SpacePlan, ...] = (
     SpacePlan("risk", "daniel-kim-lab", "daniel-kim", False, "JupyterLab", "ml.t3.medium", 10, 120, True),
     SpacePlan("risk", "noah-williams-lab", "noah-williams", False, "JupyterLab", "ml.g4dn.xlarge", 20, None, True),
     SpacePlan("fraud", "fraud-models", "chloe-dubois", True, "JupyterLab", "ml.g5.xlarge", 100, 60, True),
-    SpacePlan("fraud", "mateo-fernandez-lab", "mateo-fernandez", False, "CodeEditor", "ml.t3.large", 10, 60, False),
+    # Its own timeout is above the 120 minutes the domain allows at most (CO-03).
+    SpacePlan("fraud", "mateo-fernandez-lab", "mateo-fernandez", False, "CodeEditor", "ml.t3.large", 10, 240, False),
     SpacePlan("research", "genomics-shared", "leila-haddad", True, "JupyterLab", "ml.g5.2xlarge", 200, None, True),
     SpacePlan("research", "nlp-experiments", "priya-patel", True, "JupyterLab", "ml.p3.2xlarge", 100, None, True),
     SpacePlan("research", "maria-garcia-lab", "maria-garcia", False, "JupyterLab", "ml.t3.medium", 10, None, True),
@@ -264,7 +272,7 @@ def seed(inputs: DemoInputs, today: date | None = None, *, with_costs: bool = Tr
             default_user_settings=plan.user_settings,
             subnet_ids=net["subnet_ids"],
             vpc_id=net["vpc_id"],
-            domain_settings={"SecurityGroupIds": [net["security_group_id"]]},
+            domain_settings={"SecurityGroupIds": [net["security_group_id"]], **plan.domain_settings},
             network=plan.network,
             tag_propagation="ENABLED" if plan.key in ("risk", "fraud", "research") else "DISABLED",
             tags=[{"Key": k, "Value": v} for k, v in plan.tags.items()],
@@ -288,6 +296,8 @@ def seed(inputs: DemoInputs, today: date | None = None, *, with_costs: bool = Tr
                 settings["JupyterLabAppSettings"] = {
                     "AppLifecycleManagement": {"IdleSettings": {"LifecycleManagement": "DISABLED"}}
                 }
+            if person in LONG_IDLE.get(plan.key, {}):
+                settings["JupyterLabAppSettings"] = _idle(LONG_IDLE[plan.key][person])
             if person in HIDDEN_TOOLS.get(plan.key, ()):
                 settings["StudioWebPortalSettings"] = {
                     "HiddenAppTypes": ["JupyterServer", "CodeEditor"],
@@ -364,6 +374,7 @@ def seed(inputs: DemoInputs, today: date | None = None, *, with_costs: bool = Tr
                 "AppType": space_plan.app_type,
                 app_key: app_settings,
                 "SpaceStorageSettings": {"EbsStorageSettings": {"EbsVolumeSizeInGb": space_plan.ebs_gb}},
+                **({"RemoteAccess": "ENABLED"} if space_plan.name in REMOTE_ACCESS else {}),
             },
             tags=[{"Key": "owner", "Value": email_of(space_plan.owner)}]
             if space_plan.owner not in SHARED_PROFILES.get(space_plan.domain, ())

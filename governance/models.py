@@ -209,3 +209,20 @@ class PostureSnapshot(models.Model):
         if not isinstance(domains, set):
             return Q()
         return domain_q(domains, "domain__arn") if domains else None
+
+
+class FindingFix(models.Model):
+    """A change set proposed to fix a finding. One change set fixes many findings (e.g. idle shutdown on every
+    profile of a domain); a finding may have several over time (one rejected, the next applied), but at most one
+    that is still pending (proposed or being applied): the fix service refuses a second."""
+
+    finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="fixes")
+    change_set = models.ForeignKey("changesets.ChangeSet", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["finding", "change_set"], name="one_link_per_finding_and_fix")]
+
+    def __str__(self) -> str:
+        return f"{self.change_set_id} fixes finding {self.finding_id}"

@@ -11,6 +11,7 @@ urlpatterns = [
     path("governance/idle/", views.idle_compliance, name="idle"),
     path("governance/findings/", views.FindingListView.as_view(), name="finding-list"),
     path("governance/findings/<int:pk>/", views.finding_detail, name="finding-detail"),
+    path("governance/fix/", views.fix, name="fix"),
     path("governance/policies/<int:domain_pk>/", views.policy_form, name="policy"),
     *run_views.run_urls(
         POSTURE_CHECK.kind,

@@ -1,6 +1,7 @@
 """Governance pages: the overview (posture per domain, top findings, the Studio Classic retirement tracker), idle
-compliance, the findings list (with CSV export), a finding with its evidence, history and audit trail (and the
-accept-risk form), a domain's governance policy."""
+compliance, the findings list (with CSV export and the "Fix all N" groups), a finding with its evidence, history
+and audit trail (and the accept-risk form and the Fix button), the fix preview that proposes a change set, a
+domain's governance policy."""
 
 from __future__ import annotations
 
@@ -10,22 +11,23 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
 
 from domains.models import Domain
-from governance import idle, posture, services
+from governance import idle, posture, proposals, services
 from governance.filtersets import FindingFilterSet, governance_scope
 from governance.forms import AcceptForm, PolicyForm
-from governance.models import Finding
+from governance.models import Finding, FindingFix
 from portal.csvexport import csv_response
 from portal.listing import FilteredListView
 from portal.models import AuditEvent
 from portal.registry import registry
-from portal.scoping import APPROVE, VIEW, grants_for
+from portal.scoping import ALL_DOMAINS, APPROVE, VIEW, grants_for
+from profiles.models import App
 
 
 def _findings(user: Any) -> QuerySet:
@@ -41,6 +43,30 @@ class FindingListView(FilteredListView):
 
     def decorate(self, queryset: QuerySet) -> QuerySet:
         return queryset.select_related("domain")
+
+    def get_queryset(self) -> QuerySet:
+        pending = FindingFix.objects.filter(finding=OuterRef("pk"), change_set__status__in=proposals.PENDING)
+        return super().get_queryset().annotate(pending_fix=Subquery(pending.values("change_set_id")[:1]))
+
+    def fix_groups(self) -> list[dict[str, Any]]:
+        """Per check and domain (as filtered), the open findings this person may fix that no pending change set
+        fixes yet: the "Fix all N" actions. One query."""
+        domains = grants_for(self.request.user).domains_for(APPROVE)
+        if not domains or (self.filterset.is_bound and not self.filterset.is_valid()):
+            return []
+        rows = self.filterset.qs.filter(
+            status=Finding.Status.OPEN, fix_plannable=True, check_id__in=proposals.fixable_check_ids()
+        ).exclude(pk__in=FindingFix.objects.filter(change_set__status__in=proposals.PENDING).values("finding_id"))
+        if domains is not ALL_DOMAINS:
+            rows = rows.filter(domain__arn__in=domains)
+        groups = (
+            rows.order_by()
+            .values("check_id", "domain__domain_id", "domain__name")
+            .annotate(count=Count("pk"))
+            .order_by("domain__name", "check_id")
+        )
+        checks = registry.checks
+        return [{**g, "title": checks[g["check_id"]].title if g["check_id"] in checks else ""} for g in groups]
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.GET.get("format") == "csv":
@@ -85,6 +111,8 @@ class FindingListView(FilteredListView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["checks"] = registry.checks
+        context["fix_groups"] = groups = self.fix_groups()
+        context["fix_groups_findings"] = sum(g["count"] for g in groups)
         return context
 
 
@@ -119,8 +147,16 @@ def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "may_accept": finding.status == Finding.Status.OPEN
             and grants_for(request.user).allows(APPROVE, finding.domain.arn),
+            **_fix_context(request.user, finding),
         },
     )
+
+
+def _fix_context(user: Any, finding: Finding) -> dict[str, Any]:
+    """The finding's fixes (change sets proposed for it) and whether this person may propose one now."""
+    fixes = proposals.fixes_of(finding)
+    pending = next((cs for cs in fixes if cs.status in proposals.PENDING), None)
+    return {"fixes": fixes, "pending_fix": pending, "may_fix": pending is None and proposals.may_fix(user, finding)}
 
 
 @login_required
@@ -197,3 +233,95 @@ def idle_compliance(request: HttpRequest) -> HttpResponse:
             "policy_editable": {d.pk for d in domains if grants_for(request.user).allows(APPROVE, d.arn)},
         },
     )
+
+
+# -- fixes: a finding's (or a check's, in one domain) fix previewed, confirmed, proposed as a change set -------------
+def _selection(params: Any) -> dict[str, Any]:
+    return {
+        "finding_ids": proposals.parse_ids(params.getlist("findings")),
+        "check_id": (params.get("check") or "").strip(),
+        "domain_key": (params.get("domain") or "").strip(),
+    }
+
+
+def _tag_values(params: Any) -> dict[str, str]:
+    return {key[4:]: value for key, value in params.items() if key.startswith("tag.") and len(key) > 4}
+
+
+def _messages_of(exc: ValidationError) -> list[str]:
+    if hasattr(exc, "error_dict"):
+        return [message for messages_ in exc.message_dict.values() for message in messages_]
+    return exc.messages
+
+
+def _calls(fix: proposals.FixPlan) -> list[dict[str, Any]]:
+    """The planned calls as the preview lists them: each with its resource as people name it (the domain, a
+    profile or space by name, an app with its type and owner) and its fields before and after."""
+    app_arns = [c.resource_arn for c in fix.changes if c.resource_kind == "app"]
+    apps = {a.arn: a for a in App.objects.filter(arn__in=app_arns)} if app_arns else {}
+
+    def label(change: Any) -> str:
+        if change.resource_kind == "domain":
+            return fix.domain.name
+        app = apps.get(change.resource_arn)
+        if app is not None:
+            return f"{app.app_type} {app.name} on {app.space_name or app.user_profile_name}"
+        return change.resource_arn.rsplit("/", 1)[-1]
+
+    return [
+        {
+            "position": i + 1,
+            "change": change,
+            "resource_label": label(change),
+            "diff": [(path, change.before.get(path), value) for path, value in change.after.items()],
+        }
+        for i, change in enumerate(fix.changes)
+    ]
+
+
+@login_required
+def fix(request: HttpRequest) -> HttpResponse:
+    """The fix of findings: GET shows the plan (the exact calls, before and after, the apps to restart, the saving)
+    or why there is none; POST (the confirmation) proposes it and leads to the change set. Someone who may fix nothing
+    named here gets a 404."""
+    if not grants_for(request.user).domains_for(APPROVE):
+        raise Http404("No such page.")
+    params = request.POST if request.method == "POST" else request.GET
+    context: dict[str, Any] = {"findings": [], "plan": None, "errors": [], "tag_fields": [], "tag_values": {}}
+    try:
+        selection = _selection(params)
+        context["selection"] = selection
+        findings = proposals.resolve(request.user, **selection)
+    except proposals.NotFound as exc:
+        raise Http404(str(exc)) from None
+    except ValidationError as exc:
+        context["errors"] = _messages_of(exc)
+        return render(request, "governance/fix.html", context, status=400)
+    tag_values = _tag_values(params)
+    context.update(findings=findings, tag_values=tag_values)
+    missing = proposals.missing_tags_for(findings)
+    context["tag_fields"] = [(key, tag_values.get(key, "")) for key in missing]
+    try:
+        plan = proposals.plan(request.user, findings, tag_values=tag_values)
+    except ValidationError as exc:
+        context["errors"] = _messages_of(exc)
+        return render(request, "governance/fix.html", context, status=400)
+    context.update(plan=plan, calls=_calls(plan), restart_apps=plan.restart_apps())
+    if request.method == "POST":
+        try:
+            change_set = proposals.do_propose_fix(
+                request.user,
+                findings,
+                tag_values=tag_values,
+                title=params.get("title", ""),
+                expected_digest=params.get("digest", ""),
+            )
+        except ValidationError as exc:
+            context["errors"] = _messages_of(exc)
+            return render(request, "governance/fix.html", context, status=400)
+        messages.success(
+            request,
+            f"{change_set.ref} proposed: another approver of {plan.domain.name} approves it, then a worker applies it.",
+        )
+        return redirect(change_set)
+    return render(request, "governance/fix.html", context)

@@ -220,6 +220,9 @@ EXPECTED: dict[str, dict[str, int]] = {
     "api-finding-list": ALL,
     "api-finding-detail": {**MEMBERS, "scientist": 404},
     "api-finding-accept": POST_ONLY,
+    "api-finding-propose-fix": POST_ONLY,
+    # A fix is proposed by the domain's approvers (and platform admins): whoever else may only look gets a 404.
+    "governance:fix": APPROVERS,
     "api-checks": ALL,
     "api-governance-policy": MEMBERS,
     "api-governance-overview": ALL,
@@ -359,6 +362,8 @@ def objects(world: World) -> dict[str, Any]:
             first_seen=timezone.now(),
             last_seen=timezone.now(),
         ),
+        # A finding a change set can fix (the sync found leila's profile without the sagemaker:domain-arn tag).
+        "fix_finding": Finding.objects.get(check_id="CO-05", resource_name="leila", status="open"),
         "posturerun": TaskRun.objects.create(
             kind="posture_check",
             scope={"domain_pk": research.pk},
@@ -396,6 +401,8 @@ def url_for(name: str, route: str, objects: dict[str, Any]) -> str:
         kwargs["kind"] = "profile"
     if "<str:action>" in route:
         kwargs["action"] = "approve"
+    if name == "governance:fix":  # the fix preview names its findings in the query string
+        return f"{reverse(name)}?findings={objects['fix_finding'].pk}"
     return reverse(name, kwargs=kwargs)
 
 

@@ -12,18 +12,22 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from changesets.api.serializers import ChangeSetSerializer
+from changesets.models import ChangeSet
 from domains.models import Domain
-from governance import idle, posture, services
+from governance import idle, posture, proposals, services
 from governance.api.serializers import (
     AcceptSerializer,
     CheckSerializer,
     FindingDetailSerializer,
     FindingSerializer,
+    FixPlanSerializer,
     IdleAppPageSerializer,
     IdleAppSerializer,
     IdleComplianceSerializer,
     OverviewSerializer,
     PolicySerializer,
+    ProposeFixSerializer,
 )
 from governance.filtersets import FindingFilterSet, governance_scope
 from governance.models import Finding
@@ -54,6 +58,39 @@ class FindingViewSet(ScopedReadOnlyViewSet):
         data.is_valid(raise_exception=True)
         finding = service_call(services.do_accept, request.user, finding, **data.validated_data)
         return Response(FindingDetailSerializer(finding, context={"request": request}).data)
+
+    @extend_schema(
+        request=ProposeFixSerializer,
+        responses={200: FixPlanSerializer, 201: ChangeSetSerializer},
+        description="Propose the fix of open findings of one domain as a change set (201), or with dry_run answer "
+        "the plan (200): the exact calls with their values before and after, the running apps to restart, the "
+        "monthly saving. Platform admins and the domain's approvers; a finding or domain you may not fix is a 404.",
+    )
+    @action(detail=False, methods=["post"], url_path="propose-fix")
+    def propose_fix(self, request: Request) -> Response:
+        data = ProposeFixSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        try:
+            findings = service_call(
+                proposals.resolve,
+                request.user,
+                finding_ids=values.get("findings"),
+                check_id=values.get("check", ""),
+                domain_key=values.get("domain", ""),
+            )
+        except proposals.NotFound as exc:
+            raise NotFound(str(exc)) from None
+        tag_values = values.get("tag_values") or {}
+        if values["dry_run"]:
+            plan = service_call(proposals.plan, request.user, findings, tag_values=tag_values)
+            return Response(FixPlanSerializer(plan).data)
+        change_set = service_call(
+            proposals.do_propose_fix, request.user, findings, tag_values=tag_values, title=values.get("title", "")
+        )
+        fresh = ChangeSet.objects.select_related("domain", "decided_by").prefetch_related("changes")
+        fresh = fresh.get(pk=change_set.pk)
+        return Response(ChangeSetSerializer(fresh).data, status=http_status.HTTP_201_CREATED)
 
 
 @extend_schema(

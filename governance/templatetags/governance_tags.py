@@ -1,9 +1,11 @@
-"""Template tags of the governance pages."""
+"""Template tags and filters of the governance pages."""
 
 from __future__ import annotations
 
 from django import template
 from django.urls import reverse
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
 
 from governance.models import Finding
 from profiles.models import App, Space, UserProfile
@@ -29,3 +31,11 @@ def resource_url(finding: Finding) -> str:
     if app.get("user_profile_id"):
         return reverse("profiles:profile-detail", args=[app["user_profile_id"]])
     return ""
+
+
+@register.filter
+def dotted(path: object) -> SafeString:
+    """A settings path (``DefaultUserSettings.JupyterLabAppSettings...``) that a narrow column breaks at its dots
+    rather than pushing the next columns out of view."""
+    parts = [conditional_escape(part) for part in str(path).split(".")]
+    return mark_safe(".<wbr>".join(parts))  # noqa: S308 - every part is escaped

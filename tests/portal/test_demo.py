@@ -63,6 +63,16 @@ def test_the_demo_brings_in_the_whole_demo_organisation(settings: Any, capsys: p
 
     assert PersonaTemplate.objects.count() == 5
     assert ProfileRequest.objects.get().profile_name == "maria-garcia"
+    # Governance: a posture check, one accepted risk, and one change set applied to the demo's sandbox server (whose
+    # lifecycles take a few seconds, as in the demo), with 90 days of posture history.
+    from changesets.models import ChangeSet
+    from governance.models import Finding, PostureSnapshot
+
+    assert "Posture check #" in out and "Risk accepted by approver: SE-01 on research-lab" in out
+    applied = ChangeSet.objects.get()
+    assert applied.status == "applied" and f"{applied.ref} ({applied.title}): applied." in out
+    assert Finding.objects.filter(status="accepted").count() == 1
+    assert PostureSnapshot.objects.filter(domain__name="research-lab").count() == 90
     # The emails recorded while the demo starts link to the web server of this demo, on its --port.
     bodies = list(OutgoingMail.objects.values_list("body", flat=True))
     assert bodies and any(f"http://127.0.0.1:{port}/" in body for body in bodies)
