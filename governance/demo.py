@@ -159,14 +159,15 @@ def write_history(today: date) -> int:
         }
         for ago in range(1, HISTORY_DAYS):
             by_check = {c: current.by_check.get(c, 0) for c in checks}
+            # today's open findings by their real severities, plus those open that day and gone since
+            open_by = Counter(high=current.open_high, medium=current.open_medium, low=current.open_low)
             resolved_that_day = 0
             for check_id, spans in events.items():
-                by_check[check_id] += sum(1 for opened, closed in spans if closed < ago <= opened)
+                extra = sum(1 for opened, closed in spans if closed < ago <= opened)
+                by_check[check_id] += extra
+                open_by[severity.get(check_id, "medium")] += extra
                 resolved_that_day += sum(1 for _, closed in spans if closed == ago)
             by_check = {c: n for c, n in by_check.items() if n}
-            open_by: Counter[str] = Counter()
-            for check_id, n in by_check.items():
-                open_by[severity.get(check_id, "medium")] += n
             classic_extra = by_check.get("UX-02", 0) - current.by_check.get("UX-02", 0)
             rows.append(
                 PostureSnapshot(
