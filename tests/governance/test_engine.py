@@ -226,6 +226,30 @@ def test_accepting_a_risk_then_expiry_reopens_and_tells_the_approver() -> None:
     assert OutgoingMail.objects.filter(to=[approver.email]).exists()
 
 
+def test_the_weekly_digest_goes_to_each_domains_approvers_with_its_counts() -> None:
+    from governance import notify
+
+    busy, other, unwatched = DomainFactory(name="busy"), DomainFactory(name="other"), DomainFactory(name="nobody")
+    UserProfileFactory(domain=busy, name="team-shared")
+    UserProfileFactory(domain=unwatched, name="team-shared")
+    engine.evaluate([busy, other, unwatched])
+    grant(UserFactory(username="busy-approver", email="busy@example.com"), "domain_approver", busy)
+    grant(UserFactory(username="other-approver", email="other@example.com"), "domain_approver", other)
+    OutgoingMail.objects.all().delete()
+    # One digest per domain with approvers, to them alone; the domain nobody approves gets none.
+    assert notify.weekly_digest() == 2
+    mails = {m.subject: m for m in OutgoingMail.objects.all()}
+    assert set(mails) == {"Weekly governance digest: busy", "Weekly governance digest: other"}
+    mail = mails["Weekly governance digest: busy"]
+    assert mail.to == ["busy@example.com"]
+    open_busy = Finding.objects.filter(domain=busy, status="open")
+    high = open_busy.filter(severity="high").count()
+    medium = open_busy.filter(severity="medium").count()
+    assert f"Open: {high} high, {medium} medium" in mail.body
+    assert f"Opened in the last 7 days: {open_busy.count()}; resolved: 0." in mail.body
+    assert f"?domain={busy.domain_id}" in mail.body
+
+
 def test_policy_edit_is_for_approvers_and_audited() -> None:
     domain = DomainFactory()
     lead = UserFactory(username="lead1")
