@@ -42,6 +42,7 @@ from django.utils import timezone  # noqa: E402
 from domains.models import AwsAccount, Domain  # noqa: E402
 from governance import engine  # noqa: E402
 from governance.models import Finding  # noqa: E402
+from portal.registry import registry  # noqa: E402
 from profiles.models import App, Space, UserProfile  # noqa: E402
 
 ACCOUNTS = ["111111111111", "222222222222", "333333333333"]
@@ -65,7 +66,8 @@ def idle(state: str, minutes: int | None) -> dict[str, Any]:
 
 
 def domain_snapshot(d: int, account: str) -> dict[str, Any]:
-    """Every third domain enforces idle shutdown; every fifth lands in Studio Classic; every seventh has no KMS key."""
+    """Every third domain enforces idle shutdown; every fifth lands in Studio Classic; every seventh has no KMS key;
+    every other keeps a home EFS; some cap the idle timeout that spaces may set."""
     users: dict[str, Any] = {"ExecutionRole": f"arn:aws:iam::{account}:role/Exec{d}"}
     if d % 3 == 0:
         users["JupyterLabAppSettings"] = idle("ENABLED", 120)
@@ -80,6 +82,18 @@ def domain_snapshot(d: int, account: str) -> dict[str, Any]:
     }
     if d % 7:
         snapshot["KmsKeyId"] = f"arn:aws:kms:us-east-1:{account}:key/{d}"
+    if d % 2 == 0:
+        snapshot["HomeEfsFileSystemId"] = f"fs-{d:08d}"
+    if d % 4 == 1:
+        users["JupyterLabAppSettings"] = {
+            "AppLifecycleManagement": {
+                "IdleSettings": {
+                    "LifecycleManagement": "ENABLED",
+                    "IdleTimeoutInMinutes": 60,
+                    "MaxIdleTimeoutInMinutes": 240,
+                }
+            }
+        }
     return snapshot
 
 
@@ -104,7 +118,8 @@ def seed(scale: float) -> dict[str, int]:
                 auth_mode="SSO" if d % 2 else "IAM",
                 network_access_type="VpcOnly" if d % 4 else "PublicInternetOnly",
                 settings_snapshot=domain_snapshot(d, account.account_id),
-                tags={"cost-center": f"cc-{d}"} if d % 3 else {},
+                tags=({"cost-center": f"cc-{d}"} if d % 3 else {})
+                | ({"data-classification": "restricted"} if d % 8 == 0 else {}),
             )
         )
     Domain.objects.bulk_create(domains)
@@ -138,8 +153,9 @@ def seed(scale: float) -> dict[str, int]:
             shared = s % 2 == 0
             owner = by_domain[domain.pk][s % len(by_domain[domain.pk])]
             snapshot: dict[str, Any] = {"AppType": "JupyterLab" if s % 3 else "CodeEditor"}
-            if s % 8 == 0:
+            if s % 8 in (0, 1):  # shared and private spaces with a timeout of their own
                 snapshot["JupyterLabAppSettings"] = idle("ENABLED", 900)
+                snapshot["JupyterLabAppSettings"]["AppLifecycleManagement"]["IdleSettings"].pop("LifecycleManagement")
             if s % 11 == 0:
                 snapshot["RemoteAccess"] = "ENABLED"
             spaces.append(
@@ -236,10 +252,12 @@ def main() -> None:
         )
         first, first_sql = timed(engine.evaluate)
         findings = Finding.objects.filter(status="open").count()
-        checks = Finding.objects.values("check_id").distinct().count()
+        fired = set(Finding.objects.values_list("check_id", flat=True).distinct())
+        checks = len(fired)
+        silent = sorted(set(registry.checks) - fired)
         print(
             f"Full evaluation, first:      {first:7.2f} s  {first_sql:5d} statements  ({findings} open findings "
-            f"from {checks} checks)"
+            f"from {checks} of {len(registry.checks)} checks{'; silent: ' + ', '.join(silent) if silent else ''})"
         )
         steady = [timed(engine.evaluate) for _ in range(args.runs)]
         print(
