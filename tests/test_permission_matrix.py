@@ -18,6 +18,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from backfill.models import AttributionRule, LegacyResource
 from changesets import services as changeset_services
 from changesets.planning import PlannedChange
 from costs.models import Budget, SpendRollup
@@ -98,6 +99,17 @@ for name in ("changesets:detail", "changesets:progress", "changesets:action", "a
 for verb in ("approve", "cancel", "reject", "retry"):
     OBJECTS[f"api-change-set-{verb}"] = "change_set"
 OBJECTS["changesets:edit"] = "profile"
+OBJECTS.update(
+    {
+        "backfill:resource-detail": "legacy_resource",
+        "backfill:rule-delete": "rule",
+        "backfill:run-detail": "discoveryrun",
+        "backfill:run-progress": "discoveryrun",
+        "api-backfill-resource-detail": "legacy_resource",
+        "api-backfill-resource-except": "legacy_resource",
+        "api-backfill-rule-detail": "rule",
+    }
+)
 
 ALL = dict.fromkeys(ROLES[1:], 200)
 ADMIN_ONLY = {"admin": 200, "approver": 404, "finance": 404, "lead": 404, "scientist": 404, "outsider": 404}
@@ -232,6 +244,24 @@ EXPECTED: dict[str, dict[str, int]] = {
     "changesets:edit": APPROVERS,
     "api-change-set-list": ALL,
     "api-change-set-detail": {**MEMBERS, "scientist": 404},
+    # Tag backfill: coverage and resources for a domain's member-wide roles; discovery and rules for admins.
+    "backfill:coverage": ALL,
+    "backfill:discover": POST_ONLY,
+    "backfill:resource-list": ALL,
+    "backfill:resource-detail": {**MEMBERS, "scientist": 404},
+    "backfill:rules": ADMIN_ONLY,
+    "backfill:rule-delete": POST_ONLY,
+    "backfill:run-list": ALL,
+    # Discovery reads every domain: the people who see every domain (admins, finance everywhere) see its runs.
+    "backfill:run-detail": {**ADMIN_ONLY, "finance": 200},
+    "backfill:run-progress": {**ADMIN_ONLY, "admin": 286, "finance": 286},
+    "api-backfill-coverage": ALL,
+    "api-backfill-discover": POST_ONLY,
+    "api-backfill-resource-list": ALL,
+    "api-backfill-resource-detail": {**MEMBERS, "scientist": 404},
+    "api-backfill-resource-except": POST_ONLY,
+    "api-backfill-rule-list": ALL,
+    "api-backfill-rule-detail": ADMIN_ONLY,
 }
 # Actions answer GET with 405 before looking anything up (so nothing leaks); who may POST is tested below.
 for verb in ("approve", "cancel", "reject", "retry", "retry-now"):
@@ -361,6 +391,27 @@ def objects(world: World) -> dict[str, Any]:
             trigger="user",
             status="succeeded",
             domain_arns=[research.arn],
+        ),
+        "legacy_resource": LegacyResource.objects.create(
+            arn=f"arn:aws:sagemaker:{research.region}:{research.account.account_id}:training-job/old",
+            resource_type="training-job",
+            name="old",
+            account_id=research.account.account_id,
+            region=research.region,
+            domain=research,
+            domain_arn=research.arn,
+            rule="execution-role",
+            coverage="attributable",
+            first_seen=timezone.now(),
+            last_seen=timezone.now(),
+        ),
+        "rule": AttributionRule.objects.create(kind="name-prefix", prefix="res-", domain=research),
+        "discoveryrun": TaskRun.objects.create(
+            kind="backfill_discovery",
+            scope={},
+            scope_label="all accounts and regions",
+            trigger="user",
+            status="succeeded",
         ),
         "change_set": changeset_services.propose(
             world.approver,

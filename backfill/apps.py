@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+
+
+class BackfillConfig(AppConfig):
+    name = "backfill"
+
+    def ready(self) -> None:
+        from backfill import checks, discovery, services
+        from portal.registry import MenuEntry, registry
+        from portal.scoping import MEMBER_WIDE_ROLES, Grants
+
+        def readers(grants: Grants) -> bool:
+            return grants.is_admin or bool(grants.domains_for("view", roles=MEMBER_WIDE_ROLES))
+
+        registry.add_check(checks.TG02)
+        registry.add_audit_actions(services.AUDIT_ACTIONS)
+        registry.add_run_kind(discovery.BACKFILL_DISCOVERY)
+        registry.add_urls("backfill.urls")
+        registry.add_api_urls("backfill.api.urls")
+        registry.add_menu(MenuEntry("Tag backfill", "backfill:coverage", order=76, visible=readers))

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from backfill.models import AttributionRule
+from domains.models import Domain
+
+
+class RuleForm(forms.Form):
+    kind = forms.ChoiceField(choices=AttributionRule.Kind.choices, label="Kind")
+    prefix = forms.CharField(
+        max_length=512,
+        label="Prefix",
+        help_text="A name prefix (risk-) or an S3 prefix of an input or output (s3://risk-artifacts/).",
+    )
+    domain = forms.ModelChoiceField(queryset=Domain.objects.none(), label="Domain", empty_label="Choose a domain")
+    note = forms.CharField(max_length=200, required=False, label="Note")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["domain"].queryset = Domain.objects.filter(removed_at__isnull=True).select_related("account")
+        self.fields["domain"].label_from_instance = lambda d: f"{d.name} ({d.account.account_id} {d.region})"
+
+
+class ExceptForm(forms.Form):
+    reason = forms.CharField(max_length=500, label="Reason", help_text="Why this resource stays untagged.")
