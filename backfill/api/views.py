@@ -94,8 +94,10 @@ class AttributionRuleViewSet(
     serializer_class = AttributionRuleSerializer
 
     def base_queryset(self) -> QuerySet:
-        return AttributionRule.objects.select_related("domain", "created_by").annotate(
-            decided=Count("resources", filter=Q(resources__removed_at__isnull=True))
+        return (
+            AttributionRule.objects.select_related("domain", "created_by")
+            .annotate(decided=Count("resources", filter=Q(resources__removed_at__isnull=True)))
+            .order_by("kind", "prefix", "pk")
         )
 
     @extend_schema(request=RuleInputSerializer, responses={201: AttributionRuleSerializer, 200: RulePreviewSerializer})
