@@ -25,4 +25,9 @@ class RuleForm(forms.Form):
 
 
 class ExceptForm(forms.Form):
-    reason = forms.CharField(max_length=500, label="Reason", help_text="Why this resource stays untagged.")
+    reason = forms.CharField(
+        max_length=500,
+        label="Reason",
+        help_text="Why this resource stays untagged.",
+        error_messages={"required": "Say why this resource is left untagged."},
+    )
