@@ -101,7 +101,7 @@ def totals(rows: list[Row]) -> dict[str, int]:
 def chart(rows: list[Row]) -> dict[str, Any]:
     """A stacked bar per row (Chart.js data), drawn by static/backfill/coverage.js."""
     return {
-        "labels": [row.label for row in rows],
+        "labels": [row.label if row.domain_arn else f"No domain {row.region} …{row.account_id[-4:]}" for row in rows],
         "datasets": [
             {"label": LABELS[state], "data": [row.counts[state] for row in rows], "backgroundColor": COLOURS[state]}
             for state in STATES

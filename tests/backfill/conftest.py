@@ -14,6 +14,10 @@ DEMO_LEGACY = 300
 
 @pytest.fixture
 def legacy_world(aws_sandbox: None) -> dict[str, Any]:
+    return build_legacy_world()
+
+
+def build_legacy_world() -> dict[str, Any]:
     """Seed the organisation and its legacy resources (before the sync: seeding gives two domains a shared role),
     then sync the inventory as the demo does; answers the sandbox's manifest (the truth, read only by tests)."""
     from awssandbox import legacy, organisation
