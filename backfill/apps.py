@@ -5,7 +5,7 @@ class BackfillConfig(AppConfig):
     name = "backfill"
 
     def ready(self) -> None:
-        from backfill import checks, discovery, services
+        from backfill import checks, discovery, services, wizard
         from portal.registry import MenuEntry, registry
         from portal.scoping import MEMBER_WIDE_ROLES, Grants
 
@@ -14,7 +14,9 @@ class BackfillConfig(AppConfig):
 
         registry.add_check(checks.TG02)
         registry.add_audit_actions(services.AUDIT_ACTIONS)
+        registry.add_audit_actions(wizard.AUDIT_ACTIONS)
         registry.add_run_kind(discovery.BACKFILL_DISCOVERY)
+        registry.add_run_kind(wizard.BACKFILL_APPLY)
         registry.add_urls("backfill.urls")
         registry.add_api_urls("backfill.api.urls")
         registry.add_menu(MenuEntry("Tag backfill", "backfill:coverage", order=76, visible=readers))

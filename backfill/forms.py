@@ -31,3 +31,18 @@ class ExceptForm(forms.Form):
         help_text="Why this resource stays untagged.",
         error_messages={"required": "Say why this resource is left untagged."},
     )
+
+
+class PlanForm(forms.Form):
+    domain = forms.ModelChoiceField(
+        queryset=Domain.objects.none(),
+        required=False,
+        label="Scope",
+        empty_label="Every domain",
+        help_text="Plan the backfill of one domain, or of every domain.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["domain"].queryset = Domain.objects.filter(removed_at__isnull=True).select_related("account")
+        self.fields["domain"].label_from_instance = lambda d: f"{d.name} ({d.account.account_id} {d.region})"

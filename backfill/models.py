@@ -138,3 +138,97 @@ class LegacyResource(models.Model):
         if self.domain_arn:
             return self.Coverage.ATTRIBUTABLE
         return self.Coverage.UNATTRIBUTABLE
+
+
+class BackfillPlan(models.Model):
+    """A dry run of the backfill: the resources to tag with their domain, frozen when planned. Applied only once
+    another approver of every domain involved has approved it."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Awaiting approval"
+        APPROVED = "approved", "Approved"
+        APPLYING = "applying", "Applying"
+        APPLIED = "applied", "Applied"
+        PARTIAL = "partial", "Applied, with conflicts or failures"
+        CANCELLED = "cancelled", "Cancelled"
+
+    scope_domain = models.ForeignKey(Domain, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PLANNED, db_index=True)
+    domain_arns = models.JSONField(default=list, help_text="The domains whose resources the plan tags.")
+    counts = models.JSONField(default=dict, help_text="Resources by domain, type and rule.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    run = models.ForeignKey("portal.TaskRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-pk"]
+
+    def __str__(self) -> str:
+        return f"Backfill plan #{self.pk}"
+
+    @classmethod
+    def scope_q(cls, grants: Grants, action: str) -> Q | None:
+        """Platform admins, and the approvers of a domain the plan tags."""
+        domains = grants.domains_for("approve")
+        if not isinstance(domains, set):
+            return Q()
+        if not domains:
+            return None
+        visible = Q(pk__in=[])
+        for arn in sorted(domains):
+            visible |= Q(domain_arns__icontains=f'"{arn}"')
+        return visible
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.get("domains", {}).values())
+
+
+class BackfillApproval(models.Model):
+    plan = models.ForeignKey(BackfillPlan, on_delete=models.CASCADE, related_name="approvals")
+    domain_arn = models.CharField(max_length=400)
+    approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["plan", "domain_arn"], name="backfill_approval_once")]
+
+    def __str__(self) -> str:
+        return f"Approval of plan #{self.plan_id} for {self.domain_arn}"
+
+
+class BackfillItem(models.Model):
+    """One resource of a plan and what applying did to it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "To tag"
+        TAGGED = "tagged", "Tagged"
+        ALREADY = "already", "Already tagged with this domain"
+        CONFLICT = "conflict", "Tagged with another domain (left as is)"
+        TOO_MANY_TAGS = "too_many_tags", "Already holds 50 tags"
+        FAILED = "failed", "Failed"
+
+    plan = models.ForeignKey(BackfillPlan, on_delete=models.CASCADE, related_name="items")
+    resource = models.ForeignKey(LegacyResource, on_delete=models.CASCADE, related_name="+")
+    arn = models.CharField(max_length=1024)
+    resource_type = models.CharField(max_length=64)
+    name = models.CharField(max_length=256)
+    account_id = models.CharField(max_length=12)
+    region = models.CharField(max_length=32)
+    domain_arn = models.CharField(max_length=400)
+    rule = models.CharField(max_length=16)
+    chunk = models.PositiveIntegerField(help_text="The step of the apply run that handles it (100 a step).")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    detail = models.CharField(max_length=500, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["chunk", "pk"]
+        constraints = [models.UniqueConstraint(fields=["plan", "resource"], name="backfill_item_once")]
+
+    def __str__(self) -> str:
+        return f"{self.resource_type} {self.name} in plan #{self.plan_id}"

@@ -3,22 +3,24 @@ its evidence (and an admin's exception), and the admins' attribution rules with 
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from backfill import coverage as coverage_module
-from backfill import services
+from backfill import services, wizard
 from backfill.discovery import BACKFILL_DISCOVERY, start_discovery
 from backfill.filtersets import LegacyResourceFilterSet
-from backfill.forms import ExceptForm, RuleForm
-from backfill.models import AttributionRule, LegacyResource
+from backfill.forms import ExceptForm, PlanForm, RuleForm
+from backfill.models import AttributionRule, BackfillItem, BackfillPlan, LegacyResource
 from portal.csvexport import csv_response
 from portal.listing import FilteredListView
 from portal.models import TaskRun
@@ -184,3 +186,96 @@ def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
     changed = services.do_delete_rule(request.user, rule)
     messages.success(request, f"Rule deleted: {name}; {changed} resource(s) attributed again.")
     return redirect("backfill:rules")
+
+
+# -- the wizard: plans ----------------------------------------------------------------------------------------------
+@login_required
+def plan_list(request: HttpRequest) -> HttpResponse:
+    """Backfill plans you may see (admins: all; approvers: those tagging their domains); admins make a new one."""
+    plans = BackfillPlan.objects.restrict(request.user).select_related("created_by", "scope_domain", "run")
+    is_admin = grants_for(request.user).is_admin
+    form = PlanForm(request.POST or None)
+    if request.method == "POST":
+        require_admin(request.user)
+        if form.is_valid():
+            try:
+                plan = wizard.do_plan(request.user, domain=form.cleaned_data["domain"])
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, f"{plan}: a dry run of {plan.total} resource(s). It needs approval now.")
+                return redirect("backfill:plan-detail", pk=plan.pk)
+    page = Paginator(plans, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "backfill/plan_list.html",
+        {"page_obj": page, "object_list": page.object_list, "form": form, "is_admin": is_admin, "querystring": ""},
+    )
+
+
+PLAN_CSV_HEADER = ["type", "name", "arn", "account", "region", "domain", "decided by", "status", "detail"]
+
+
+@login_required
+def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = get_object_or_404(
+        BackfillPlan.objects.restrict(request.user).select_related("created_by", "run", "scope_domain"), pk=pk
+    )
+    items = plan.items.order_by("chunk", "pk")
+    if request.GET.get("format") == "csv":
+        return csv_response(
+            f"backfill-plan-{plan.pk}.csv",
+            [PLAN_CSV_HEADER]
+            + [
+                [
+                    i.resource_type,
+                    i.name,
+                    i.arn,
+                    i.account_id,
+                    i.region,
+                    i.domain_arn,
+                    i.rule,
+                    i.get_status_display(),
+                    i.detail,
+                ]
+                for i in items.iterator()
+            ],
+        )
+    grants = grants_for(request.user)
+    names = plan.counts.get("domain_names", {})
+    approvals = {a.domain_arn: a for a in plan.approvals.select_related("approver")}
+    domains = [
+        {"arn": arn, "name": names.get(arn, arn), "count": n, "approval": approvals.get(arn)}
+        for arn, n in plan.counts.get("domains", {}).items()
+    ]
+    statuses = dict(Counter(plan.items.values_list("status", flat=True)))
+    return render(
+        request,
+        "backfill/plan_detail.html",
+        {
+            "plan": plan,
+            "domains": domains,
+            "sample": list(items.filter(status__in=["pending", "conflict", "failed", "too_many_tags"])[:25]),
+            "statuses": [(label, statuses.get(value, 0)) for value, label in BackfillItem.Status.choices],
+            "may_approve": bool(wizard.approvable_by(plan, request.user)),
+            "is_admin": grants.is_admin,
+        },
+    )
+
+
+@login_required
+@require_POST
+def plan_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    plan = get_object_or_404(BackfillPlan.objects.restrict(request.user), pk=pk)
+    actions = {"approve": wizard.do_approve, "cancel": wizard.do_cancel, "apply": wizard.do_apply}
+    if action not in actions:
+        raise Http404("No such action.")
+    try:
+        actions[action](request.user, plan)
+    except ValidationError as exc:
+        for error in exc.messages:
+            messages.error(request, error)
+    else:
+        done = {"approve": "Approved.", "cancel": "The plan is cancelled.", "apply": "Applying: follow it below."}
+        messages.success(request, done[action])
+    return redirect("backfill:plan-detail", pk=plan.pk)
