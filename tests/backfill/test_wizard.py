@@ -15,8 +15,8 @@ from django.core.management import call_command
 
 from awssandbox import faults
 from backfill import discovery, wizard
-from backfill.models import DOMAIN_TAG, BackfillItem, BackfillPlan, LegacyResource
-from domains.models import AwsAccount
+from backfill.models import DOMAIN_TAG, BackfillPlan, LegacyResource
+from domains.models import AwsAccount, Domain
 from portal.aws import gateway
 from portal.models import AuditEvent, TaskRun
 from tests.backfill.conftest import add_manifest_rules
@@ -61,8 +61,6 @@ def test_a_plan_needs_another_approver_of_each_domain(planned: dict[str, Any]) -
     with pytest.raises(ValidationError, match="not its author"):
         wizard.do_approve(planned["admin"], plan)
     one = UserFactory(username="one-domain")
-    from domains.models import Domain
-
     first = Domain.objects.get(arn=plan.domain_arns[0])
     grant(one, "domain_approver", first)
     wizard.do_approve(one, plan)
