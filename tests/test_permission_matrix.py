@@ -18,6 +18,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from backfill import wizard
 from backfill.models import AttributionRule, LegacyResource
 from changesets import services as changeset_services
 from changesets.planning import PlannedChange
@@ -108,6 +109,15 @@ OBJECTS.update(
         "api-backfill-resource-detail": "legacy_resource",
         "api-backfill-resource-except": "legacy_resource",
         "api-backfill-rule-detail": "rule",
+        "backfill:plan-detail": "plan",
+        "backfill:plan-action": "plan",
+        "backfill:apply-detail": "applyrun",
+        "backfill:apply-progress": "applyrun",
+        "api-backfill-plan-detail": "plan",
+        "api-backfill-plan-approve": "plan",
+        "api-backfill-plan-apply": "plan",
+        "api-backfill-plan-cancel": "plan",
+        "api-backfill-plan-items": "plan",
     }
 )
 
@@ -262,6 +272,19 @@ EXPECTED: dict[str, dict[str, int]] = {
     "api-backfill-resource-except": POST_ONLY,
     "api-backfill-rule-list": ALL,
     "api-backfill-rule-detail": ADMIN_ONLY,
+    # Backfill plans: platform admins, and the approvers of the domains a plan tags.
+    "backfill:plan-list": ALL,
+    "backfill:plan-detail": APPROVERS,
+    "backfill:plan-action": POST_ONLY,
+    "backfill:apply-list": ALL,
+    "backfill:apply-detail": MEMBERS,
+    "backfill:apply-progress": {**MEMBERS, **{role: 286 for role, code in MEMBERS.items() if code == 200}},
+    "api-backfill-plan-list": ALL,
+    "api-backfill-plan-detail": APPROVERS,
+    "api-backfill-plan-approve": POST_ONLY,
+    "api-backfill-plan-apply": POST_ONLY,
+    "api-backfill-plan-cancel": POST_ONLY,
+    "api-backfill-plan-items": APPROVERS,
 }
 # Actions answer GET with 405 before looking anything up (so nothing leaks); who may POST is tested below.
 for verb in ("approve", "cancel", "reject", "retry", "retry-now"):
@@ -412,6 +435,15 @@ def objects(world: World) -> dict[str, Any]:
             scope_label="all accounts and regions",
             trigger="user",
             status="succeeded",
+        ),
+        "plan": wizard.do_plan("test", domain=research),
+        "applyrun": TaskRun.objects.create(
+            kind="backfill_apply",
+            scope={"plan_id": 0},
+            scope_label="plan",
+            trigger="user",
+            status="succeeded",
+            domain_arns=[research.arn],
         ),
         "change_set": changeset_services.propose(
             world.approver,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from backfill.models import AttributionRule, LegacyResource
+from backfill.models import AttributionRule, BackfillItem, BackfillPlan, LegacyResource
 
 
 class EvidenceSerializer(serializers.Serializer):
@@ -132,3 +132,51 @@ class RulePreviewSerializer(serializers.Serializer):
     moved = serializers.IntegerField(help_text="Resources whose domain would change (through lineage).")
     by_type = serializers.DictField(child=serializers.IntegerField())
     sample = PreviewSampleSerializer(many=True)
+
+
+class BackfillApprovalSerializer(serializers.Serializer):
+    domain_arn = serializers.CharField()
+    approver = serializers.CharField(source="approver.username")
+    at = serializers.DateTimeField()
+
+
+class BackfillPlanSerializer(serializers.ModelSerializer):
+    scope_domain_id = serializers.CharField(
+        source="scope_domain.domain_id", read_only=True, default=None, allow_null=True
+    )
+    created_by = serializers.CharField(source="created_by.username", read_only=True, default=None, allow_null=True)
+    total = serializers.IntegerField(read_only=True)
+    counts = serializers.JSONField(read_only=True, help_text="domains, domain_names, types, rules: resource counts.")
+    domain_arns = serializers.ListField(child=serializers.CharField(), read_only=True)
+    approvals = BackfillApprovalSerializer(many=True, read_only=True)
+    run_id = serializers.IntegerField(source="run.pk", read_only=True, default=None, allow_null=True)
+
+    class Meta:
+        model = BackfillPlan
+        fields = [
+            "id",
+            "status",
+            "scope_domain_id",
+            "domain_arns",
+            "total",
+            "counts",
+            "approvals",
+            "created_by",
+            "created_at",
+            "run_id",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
+class BackfillPlanInputSerializer(serializers.Serializer):
+    domain_id = serializers.CharField(
+        max_length=64, required=False, allow_blank=True, help_text="Plan one domain only; blank for every domain."
+    )
+
+
+class BackfillItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = BackfillItem
+        fields = ["arn", "resource_type", "name", "account_id", "region", "domain_arn", "rule", "status", "detail"]
+        read_only_fields = fields

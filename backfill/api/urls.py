@@ -7,6 +7,7 @@ router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("backfill/resources", views.LegacyResourceViewSet, basename="api-backfill-resource")
 router.register("backfill/rules", views.AttributionRuleViewSet, basename="api-backfill-rule")
+router.register("backfill/plans", views.BackfillPlanViewSet, basename="api-backfill-plan")
 
 urlpatterns = [
     path("backfill/coverage/", views.coverage, name="api-backfill-coverage"),

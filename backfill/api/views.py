@@ -11,9 +11,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from backfill import coverage as coverage_module
-from backfill import services
+from backfill import services, wizard
 from backfill.api.serializers import (
     AttributionRuleSerializer,
+    BackfillItemSerializer,
+    BackfillPlanInputSerializer,
+    BackfillPlanSerializer,
     CoverageSerializer,
     ExceptSerializer,
     LegacyResourceSerializer,
@@ -22,7 +25,7 @@ from backfill.api.serializers import (
 )
 from backfill.discovery import start_discovery
 from backfill.filtersets import LegacyResourceFilterSet
-from backfill.models import AttributionRule, LegacyResource
+from backfill.models import AttributionRule, BackfillPlan, LegacyResource
 from domains.models import Domain
 from portal.api import ScopedReadOnlyViewSet, ScopedViewSetMixin, TaskRunSerializer, service_call
 from portal.models import TaskRun
@@ -119,3 +122,61 @@ class AttributionRuleViewSet(
     def perform_destroy(self, instance: AttributionRule) -> None:
         _require_admin(self.request)
         services.do_delete_rule(self.request.user, instance)
+
+
+class BackfillPlanViewSet(
+    ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Backfill plans (platform admins; approvers see the plans that tag their domains). ``POST`` makes a dry run
+    (``{"domain_id"?}``); ``approve/`` (another approver of the plan's domains), ``apply/`` and ``cancel/``
+    (platform admins); ``items/`` lists the plan's resources with their outcome."""
+
+    serializer_class = BackfillPlanSerializer
+
+    def base_queryset(self) -> QuerySet:
+        return BackfillPlan.objects.select_related("scope_domain", "created_by", "run").prefetch_related(
+            "approvals__approver"
+        )
+
+    @extend_schema(request=BackfillPlanInputSerializer, responses={201: BackfillPlanSerializer})
+    def create(self, request: Request) -> Response:
+        _require_admin(request)
+        data = BackfillPlanInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        domain = None
+        if data.validated_data.get("domain_id"):
+            domain = Domain.objects.filter(domain_id=data.validated_data["domain_id"], removed_at__isnull=True).first()
+            if domain is None:
+                raise ValidationError({"domain_id": ["No such domain in the inventory."]})
+        plan = service_call(wizard.do_plan, request.user, domain=domain)
+        return Response(BackfillPlanSerializer(self.get_queryset().get(pk=plan.pk)).data, status=201)
+
+    def _act(self, call: Any, *args: Any, **kwargs: Any) -> Response:
+        plan = self.get_object()
+        service_call(call, self.request.user, plan, *args, **kwargs)
+        return Response(BackfillPlanSerializer(self.get_queryset().get(pk=plan.pk)).data)
+
+    @extend_schema(request=None, responses=BackfillPlanSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str | None = None) -> Response:
+        return self._act(wizard.do_approve)
+
+    @extend_schema(request=None, responses=BackfillPlanSerializer)
+    @action(detail=True, methods=["post"])
+    def apply(self, request: Request, pk: str | None = None) -> Response:
+        """Start applying the approved plan (or resume it); follow ``run_id`` and the plan's ``status``."""
+        _require_admin(request)
+        return self._act(wizard.do_apply)
+
+    @extend_schema(request=None, responses=BackfillPlanSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        _require_admin(request)
+        return self._act(wizard.do_cancel)
+
+    @extend_schema(responses=BackfillItemSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def items(self, request: Request, pk: str | None = None) -> Response:
+        plan = self.get_object()
+        page = self.paginate_queryset(plan.items.order_by("chunk", "pk"))
+        return self.get_paginated_response(BackfillItemSerializer(page, many=True).data)

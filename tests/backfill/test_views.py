@@ -10,8 +10,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from backfill import discovery
-from backfill.models import AttributionRule, LegacyResource
+from backfill import discovery, wizard
+from backfill.models import AttributionRule, BackfillPlan, LegacyResource
 from portal.models import AuditEvent
 from tests.factories import DomainFactory, UserFactory, grant
 
@@ -205,3 +205,58 @@ def test_the_rules_page_query_count_does_not_grow(world: dict[str, Any], django_
             assert client.get(reverse("backfill:rules")).status_code == 200
         for i in range(5):
             AttributionRule.objects.create(kind="name-prefix", prefix=f"p{n}-{i}-", domain=world["domain"])
+
+
+def test_plans_pages_dry_run_approve_and_csv(world: dict[str, Any]) -> None:
+    admin, approver = client_for(world["admin"]), client_for(world["approver"])
+    assert approver.post(reverse("backfill:plan-list"), {}).status_code == 404
+    response = admin.post(reverse("backfill:plan-list"), {"domain": world["domain"].pk})
+    plan = BackfillPlan.objects.get()
+    assert response.status_code == 302 and plan.total == 1 and plan.domain_arns == [world["domain"].arn]
+    detail = reverse("backfill:plan-detail", args=[plan.pk])
+    body = admin.get(detail).content.decode()
+    assert "risk-train-1" in body and 'id="approve"' not in body  # not by its author
+    assert client_for(world["outsider"]).get(detail).status_code == 404
+    assert client_for(world["finance"]).get(detail).status_code == 404
+    assert 'id="approve"' in approver.get(detail).content.decode()
+    csv = b"".join(approver.get(detail, {"format": "csv"}).streaming_content).decode()
+    assert "risk-train-1" in csv and "other-train-1" not in csv
+    assert approver.post(reverse("backfill:plan-action", args=[plan.pk, "apply"])).status_code == 302
+    plan.refresh_from_db()
+    assert plan.status == "planned"  # an approver does not apply
+    approver.post(reverse("backfill:plan-action", args=[plan.pk, "approve"]))
+    plan.refresh_from_db()
+    assert plan.status == "approved"
+    # Nothing left to plan in a domain whose resources are all tagged: said, not an empty plan.
+    body = admin.post(reverse("backfill:plan-list"), {"domain": world["other"].pk}).content.decode()
+    assert "other-train-1" not in body and BackfillPlan.objects.count() == 2
+    world["theirs"].coverage = "tagged"
+    world["theirs"].save()
+    body = admin.post(reverse("backfill:plan-list"), {"domain": world["other"].pk}).content.decode()
+    assert "Nothing to tag in elsewhere" in body
+
+
+def test_plans_api(world: dict[str, Any]) -> None:
+    admin, approver = client_for(world["admin"]), client_for(world["approver"])
+    made = admin.post("/api/backfill/plans/", {"domain_id": world["domain"].domain_id}, content_type="application/json")
+    assert made.status_code == 201 and made.json()["total"] == 1
+    pk = made.json()["id"]
+    assert approver.post("/api/backfill/plans/", {}, content_type="application/json").status_code == 403
+    assert admin.post(f"/api/backfill/plans/{pk}/approve/").status_code == 400
+    assert approver.post(f"/api/backfill/plans/{pk}/apply/").status_code == 403
+    answer = approver.post(f"/api/backfill/plans/{pk}/approve/").json()
+    assert answer["status"] == "approved" and answer["approvals"][0]["approver"] == "appr"
+    assert approver.get(f"/api/backfill/plans/{pk}/items/").json()["results"][0]["name"] == "risk-train-1"
+    assert client_for(world["outsider"]).get(f"/api/backfill/plans/{pk}/").status_code == 404
+    assert admin.post(f"/api/backfill/plans/{pk}/cancel/").json()["status"] == "cancelled"
+
+
+def test_the_plan_list_query_count_does_not_grow(world: dict[str, Any], django_assert_num_queries: Any) -> None:
+    client = client_for(world["approver"])
+    client.get(reverse("backfill:plan-list"))  # warm the session
+    wizard.do_plan(world["admin"], domain=world["domain"])
+    for _round in range(2):
+        with django_assert_num_queries(5):
+            assert client.get(reverse("backfill:plan-list")).status_code == 200
+        for _ in range(3):
+            wizard.do_plan(world["admin"], domain=world["domain"])
