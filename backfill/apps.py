@@ -5,8 +5,8 @@ class BackfillConfig(AppConfig):
     name = "backfill"
 
     def ready(self) -> None:
-        from backfill import checks, discovery, services, wizard
-        from portal.registry import MenuEntry, registry
+        from backfill import checks, discovery, inbox, services, wizard
+        from portal.registry import InboxSection, MenuEntry, registry
         from portal.scoping import MEMBER_WIDE_ROLES, Grants
 
         def readers(grants: Grants) -> bool:
@@ -20,3 +20,4 @@ class BackfillConfig(AppConfig):
         registry.add_urls("backfill.urls")
         registry.add_api_urls("backfill.api.urls")
         registry.add_menu(MenuEntry("Tag backfill", "backfill:coverage", order=76, visible=readers))
+        registry.add_inbox_section(InboxSection("backfill/_inbox_section.html", inbox.inbox_context, order=60))

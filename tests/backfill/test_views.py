@@ -260,3 +260,14 @@ def test_the_plan_list_query_count_does_not_grow(world: dict[str, Any], django_a
             assert client.get(reverse("backfill:plan-list")).status_code == 200
         for _ in range(3):
             wizard.do_plan(world["admin"], domain=world["domain"])
+
+
+def test_the_inbox_lists_plans_waiting_for_this_approver(world: dict[str, Any]) -> None:
+    def inbox(user: Any) -> str:
+        return client_for(user).get(reverse("onboarding:inbox")).content.decode()
+
+    plan = wizard.do_plan(world["admin"], domain=world["domain"])
+    assert 'id="inbox-backfill-plans"' in inbox(world["approver"]) and f"#{plan.pk}" in inbox(world["approver"])
+    assert 'id="inbox-backfill-plans"' not in inbox(world["outsider"])
+    wizard.do_approve(world["approver"], plan)
+    assert 'id="inbox-backfill-plans"' not in inbox(world["approver"])

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from backfill import discovery
-from backfill.models import AttributionRule, LegacyResource
+from backfill import discovery, wizard
+from backfill.models import AttributionRule, BackfillPlan, LegacyResource
 from domains.models import Domain
 from portal.models import TaskRun
 from tests.backfill.conftest import build_legacy_world
 from tests.browser.test_inventory import log_in
-from tests.factories import UserFactory
+from tests.factories import UserFactory, grant
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.timeout(240)]
 
@@ -31,6 +31,8 @@ def test_an_admin_reads_coverage_and_adds_a_rule(aws_sandbox: None, page: Any, t
     build_legacy_world()
     discovery.start_discovery(trigger=TaskRun.Trigger.COMMAND, inline=True)
     UserFactory(username="root", is_superuser=True)
+    approver = UserFactory(username="risk-approver")
+    grant(approver, "domain_approver")
     page.set_viewport_size({"width": width, "height": 900})
     log_in(page, "root")
     page.goto("/backfill/")
@@ -61,3 +63,16 @@ def test_an_admin_reads_coverage_and_adds_a_rule(aws_sandbox: None, page: Any, t
     if stray is not None:
         stray.refresh_from_db()
         assert stray.rule == "name-prefix"
+
+    # The wizard: a dry run, approved by another approver, applied.
+    page.goto("/backfill/plans/")
+    page.select_option("#id_domain", str(risk.pk))
+    page.click("#make-plan")
+    page.wait_for_selector("#plan-domains")
+    plan = BackfillPlan.objects.get()
+    assert page.locator("#approve").count() == 0  # not by its author
+    shot(page, f"plan-{width}", tmp_path)
+    wizard.do_approve(approver, plan)
+    page.reload()
+    page.click("#apply")
+    page.wait_for_selector("#plan-status[data-status=applying], #plan-status[data-status=applied]")
