@@ -249,13 +249,16 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         for arn, n in plan.counts.get("domains", {}).items()
     ]
     statuses = dict(Counter(plan.items.values_list("status", flat=True)))
+    sample = list(items.filter(status__in=["pending", "conflict", "failed", "too_many_tags"])[:25])
+    for item in sample:
+        item.domain_name = names.get(item.domain_arn, item.domain_arn)
     return render(
         request,
         "backfill/plan_detail.html",
         {
             "plan": plan,
             "domains": domains,
-            "sample": list(items.filter(status__in=["pending", "conflict", "failed", "too_many_tags"])[:25]),
+            "sample": sample,
             "statuses": [(label, statuses.get(value, 0)) for value, label in BackfillItem.Status.choices],
             "may_approve": bool(wizard.approvable_by(plan, request.user)),
             "is_admin": grants.is_admin,
