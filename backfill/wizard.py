@@ -371,9 +371,12 @@ def _tag_batch(plan_id: int, client: Any, batch: list[BackfillItem]) -> None:
 
 
 def _verify(client: Any, items: list[BackfillItem]) -> None:
-    """Re-read the tags of the chunk and record them on the resources, with their coverage."""
+    """Re-read the tags of the chunk and record them on the resources, with their coverage. A resource found tagged
+    with another domain (a conflict) now belongs to that domain, as the tag says."""
     tags = _read_tags(client, [i.arn for i in items])
     resources = {r.pk: r for r in LegacyResource.objects.filter(pk__in=[i.resource_id for i in items])}
+    others = {t.get(DOMAIN_TAG) for t in tags.values()} - {i.domain_arn for i in items} - {None}
+    domains = {d.arn: d for d in Domain.objects.filter(arn__in=others)} if others else {}
     changed = []
     for item in items:
         resource = resources.get(item.resource_id)
@@ -382,10 +385,16 @@ def _verify(client: Any, items: list[BackfillItem]) -> None:
         now_tags = tags.get(item.arn, {})
         if item.status == BackfillItem.Status.TAGGED and now_tags.get(DOMAIN_TAG) != item.domain_arn:
             item.status, item.detail = BackfillItem.Status.FAILED, "The tag was not there when read back."
+        tagged = now_tags.get(DOMAIN_TAG)
+        if tagged and tagged != resource.domain_arn:
+            resource.domain_arn, resource.domain = tagged, domains.get(tagged)
+            resource.rule = LegacyResource.Rule.DOMAIN_TAG
+            resource.evidence = [{"field": f"Tags.{DOMAIN_TAG}", "value": tagged, "source": "tags"}]
         resource.tags = now_tags
         resource.coverage = resource.coverage_of()
         changed.append(resource)
-    LegacyResource.objects.bulk_update(changed, ["tags", "coverage"], batch_size=500)
+    fields = ["tags", "coverage", "domain_arn", "domain", "rule", "evidence"]
+    LegacyResource.objects.bulk_update(changed, fields, batch_size=500)
     _save(items)
 
 

@@ -102,7 +102,8 @@ def test_apply_tags_every_attributable_resource_and_respects_what_is_there(plann
     # Coverage follows: every attributable resource is tagged now, but the two left as they were.
     left = LegacyResource.objects.filter(coverage="attributable")
     assert set(left.values_list("arn", flat=True)) == {full.arn}
-    assert LegacyResource.objects.get(arn=conflict.arn).coverage == "tagged"
+    moved = LegacyResource.objects.get(arn=conflict.arn)
+    assert moved.coverage == "tagged" and moved.domain_arn == other and moved.rule == "domain-tag"
 
 
 def test_only_the_throttled_arns_are_retried(planned: dict[str, Any]) -> None:
