@@ -148,10 +148,13 @@ def resource_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("backfill:resource-detail", pk=resource.pk)
         except ValidationError as exc:
             _add_errors(form, exc)
+    upstream = None
+    if resource.upstream_arn:
+        upstream = LegacyResource.objects.restrict(request.user).filter(arn=resource.upstream_arn).first()
     return render(
         request,
         "backfill/resource_detail.html",
-        {"resource": resource, "form": form, "is_admin": is_admin},
+        {"resource": resource, "form": form, "is_admin": is_admin, "upstream": upstream},
     )
 
 

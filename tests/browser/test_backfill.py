@@ -44,6 +44,14 @@ def test_an_admin_reads_coverage_and_adds_a_rule(aws_sandbox: None, page: Any, t
     assert "Unattributed:" in page.inner_text("#results")
     shot(page, f"resources-{width}", tmp_path)
 
+    lineage = LegacyResource.objects.filter(rule="lineage").first()
+    page.goto(f"/backfill/resources/{lineage.pk}/")
+    assert "Lineage" in page.inner_text("main")
+    page.click("#upstream")  # lineage leads to what the resource was made from
+    page.wait_for_url(f"**/backfill/resources/{LegacyResource.objects.get(arn=lineage.upstream_arn).pk}/")
+    page.go_back()
+    shot(page, f"resource-{width}", tmp_path)
+
     stray = LegacyResource.objects.filter(coverage="unattributable", name__startswith="risk-").first()
     before = LegacyResource.objects.filter(coverage="unattributable").count()
     page.goto("/backfill/rules/")
