@@ -264,6 +264,8 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "sample": sample,
             "statuses": [(label, statuses.get(value, 0)) for value, label in BackfillItem.Status.choices],
             "may_approve": bool(wizard.approvable_by(plan, request.user)),
+            "retryable": plan.status == BackfillPlan.Status.PARTIAL
+            and plan.items.filter(status=BackfillItem.Status.FAILED, detail__startswith=wizard.THROTTLED_OUT).exists(),
             "is_admin": grants.is_admin,
         },
     )

@@ -39,6 +39,7 @@ CHUNK = 100  # GetResources reads up to 100 ARNs a call: one read per step
 TAG_BATCH = 20  # TagResources takes up to 20 ARNs a call
 MAX_TAGS = 50  # a SageMaker resource holds at most 50 tags
 MAX_ATTEMPTS = 8
+THROTTLED_OUT = "Still throttled after"
 AUDIT_ACTIONS = {
     "backfill_plan.created": "Backfill plan made (dry run)",
     "backfill_plan.approved": "Backfill plan approved for a domain",
@@ -185,8 +186,15 @@ def do_apply(actor: Any, plan: BackfillPlan, *, inline: bool = False, enqueue: b
         plan = BackfillPlan.objects.select_for_update().get(pk=plan.pk)
         if plan.status == BackfillPlan.Status.PLANNED:
             raise _fail(f"The plan waits for approval in {len(approvals_needed(plan))} domain(s).")
-        if plan.status not in (BackfillPlan.Status.APPROVED, BackfillPlan.Status.APPLYING):
+        if plan.status not in (BackfillPlan.Status.APPROVED, BackfillPlan.Status.APPLYING, BackfillPlan.Status.PARTIAL):
             raise _fail(f"This plan is {plan.get_status_display().lower()}: there is nothing to apply.")
+        if plan.status == BackfillPlan.Status.PARTIAL:
+            # Applied before: try again what AWS kept throttling; conflicts and refusals stay as they are.
+            retried = plan.items.filter(status=BackfillItem.Status.FAILED, detail__startswith=THROTTLED_OUT)
+            if not retried.update(status=BackfillItem.Status.PENDING, detail=""):
+                raise _fail("Nothing to retry: what is left are conflicts and resources AWS refused (see the CSV).")
+            plan.status, plan.finished_at = BackfillPlan.Status.APPLYING, None
+            plan.save(update_fields=["status", "finished_at"])
         run, created = runs.start_run(
             BACKFILL_APPLY.kind,
             ApplyScope(plan.pk),
@@ -308,7 +316,7 @@ def _apply_chunk(plan_id: int, items: list[BackfillItem]) -> dict[str, int]:
         for start in range(0, len(ready), TAG_BATCH):
             _tag_batch(plan_id, client, ready[start : start + TAG_BATCH])
         _verify(client, items)
-    statuses = Counter(i.status for i in items)
+    statuses = Counter(i.status for i in pending)  # what this step did, not what an earlier run did
     return {
         "updated": statuses[BackfillItem.Status.TAGGED],
         "unchanged": statuses[BackfillItem.Status.ALREADY],
@@ -352,7 +360,7 @@ def _tag_batch(plan_id: int, client: Any, batch: list[BackfillItem]) -> None:
             pacer.ok()
         waiting = retry
     for item in waiting.values():
-        item.status, item.detail = BackfillItem.Status.FAILED, f"Still throttled after {MAX_ATTEMPTS} attempts."
+        item.status, item.detail = BackfillItem.Status.FAILED, f"{THROTTLED_OUT} {MAX_ATTEMPTS} attempts."
     _save(batch)
     audit.record(
         "backfill_batch.applied",

@@ -122,6 +122,25 @@ def test_only_the_throttled_arns_are_retried(planned: dict[str, Any]) -> None:
     assert calls(run, "TagResources") > math.ceil(plan.total / 20)
 
 
+def test_what_aws_kept_throttling_is_retried_later(planned: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = wizard.do_plan(planned["admin"])
+    wizard.do_approve(planned["approver"], plan)
+    monkeypatch.setattr(wizard, "MAX_ATTEMPTS", 1)
+    faults.registry.add(service="sagemaker", kind="throttle", operation="AddTags", rate=0.5)
+    try:
+        wizard.do_apply(planned["admin"], plan, inline=True)
+    finally:
+        faults.registry.clear()
+    plan.refresh_from_db()
+    throttled = plan.items.filter(status="failed", detail__startswith="Still throttled").count()
+    assert plan.status == BackfillPlan.Status.PARTIAL and throttled > 0
+    run = wizard.do_apply(planned["admin"], plan, inline=True)
+    plan.refresh_from_db()
+    assert plan.status == BackfillPlan.Status.APPLIED and run.counts["resources"]["updated"] == throttled
+    with pytest.raises(ValidationError, match="nothing to apply"):
+        wizard.do_apply(planned["admin"], plan)
+
+
 def test_apply_resumes_where_a_dead_worker_stopped(planned: dict[str, Any]) -> None:
     plan = wizard.do_plan(planned["admin"])
     wizard.do_approve(planned["approver"], plan)
