@@ -163,11 +163,14 @@ def rules_page(request: HttpRequest) -> HttpResponse:
     """The admins' attribution rules. Adding one shows its effect first; only then can it be saved."""
     require_admin(request.user)
     form = RuleForm(request.POST or None)
-    preview = None
+    preview, previewed = None, ""
     if request.method == "POST" and form.is_valid():
         values = {name: form.cleaned_data[name] for name in ("kind", "prefix", "domain")}
+        previewed = f"{values['kind']}|{values['prefix'].strip()}|{values['domain'].pk}"
         try:
-            if request.POST.get("confirm") == "save":
+            if request.POST.get("confirm") == "save" and request.POST.get("previewed") != previewed:
+                messages.warning(request, "The rule changed since its preview: here is the effect of this one.")
+            elif request.POST.get("confirm") == "save":
                 rule = services.do_add_rule(request.user, note=form.cleaned_data["note"], **values)
                 messages.success(request, f"Rule saved: {rule}. Attribution has been recomputed.")
                 return redirect("backfill:rules")
@@ -177,7 +180,8 @@ def rules_page(request: HttpRequest) -> HttpResponse:
     rules = AttributionRule.objects.select_related("domain", "domain__account", "created_by").annotate(
         decided=Count("resources", filter=Q(resources__removed_at__isnull=True))
     )
-    return render(request, "backfill/rules.html", {"form": form, "preview": preview, "rules": rules})
+    context = {"form": form, "preview": preview, "rules": rules, "previewed": previewed if preview else ""}
+    return render(request, "backfill/rules.html", context)
 
 
 @login_required

@@ -140,7 +140,10 @@ def test_a_rule_is_previewed_before_it_is_saved(world: dict[str, Any]) -> None:
     assert not AttributionRule.objects.exists()
     world["stray"].refresh_from_db()
     assert world["stray"].coverage == "unattributable"
-    response = client.post(reverse("backfill:rules"), {**form, "confirm": "save"})
+    changed = client.post(reverse("backfill:rules"), {**form, "prefix": "xg", "confirm": "save", "previewed": ""})
+    assert "changed since its preview" in changed.content.decode() and not AttributionRule.objects.exists()
+    previewed = f"name-prefix|xgboost-|{world['domain'].pk}"
+    response = client.post(reverse("backfill:rules"), {**form, "confirm": "save", "previewed": previewed})
     assert response.status_code == 302
     world["stray"].refresh_from_db()
     assert world["stray"].domain_arn == world["domain"].arn and world["stray"].rule == "name-prefix"
