@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "onboarding",
     "changesets",
     "governance",
+    "backfill",
 ]
 
 MIDDLEWARE = [

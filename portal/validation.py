@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
@@ -118,13 +120,20 @@ def check_request(request: HttpRequest) -> None:
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
     content_type = request.content_type or ""
-    if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        try:
-            check_query_dict(request.POST)
-        except MultiPartParserError:
-            raise BadInput("detail", "The multipart body cannot be read.") from None
-    elif content_type == "application/json" or content_type.endswith("+json"):
-        check_json(request.body)
+    try:
+        if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            try:
+                check_query_dict(request.POST)
+            except MultiPartParserError:
+                raise BadInput("detail", "The multipart body cannot be read.") from None
+        elif content_type == "application/json" or content_type.endswith("+json"):
+            check_json(request.body)
+    except TooManyFieldsSent:
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        raise BadInput("detail", f"Too many fields: at most {limit}; send a long list as JSON.") from None
+    except RequestDataTooBig:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        raise BadInput("detail", f"The request body is larger than {limit} bytes.") from None
 
 
 def bad_request(request: HttpRequest, message: str, field: str = "detail") -> HttpResponse:
@@ -139,7 +148,8 @@ def bad_request(request: HttpRequest, message: str, field: str = "detail") -> Ht
 
 
 class BadInputMiddleware:
-    """Answers 400 to text with a NUL and to JSON nested too deeply, for every page and API endpoint."""
+    """Answers 400 to text with a NUL, to JSON nested too deeply and to a body over Django's limits (fields, size),
+    for every page and API endpoint."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

@@ -245,6 +245,15 @@ def test_a_multipart_body_that_cannot_be_read_answers_400(world: World) -> None:
     assert response.status_code == 400
 
 
+def test_a_form_with_more_fields_than_django_reads_answers_400_in_json(world: World) -> None:
+    body = "&".join(f"findings={n}" for n in range(1, 1200))
+    response = api(world.admin).generic(
+        "POST", "/api/findings/propose-fix/", body, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 400
+    assert "Too many fields" in response.json()["detail"][0]
+
+
 @pytest.mark.parametrize(
     "body",
     ['{"justification\\u0000": "x"}', '"\\u0000"', '{"domain": ["a", {"b": "\\u0000"}]}', '[[[["\\u0000"]]]]'],

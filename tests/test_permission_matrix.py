@@ -18,6 +18,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from backfill import wizard
+from backfill.models import AttributionRule, LegacyResource
 from changesets import services as changeset_services
 from changesets.planning import PlannedChange
 from costs.models import Budget, SpendRollup
@@ -98,6 +100,26 @@ for name in ("changesets:detail", "changesets:progress", "changesets:action", "a
 for verb in ("approve", "cancel", "reject", "retry"):
     OBJECTS[f"api-change-set-{verb}"] = "change_set"
 OBJECTS["changesets:edit"] = "profile"
+OBJECTS.update(
+    {
+        "backfill:resource-detail": "legacy_resource",
+        "backfill:rule-delete": "rule",
+        "backfill:run-detail": "discoveryrun",
+        "backfill:run-progress": "discoveryrun",
+        "api-backfill-resource-detail": "legacy_resource",
+        "api-backfill-resource-except": "legacy_resource",
+        "api-backfill-rule-detail": "rule",
+        "backfill:plan-detail": "plan",
+        "backfill:plan-action": "plan",
+        "backfill:apply-detail": "applyrun",
+        "backfill:apply-progress": "applyrun",
+        "api-backfill-plan-detail": "plan",
+        "api-backfill-plan-approve": "plan",
+        "api-backfill-plan-apply": "plan",
+        "api-backfill-plan-cancel": "plan",
+        "api-backfill-plan-items": "plan",
+    }
+)
 
 ALL = dict.fromkeys(ROLES[1:], 200)
 ADMIN_ONLY = {"admin": 200, "approver": 404, "finance": 404, "lead": 404, "scientist": 404, "outsider": 404}
@@ -240,6 +262,37 @@ EXPECTED: dict[str, dict[str, int]] = {
     "changesets:edit": APPROVERS,
     "api-change-set-list": ALL,
     "api-change-set-detail": {**MEMBERS, "scientist": 404},
+    # Tag backfill: coverage and resources for a domain's member-wide roles; discovery and rules for admins.
+    "backfill:coverage": ALL,
+    "backfill:discover": POST_ONLY,
+    "backfill:resource-list": ALL,
+    "backfill:resource-detail": {**MEMBERS, "scientist": 404},
+    "backfill:rules": ADMIN_ONLY,
+    "backfill:rule-delete": POST_ONLY,
+    "backfill:run-list": ALL,
+    # Discovery reads every domain: the people who see every domain (admins, finance everywhere) see its runs.
+    "backfill:run-detail": {**ADMIN_ONLY, "finance": 200},
+    "backfill:run-progress": {**ADMIN_ONLY, "admin": 286, "finance": 286},
+    "api-backfill-coverage": ALL,
+    "api-backfill-discover": POST_ONLY,
+    "api-backfill-resource-list": ALL,
+    "api-backfill-resource-detail": {**MEMBERS, "scientist": 404},
+    "api-backfill-resource-except": POST_ONLY,
+    "api-backfill-rule-list": ALL,
+    "api-backfill-rule-detail": ADMIN_ONLY,
+    # Backfill plans: platform admins, and the approvers of the domains a plan tags.
+    "backfill:plan-list": ALL,
+    "backfill:plan-detail": APPROVERS,
+    "backfill:plan-action": POST_ONLY,
+    "backfill:apply-list": ALL,
+    "backfill:apply-detail": MEMBERS,
+    "backfill:apply-progress": {**MEMBERS, **{role: 286 for role, code in MEMBERS.items() if code == 200}},
+    "api-backfill-plan-list": ALL,
+    "api-backfill-plan-detail": APPROVERS,
+    "api-backfill-plan-approve": POST_ONLY,
+    "api-backfill-plan-apply": POST_ONLY,
+    "api-backfill-plan-cancel": POST_ONLY,
+    "api-backfill-plan-items": APPROVERS,
 }
 # Actions answer GET with 405 before looking anything up (so nothing leaks); who may POST is tested below.
 for verb in ("approve", "cancel", "reject", "retry", "retry-now"):
@@ -368,6 +421,36 @@ def objects(world: World) -> dict[str, Any]:
             kind="posture_check",
             scope={"domain_pk": research.pk},
             scope_label="research",
+            trigger="user",
+            status="succeeded",
+            domain_arns=[research.arn],
+        ),
+        "legacy_resource": LegacyResource.objects.create(
+            arn=f"arn:aws:sagemaker:{research.region}:{research.account.account_id}:training-job/old",
+            resource_type="training-job",
+            name="old",
+            account_id=research.account.account_id,
+            region=research.region,
+            domain=research,
+            domain_arn=research.arn,
+            rule="execution-role",
+            coverage="attributable",
+            first_seen=timezone.now(),
+            last_seen=timezone.now(),
+        ),
+        "rule": AttributionRule.objects.create(kind="name-prefix", prefix="res-", domain=research),
+        "discoveryrun": TaskRun.objects.create(
+            kind="backfill_discovery",
+            scope={},
+            scope_label="all accounts and regions",
+            trigger="user",
+            status="succeeded",
+        ),
+        "plan": wizard.do_plan("test", domain=research),
+        "applyrun": TaskRun.objects.create(
+            kind="backfill_apply",
+            scope={"plan_id": 0},
+            scope_label="plan",
             trigger="user",
             status="succeeded",
             domain_arns=[research.arn],

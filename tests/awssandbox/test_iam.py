@@ -403,6 +403,13 @@ PORTAL_CALLS = [
     ("iam:SimulatePrincipalPolicy", "arn:aws:iam::{a}:role/Exec"),
     ("iam:GetRole", "arn:aws:iam::{a}:role/Exec"),
     ("iam:ListAttachedRolePolicies", "arn:aws:iam::{a}:role/Exec"),
+    ("sagemaker:ListModels", "*"),
+    ("sagemaker:DescribeModel", "arn:aws:sagemaker:us-east-1:{a}:model/m"),
+    ("sagemaker:ListEndpointConfigs", "*"),
+    ("sagemaker:DescribeEndpointConfig", "arn:aws:sagemaker:us-east-1:{a}:endpoint-config/c"),
+    ("sagemaker:ListProcessingJobs", "*"),
+    ("sagemaker:DescribeProcessingJob", "arn:aws:sagemaker:us-east-1:{a}:processing-job/p"),
+    ("tag:GetResources", "*"),
 ]
 
 

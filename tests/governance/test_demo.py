@@ -76,7 +76,7 @@ def open_checks(domain: str) -> set[str]:
 
 
 def test_every_check_fires_somewhere_and_some_pass(demo: None) -> None:
-    assert sorted(WHERE) == sorted(ISSUE_CHECKS) == sorted(registry.checks)
+    assert sorted(WHERE) == sorted(ISSUE_CHECKS) and set(ISSUE_CHECKS) <= set(registry.checks)
     for check_id, (domain, resource) in WHERE.items():
         found = Finding.objects.filter(check_id=check_id, domain__name=domain, status="open")
         if resource:

@@ -217,10 +217,11 @@ def test_an_outsider_gets_404_on_every_request_page(world: World) -> None:
 
 
 # The request lists read the domains in the person's scope once more (6, was 5): the domain filter's choices.
-# The inbox reads the change sets waiting for the approver (12, was 11): the section change sets add.
+# The inbox reads the change sets waiting for the approver (12, was 11): the section change sets add; and the
+# backfill plans waiting for them (13): the tag backfill's section.
 @pytest.mark.parametrize(
     "name, count",
-    [("onboarding:profile-request-list", 6), ("onboarding:space-request-list", 6), ("onboarding:inbox", 12)],
+    [("onboarding:profile-request-list", 6), ("onboarding:space-request-list", 6), ("onboarding:inbox", 13)],
 )
 def test_list_pages_pin_their_query_counts(world: World, name: str, count: int) -> None:
     from tests.factories import UserFactory, grant

@@ -39,6 +39,7 @@ def test_the_menu_lists_what_the_apps_registered_in_their_order_and_for_whom() -
         "Offboarding",
         "Change sets",
         "Governance",
+        "Tag backfill",
         "Costs",
         "Sync runs",
         "Audit log",
@@ -47,6 +48,7 @@ def test_the_menu_lists_what_the_apps_registered_in_their_order_and_for_whom() -
     ]
     assert "Accounts" not in menu_of(scientist) and "Offboarding" not in menu_of(scientist)
     assert "Change sets" not in menu_of(scientist)
+    assert "Tag backfill" not in menu_of(scientist)
 
 
 def test_the_menu_has_a_governance_entry() -> None:

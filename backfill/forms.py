@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from backfill.models import AttributionRule
+from domains.models import Domain
+
+
+class RuleForm(forms.Form):
+    kind = forms.ChoiceField(choices=AttributionRule.Kind.choices, label="Kind")
+    prefix = forms.CharField(
+        max_length=512,
+        label="Prefix",
+        help_text="A name prefix (risk-) or an S3 prefix of an input or output (s3://risk-artifacts/).",
+    )
+    domain = forms.ModelChoiceField(queryset=Domain.objects.none(), label="Domain", empty_label="Choose a domain")
+    note = forms.CharField(max_length=200, required=False, label="Note")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["domain"].queryset = Domain.objects.filter(removed_at__isnull=True).select_related("account")
+        self.fields["domain"].label_from_instance = lambda d: f"{d.name} ({d.account.account_id} {d.region})"
+
+
+class ExceptForm(forms.Form):
+    reason = forms.CharField(
+        max_length=500,
+        label="Reason",
+        help_text="Why this resource stays untagged.",
+        error_messages={"required": "Say why this resource is left untagged."},
+    )
+
+
+class PlanForm(forms.Form):
+    domain = forms.ModelChoiceField(
+        queryset=Domain.objects.none(),
+        required=False,
+        label="Scope",
+        empty_label="Every domain",
+        help_text="Plan the backfill of one domain, or of every domain.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["domain"].queryset = Domain.objects.filter(removed_at__isnull=True).select_related("account")
+        self.fields["domain"].label_from_instance = lambda d: f"{d.name} ({d.account.account_id} {d.region})"
