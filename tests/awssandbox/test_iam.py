@@ -403,6 +403,7 @@ PORTAL_CALLS = [
     ("iam:SimulatePrincipalPolicy", "arn:aws:iam::{a}:role/Exec"),
     ("iam:GetRole", "arn:aws:iam::{a}:role/Exec"),
     ("iam:ListAttachedRolePolicies", "arn:aws:iam::{a}:role/Exec"),
+    ("iam:GetAccountAuthorizationDetails", "*"),
 ]
 
 

@@ -1,0 +1,17 @@
+from django.urls import path  # noqa: F401
+
+from iamaccess.review import IAM_REVIEW
+from portal import run_views
+
+app_name = "iamaccess"
+
+urlpatterns = [
+    *run_views.run_urls(
+        IAM_REVIEW.kind,
+        "execution-roles/reviews",
+        "review",
+        title="IAM reviews",
+        lead="Every review of the execution roles: the roles read, the probes simulated, the findings it opened.",
+        empty_text="No IAM review has run yet; the scheduler runs one daily, or run manage.py review_iam.",
+    ),
+]
