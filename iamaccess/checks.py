@@ -9,6 +9,7 @@ stored answers for this domain are used; a role not reviewed yet gives no findin
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -74,12 +75,24 @@ def _role_name(arn: str) -> str:
     return arn.rsplit("/", 1)[-1]
 
 
+def _statement_text(matched: dict[str, Any]) -> str:
+    """``Policy / Sid``, naming the condition keys the statement reads (its whole text is on the role's page)."""
+    sid, _, conditions = (matched.get("statement") or "").partition(" (with conditions ")
+    text = matched["policy"].rsplit("/", 1)[-1] + (f" / {sid}" if sid else "")
+    if conditions:
+        try:
+            keys = sorted({key for block in json.loads(conditions.rstrip(")")).values() for key in block})
+        except ValueError:
+            keys = []
+        if keys:
+            text += f" (when {', '.join(keys)})"
+    return text
+
+
 def describe(result: dict[str, Any]) -> str:
     """A probe's answer as the evidence shows it: the decision, the statement that decided, what was missing."""
     text = probing.OUTCOME_LABELS.get(result["outcome"], result["outcome"])
-    statements = [
-        f"{m['policy']}" + (f" / {m['statement']}" if m.get("statement") else "") for m in result.get("matched") or []
-    ]
+    statements = [_statement_text(m) for m in result.get("matched") or []]
     if statements:
         text += " by " + "; ".join(statements)
     elif result["outcome"] == probing.IMPLICIT_DENY:
@@ -101,7 +114,7 @@ def _leaks(view: IamView, arns: list[str], subjects: list[str]) -> list[tuple[st
 
 def _probe_evidence(arn: str, result: dict[str, Any]) -> Evidence:
     return Evidence(
-        f"{result['label']}: {result['action']} on {result['resource']}",
+        f"{result['label']}: {result['action']}",
         describe(result),
         SOURCE.format(role=_role_name(arn)),
     )

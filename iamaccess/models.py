@@ -76,6 +76,10 @@ class ExecutionRole(models.Model):
         return (self.policies or {}).get("boundary")
 
     @property
+    def probe_total(self) -> int:
+        return sum(int(n) for n in (self.summary or {}).values())
+
+    @property
     def leaks(self) -> int:
         return int((self.summary or {}).get("allowed", 0)) + int((self.summary or {}).get("conditional", 0))
 

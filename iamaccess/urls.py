@@ -1,11 +1,15 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
+from iamaccess import views
 from iamaccess.review import IAM_REVIEW
 from portal import run_views
 
 app_name = "iamaccess"
 
 urlpatterns = [
+    path("execution-roles/", views.ExecutionRoleListView.as_view(), name="role-list"),
+    path("execution-roles/<int:pk>/", views.role_detail, name="role-detail"),
+    path("execution-roles/review/", views.review_start, name="review-start"),
     *run_views.run_urls(
         IAM_REVIEW.kind,
         "execution-roles/reviews",

@@ -22,6 +22,7 @@ from changesets import services as changeset_services
 from changesets.planning import PlannedChange
 from costs.models import Budget, SpendRollup
 from governance.models import Finding
+from iamaccess.models import ExecutionRole, RoleUse
 from onboarding import services
 from onboarding.models import Offboarding, SpacePolicy, SpaceRequest
 from portal.models import AuditEvent, OutgoingMail, RoleAssignment, TaskRun
@@ -98,6 +99,15 @@ for name in ("changesets:detail", "changesets:progress", "changesets:action", "a
 for verb in ("approve", "cancel", "reject", "retry"):
     OBJECTS[f"api-change-set-{verb}"] = "change_set"
 OBJECTS["changesets:edit"] = "profile"
+OBJECTS.update(
+    {
+        "iamaccess:role-detail": "execution_role",
+        "api-executionrole-detail": "execution_role",
+        "iamaccess:review-detail": "iamreview",
+        "iamaccess:review-progress": "iamreview",
+        "api-iamreview-detail": "iamreview",
+    }
+)
 
 ALL = dict.fromkeys(ROLES[1:], 200)
 ADMIN_ONLY = {"admin": 200, "approver": 404, "finance": 404, "lead": 404, "scientist": 404, "outsider": 404}
@@ -232,6 +242,18 @@ EXPECTED: dict[str, dict[str, int]] = {
     "changesets:edit": APPROVERS,
     "api-change-set-list": ALL,
     "api-change-set-detail": {**MEMBERS, "scientist": 404},
+    # Execution roles and their policies: platform admins and the approvers of a domain the role acts in; everyone
+    # may open the list, which shows them nothing. A review run is seen like every run, by its domains' people.
+    "iamaccess:role-list": ALL,
+    "iamaccess:role-detail": APPROVERS,
+    "iamaccess:review-start": POST_ONLY,
+    "iamaccess:review-list": ALL,
+    "iamaccess:review-detail": MEMBERS,
+    "iamaccess:review-progress": {**MEMBERS, **{role: 286 for role, code in MEMBERS.items() if code == 200}},
+    "api-executionrole-list": ALL,
+    "api-executionrole-detail": APPROVERS,
+    "api-iamreview-list": ALL,
+    "api-iamreview-detail": MEMBERS,
 }
 # Actions answer GET with 405 before looking anything up (so nothing leaks); who may POST is tested below.
 for verb in ("approve", "cancel", "reject", "retry", "retry-now"):
@@ -300,6 +322,12 @@ def objects(world: World) -> dict[str, Any]:
     UserProfileFactory(domain=research, name="john", owner=john)
     space_req = services.do_submit_space_request(actor=world.lead, **world.space_fields())
     offboarding = services.do_plan_offboarding(actor=world.approver, person=john, reason="Left")
+    execution_role = ExecutionRole.objects.create(
+        arn=f"arn:aws:iam::{research.account.account_id}:role/ResearchExecution",
+        aws_account_id=research.account.account_id,
+        name="ResearchExecution",
+    )
+    RoleUse.objects.create(role=execution_role, domain=research, kind="profile", profile=own, source="profile override")
     day = timezone.localdate() - timedelta(days=1)
     rollup = SpendRollup.objects.create(
         payer=research.account,
@@ -357,6 +385,15 @@ def objects(world: World) -> dict[str, Any]:
         "posturerun": TaskRun.objects.create(
             kind="posture_check",
             scope={"domain_pk": research.pk},
+            scope_label="research",
+            trigger="user",
+            status="succeeded",
+            domain_arns=[research.arn],
+        ),
+        "execution_role": execution_role,
+        "iamreview": TaskRun.objects.create(
+            kind="iam_review",
+            scope={"domain_arn": research.arn},
             scope_label="research",
             trigger="user",
             status="succeeded",

@@ -13,7 +13,7 @@ from iamaccess import review
 from iamaccess.models import ExecutionRole, ProbeEvaluation, RoleUse
 from portal.models import TaskRun
 from profiles.models import UserProfile
-from tests.iamaccess.conftest import role_arn
+from tests.iamaccess.world import role_arn
 
 pytestmark = pytest.mark.django_db
 

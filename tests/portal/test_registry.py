@@ -39,6 +39,7 @@ def test_the_menu_lists_what_the_apps_registered_in_their_order_and_for_whom() -
         "Offboarding",
         "Change sets",
         "Governance",
+        "Execution roles",
         "Costs",
         "Sync runs",
         "Audit log",
@@ -46,7 +47,7 @@ def test_the_menu_lists_what_the_apps_registered_in_their_order_and_for_whom() -
         "API",
     ]
     assert "Accounts" not in menu_of(scientist) and "Offboarding" not in menu_of(scientist)
-    assert "Change sets" not in menu_of(scientist)
+    assert "Change sets" not in menu_of(scientist) and "Execution roles" not in menu_of(scientist)
 
 
 def test_the_menu_has_a_governance_entry() -> None:
