@@ -151,3 +151,12 @@ def test_the_review_button_starts_a_review_and_people_without_the_right_get_404(
     response = client_for(people["admin"]).post(reverse("iamaccess:review-start"), {})
     assert response.status_code == 302 and "/execution-roles/reviews/" in response["Location"]
     assert client_for(people["admin"]).post(reverse("iamaccess:review-start"), {"domain": "x"}).status_code == 400
+
+
+def test_the_domain_page_lists_its_execution_roles_for_its_approvers(people: dict[str, Any]) -> None:
+    risk = Domain.objects.get(name="risk-analytics")
+    page = client_for(people["approver"]).get(reverse("domains:domain-detail", args=[risk.pk])).content.decode()
+    assert 'id="execution-roles"' in page and "RiskAnalyticsExecution" in page and "User profile: 8" in page
+    research = Domain.objects.get(name="research-lab")
+    scientist = client_for(people["scientist"]).get(reverse("domains:domain-detail", args=[research.pk]))
+    assert scientist.status_code == 200 and 'id="execution-roles"' not in scientist.content.decode()
