@@ -10,6 +10,8 @@ stored answers for this domain are used; a role not reviewed yet gives no findin
 from __future__ import annotations
 
 import json
+import threading
+from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,19 +26,52 @@ FULL_ACCESS = "arn:aws:iam::aws:policy/AmazonSageMakerFullAccess"
 SOURCE = "SimulatePrincipalPolicy as {role}"
 
 
+class Reviewed:
+    """What the checks read, loaded once per evaluation (the engine passes every inventory of one evaluation the same
+    ``now``): every reviewed role with its stored answers (roles are few: tens, not thousands) and the live domains'
+    account and region, in two queries whatever the number of domains."""
+
+    _local = threading.local()
+
+    def __init__(self) -> None:
+        self.roles = {r.arn: r for r in ExecutionRole.objects.select_related("evaluation")}
+        self.neighbours: dict[tuple[int, str], list[tuple[int, str]]] = defaultdict(list)
+        for pk, account_pk, region, name in Domain.objects.filter(removed_at__isnull=True).values_list(
+            "pk", "account_id", "region", "name"
+        ):
+            self.neighbours[(account_pk, region)].append((pk, name))
+
+    @classmethod
+    def forget(cls) -> None:
+        cls._local.cached = None
+
+    @classmethod
+    def for_evaluation(cls, now: Any) -> Reviewed:
+        cached = getattr(cls._local, "cached", None)
+        if cached is None or cached[0] is not now:
+            cached = (now, cls())
+            cls._local.cached = cached
+        return cached[1]
+
+
 class IamView:
-    """The reviewed roles one domain's checks need, read once per evaluation of the domain (one query)."""
+    """The reviewed roles one domain's checks need, with the effective roles of its profiles."""
 
     def __init__(self, inv: Any) -> None:
         self.inv = inv
         snapshot = inv.domain.settings_snapshot
         self.space_role = (role_rules.space_role(snapshot).value or "").strip()
         self.has_shared_spaces = any(s.sharing_type == "Shared" for s in inv.all_spaces or ())
-        arns = {role_rules.profile_role(inv.profile_settings(p)) for p in inv.all_profiles or ()}
-        arns |= {self.space_role, role_rules.domain_default_role(snapshot)}
-        arns.discard("")
-        self.roles = {r.arn: r for r in ExecutionRole.objects.filter(arn__in=sorted(arns)).select_related("evaluation")}
+        self.reviewed = Reviewed.for_evaluation(inv.now)
+        self.roles = self.reviewed.roles
         self._results: dict[str, list[dict[str, Any]]] = {}
+
+    def neighbours(self) -> list[str]:
+        """The other live domains in this domain's account and region."""
+        domain = self.inv.domain
+        return sorted(
+            name for pk, name in self.reviewed.neighbours[(domain.account_id, domain.region)] if pk != domain.pk
+        )
 
     def results(self, arn: str) -> list[dict[str, Any]]:
         """The stored probe answers of a role for this domain ([] when not reviewed)."""
@@ -244,11 +279,7 @@ def tg01_domain_isolation(inv: Any) -> Iterator[Found]:
     leaks = _leaks(view, view.domain_roles(), ["other-domain"])
     if not leaks:
         return
-    neighbours = list(
-        Domain.objects.filter(account_id=domain.account_id, region=domain.region, removed_at__isnull=True)
-        .exclude(pk=domain.pk)
-        .values_list("name", flat=True)
-    )
+    neighbours = view.neighbours()
     if not neighbours:
         return  # alone in its account and region: nothing to be isolated from
     names = sorted({_role_name(arn) for arn, _ in leaks})

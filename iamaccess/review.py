@@ -295,6 +295,9 @@ def run_review(run_id: int) -> None:
     scope = "governance checks"
     with runs.recorded_step(run_id, scope, final_attempt=True):
         from governance import engine
+        from iamaccess.checks import Reviewed
+
+        Reviewed.forget()  # what the checks read changed: never reuse an earlier evaluation's copy
 
         outcome = engine.evaluate(domains)
         runs.finish_step(

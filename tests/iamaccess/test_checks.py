@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from governance import engine
 from governance.models import Finding
@@ -77,8 +79,11 @@ def test_another_profiles_private_space_and_another_domain(reviewed: Any) -> Non
 
 def test_the_checks_read_stored_results_and_never_call_aws(reviewed: Any) -> None:
     before = call_counter.snapshot()
-    engine.evaluate()
+    with CaptureQueriesContext(connection) as queries:
+        engine.evaluate()
     assert call_counter.snapshot() == before
+    # Read once per evaluation, not once per domain: one query for the roles and their answers.
+    assert sum('FROM "iamaccess_executionrole"' in q["sql"] for q in queries.captured_queries) == 1
     assert open_finding("SE-06", "sofia-rossi") is not None
 
 
