@@ -16,6 +16,7 @@ from portal.aws import call_with_retries
 
 MAX_ITEMS = 1000  # SimulatePrincipalPolicy MaxItems: 1-1000
 MULTI_VALUED = {"sagemaker:InstanceTypes"}
+PROPOSED = "PolicyInputList.1"  # how IAM names the first policy of PolicyInputList in MatchedStatements
 
 
 def _context_entries(context: dict[str, list[str]]) -> list[dict[str, Any]]:
@@ -122,9 +123,16 @@ def allow_depends_on(policies: dict[str, Any], action: str, resource: str, missi
 
 
 def simulate(
-    client: Any, role_arn: str, policies: dict[str, Any], probes: list[probing.Probe]
+    client: Any,
+    role_arn: str,
+    policies: dict[str, Any],
+    probes: list[probing.Probe],
+    proposed: dict[str, Any] | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
-    """Every probe's decision for ``role_arn``; and the number of SimulatePrincipalPolicy calls made."""
+    """Every probe's decision for ``role_arn`` (with the ``proposed`` policy added to its own, as
+    SimulatePrincipalPolicy's PolicyInputList does); and the number of SimulatePrincipalPolicy calls made."""
+    if proposed is not None:
+        policies = {**policies, "inline": [*(policies.get("inline") or []), {"name": PROPOSED, "document": proposed}]}
     groups: dict[tuple[str, str], list[probing.Probe]] = defaultdict(list)
     for probe in probes:
         groups[(probe.domain_id, probe.group)].append(probe)
@@ -139,6 +147,8 @@ def simulate(
             "ContextEntries": _context_entries(context),
             "MaxItems": MAX_ITEMS,
         }
+        if proposed is not None:
+            params["PolicyInputList"] = [json.dumps(proposed)]
         marker = None
         while True:
             if marker:

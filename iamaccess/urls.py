@@ -9,6 +9,7 @@ app_name = "iamaccess"
 urlpatterns = [
     path("execution-roles/", views.ExecutionRoleListView.as_view(), name="role-list"),
     path("execution-roles/<int:pk>/", views.role_detail, name="role-detail"),
+    path("execution-roles/<int:pk>/policy/", views.role_policy, name="role-policy"),
     path("execution-roles/review/", views.review_start, name="review-start"),
     *run_views.run_urls(
         IAM_REVIEW.kind,

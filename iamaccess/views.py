@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -16,9 +17,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from domains.models import Domain
-from iamaccess import access, review
+from iamaccess import access, generator, proposals, review
 from iamaccess.filtersets import ExecutionRoleFilterSet
-from iamaccess.forms import ReviewStartForm
+from iamaccess.forms import PolicyForm, ReviewStartForm
 from iamaccess.models import ExecutionRole, RoleUse
 from portal.listing import FilteredListView
 from portal.models import TaskRun
@@ -133,3 +134,44 @@ def review_start(request: HttpRequest) -> HttpResponse:
     if request.htmx:
         return progress_fragment(request, run, inline=True)
     return redirect(reverse("iamaccess:review-detail", args=[run.pk]))
+
+
+DOWNLOADS = {
+    "json": ("application/json", "json"),
+    "terraform": ("text/plain", "tf"),
+    "cloudformation": ("application/json", "cfn.json"),
+}
+
+
+@login_required
+def role_policy(request: HttpRequest, pk: int) -> HttpResponse:
+    """Generate one of the four policies for the role in one of its domains, check it, download it, and (POST)
+    simulate the role's probes with it added."""
+    role = get_object_or_404(access.roles_for(request.user).select_related("evaluation"), pk=pk)
+    domains = access.visible_domains(request.user, role)
+    data = request.POST if request.method == "POST" else request.GET
+    form = PolicyForm(data or None, domains=domains)
+    context: dict[str, Any] = {"role": role, "form": form, "proposal": None}
+    if form.is_bound and form.is_valid():
+        domain = form.cleaned_data["domain"]
+        types = form.cleaned_data["instance_types"] or proposals.team_instance_types(role, domain)
+        proposal = proposals.build(role, domain, form.cleaned_data["kind"], types)
+        download = request.GET.get("format")
+        if download in DOWNLOADS:
+            content_type, extension = DOWNLOADS[download]
+            body = {"json": proposal.text + "\n", "terraform": proposal.terraform}.get(
+                download, proposal.cloudformation
+            )
+            response = HttpResponse(body, content_type=content_type)
+            name = generator.policy_name(proposal.kind, proposal.params)
+            response["Content-Disposition"] = f'attachment; filename="{name}.{extension}"'
+            return response
+        if request.method == "POST":
+            try:
+                proposal.simulation = proposals.simulate_proposal(proposal, request.user)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+        context["proposal"] = proposal
+        context["querystring"] = data.urlencode() if request.method == "GET" else ""
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "iamaccess/role_policy.html", context, status=status)

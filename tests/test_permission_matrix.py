@@ -102,6 +102,8 @@ OBJECTS["changesets:edit"] = "profile"
 OBJECTS.update(
     {
         "iamaccess:role-detail": "execution_role",
+        "iamaccess:role-policy": "execution_role",
+        "api-executionrole-policy": "execution_role",
         "api-executionrole-detail": "execution_role",
         "iamaccess:review-detail": "iamreview",
         "iamaccess:review-progress": "iamreview",
@@ -246,6 +248,8 @@ EXPECTED: dict[str, dict[str, int]] = {
     # may open the list, which shows them nothing. A review run is seen like every run, by its domains' people.
     "iamaccess:role-list": ALL,
     "iamaccess:role-detail": APPROVERS,
+    "iamaccess:role-policy": APPROVERS,  # the form; generating needs a policy and a domain
+    "api-executionrole-policy": {**APPROVERS, "admin": 400, "approver": 400},
     "iamaccess:review-start": POST_ONLY,
     "iamaccess:review-list": ALL,
     "iamaccess:review-detail": MEMBERS,

@@ -99,3 +99,41 @@ class ReviewRequestSerializer(serializers.Serializer):
         max_length=64,
         help_text="A domain id (d-...) you approve for; without it every domain is reviewed (platform admins).",
     )
+
+
+class PolicyRequestSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["isolation", "space-owner", "instance-types", "no-deployment"])
+    domain = serializers.CharField(max_length=64, help_text="A domain id (d-...) the role acts in and you manage.")
+    instance_types = serializers.ListField(
+        child=serializers.CharField(max_length=64),
+        required=False,
+        max_length=50,
+        help_text="Policy (c): the team's instance types (wildcards allowed); default: the persona's, if any.",
+    )
+
+
+class ChangedProbeSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    action = serializers.CharField()
+    before = serializers.CharField()
+    outcome = serializers.CharField()
+
+
+class PolicySimulationSerializer(serializers.Serializer):
+    calls = serializers.IntegerField()
+    changed = ChangedProbeSerializer(many=True)
+    closes = serializers.ListField(child=serializers.IntegerField(), help_text="Ids of the findings it would close.")
+
+
+class PolicySerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    title = serializers.CharField()
+    domain_id = serializers.CharField()
+    document = serializers.JSONField()
+    valid = serializers.BooleanField()
+    errors = serializers.ListField(child=serializers.CharField())
+    notes = serializers.ListField(child=serializers.CharField())
+    size = serializers.IntegerField(help_text="Characters without whitespace; IAM allows 6,144 for a managed policy.")
+    terraform = serializers.CharField()
+    cloudformation = serializers.CharField()
+    simulation = PolicySimulationSerializer(required=False, allow_null=True)

@@ -2,16 +2,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from domains.models import Domain
-from iamaccess import access, review
-from iamaccess.api.serializers import ExecutionRoleDetailSerializer, ExecutionRoleSerializer, ReviewRequestSerializer
+from iamaccess import access, proposals, review
+from iamaccess.api.serializers import (
+    ExecutionRoleDetailSerializer,
+    ExecutionRoleSerializer,
+    PolicyRequestSerializer,
+    PolicySerializer,
+    ReviewRequestSerializer,
+)
 from iamaccess.filtersets import ExecutionRoleFilterSet
 from iamaccess.models import ExecutionRole
 from iamaccess.views import domains_by_role
@@ -35,6 +43,11 @@ class ExecutionRoleViewSet(ScopedReadOnlyViewSet):
     def get_serializer_class(self) -> Any:
         return ExecutionRoleDetailSerializer if self.action == "retrieve" else ExecutionRoleSerializer
 
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        if self.action == "policy":  # its ?domain= names the policy's domain, not a filter of the list
+            return queryset
+        return super().filter_queryset(queryset)
+
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
@@ -46,6 +59,54 @@ class ExecutionRoleViewSet(ScopedReadOnlyViewSet):
         context = {**self.get_serializer_context(), "domains_by_role": served}
         serializer = self.get_serializer(rows, many=True, context=context)
         return self.get_paginated_response(serializer.data) if page is not None else Response(serializer.data)
+
+    @extend_schema(
+        parameters=[PolicyRequestSerializer],
+        request=PolicyRequestSerializer,
+        responses={200: PolicySerializer},
+        description="GET: one of the four policies for the role in one of its domains, validated, with its "
+        "Terraform and CloudFormation forms. POST (same fields in the body): also simulated with the role's probes.",
+    )
+    @action(detail=True, methods=["get", "post"], url_path="policy")
+    def policy(self, request: Request, pk: str | None = None) -> Response:
+        role = self.get_object()
+        data = request.data if request.method == "POST" else request.query_params
+        params = PolicyRequestSerializer(data=data)
+        params.is_valid(raise_exception=True)
+        wanted = params.validated_data["domain"]
+        domain = next((d for d in access.visible_domains(request.user, role) if d.domain_id == wanted), None)
+        if domain is None:
+            raise ValidationError({"domain": [f"{wanted} is not a domain this role acts in that you manage."]})
+        try:
+            types = proposals.instance_types_of(params.validated_data.get("instance_types") or [])
+            if not params.validated_data.get("instance_types"):
+                types = proposals.team_instance_types(role, domain)
+            proposal = proposals.build(role, domain, params.validated_data["kind"], types)
+            simulation = None
+            if request.method == "POST":
+                found = proposals.simulate_proposal(proposal, request.user)
+                simulation = {
+                    "calls": found["calls"],
+                    "changed": found["changed"],
+                    "closes": [f.pk for f in found["closes"]],
+                }
+        except DjangoValidationError as exc:
+            raise ValidationError({"detail": exc.messages}) from exc
+        return Response(
+            {
+                "kind": proposal.kind,
+                "title": proposal.title,
+                "domain_id": domain.domain_id,
+                "document": proposal.document,
+                "valid": proposal.validation.ok,
+                "errors": proposal.validation.errors,
+                "notes": proposal.validation.notes,
+                "size": proposal.validation.size,
+                "terraform": proposal.terraform,
+                "cloudformation": proposal.cloudformation,
+                "simulation": simulation,
+            }
+        )
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         role = self.get_object()
