@@ -101,7 +101,7 @@ class ReviewRequestSerializer(serializers.Serializer):
     )
 
 
-class PolicyRequestSerializer(serializers.Serializer):
+class GeneratedPolicyRequestSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["isolation", "space-owner", "instance-types", "no-deployment"])
     domain = serializers.CharField(max_length=64, help_text="A domain id (d-...) the role acts in and you manage.")
     instance_types = serializers.ListField(
@@ -125,7 +125,7 @@ class PolicySimulationSerializer(serializers.Serializer):
     closes = serializers.ListField(child=serializers.IntegerField(), help_text="Ids of the findings it would close.")
 
 
-class PolicySerializer(serializers.Serializer):
+class GeneratedPolicySerializer(serializers.Serializer):
     kind = serializers.CharField()
     title = serializers.CharField()
     domain_id = serializers.CharField()

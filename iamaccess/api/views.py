@@ -16,8 +16,8 @@ from iamaccess import access, proposals, review
 from iamaccess.api.serializers import (
     ExecutionRoleDetailSerializer,
     ExecutionRoleSerializer,
-    PolicyRequestSerializer,
-    PolicySerializer,
+    GeneratedPolicyRequestSerializer,
+    GeneratedPolicySerializer,
     ReviewRequestSerializer,
 )
 from iamaccess.filtersets import ExecutionRoleFilterSet
@@ -61,9 +61,9 @@ class ExecutionRoleViewSet(ScopedReadOnlyViewSet):
         return self.get_paginated_response(serializer.data) if page is not None else Response(serializer.data)
 
     @extend_schema(
-        parameters=[PolicyRequestSerializer],
-        request=PolicyRequestSerializer,
-        responses={200: PolicySerializer},
+        parameters=[GeneratedPolicyRequestSerializer],
+        request=GeneratedPolicyRequestSerializer,
+        responses={200: GeneratedPolicySerializer},
         description="GET: one of the four policies for the role in one of its domains, validated, with its "
         "Terraform and CloudFormation forms. POST (same fields in the body): also simulated with the role's probes.",
     )
@@ -71,7 +71,7 @@ class ExecutionRoleViewSet(ScopedReadOnlyViewSet):
     def policy(self, request: Request, pk: str | None = None) -> Response:
         role = self.get_object()
         data = request.data if request.method == "POST" else request.query_params
-        params = PolicyRequestSerializer(data=data)
+        params = GeneratedPolicyRequestSerializer(data=data)
         params.is_valid(raise_exception=True)
         wanted = params.validated_data["domain"]
         domain = next((d for d in access.visible_domains(request.user, role) if d.domain_id == wanted), None)
