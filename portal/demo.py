@@ -42,12 +42,19 @@ def ensure_demo_users() -> list[str]:
 
 
 def setup_app_demos(log: Callable[[str], None]) -> None:
-    """Run every installed app's ``demo.setup_demo(log)``, in INSTALLED_APPS order."""
+    """Run every installed app's ``demo.setup_demo(log)``, in INSTALLED_APPS order, then each one's optional
+    ``demo.finish_demo(log)`` in the same order (for what must see every app's demo data, e.g. posture history)."""
+    modules = []
     for config in apps.get_app_configs():
         module_name = f"{config.name}.demo"
         if config.name == "portal" or find_spec(module_name) is None:
             continue
-        module = import_module(module_name)
+        modules.append(import_module(module_name))
+    for module in modules:
         setup = getattr(module, "setup_demo", None)
         if setup is not None:
             setup(log)
+    for module in modules:
+        finish = getattr(module, "finish_demo", None)
+        if finish is not None:
+            finish(log)

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "changesets",
     "governance",
     "backfill",
+    "iamaccess",
 ]
 
 MIDDLEWARE = [
@@ -378,6 +379,10 @@ CELERY_BEAT_SCHEDULE["governance-posture-check"] = {
     "schedule": 3600 * env_int("POSTURE_CHECK_HOURS", 6, minimum=1),
 }
 CELERY_BEAT_SCHEDULE["governance-expire-acceptances"] = {"task": "governance.expire_acceptances", "schedule": 3600}
+CELERY_BEAT_SCHEDULE["iam-review"] = {
+    "task": "iamaccess.scheduled_review",
+    "schedule": 3600 * env_int("IAM_REVIEW_HOURS", 24, minimum=1),
+}
 CELERY_BEAT_SCHEDULE["governance-weekly-digest"] = {"task": "governance.weekly_digest", "schedule": 7 * 24 * 3600}
 CELERY_BEAT_SCHEDULE["onboarding-space-expiry"] = {
     "task": "onboarding.check_space_expiry",

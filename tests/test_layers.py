@@ -22,7 +22,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SKIPPED_DIRS = {"tests", "benchmarks", "migrations", "static", "templates", "var", "node_modules"}
-LAYER = {"portal": 0, "domains": 1, "profiles": 2, "costs": 3, "onboarding": 3, "changesets": 3, "governance": 4}
+LAYER = {
+    "portal": 0,
+    "domains": 1,
+    "profiles": 2,
+    "costs": 3,
+    "onboarding": 3,
+    "changesets": 3,
+    "governance": 4,
+    "iamaccess": 5,
+}
 LAYER["backfill"] = 4  # the tag backfill sits beside governance
 # The settings module is the project's composition root, read by Django rather than imported by the portal's code:
 # it lists every app (INSTALLED_APPS), the scheduler's task names and the API's enum names.

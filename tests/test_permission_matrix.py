@@ -24,6 +24,7 @@ from changesets import services as changeset_services
 from changesets.planning import PlannedChange
 from costs.models import Budget, SpendRollup
 from governance.models import Finding
+from iamaccess.models import ExecutionRole, RoleUse
 from onboarding import services
 from onboarding.models import Offboarding, SpacePolicy, SpaceRequest
 from portal.models import AuditEvent, OutgoingMail, RoleAssignment, TaskRun
@@ -118,6 +119,13 @@ OBJECTS.update(
         "api-backfill-plan-apply": "plan",
         "api-backfill-plan-cancel": "plan",
         "api-backfill-plan-items": "plan",
+        "iamaccess:role-detail": "execution_role",
+        "iamaccess:role-policy": "execution_role",
+        "api-executionrole-policy": "execution_role",
+        "api-executionrole-detail": "execution_role",
+        "iamaccess:review-detail": "iamreview",
+        "iamaccess:review-progress": "iamreview",
+        "api-iamreview-detail": "iamreview",
     }
 )
 
@@ -293,6 +301,20 @@ EXPECTED: dict[str, dict[str, int]] = {
     "api-backfill-plan-apply": POST_ONLY,
     "api-backfill-plan-cancel": POST_ONLY,
     "api-backfill-plan-items": APPROVERS,
+    # Execution roles and their policies: platform admins and the approvers of a domain the role acts in; everyone
+    # may open the list, which shows them nothing. A review run is seen like every run, by its domains' people.
+    "iamaccess:role-list": ALL,
+    "iamaccess:role-detail": APPROVERS,
+    "iamaccess:role-policy": APPROVERS,  # the form; generating needs a policy and a domain
+    "api-executionrole-policy": {**APPROVERS, "admin": 400, "approver": 400},
+    "iamaccess:review-start": POST_ONLY,
+    "iamaccess:review-list": ALL,
+    "iamaccess:review-detail": MEMBERS,
+    "iamaccess:review-progress": {**MEMBERS, **{role: 286 for role, code in MEMBERS.items() if code == 200}},
+    "api-executionrole-list": ALL,
+    "api-executionrole-detail": APPROVERS,
+    "api-iamreview-list": ALL,
+    "api-iamreview-detail": MEMBERS,
 }
 # Actions answer GET with 405 before looking anything up (so nothing leaks); who may POST is tested below.
 for verb in ("approve", "cancel", "reject", "retry", "retry-now"):
@@ -361,6 +383,12 @@ def objects(world: World) -> dict[str, Any]:
     UserProfileFactory(domain=research, name="john", owner=john)
     space_req = services.do_submit_space_request(actor=world.lead, **world.space_fields())
     offboarding = services.do_plan_offboarding(actor=world.approver, person=john, reason="Left")
+    execution_role = ExecutionRole.objects.create(
+        arn=f"arn:aws:iam::{research.account.account_id}:role/ResearchExecution",
+        aws_account_id=research.account.account_id,
+        name="ResearchExecution",
+    )
+    RoleUse.objects.create(role=execution_role, domain=research, kind="profile", profile=own, source="profile override")
     day = timezone.localdate() - timedelta(days=1)
     rollup = SpendRollup.objects.create(
         payer=research.account,
@@ -451,6 +479,15 @@ def objects(world: World) -> dict[str, Any]:
             kind="backfill_apply",
             scope={"plan_id": 0},
             scope_label="plan",
+            trigger="user",
+            status="succeeded",
+            domain_arns=[research.arn],
+        ),
+        "execution_role": execution_role,
+        "iamreview": TaskRun.objects.create(
+            kind="iam_review",
+            scope={"domain_arn": research.arn},
+            scope_label="research",
             trigger="user",
             status="succeeded",
             domain_arns=[research.arn],

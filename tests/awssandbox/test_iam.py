@@ -410,6 +410,7 @@ PORTAL_CALLS = [
     ("sagemaker:ListProcessingJobs", "*"),
     ("sagemaker:DescribeProcessingJob", "arn:aws:sagemaker:us-east-1:{a}:processing-job/p"),
     ("tag:GetResources", "*"),
+    ("iam:GetAccountAuthorizationDetails", "*"),
 ]
 
 

@@ -132,5 +132,6 @@ def test_setting_the_demo_up_again_adds_nothing(demo: None) -> None:
     counts = (ChangeSet.objects.count(), Finding.objects.filter(status="accepted").count())
     snapshots = PostureSnapshot.objects.count()
     governance_demo.setup_demo(lambda message: None)
+    governance_demo.finish_demo(lambda message: None)
     assert (ChangeSet.objects.count(), Finding.objects.filter(status="accepted").count()) == counts
     assert PostureSnapshot.objects.count() == snapshots

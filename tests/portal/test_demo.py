@@ -15,6 +15,7 @@ from awssandbox import organisation
 from awssandbox.ce import cost_state
 from costs.models import CostRecord
 from domains.models import AwsAccount, Domain
+from governance.models import Finding
 from portal.aws import gateway
 from portal.demo import DEMO_PASSWORD, DEMO_USERS
 from portal.models import OutgoingMail, RoleAssignment
@@ -41,6 +42,9 @@ def test_the_demo_brings_in_the_whole_demo_organisation(settings: Any, capsys: p
     assert Domain.objects.count() == 5
     assert UserProfile.objects.count() == 39 and Space.objects.count() == 15 and App.objects.count() == 27
     assert "Cost ingestion #" in out and "Budgets set for 3 domains" in out
+    # The IAM review runs in the demo, so the hidden-but-allowed findings show from the start.
+    assert "IAM review #" in out and ": Succeeded" in out.split("IAM review #", 1)[1].splitlines()[0]
+    assert Finding.objects.filter(check_id="SE-06", resource_name="sofia-rossi", status="open").exists()
     # The portal's spend equals the demo bill's line items to the cent (the demo organisation is deterministic,
     # so seeding it again here gives the very line items the demo's sandbox server held).
     first, last = CostRecord.objects.order_by("day").first().day, CostRecord.objects.order_by("-day").first().day
@@ -66,7 +70,7 @@ def test_the_demo_brings_in_the_whole_demo_organisation(settings: Any, capsys: p
     # Governance: a posture check, one accepted risk, and one change set applied to the demo's sandbox server (whose
     # lifecycles take a few seconds, as in the demo), with 90 days of posture history.
     from changesets.models import ChangeSet
-    from governance.models import Finding, PostureSnapshot
+    from governance.models import PostureSnapshot
 
     assert "Posture check #" in out and "Risk accepted by approver: SE-01 on research-lab" in out
     applied = ChangeSet.objects.get()

@@ -40,6 +40,7 @@ def test_the_menu_lists_what_the_apps_registered_in_their_order_and_for_whom() -
         "Change sets",
         "Governance",
         "Tag backfill",
+        "Execution roles",
         "Costs",
         "Sync runs",
         "Audit log",
@@ -47,7 +48,7 @@ def test_the_menu_lists_what_the_apps_registered_in_their_order_and_for_whom() -
         "API",
     ]
     assert "Accounts" not in menu_of(scientist) and "Offboarding" not in menu_of(scientist)
-    assert "Change sets" not in menu_of(scientist)
+    assert "Change sets" not in menu_of(scientist) and "Execution roles" not in menu_of(scientist)
     assert "Tag backfill" not in menu_of(scientist)
 
 

@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+
+
+class IamAccessConfig(AppConfig):
+    name = "iamaccess"
+    verbose_name = "IAM access"
+
+    def ready(self) -> None:
+        from iamaccess import checks, panels, review
+        from portal.registry import MenuEntry, Panel, approvers, registry
+
+        for check in checks.CHECKS:
+            registry.add_check(check)
+        registry.add_run_kind(review.IAM_REVIEW)
+        registry.add_urls("iamaccess.urls")
+        registry.add_api_urls("iamaccess.api.urls")
+        registry.add_menu(MenuEntry("Execution roles", "iamaccess:role-list", order=77, visible=approvers))
+        registry.add_panel(Panel("domain", "iamaccess/_domain_roles_panel.html", panels.domain_roles, order=60))
