@@ -6,36 +6,75 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('backfill', '0002_plans'),
-        ('domains', '0002_rename_last_seen_to_last_changed'),
+        ("backfill", "0002_plans"),
+        ("domains", "0002_rename_last_seen_to_last_changed"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CostTagBackfill',
+            name="CostTagBackfill",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('backfill_from', models.DateField(help_text='The first day of a month, at most 12 months back.')),
-                ('reason', models.CharField(max_length=500)),
-                ('status', models.CharField(choices=[('proposed', 'Awaiting approval'), ('approved', 'Approved, starting'), ('started', 'Started in AWS'), ('succeeded', 'Succeeded'), ('failed', 'Failed'), ('rejected', 'Rejected')], db_index=True, default='proposed', max_length=16)),
-                ('requested_at', models.DateTimeField(auto_now_add=True)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('decision_note', models.CharField(blank=True, max_length=500)),
-                ('aws_status', models.CharField(blank=True, help_text='BackfillStatus: PROCESSING, SUCCEEDED...', max_length=32)),
-                ('aws_requested_at', models.CharField(blank=True, max_length=32)),
-                ('aws_completed_at', models.CharField(blank=True, max_length=32)),
-                ('aws_updated_at', models.CharField(blank=True, max_length=32)),
-                ('last_error', models.CharField(blank=True, max_length=1000)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('payer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='domains.awsaccount')),
-                ('requested_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("backfill_from", models.DateField(help_text="The first day of a month, at most 12 months back.")),
+                ("reason", models.CharField(max_length=500)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("proposed", "Awaiting approval"),
+                            ("approved", "Approved, starting"),
+                            ("started", "Started in AWS"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                            ("rejected", "Rejected"),
+                        ],
+                        db_index=True,
+                        default="proposed",
+                        max_length=16,
+                    ),
+                ),
+                ("requested_at", models.DateTimeField(auto_now_add=True)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("decision_note", models.CharField(blank=True, max_length=500)),
+                (
+                    "aws_status",
+                    models.CharField(blank=True, help_text="BackfillStatus: PROCESSING, SUCCEEDED...", max_length=32),
+                ),
+                ("aws_requested_at", models.CharField(blank=True, max_length=32)),
+                ("aws_completed_at", models.CharField(blank=True, max_length=32)),
+                ("aws_updated_at", models.CharField(blank=True, max_length=32)),
+                ("last_error", models.CharField(blank=True, max_length=1000)),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "payer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="domains.awsaccount"
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-pk'],
+                "ordering": ["-pk"],
             },
         ),
     ]
