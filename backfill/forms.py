@@ -52,7 +52,9 @@ class PlanForm(forms.Form):
 class CostTagBackfillForm(forms.Form):
     """A cost allocation tag backfill request: the payer account, the month to re-apply tags from, and why."""
 
-    payer = forms.ModelChoiceField(queryset=AwsAccount.objects.none(), label="Payer account")
+    payer = forms.ModelChoiceField(
+        queryset=AwsAccount.objects.none(), label="Payer account", empty_label="Choose a payer account"
+    )
     backfill_from = forms.TypedChoiceField(label="Re-apply tags from", coerce=date.fromisoformat)
     reason = forms.CharField(max_length=500, widget=forms.TextInput(attrs={"size": 40}))
 

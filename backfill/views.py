@@ -321,17 +321,17 @@ def cost_tag_backfills(request: HttpRequest) -> HttpResponse:
             return redirect("backfill:cost-tag-backfills")
     backfills = CostTagBackfill.objects.restrict(request.user).select_related("payer", "requested_by", "decided_by")
     page = Paginator(backfills, 25).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "backfill/cost_tag_backfills.html",
-        {
-            "page_obj": page,
-            "object_list": page.object_list,
-            "form": form,
-            "querystring": "",
-            "tagged_at": costtags.last_tagged_at(),
-        },
-    )
+    context = {
+        "page_obj": page,
+        "paginator": page.paginator,
+        "is_paginated": page.has_other_pages(),
+        "object_list": page.object_list,
+        "querystring": "",
+    }
+    if request.headers.get("HX-Request"):  # the pagination's links swap the table only
+        return render(request, "backfill/_cost_tag_backfill_rows.html", context)
+    context.update({"form": form, "tagged_at": costtags.last_tagged_at()})
+    return render(request, "backfill/cost_tag_backfills.html", context)
 
 
 @login_required

@@ -243,3 +243,20 @@ def test_the_list_query_count_does_not_grow(world: dict[str, Any], django_assert
                 requested_by=world["fiona"],
                 decided_by=world["root"],
             )
+
+
+def test_the_list_pages_by_25_and_the_pagination_swaps_the_table_only(world: dict[str, Any]) -> None:
+    for i in range(30):
+        CostTagBackfill.objects.create(
+            payer=world["payer"], backfill_from=months_back(i % 13), reason=f"reason-{i:02d}", status="rejected"
+        )
+    client = client_for(world["fiona"])
+    first = client.get(reverse("backfill:cost-tag-backfills")).content.decode()
+    assert "Page 1 of 2" in first and "30 in all" in first and "reason-29" in first and "reason-04" not in first
+    second = client.get(reverse("backfill:cost-tag-backfills") + "?page=2", HTTP_HX_REQUEST="true").content.decode()
+    assert (
+        "reason-04" in second
+        and "reason-05" not in second
+        and "<html" not in second
+        and "Request a backfill" not in second
+    )
