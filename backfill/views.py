@@ -59,6 +59,7 @@ def coverage_page(request: HttpRequest) -> HttpResponse:
             "chart": coverage_module.chart(rows),
             "is_admin": is_admin,
             "last_run": last_run,
+            "may_backfill_costs": may_backfill_costs(grants_for(request.user)),
         },
     )
 

@@ -260,3 +260,10 @@ def test_the_list_pages_by_25_and_the_pagination_swaps_the_table_only(world: dic
         and "<html" not in second
         and "Request a backfill" not in second
     )
+
+
+def test_the_coverage_page_links_to_the_requests_for_admins_and_finance_only(world: dict[str, Any]) -> None:
+    url = reverse("backfill:cost-tag-backfills")
+    for who, shown in (("root", True), ("fiona", True), ("arjun", False)):
+        page = client_for(world[who]).get(reverse("backfill:coverage")).content.decode()
+        assert (url in page) is shown, who
