@@ -22,4 +22,7 @@ class BackfillConfig(AppConfig):
         registry.add_api_urls("backfill.api.urls")
         registry.add_menu(MenuEntry("Tag backfill", "backfill:coverage", order=76, visible=readers))
         registry.add_inbox_section(InboxSection("backfill/_inbox_section.html", inbox.inbox_context, order=60))
+        registry.add_inbox_section(
+            InboxSection("backfill/_inbox_cost_tags.html", inbox.cost_tag_inbox_context, order=61)
+        )
         registry.add_panel(Panel("costs", "backfill/_cost_tag_notice.html", costtags.spend_notice, order=10))

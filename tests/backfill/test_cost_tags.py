@@ -267,3 +267,14 @@ def test_the_coverage_page_links_to_the_requests_for_admins_and_finance_only(wor
     for who, shown in (("root", True), ("fiona", True), ("arjun", False)):
         page = client_for(world[who]).get(reverse("backfill:coverage")).content.decode()
         assert (url in page) is shown, who
+
+
+def test_the_inbox_lists_requests_waiting_for_another_admin_or_finance(world: dict[str, Any]) -> None:
+    def inbox(who: str) -> str:
+        return client_for(world[who]).get(reverse("onboarding:inbox")).content.decode()
+
+    assert 'id="inbox-cost-tag-backfills"' not in inbox("root")
+    costtags.do_request(world["fiona"], payer=world["payer"], backfill_from=months_back(1), reason="legacy spend")
+    assert 'id="inbox-cost-tag-backfills"' in inbox("root") and "legacy spend" in inbox("root")
+    for who in ("fiona", "arjun", "maria"):  # the requester, and people who do not decide
+        assert 'id="inbox-cost-tag-backfills"' not in inbox(who), who
