@@ -278,3 +278,26 @@ def test_the_inbox_lists_requests_waiting_for_another_admin_or_finance(world: di
     assert 'id="inbox-cost-tag-backfills"' in inbox("root") and "legacy spend" in inbox("root")
     for who in ("fiona", "arjun", "maria"):  # the requester, and people who do not decide
         assert 'id="inbox-cost-tag-backfills"' not in inbox(who), who
+
+
+def test_throttling_keeps_the_request_approved_with_the_error_and_the_scheduler_starts_it_later(
+    world: dict[str, Any], fast_aws_backoff: None, settings: Any
+) -> None:
+    from awssandbox import faults
+
+    settings.AWS_MAX_ATTEMPTS, settings.AWS_STEP_ATTEMPTS = 2, 2
+    rule = faults.registry.add(service="ce", kind="throttle", operation="StartCostAllocationTagBackfill", rate=1.0)
+    backfill = costtags.do_request(world["fiona"], payer=world["payer"], backfill_from=months_back(1), reason="x")
+    costtags.do_approve(world["root"], backfill)
+    try:
+        tasks.start_cost_tag_backfill(backfill.pk)
+        backfill.refresh_from_db()
+        assert backfill.status == "approved" and "LimitExceededException" in backfill.last_error
+        assert rule.fired == 4 and not cost_state(PAYER).backfills
+        page = client_for(world["root"]).get(reverse("backfill:cost-tag-backfills")).content.decode()
+        assert "LimitExceededException" in page
+    finally:
+        faults.registry.clear()
+    tasks.follow_cost_tag_backfills()
+    backfill.refresh_from_db()
+    assert (backfill.status, backfill.last_error, backfill.attempts) == ("succeeded", "", 2)
