@@ -349,11 +349,9 @@ def cost_tag_backfill_action(request: HttpRequest, pk: int, action: str) -> Http
         for error in exc.messages:
             messages.error(request, error)
     else:
-        backfill.refresh_from_db()
-        if backfill.status == CostTagBackfill.Status.FAILED:
-            messages.error(request, f"{backfill}: AWS refused it. {backfill.last_error}")
-        elif action == "approve":
-            messages.success(request, f"{backfill}: approved; {backfill.get_status_display().lower()}.")
-        else:
-            messages.success(request, f"{backfill}: rejected.")
+        done = {
+            "approve": "approved; a worker asks AWS now, and this list shows its answer.",
+            "reject": "rejected.",
+        }
+        messages.success(request, f"{backfill}: {done[action]}")
     return redirect("backfill:cost-tag-backfills")

@@ -301,3 +301,11 @@ def test_throttling_keeps_the_request_approved_with_the_error_and_the_scheduler_
     tasks.follow_cost_tag_backfills()
     backfill.refresh_from_db()
     assert (backfill.status, backfill.last_error, backfill.attempts) == ("succeeded", "", 2)
+
+
+def test_the_scheduler_runs_the_follower(settings: Any) -> None:
+    from portal.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["backfill-follow-cost-tag-backfills"]
+    assert entry["task"] == costtags.FOLLOW_TASK == tasks.follow_cost_tag_backfills.name
+    assert {costtags.FOLLOW_TASK, costtags.START_TASK} <= set(app.tasks)
