@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import forms
 
 from backfill.models import AttributionRule
-from domains.models import Domain
+from domains.models import AwsAccount, Domain
 
 
 class RuleForm(forms.Form):
@@ -46,3 +47,21 @@ class PlanForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["domain"].queryset = Domain.objects.filter(removed_at__isnull=True).select_related("account")
         self.fields["domain"].label_from_instance = lambda d: f"{d.name} ({d.account.account_id} {d.region})"
+
+
+class CostTagBackfillForm(forms.Form):
+    """A cost allocation tag backfill request: the payer account, the month to re-apply tags from, and why."""
+
+    payer = forms.ModelChoiceField(
+        queryset=AwsAccount.objects.none(), label="Payer account", empty_label="Choose a payer account"
+    )
+    backfill_from = forms.TypedChoiceField(label="Re-apply tags from", coerce=date.fromisoformat)
+    reason = forms.CharField(max_length=500, widget=forms.TextInput(attrs={"size": 40}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from backfill.costtags import month_choices
+
+        super().__init__(*args, **kwargs)
+        self.fields["payer"].queryset = AwsAccount.objects.filter(is_payer=True, enabled=True).order_by("account_id")
+        months = month_choices()
+        self.fields["backfill_from"].choices = [(d.isoformat(), d.strftime("%B %Y (from %Y-%m-%d)")) for d in months]

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from backfill.models import BackfillPlan
+from backfill.models import BackfillPlan, CostTagBackfill, may_backfill_costs
 from portal.scoping import APPROVE, grants_for
 
 INBOX_ROWS = 10
@@ -37,3 +37,19 @@ def inbox_context(request: HttpRequest) -> dict[str, Any] | None:
     if not rows:
         return None
     return {"plans": rows[:INBOX_ROWS], "more": len(rows) > INBOX_ROWS}
+
+
+def cost_tag_inbox_context(request: HttpRequest) -> dict[str, Any] | None:
+    """Cost allocation tag backfills someone else requested, waiting for a platform admin or finance person."""
+    user = request.user
+    if not may_backfill_costs(grants_for(user)):
+        return None
+    waiting = list(
+        CostTagBackfill.objects.filter(status=CostTagBackfill.Status.PROPOSED)
+        .exclude(requested_by=user)
+        .select_related("payer", "requested_by")
+        .order_by("requested_at")[: INBOX_ROWS + 1]
+    )
+    if not waiting:
+        return None
+    return {"backfills": waiting[:INBOX_ROWS], "more": len(waiting) > INBOX_ROWS}

@@ -232,3 +232,59 @@ class BackfillItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resource_type} {self.name} in plan #{self.plan_id}"
+
+
+def may_backfill_costs(grants: Grants) -> bool:
+    """Cost allocation tag backfills are asked for and approved by platform admins and by finance of every domain
+    (a payer account's bill spans domains)."""
+    return grants.is_admin or any(role == "finance" and not arn for role, arn in grants.pairs)
+
+
+class CostTagBackfill(models.Model):
+    """A request to have Cost Explorer re-apply the cost allocation tags to past spend of one payer account
+    (StartCostAllocationTagBackfill), made and approved by two different people, then followed until AWS ends it."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Awaiting approval"
+        APPROVED = "approved", "Approved, starting"
+        STARTED = "started", "Started in AWS"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        REJECTED = "rejected", "Rejected"
+
+    OPEN = (Status.PROPOSED, Status.APPROVED, Status.STARTED)
+
+    payer = models.ForeignKey("domains.AwsAccount", on_delete=models.CASCADE, related_name="+")
+    backfill_from = models.DateField(help_text="The first day of a month, at most 12 months back.")
+    reason = models.CharField(max_length=500)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PROPOSED, db_index=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=500, blank=True)
+    # What AWS answered.
+    aws_status = models.CharField(max_length=32, blank=True, help_text="BackfillStatus: PROCESSING, SUCCEEDED...")
+    aws_requested_at = models.CharField(max_length=32, blank=True)
+    aws_completed_at = models.CharField(max_length=32, blank=True)
+    aws_updated_at = models.CharField(max_length=32, blank=True)
+    last_error = models.CharField(max_length=1000, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-pk"]
+
+    def __str__(self) -> str:
+        return f"Cost tag backfill #{self.pk} of {self.payer.account_id} from {self.backfill_from:%Y-%m-%d}"
+
+    @classmethod
+    def scope_q(cls, grants: Grants, action: str) -> Q | None:
+        return Q() if may_backfill_costs(grants) else None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from backfill import discovery, wizard
+from backfill import costtags, discovery, wizard
 from portal.aws import retry_policy
 
 
@@ -32,3 +32,15 @@ def apply_step(self, run_id: int, plan_id: int, chunk: int) -> None:  # type: ig
         wizard.apply_step(run_id, plan_id, chunk, final_attempt=policy.is_final(retries))
     except Exception as exc:
         raise self.retry(exc=exc, countdown=policy.delay(retries), max_retries=policy.attempts - 1) from exc
+
+
+@shared_task(name=costtags.START_TASK, ignore_result=True, acks_late=True, soft_time_limit=300)
+def start_cost_tag_backfill(backfill_id: int) -> None:
+    """Ask AWS for an approved cost allocation tag backfill (what stays approved is tried again by the follower)."""
+    costtags.start(backfill_id)
+
+
+@shared_task(name=costtags.FOLLOW_TASK, ignore_result=True, soft_time_limit=300)
+def follow_cost_tag_backfills() -> None:
+    """Scheduled: start the approved cost allocation tag backfills, follow the started ones until AWS ends them."""
+    costtags.follow_all()

@@ -17,6 +17,8 @@ urlpatterns = [
     path("backfill/plans/", views.plan_list, name="plan-list"),
     path("backfill/plans/<int:pk>/", views.plan_detail, name="plan-detail"),
     path("backfill/plans/<int:pk>/<str:action>/", views.plan_action, name="plan-action"),
+    path("backfill/cost-tags/", views.cost_tag_backfills, name="cost-tag-backfills"),
+    path("backfill/cost-tags/<int:pk>/<str:action>/", views.cost_tag_backfill_action, name="cost-tag-backfill-action"),
     *run_views.run_urls(
         BACKFILL_APPLY.kind,
         "backfill/applied",

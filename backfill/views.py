@@ -15,12 +15,19 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from backfill import costtags, services, wizard
 from backfill import coverage as coverage_module
-from backfill import services, wizard
 from backfill.discovery import BACKFILL_DISCOVERY, start_discovery
 from backfill.filtersets import LegacyResourceFilterSet
-from backfill.forms import ExceptForm, PlanForm, RuleForm
-from backfill.models import AttributionRule, BackfillItem, BackfillPlan, LegacyResource
+from backfill.forms import CostTagBackfillForm, ExceptForm, PlanForm, RuleForm
+from backfill.models import (
+    AttributionRule,
+    BackfillItem,
+    BackfillPlan,
+    CostTagBackfill,
+    LegacyResource,
+    may_backfill_costs,
+)
 from portal.csvexport import csv_response
 from portal.listing import FilteredListView
 from portal.models import TaskRun
@@ -52,6 +59,7 @@ def coverage_page(request: HttpRequest) -> HttpResponse:
             "chart": coverage_module.chart(rows),
             "is_admin": is_admin,
             "last_run": last_run,
+            "may_backfill_costs": may_backfill_costs(grants_for(request.user)),
         },
     )
 
@@ -291,3 +299,59 @@ def plan_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         done = {"approve": "Approved.", "cancel": "The plan is cancelled.", "apply": "Applying: follow it below."}
         messages.success(request, done[action])
     return redirect("backfill:plan-detail", pk=plan.pk)
+
+
+# -- spend follows: cost allocation tag backfills ------------------------------------------------------------------
+def _require_cost_backfillers(request: HttpRequest) -> None:
+    if not may_backfill_costs(grants_for(request.user)):
+        raise Http404("No such page.")
+
+
+@login_required
+def cost_tag_backfills(request: HttpRequest) -> HttpResponse:
+    """The cost allocation tag backfill requests (platform admins and finance), and the form to make one."""
+    _require_cost_backfillers(request)
+    form = CostTagBackfillForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            backfill = costtags.do_request(request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, f"{backfill}: requested. Another platform admin or finance person approves it.")
+            return redirect("backfill:cost-tag-backfills")
+    backfills = CostTagBackfill.objects.restrict(request.user).select_related("payer", "requested_by", "decided_by")
+    page = Paginator(backfills, 25).get_page(request.GET.get("page"))
+    context = {
+        "page_obj": page,
+        "paginator": page.paginator,
+        "is_paginated": page.has_other_pages(),
+        "object_list": page.object_list,
+        "querystring": "",
+    }
+    if request.headers.get("HX-Request"):  # the pagination's links swap the table only
+        return render(request, "backfill/_cost_tag_backfill_rows.html", context)
+    context.update({"form": form, "tagged_at": costtags.last_tagged_at()})
+    return render(request, "backfill/cost_tag_backfills.html", context)
+
+
+@login_required
+@require_POST
+def cost_tag_backfill_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    _require_cost_backfillers(request)
+    backfill = get_object_or_404(CostTagBackfill.objects.restrict(request.user).select_related("payer"), pk=pk)
+    actions = {"approve": costtags.do_approve, "reject": costtags.do_reject}
+    if action not in actions:
+        raise Http404("No such action.")
+    try:
+        actions[action](request.user, backfill, request.POST.get("note", ""))
+    except ValidationError as exc:
+        for error in exc.messages:
+            messages.error(request, error)
+    else:
+        done = {
+            "approve": "approved; a worker asks AWS now, and this list shows its answer.",
+            "reject": "rejected.",
+        }
+        messages.success(request, f"{backfill}: {done[action]}")
+    return redirect("backfill:cost-tag-backfills")

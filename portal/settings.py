@@ -388,3 +388,8 @@ CELERY_BEAT_SCHEDULE["onboarding-space-expiry"] = {
     "task": "onboarding.check_space_expiry",
     "schedule": 3600 * 6,
 }
+# Cost allocation tag backfills: start the approved ones AWS throttled, follow the started ones until AWS ends them.
+CELERY_BEAT_SCHEDULE["backfill-follow-cost-tag-backfills"] = {
+    "task": "backfill.follow_cost_tag_backfills",
+    "schedule": 60 * 15,
+}

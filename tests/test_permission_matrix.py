@@ -19,7 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from backfill import wizard
-from backfill.models import AttributionRule, LegacyResource
+from backfill.models import AttributionRule, CostTagBackfill, LegacyResource
 from changesets import services as changeset_services
 from changesets.planning import PlannedChange
 from costs.models import Budget, SpendRollup
@@ -126,6 +126,10 @@ OBJECTS.update(
         "iamaccess:review-detail": "iamreview",
         "iamaccess:review-progress": "iamreview",
         "api-iamreview-detail": "iamreview",
+        "backfill:cost-tag-backfill-action": "cost_tag_backfill",
+        "api-cost-tag-backfill-detail": "cost_tag_backfill",
+        "api-cost-tag-backfill-approve": "cost_tag_backfill",
+        "api-cost-tag-backfill-reject": "cost_tag_backfill",
     }
 )
 
@@ -315,6 +319,14 @@ EXPECTED: dict[str, dict[str, int]] = {
     "api-executionrole-detail": APPROVERS,
     "api-iamreview-list": ALL,
     "api-iamreview-detail": MEMBERS,
+    # Cost allocation tag backfills: a payer account's bill spans domains, so platform admins and finance of every
+    # domain only; the others see an empty API list.
+    "backfill:cost-tag-backfills": {**ADMIN_ONLY, "finance": 200},
+    "backfill:cost-tag-backfill-action": POST_ONLY,
+    "api-cost-tag-backfill-list": ALL,
+    "api-cost-tag-backfill-detail": {**ADMIN_ONLY, "finance": 200},
+    "api-cost-tag-backfill-approve": POST_ONLY,
+    "api-cost-tag-backfill-reject": POST_ONLY,
 }
 # Actions answer GET with 405 before looking anything up (so nothing leaks); who may POST is tested below.
 for verb in ("approve", "cancel", "reject", "retry", "retry-now"):
@@ -475,6 +487,9 @@ def objects(world: World) -> dict[str, Any]:
             status="succeeded",
         ),
         "plan": wizard.do_plan("test", domain=research),
+        "cost_tag_backfill": CostTagBackfill.objects.create(
+            payer=research.account, backfill_from=timezone.localdate().replace(day=1), reason="legacy spend"
+        ),
         "applyrun": TaskRun.objects.create(
             kind="backfill_apply",
             scope={"plan_id": 0},
@@ -682,3 +697,20 @@ def test_governance_overview_and_idle_compliance_show_each_role_its_share(
     assert profiles["scientist"] == {"research": 1, "risk": 0}  # maria's own profile only
     assert profiles["approver"]["research"] == profiles["admin"]["research"] == 3  # leila, maria, john
     assert "research" not in profiles["outsider"]
+
+
+def test_only_admins_and_finance_decide_cost_tag_backfills(world: World, objects: dict[str, Any]) -> None:
+    """Approvers, leads, scientists and the outsider: 404 on the page's actions and the API's, nothing changes."""
+    backfill = objects["cost_tag_backfill"]
+    events = AuditEvent.objects.count()
+    for user in (world.approver, world.lead, world.scientist, world.outsider):
+        client = Client()
+        client.force_login(user)
+        for verb in ("approve", "reject"):
+            page = client.post(reverse("backfill:cost-tag-backfill-action", kwargs={"pk": backfill.pk, "action": verb}))
+            api = client.post(reverse(f"api-cost-tag-backfill-{verb}", args=[backfill.pk]))
+            assert (page.status_code, api.status_code) == (404, 404), (user, verb)
+        made = client.post(reverse("api-cost-tag-backfill-list"), {"payer": "x", "backfill_from": "2020-01-01"})
+        assert made.status_code == 403
+    assert CostTagBackfill.objects.get(pk=backfill.pk).status == "proposed"
+    assert CostTagBackfill.objects.count() == 1 and AuditEvent.objects.count() == events

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from backfill.models import AttributionRule, BackfillItem, BackfillPlan, LegacyResource
+from backfill.models import AttributionRule, BackfillItem, BackfillPlan, CostTagBackfill, LegacyResource
 
 
 class EvidenceSerializer(serializers.Serializer):
@@ -180,3 +180,40 @@ class BackfillItemSerializer(serializers.ModelSerializer):
         model = BackfillItem
         fields = ["arn", "resource_type", "name", "account_id", "region", "domain_arn", "rule", "status", "detail"]
         read_only_fields = fields
+
+
+class CostTagBackfillSerializer(serializers.ModelSerializer):
+    payer = serializers.CharField(source="payer.account_id", read_only=True)
+    requested_by = serializers.CharField(source="requested_by.username", read_only=True, default=None, allow_null=True)
+    decided_by = serializers.CharField(source="decided_by.username", read_only=True, default=None, allow_null=True)
+
+    class Meta:
+        model = CostTagBackfill
+        fields = [
+            "id",
+            "payer",
+            "backfill_from",
+            "reason",
+            "status",
+            "requested_by",
+            "requested_at",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+            "aws_status",
+            "aws_requested_at",
+            "aws_completed_at",
+            "aws_updated_at",
+            "last_error",
+        ]
+        read_only_fields = fields
+
+
+class CostTagBackfillInputSerializer(serializers.Serializer):
+    payer = serializers.CharField(max_length=12, help_text="The payer account's 12-digit id.")
+    backfill_from = serializers.DateField(help_text="The first day of a month, at most 12 months back.")
+    reason = serializers.CharField(max_length=500)
+
+
+class DecisionSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True)

@@ -8,6 +8,7 @@ router.include_root_view = False
 router.register("backfill/resources", views.LegacyResourceViewSet, basename="api-backfill-resource")
 router.register("backfill/rules", views.AttributionRuleViewSet, basename="api-backfill-rule")
 router.register("backfill/plans", views.BackfillPlanViewSet, basename="api-backfill-plan")
+router.register("cost-tag-backfills", views.CostTagBackfillViewSet, basename="api-cost-tag-backfill")
 
 urlpatterns = [
     path("backfill/coverage/", views.coverage, name="api-backfill-coverage"),

@@ -10,14 +10,17 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from backfill import costtags, services, wizard
 from backfill import coverage as coverage_module
-from backfill import services, wizard
 from backfill.api.serializers import (
     AttributionRuleSerializer,
     BackfillItemSerializer,
     BackfillPlanInputSerializer,
     BackfillPlanSerializer,
+    CostTagBackfillInputSerializer,
+    CostTagBackfillSerializer,
     CoverageSerializer,
+    DecisionSerializer,
     ExceptSerializer,
     LegacyResourceSerializer,
     RuleInputSerializer,
@@ -25,8 +28,8 @@ from backfill.api.serializers import (
 )
 from backfill.discovery import start_discovery
 from backfill.filtersets import LegacyResourceFilterSet
-from backfill.models import AttributionRule, BackfillPlan, LegacyResource
-from domains.models import Domain
+from backfill.models import AttributionRule, BackfillPlan, CostTagBackfill, LegacyResource, may_backfill_costs
+from domains.models import AwsAccount, Domain
 from portal.api import ScopedReadOnlyViewSet, ScopedViewSetMixin, TaskRunSerializer, service_call
 from portal.models import TaskRun
 from portal.scoping import grants_for
@@ -180,3 +183,53 @@ class BackfillPlanViewSet(
         plan = self.get_object()
         page = self.paginate_queryset(plan.items.order_by("chunk", "pk"))
         return self.get_paginated_response(BackfillItemSerializer(page, many=True).data)
+
+
+class CostTagBackfillViewSet(
+    ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Cost allocation tag backfill requests (platform admins and finance). ``POST`` requests one
+    (``{"payer", "backfill_from", "reason"}``; ``backfill_from`` the first day of one of the last 12 months, checked
+    before anything reaches AWS); ``approve/`` and ``reject/`` (``{"note"?}``) by another platform admin or finance
+    person. An approved request is started in AWS by a worker: follow ``status``, ``aws_status`` and ``last_error``."""
+
+    serializer_class = CostTagBackfillSerializer
+
+    def base_queryset(self) -> QuerySet:
+        return CostTagBackfill.objects.select_related("payer", "requested_by", "decided_by")
+
+    @extend_schema(request=CostTagBackfillInputSerializer, responses={201: CostTagBackfillSerializer})
+    def create(self, request: Request) -> Response:
+        if not may_backfill_costs(grants_for(request.user)):
+            raise PermissionDenied("Only platform admins and finance request cost allocation tag backfills.")
+        data = CostTagBackfillInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        payer = AwsAccount.objects.filter(account_id=data.validated_data["payer"]).first()
+        if payer is None:
+            raise ValidationError({"payer": ["No such account."]})
+        backfill = service_call(
+            costtags.do_request,
+            request.user,
+            payer=payer,
+            backfill_from=data.validated_data["backfill_from"],
+            reason=data.validated_data["reason"],
+        )
+        return Response(CostTagBackfillSerializer(self.get_queryset().get(pk=backfill.pk)).data, status=201)
+
+    def _decide(self, call: Any) -> Response:
+        backfill = self.get_object()
+        data = DecisionSerializer(data=self.request.data)
+        data.is_valid(raise_exception=True)
+        service_call(call, self.request.user, backfill, data.validated_data.get("note", ""))
+        return Response(CostTagBackfillSerializer(self.get_queryset().get(pk=backfill.pk)).data)
+
+    @extend_schema(request=DecisionSerializer, responses=CostTagBackfillSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str | None = None) -> Response:
+        """Approve (not the requester): a worker then calls StartCostAllocationTagBackfill."""
+        return self._decide(costtags.do_approve)
+
+    @extend_schema(request=DecisionSerializer, responses=CostTagBackfillSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str | None = None) -> Response:
+        return self._decide(costtags.do_reject)

@@ -395,6 +395,8 @@ PORTAL_CALLS = [
     ("sagemaker:ListTags", "arn:aws:sagemaker:us-east-1:{a}:domain/d-1"),
     ("ce:GetCostAndUsage", "*"),
     ("ce:ListCostAllocationTags", "*"),
+    ("ce:ListCostAllocationTagBackfillHistory", "*"),
+    ("ce:StartCostAllocationTagBackfill", "*"),
     ("sagemaker:CreateUserProfile", "arn:aws:sagemaker:us-east-1:{a}:user-profile/d-1/maria"),
     ("sagemaker:CreateSpace", "arn:aws:sagemaker:us-east-1:{a}:space/d-1/lab"),
     ("sagemaker:DeleteSpace", "arn:aws:sagemaker:us-east-1:{a}:space/d-1/lab"),
