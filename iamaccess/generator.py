@@ -31,6 +31,7 @@ KINDS = {
     "instance-types": "(c) Instance types limited to a team's list",
     "no-deployment": "(d) No model deployment",
 }
+POLICY_KINDS = tuple(KINDS)  # the API's choices, and its schema's enum
 # parliament findings that are expected in these policies and shown, not refused: an allow on "*" that a condition
 # narrows (the domain tag) is how AWS's own isolation policy is written.
 LINT_NOTES = {"RESOURCE_STAR", "RESOURCE_EFFECTIVELY_STAR"}

@@ -329,6 +329,9 @@ SPECTACULAR_SETTINGS = {
         "OffboardingStatusEnum": "onboarding.models.Offboarding.Status",
         "TaskRunStatusEnum": "portal.models.TaskRun.Status",
         "FindingStatusEnum": "governance.models.Finding.Status",
+        "AttributionRuleKindEnum": "backfill.models.AttributionRule.Kind",
+        "RoleUseKindEnum": "iamaccess.models.RoleUse.Kind",
+        "GeneratedPolicyKindEnum": "iamaccess.generator.POLICY_KINDS",
     },
 }
 

@@ -5,6 +5,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from iamaccess.generator import POLICY_KINDS
 from iamaccess.models import ExecutionRole, RoleUse
 
 
@@ -102,7 +103,7 @@ class ReviewRequestSerializer(serializers.Serializer):
 
 
 class GeneratedPolicyRequestSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=["isolation", "space-owner", "instance-types", "no-deployment"])
+    kind = serializers.ChoiceField(choices=POLICY_KINDS)
     domain = serializers.CharField(max_length=64, help_text="A domain id (d-...) the role acts in and you manage.")
     instance_types = serializers.ListField(
         child=serializers.CharField(max_length=64),
