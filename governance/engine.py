@@ -32,6 +32,7 @@ from governance import inventory as inventory_module
 from governance.models import Finding, FindingEvent, PostureSnapshot
 from portal import runs
 from portal.registry import RunKind, registry
+from profiles.models import App
 
 logger = logging.getLogger(__name__)
 
@@ -180,7 +181,12 @@ def _classic_counts(inv: Any) -> tuple[int, int]:
         landing = settings["DefaultLandingUri"].value or ""
         if settings["StudioWebPortal"].value != "ENABLED" or landing.startswith("app:JupyterServer"):
             profiles += 1
-    apps = sum(1 for a in inv.all_apps if a.app_type in CLASSIC_APP_TYPES and a.status == "InService")
+    if inv.whole:
+        apps = sum(1 for a in inv.all_apps if a.app_type in CLASSIC_APP_TYPES and a.status == "InService")
+    else:  # a narrowed inventory holds only some apps: count them all (once, for a domain with no recent snapshot)
+        apps = App.objects.filter(
+            domain=inv.domain, removed_at__isnull=True, app_type__in=CLASSIC_APP_TYPES, status="InService"
+        ).count()
     return profiles, apps
 
 

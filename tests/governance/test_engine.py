@@ -154,6 +154,17 @@ def test_a_changed_profile_reaches_its_private_spaces_and_a_removed_one_resolves
     assert Finding.objects.get(check_id="ID-01", resource_arn=other.arn).status == "resolved"
 
 
+def test_an_incremental_evaluation_counts_every_classic_app_of_a_domain_without_a_recent_snapshot() -> None:
+    domain = DomainFactory()
+    profile = UserProfileFactory(domain=domain, name="person-1")
+    running = [
+        AppFactory(domain=domain, user_profile=profile, app_type="JupyterServer", status="InService") for _ in range(3)
+    ]
+    # The first evaluation of the domain is incremental and reads one app: the snapshot still counts all three.
+    engine.evaluate([domain], only_arns={running[0].arn})
+    assert PostureSnapshot.objects.get(domain=domain).classic_apps_running == 3
+
+
 def test_a_changed_domain_is_evaluated_whole() -> None:
     domain = DomainFactory()
     profiles = [UserProfileFactory(domain=domain, name=f"person-{i}") for i in range(3)]
