@@ -65,7 +65,7 @@ def test_rediscovery_is_incremental(legacy_world: dict[str, Any]) -> None:
 
 def test_discovery_survives_throttling(legacy_world: dict[str, Any], fast_aws_backoff: None) -> None:
     limits.registry.configure(
-        enabled=True, limits=[{"service": "sagemaker", "family": "read", "rate": 150.0, "burst": 3}]
+        enabled=True, limits=[{"service": "sagemaker", "family": "read", "rate": 300.0, "burst": 10}]
     )
     try:
         run = discover()
