@@ -54,35 +54,30 @@ class ExceptSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500)
 
 
-class CoverageTypeSerializer(serializers.Serializer):
-    type = serializers.CharField()
-    tagged = serializers.IntegerField()
-    attributable = serializers.IntegerField()
-    unattributable = serializers.IntegerField()
-    excepted = serializers.IntegerField()
-    total = serializers.IntegerField()
+class CoverageCountsSerializer(serializers.Serializer):
+    """The coverage counts every level shares: per type, per domain and in total."""
 
-
-class CoverageRowSerializer(serializers.Serializer):
-    domain_arn = serializers.CharField(help_text="Blank for the unattributed resources of an account and region.")
-    name = serializers.CharField()
-    account_id = serializers.CharField()
-    region = serializers.CharField()
     tagged = serializers.IntegerField()
     attributable = serializers.IntegerField(help_text="Untagged, with a domain decided: what the backfill tags.")
     unattributable = serializers.IntegerField()
     excepted = serializers.IntegerField()
     total = serializers.IntegerField()
+
+
+class CoverageTypeSerializer(CoverageCountsSerializer):
+    type = serializers.CharField()
+
+
+class CoverageRowSerializer(CoverageCountsSerializer):
+    domain_arn = serializers.CharField(help_text="Blank for the unattributed resources of an account and region.")
+    name = serializers.CharField()
+    account_id = serializers.CharField()
+    region = serializers.CharField()
     percent = serializers.IntegerField(help_text="Tagged or excepted, in percent of the total.")
     by_type = CoverageTypeSerializer(many=True)
 
 
-class CoverageTotalsSerializer(serializers.Serializer):
-    tagged = serializers.IntegerField()
-    attributable = serializers.IntegerField()
-    unattributable = serializers.IntegerField()
-    excepted = serializers.IntegerField()
-    total = serializers.IntegerField()
+class CoverageTotalsSerializer(CoverageCountsSerializer):
     percent = serializers.IntegerField()
 
 
