@@ -1,6 +1,6 @@
 from django.urls import path
 
-from domains import roles, views
+from domains import roles, sso_groups, views
 from domains.sync import INVENTORY_SYNC
 from portal import run_views
 
@@ -16,6 +16,9 @@ urlpatterns = [
     path("sync/", views.sync_start, name="sync-start"),
     path("roles/", roles.RoleListView.as_view(), name="role-list"),
     path("roles/<int:pk>/revoke/", roles.role_revoke, name="role-revoke"),
+    path("sso-groups/", sso_groups.MappingListView.as_view(), name="sso-group-list"),
+    path("sso-groups/<int:pk>/", sso_groups.mapping_edit, name="sso-group-edit"),
+    path("sso-groups/<int:pk>/delete/", sso_groups.mapping_delete, name="sso-group-delete"),
     *run_views.run_urls(
         INVENTORY_SYNC.kind,
         "sync-runs",

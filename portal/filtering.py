@@ -7,9 +7,11 @@ from typing import Any
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
-from portal.models import AuditEvent, OutgoingMail, TaskRun
+from portal.models import ApiToken, AuditEvent, GroupRoleMapping, OutgoingMail, TaskRun
 from portal.registry import audit_action_choices
+from portal.scoping import Role
 
 
 class SearchFilter(django_filters.CharFilter):
@@ -140,3 +142,46 @@ class OutgoingMailFilterSet(django_filters.FilterSet):
     class Meta:
         model = OutgoingMail
         fields = ["state", "q"]
+
+
+class ApiTokenFilterSet(django_filters.FilterSet):
+    """API tokens by state (``?state=active|expired|revoked``), owner's user name and name."""
+
+    q = SearchFilter(fields=("name", "prefix", "user__username"))
+    user = django_filters.CharFilter(field_name="user__username", lookup_expr="iexact", label="User name")
+    state = django_filters.ChoiceFilter(
+        choices=[("active", "Active"), ("expired", "Expired"), ("revoked", "Revoked")], method="filter_state"
+    )
+
+    sort_fields = {
+        "created": ("created_at", "pk"),
+        "name": ("name", "pk"),
+        "user": ("user__username", "created_at"),
+        "expires": ("expires_at", "pk"),
+        "used": ("last_used_at", "pk"),
+    }
+
+    class Meta:
+        model = ApiToken
+        fields = ["q", "user", "state"]
+
+    def filter_state(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        now = timezone.now()
+        if value == "revoked":
+            return queryset.filter(revoked_at__isnull=False)
+        if value == "expired":
+            return queryset.filter(revoked_at__isnull=True, expires_at__lte=now)
+        if value == "active":
+            return queryset.filter(revoked_at__isnull=True, expires_at__gt=now)
+        return queryset
+
+
+class GroupRoleMappingFilterSet(django_filters.FilterSet):
+    q = SearchFilter(fields=("group",))
+    role = django_filters.ChoiceFilter(choices=Role.choices)
+
+    sort_fields = {"group": ("group", "role"), "role": ("role", "group")}
+
+    class Meta:
+        model = GroupRoleMapping
+        fields = ["q", "role"]

@@ -267,6 +267,12 @@ class RoleAssignment(models.Model):
     domain_arn = models.CharField(max_length=400, blank=True, help_text="Blank: every domain.")
     granted_at = models.DateTimeField(auto_now_add=True)
     granted_by = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    source = models.CharField(
+        max_length=16,
+        choices=[("manual", "Given by an admin"), ("sso", "From an identity provider group")],
+        default="manual",
+        help_text="sso: recomputed from the person's groups at each login through the identity provider.",
+    )
 
     class Meta:
         ordering = ["user__username", "role", "domain_arn"]
@@ -314,4 +320,84 @@ class OutgoingMail(models.Model):
     @classmethod
     def scope_q(cls, grants: Any, action: str) -> Q | None:
         """Platform admins only (they see everything without this); anyone else sees none."""
+        return None
+
+
+class ApiTokenQuerySet(RestrictedQuerySet):
+    def usable(self) -> ApiTokenQuerySet:
+        """Tokens that still open the API: not revoked, not expired."""
+        from django.utils import timezone
+
+        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class ApiToken(models.Model):
+    """A named API token of one person, with an expiry, the last time it was used, and revocation.
+
+    Only a SHA-256 digest of the key is stored (``key_hash``); the key is shown once, when the token is created
+    (:mod:`portal.apitokens`). ``prefix`` (the key's first characters) lets a person tell their tokens apart. A token
+    is never deleted: revoking it keeps the row, who revoked it and why.
+    """
+
+    user = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, help_text="The key's first characters, to recognise it.")
+    key_hash = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the key, hex.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    revoke_reason = models.CharField(max_length=300, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…) of {self.user}"
+
+    @property
+    def state(self) -> str:
+        from django.utils import timezone
+
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "active"
+
+    @classmethod
+    def scope_q(cls, grants: Grants, action: str) -> Q | None:
+        """Everyone sees and revokes their own tokens; platform admins (who see everything) everyone's."""
+        return Q(user=grants.user) if grants.authenticated else None
+
+
+class GroupRoleMapping(models.Model):
+    """A group of the company's identity provider (the OIDC ``groups`` claim) that gives a portal role.
+
+    ``domain_arns`` lists the domains the role is given in; empty means every domain (allowed for the roles that
+    make sense everywhere, :data:`portal.roles.GLOBAL_ROLES`). Each login through the identity provider recomputes
+    the roles a person holds from their groups (:func:`portal.sso.apply_group_roles`).
+    """
+
+    group = models.CharField(max_length=200, help_text="The group's name as the identity provider sends it.")
+    role = models.CharField(max_length=32, choices=Role.choices)
+    domain_arns = models.JSONField(default=list, blank=True, help_text="Empty: every domain.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["group", "role"]
+        constraints = [models.UniqueConstraint(fields=["group", "role"], name="one_mapping_per_group_and_role")]
+
+    def __str__(self) -> str:
+        return f"{self.group} → {self.get_role_display()}"
+
+    @classmethod
+    def scope_q(cls, grants: Grants, action: str) -> Q | None:
+        """Platform admins only (they see everything without this)."""
         return None

@@ -27,9 +27,10 @@ def check_can_manage_roles(actor: Any) -> None:
         raise ValidationError("Only a platform admin may give or take away roles.")
 
 
-def do_assign_role(user: Any, role: str, *, domain_arn: str = "", actor: Any) -> RoleAssignment:
+def do_assign_role(user: Any, role: str, *, domain_arn: str = "", actor: Any, source: str = "manual") -> RoleAssignment:
     """Give ``user`` the role (in one domain, or in every domain); giving a role already held changes nothing and
-    records nothing. The assignment answered says which happened in ``already_held``."""
+    records nothing. The assignment answered says which happened in ``already_held``. ``source="sso"`` marks a role
+    an identity provider group gives (:mod:`portal.sso`), taken away again when the group goes."""
     check_can_manage_roles(actor)
     if role not in RoleAssignment.Role.values:
         raise ValidationError({"role": f"Unknown role {role!r}."})
@@ -40,7 +41,7 @@ def do_assign_role(user: Any, role: str, *, domain_arn: str = "", actor: Any) ->
     with transaction.atomic():
         granted_by = actor if actor is not None and not isinstance(actor, str) else None
         assignment, created = RoleAssignment.objects.get_or_create(
-            user=user, role=role, domain_arn=domain_arn, defaults={"granted_by": granted_by}
+            user=user, role=role, domain_arn=domain_arn, defaults={"granted_by": granted_by, "source": source}
         )
         assignment.already_held = not created
         if created:
@@ -49,7 +50,7 @@ def do_assign_role(user: Any, role: str, *, domain_arn: str = "", actor: Any) ->
                 assignment,
                 actor=actor,
                 domain_arn=domain_arn,
-                after={"user": user.get_username(), "role": role, "domain_arn": domain_arn},
+                after={"user": user.get_username(), "role": role, "domain_arn": domain_arn, "source": source},
             )
     forget_grants(user)
     return assignment

@@ -13,9 +13,14 @@ from axes.backends import AxesStandaloneBackend
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from rest_framework import serializers
+from rest_framework import parsers, renderers, serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from portal import apitokens
+from portal.api import service_call
+from portal.token_views import password_token_schema
 
 
 class LoginThrottleBackend(AxesStandaloneBackend):
@@ -57,19 +62,40 @@ def lockout_response(request: HttpRequest, original_response: Any = None, creden
 
 class BoundedAuthTokenSerializer(AuthTokenSerializer):
     """A user name no longer than Django's (150): a longer one is refused as bad input before the login is tried
-    (the failed-login record could not store it)."""
+    (the failed-login record could not store it). ``name`` and ``expires_in_days`` describe the token made."""
 
     username = serializers.CharField(label="Username", write_only=True, max_length=150)
+    name = serializers.CharField(max_length=100, required=False)
+    expires_in_days = serializers.IntegerField(min_value=1, max_value=3650, required=False)
 
 
-class ThrottledObtainAuthToken(ObtainAuthToken):
-    """DRF's token login, with the password check seeing Django's own request: the throttle marks a locked-out
-    login on that request, which is where its middleware looks (DRF's wrapper would hide the mark)."""
+class ThrottledObtainAuthToken(APIView):
+    """A new portal API token (:mod:`portal.apitokens`: named, expiring, hashed at rest) for a user name and
+    password, with the password check seeing Django's own request: the throttle marks a locked-out login on that
+    request, which is where its middleware looks (DRF's wrapper would hide the mark)."""
 
+    throttle_classes = ()
+    permission_classes = ()
+    authentication_classes = ()
+    parser_classes = (parsers.FormParser, parsers.MultiPartParser, parsers.JSONParser)
+    renderer_classes = (renderers.JSONRenderer,)
     serializer_class = BoundedAuthTokenSerializer
 
-    def get_serializer_context(self) -> dict[str, Any]:
-        return {**super().get_serializer_context(), "request": self.request._request}
+    @password_token_schema
+    def post(self, request: Any, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.serializer_class(data=request.data, context={"request": request._request})
+        serializer.is_valid(raise_exception=True)
+        user = serializer.validated_data["user"]
+        token, key = service_call(
+            apitokens.do_create_token,
+            user,
+            name=serializer.validated_data.get("name") or "API login",
+            expires_in_days=serializer.validated_data.get("expires_in_days"),
+            actor=user,
+        )
+        answer = Response({"token": key, "name": token.name, "expires_at": token.expires_at})
+        answer["Cache-Control"] = "no-store"
+        return answer
 
 
 obtain_auth_token = ThrottledObtainAuthToken.as_view()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -17,8 +20,27 @@ from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from portal import sso
 from portal.health import run_checks, run_liveness
 from portal.scoping import grants_for
+
+SSO_MESSAGES = {
+    "failed": "The identity provider did not log you in (the sign-in was cancelled, took too long or did not match "
+    "this browser's session). Try again.",
+    "inactive": "Your portal login is deactivated. Ask a platform admin if you think this is wrong.",
+}
+
+
+class PortalLoginView(auth_views.LoginView):
+    """The password form (local accounts, e.g. a break-glass admin) and, when an identity provider is configured,
+    "Log in with SSO"; a refused SSO login comes back here with ``?sso=failed|inactive``."""
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["sso_enabled"] = sso.is_configured()
+        context["sso_name"] = settings.OIDC_PROVIDER_NAME
+        context["sso_message"] = SSO_MESSAGES.get(self.request.GET.get("sso", ""))
+        return context
 
 
 @login_required

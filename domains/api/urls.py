@@ -2,6 +2,7 @@ from rest_framework.routers import DefaultRouter
 
 from domains.api import views
 from domains.roles import RoleAssignmentViewSet
+from domains.sso_groups import GroupRoleMappingViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -9,5 +10,6 @@ router.register("accounts", views.AwsAccountViewSet, basename="api-account")
 router.register("domains", views.DomainViewSet, basename="api-domain")
 router.register("sync-runs", views.SyncRunViewSet, basename="api-syncrun")
 router.register("roles", RoleAssignmentViewSet, basename="api-role")
+router.register("sso/group-mappings", GroupRoleMappingViewSet, basename="api-sso-group-mapping")
 
 urlpatterns = router.urls
