@@ -15,6 +15,8 @@ Everything moto serves is served, plus a small control API under ``/_sandbox/``:
 - ``GET /_sandbox/studio/auth?token=...``: where CreatePresignedDomainUrl's URL leads over HTTP, a "Studio (sandbox)"
   page naming the domain, profile and space; a token opens it once before it expires, else 403 with the reason
   (see :mod:`awssandbox.studiopage`).
+- ``/_idp/...``: the organisation's OpenID Connect provider over the sandbox's Identity Center users
+  (see :mod:`awssandbox.idp`): discovery, JWKS, a login form, token and userinfo.
 - ``POST /_sandbox/reset``: empty every backend, clear the faults and reset the clock (the rate limits stay as
   configured, their buckets full again); with ``?seed=demo`` the demo
   organisation is seeded again (a server made with the demo's inputs only).
@@ -32,7 +34,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 import awssandbox
-from awssandbox import ce, faults, limits, studiopage
+from awssandbox import ce, faults, idp, limits, studiopage
 from awssandbox.clock import ClockError, clock
 from awssandbox.organisation import DemoInputs
 
@@ -46,6 +48,7 @@ def reset_backends() -> None:
     faults.registry.clear()
     clock.reset()
     studiopage.tokens.clear()
+    idp.store.reset()
     limits.registry.configure()  # full buckets again; the limits and whether they are on stay as configured
 
 
@@ -64,11 +67,14 @@ class SandboxApp:
         self.demo = demo
         self.moto = DomainDispatcherApplication(create_backend_app)
         self.lock = threading.Lock()
+        self.idp = idp.create_app()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path == studiopage.PAGE_PATH:
             return self.studio_page(Request(environ))(environ, start_response)
+        if path == idp.PREFIX or path.startswith(idp.PREFIX + "/"):
+            return self.idp(environ, start_response)
         if path.startswith(CONTROL_PREFIX):
             return self.control(Request(environ))(environ, start_response)
         # CreatePresignedDomainUrl answers a URL on this server, at the address the client used to reach it.

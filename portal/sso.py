@@ -25,7 +25,7 @@ from typing import Any
 import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -193,7 +193,7 @@ class SSOLoginView(OIDCAuthenticationRequestView):
 
 
 class SSOCallbackView(OIDCAuthenticationCallbackView):
-    """``/oidc/callback/``: checks state (an unknown state answers 400), trades the code and the PKCE verifier for
+    """``/oidc/callback/``: checks state (a state this session did not send is refused), trades the code and the PKCE verifier for
     tokens, checks the nonce, logs the person in; a refusal lands on the login page with a message."""
 
     @staticmethod
@@ -204,6 +204,13 @@ class SSOCallbackView(OIDCAuthenticationCallbackView):
         if not is_configured():
             raise Http404("Logging in with an identity provider is not configured.")
         return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        try:
+            return super().get(request)
+        except SuspiciousOperation as exc:  # a state this session never sent, a nonce or signature that differ
+            log.warning("Refused an identity provider login: %s", exc)
+            return self.login_failure()
 
     def login_failure(self) -> HttpResponse:
         user = getattr(self, "user", None)
