@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from domains.models import AwsAccount
+from portal.apitokens import do_create_token
 from portal.models import TaskRun
 from tests.factories import (
     TEST_PASSWORD,
@@ -48,8 +48,8 @@ def world() -> dict[str, Any]:
 
 def api(user: Any) -> APIClient:
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, key = do_create_token(user, name="test", actor="test")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
 
 

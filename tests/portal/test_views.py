@@ -3,8 +3,8 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 
+from portal.apitokens import do_create_token
 from portal.celery import app as celery_app
 from portal.models import WorkerHeartbeat
 from tests.factories import TEST_PASSWORD, UserFactory
@@ -162,8 +162,8 @@ def test_the_schema_and_docs_need_a_login_unless_made_public(client: Client, set
     assert client.get("/api/schema/").status_code == 403
     docs = client.get("/api/docs/")
     assert docs.status_code == 302 and docs["Location"].startswith("/login/")
-    token = Token.objects.create(user=UserFactory())
-    assert client.get("/api/schema/", headers={"Authorization": f"Token {token.key}"}).status_code == 200
+    _, key = do_create_token(UserFactory(), name="schema", actor="test")
+    assert client.get("/api/schema/", headers={"Authorization": f"Token {key}"}).status_code == 200
     settings.API_SCHEMA_PUBLIC = True
     assert client.get("/api/schema/").status_code == 200
     assert client.get("/api/docs/").status_code == 200
