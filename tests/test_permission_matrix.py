@@ -27,7 +27,8 @@ from governance.models import Finding
 from iamaccess.models import ExecutionRole, RoleUse
 from onboarding import services
 from onboarding.models import Offboarding, SpacePolicy, SpaceRequest
-from portal.models import AuditEvent, OutgoingMail, RoleAssignment, TaskRun
+from portal.apitokens import do_create_token
+from portal.models import AuditEvent, GroupRoleMapping, OutgoingMail, RoleAssignment, TaskRun
 from profiles.models import App, Space, UserProfile
 from tests.factories import UserFactory, UserProfileFactory
 from tests.onboarding.world import World, build_world
@@ -130,6 +131,17 @@ OBJECTS.update(
         "api-cost-tag-backfill-detail": "cost_tag_backfill",
         "api-cost-tag-backfill-approve": "cost_tag_backfill",
         "api-cost-tag-backfill-reject": "cost_tag_backfill",
+    }
+)
+
+OBJECTS.update(
+    {
+        "portal:token-revoke": "token",
+        "api-token-item-detail": "token",
+        "api-token-item-revoke": "token",
+        "domains:sso-group-edit": "mapping",
+        "domains:sso-group-delete": "mapping",
+        "api-sso-group-mapping-detail": "mapping",
     }
 )
 
@@ -328,6 +340,25 @@ EXPECTED: dict[str, dict[str, int]] = {
     "api-cost-tag-backfill-approve": POST_ONLY,
     "api-cost-tag-backfill-reject": POST_ONLY,
 }
+# API tokens: everyone has "My tokens"; a token (the scientist's) is seen by its owner and platform admins.
+EXPECTED.update(
+    {
+        "portal:token-list": ALL,
+        "portal:token-admin-list": ADMIN_ONLY,
+        "portal:token-revoke": POST_ONLY,
+        "api-token-item-list": ALL,
+        "api-token-item-detail": {**ADMIN_ONLY, "scientist": 200},
+        "api-token-item-revoke": POST_ONLY,
+        # SSO: the group mapping is for platform admins; the OIDC views answer 404 while no provider is configured.
+        "domains:sso-group-list": ADMIN_ONLY,
+        "domains:sso-group-edit": ADMIN_ONLY,
+        "domains:sso-group-delete": POST_ONLY,
+        "api-sso-group-mapping-list": ADMIN_ONLY,
+        "api-sso-group-mapping-detail": ADMIN_ONLY,
+        "oidc_authentication_init": dict.fromkeys(ROLES, 404),
+        "oidc_authentication_callback": dict.fromkeys(ROLES, 404),
+    }
+)
 # Actions answer GET with 405 before looking anything up (so nothing leaks); who may POST is tested below.
 for verb in ("approve", "cancel", "reject", "retry", "retry-now"):
     EXPECTED[f"api-profile-request-{verb}"] = EXPECTED[f"api-space-request-{verb}"] = POST_ONLY
@@ -339,7 +370,16 @@ for verb in ("approve", "cancel", "reject", "retry"):
 # The API's description and its root need a login unless API_SCHEMA_PUBLIC is on (tests/portal/test_views.py).
 EXPECTED["api-schema"] = EXPECTED["api-root"] = {**ALL, "anon": 403}
 EXPECTED["api-docs"] = {**ALL, "anon": 302}
-PUBLIC = {"healthz", "login", "logout", "api-schema", "api-docs", "api-root"}
+PUBLIC = {
+    "healthz",
+    "login",
+    "logout",
+    "api-schema",
+    "api-docs",
+    "api-root",
+    "oidc_authentication_init",
+    "oidc_authentication_callback",
+}
 
 
 def routes() -> list[tuple[str, str]]:
@@ -507,6 +547,8 @@ def objects(world: World) -> dict[str, Any]:
             status="succeeded",
             domain_arns=[research.arn],
         ),
+        "token": do_create_token(world.scientist, name="matrix", actor=world.scientist)[0],
+        "mapping": GroupRoleMapping.objects.create(group="sagemaker-research", role="data_scientist"),
         "change_set": changeset_services.propose(
             world.approver,
             research,
@@ -714,3 +756,21 @@ def test_only_admins_and_finance_decide_cost_tag_backfills(world: World, objects
         assert made.status_code == 403
     assert CostTagBackfill.objects.get(pk=backfill.pk).status == "proposed"
     assert CostTagBackfill.objects.count() == 1 and AuditEvent.objects.count() == events
+
+
+def test_nobody_else_revokes_a_token_or_changes_the_group_mapping(world: World, objects: dict[str, Any]) -> None:
+    token, mapping = objects["token"], objects["mapping"]
+    events = AuditEvent.objects.count()
+    for role, user in (("anon", None), ("approver", world.approver), ("outsider", world.outsider)):
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        expected = 302 if role == "anon" else 404
+        assert client.post(reverse("portal:token-revoke", args=[token.pk])).status_code == expected
+        assert client.post(reverse("domains:sso-group-delete", args=[mapping.pk])).status_code == expected
+        api = 403 if role == "anon" else 404
+        assert client.post(reverse("api-token-item-revoke", args=[token.pk])).status_code == api
+        assert client.delete(reverse("api-sso-group-mapping-detail", args=[mapping.pk])).status_code == api
+    token.refresh_from_db()
+    assert token.state == "active" and GroupRoleMapping.objects.filter(pk=mapping.pk).exists()
+    assert AuditEvent.objects.count() == events
