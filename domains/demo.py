@@ -64,3 +64,23 @@ def setup_demo(log: Callable[[str], None]) -> None:
                 log(f"Domain {domain_name} is not in the inventory; {username} gets no {role} role there.")
                 continue
             do_assign_role(user, role, domain_arn=domain.arn if domain else "", actor="demo")
+    _map_team_groups(domains, log)
+
+
+def _map_team_groups(domains: dict[str, Domain], log: Callable[[str], None]) -> None:
+    """Each SSO domain's Identity Center team group makes its members data scientists of that domain when they log
+    in through the sandbox's identity provider ("Log in with SSO"); the platform team's approvers come from the
+    approvers' group of the identity provider, which the demo has not: they keep their local roles."""
+    from awssandbox import organisation
+    from portal.models import GroupRoleMapping
+    from portal.sso import do_save_mapping
+
+    for plan in organisation.DOMAINS:
+        domain = domains.get(plan.name)
+        if plan.auth_mode != "SSO" or domain is None:
+            continue
+        group = organisation.team_group(plan)
+        if GroupRoleMapping.objects.filter(group=group, role=Role.DATA_SCIENTIST).exists():
+            continue
+        do_save_mapping(actor="demo", group=group, role=Role.DATA_SCIENTIST, domain_arns=[domain.arn])
+        log(f"SSO group {group}: data scientists of {domain.name}.")

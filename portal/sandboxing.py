@@ -23,7 +23,7 @@ class SandboxUnavailable(RuntimeError):
 
 def require_sandbox() -> None:
     """Raise :class:`SandboxUnavailable`, naming the fix, unless ``awssandbox`` and moto can be imported."""
-    missing = [name for name in ("awssandbox", "moto", "flask") if find_spec(name) is None]
+    missing = [name for name in ("awssandbox", "moto", "flask", "authlib") if find_spec(name) is None]
     if missing:
         raise SandboxUnavailable(f"{INSTALL_HINT} Missing: {', '.join(missing)}.")
 
@@ -37,3 +37,17 @@ def demo_inputs() -> Any:
     from portal.iam import portal_role_policy
 
     return DemoInputs(prices=pricing, portal_role_policy=portal_role_policy())
+
+
+def demo_oidc_env(sandbox_endpoint: str) -> dict[str, str]:
+    """The settings that point the portal at the sandbox's OpenID Connect provider (``awssandbox.idp``), served by
+    the sandbox server at ``sandbox_endpoint``: the demo's "Log in with SSO"."""
+    require_sandbox()
+    from awssandbox import idp
+
+    return {
+        "OIDC_ISSUER": f"{sandbox_endpoint}{idp.PREFIX}",
+        "OIDC_CLIENT_ID": idp.CLIENT_ID,
+        "OIDC_CLIENT_SECRET": idp.CLIENT_SECRET,
+        "OIDC_PROVIDER_NAME": "SSO",
+    }

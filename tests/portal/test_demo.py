@@ -42,6 +42,12 @@ def test_the_demo_brings_in_the_whole_demo_organisation(settings: Any, capsys: p
     assert Domain.objects.count() == 5
     assert UserProfile.objects.count() == 39 and Space.objects.count() == 15 and App.objects.count() == 27
     assert "Cost ingestion #" in out and "Budgets set for 3 domains" in out
+    # "Log in with SSO": each SSO domain's Identity Center team group gives its data scientist role.
+    from portal.models import GroupRoleMapping
+
+    fraud = Domain.objects.get(name="payments-fraud")
+    assert GroupRoleMapping.objects.get(group="sagemaker-payments-fraud").domain_arns == [fraud.arn]
+    assert GroupRoleMapping.objects.count() == 2
     # The IAM review runs in the demo, so the hidden-but-allowed findings show from the start.
     assert "IAM review #" in out and ": Succeeded" in out.split("IAM review #", 1)[1].splitlines()[0]
     assert Finding.objects.filter(check_id="SE-06", resource_name="sofia-rossi", status="open").exists()

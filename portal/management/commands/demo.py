@@ -24,7 +24,7 @@ from django.core.management.base import BaseCommand, CommandError
 from portal.aws import gateway
 from portal.demo import DEMO_PASSWORD, DEMO_USERS, ensure_demo_users, setup_app_demos
 from portal.demo_env import remove_demo_env, write_demo_env
-from portal.sandboxing import SandboxUnavailable, require_sandbox
+from portal.sandboxing import SandboxUnavailable, demo_oidc_env, require_sandbox
 
 
 def _raise_interrupt(signum: int, frame: Any) -> None:
@@ -84,6 +84,8 @@ class Command(BaseCommand):
             "PYTHONUNBUFFERED": "1",
             # Links in the demo's emails (printed by the worker) point at this web server.
             "PORTAL_BASE_URL": os.environ.get("PORTAL_BASE_URL", f"http://127.0.0.1:{port}"),
+            # "Log in with SSO" through the sandbox's identity provider (its people: the Identity Center users).
+            **{key: os.environ.get(key, value) for key, value in demo_oidc_env(endpoint).items()},
         }
         children: list[tuple[str, subprocess.Popen[bytes]]] = []
         signal.signal(signal.SIGTERM, _raise_interrupt)  # a service manager's stop cleans up like Ctrl-C
