@@ -272,7 +272,7 @@ LOGIN_PAGE = """<!doctype html>
 <h1>Sandbox identity provider</h1>
 <p>Sign in to continue to <strong>{{ client_id }}</strong>.</p>
 {% if error %}<p role="alert" id="idp-error" style="color: #a00">{{ error }}</p>{% endif %}
-<form method="post">
+<form method="post" action="{{ action }}">
   {% for key, value in params %}<input type="hidden" name="{{ key }}" value="{{ value }}">{% endfor %}
   <p><label for="idp-username">User name</label><br>
      <input id="idp-username" name="idp_username" value="{{ username }}" autocomplete="username" required autofocus></p>
@@ -341,12 +341,15 @@ def create_app() -> Flask:
         source = request.form if request.method == "POST" else request.args
         params = [(k, v) for k, v in source.items() if not k.startswith("idp_")]
         if request.method == "GET":
-            return render_template_string(LOGIN_PAGE, params=params, client_id=CLIENT_ID, error="", username="")
+            return render_template_string(
+                LOGIN_PAGE, action=request.path, params=params, client_id=CLIENT_ID, error="", username=""
+            )
         username = request.form.get("idp_username", "").strip()
         person = identity_center_people().get(username.lower())
         if person is None or not secrets.compare_digest(request.form.get("idp_password", ""), PASSWORD):
             page = render_template_string(
                 LOGIN_PAGE,
+                action=request.path,
                 params=params,
                 client_id=CLIENT_ID,
                 username=username,

@@ -398,11 +398,18 @@ def sync_start(domain: str | None, account: str | None, region: str | None, foll
     console.print(f"Sync run #{run['id']} ({run['scope_label']}): {run['status']}.")
     if not follow:
         return
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                  console=errors, transient=True) as progress:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        console=errors,
+        transient=True,
+    ) as progress:
         task = progress.add_task(f"Sync #{run['id']}", total=100)
         while run["status"] in ("queued", "running"):
-            progress.update(task, completed=run["percent"], description=f"Sync #{run['id']}: {run['message'] or run['status']}")
+            progress.update(
+                task, completed=run["percent"], description=f"Sync #{run['id']}: {run['message'] or run['status']}"
+            )
             time.sleep(interval)
             run = api.get(f"/api/sync-runs/{run['id']}/")
         progress.update(task, completed=100)

@@ -32,7 +32,11 @@ def test_an_admin_maps_a_group_to_a_role_in_domains(client: Client, admin: Any) 
 
     assert answer.status_code == 302
     mapping = GroupRoleMapping.objects.get()
-    assert (mapping.group, mapping.role, mapping.domain_arns) == ("sagemaker-research", "data_scientist", [research.arn])
+    assert (mapping.group, mapping.role, mapping.domain_arns) == (
+        "sagemaker-research",
+        "data_scientist",
+        [research.arn],
+    )
     assert AuditEvent.objects.get(action="sso.mapping_created").after["group"] == "sagemaker-research"
     page = client.get("/sso-groups/").content
     assert b"sagemaker-research" in page and b"research" in page

@@ -216,9 +216,7 @@ def test_plain_tokens_from_before_are_migrated_hashed(django_db_blocker: Any) ->
     migration = importlib.import_module("portal.migrations.0006_api_tokens_sso_groups")
     maria = UserFactory()
     with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TABLE authtoken_token (key varchar(40) primary key, created timestamp, user_id integer)"
-        )
+        cursor.execute("CREATE TABLE authtoken_token (key varchar(40) primary key, created timestamp, user_id integer)")
         cursor.execute("INSERT INTO authtoken_token VALUES (%s, %s, %s)", ["a" * 40, timezone.now(), maria.pk])
 
     class Editor:

@@ -67,7 +67,9 @@ def test_login_checks_the_token_and_stores_it_for_its_owner_only(run: Any, live_
 
 
 def test_login_with_a_password_makes_a_named_token(run: Any, live_server: Any, world: World) -> None:
-    answer = run("login", "--url", live_server.url, "--username", "arjun", "--name", "laptop", input=f"{TEST_PASSWORD}\n")
+    answer = run(
+        "login", "--url", live_server.url, "--username", "arjun", "--name", "laptop", input=f"{TEST_PASSWORD}\n"
+    )
     assert answer.exit_code == 0, answer.output
     token = ApiToken.objects.get(user=world.approver)
     assert token.name == "laptop" and token.last_used_at is not None
