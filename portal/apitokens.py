@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from portal import audit
@@ -33,6 +34,7 @@ AUDIT_ACTIONS = {
     "apitoken.revoked": "API token revoked",
 }
 
+TOKEN_STATES = [("active", "Active"), ("expired", "Expired"), ("revoked", "Revoked")]
 KEY_PREFIX = "smgp_"  # lets secret scanners and people recognise a portal key
 PREFIX_LENGTH = 12
 # last_used_at is written at most once per this many seconds per token: a script calling the API in a loop does not
@@ -171,3 +173,18 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request: Any) -> str:
         return "Token"
+
+
+class ApiTokenAuthenticationScheme(OpenApiAuthenticationExtension):
+    """How the OpenAPI schema describes the token header."""
+
+    target_class = "portal.apitokens.ApiTokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "A personal API token (My tokens, or POST /api/auth/token/): `Token <key>`.",
+        }

@@ -9,6 +9,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from portal.apitokens import TOKEN_STATES
 from portal.models import ApiToken, AuditEvent, GroupRoleMapping, OutgoingMail, TaskRun
 from portal.registry import audit_action_choices
 from portal.scoping import Role
@@ -150,7 +151,7 @@ class ApiTokenFilterSet(django_filters.FilterSet):
     q = SearchFilter(fields=("name", "prefix", "user__username"))
     user = django_filters.CharFilter(field_name="user__username", lookup_expr="iexact", label="User name")
     state = django_filters.ChoiceFilter(
-        choices=[("active", "Active"), ("expired", "Expired"), ("revoked", "Revoked")], method="filter_state"
+        choices=TOKEN_STATES, method="filter_state"
     )
 
     sort_fields = {

@@ -357,6 +357,7 @@ SPECTACULAR_SETTINGS = {
         "AttributionRuleKindEnum": "backfill.models.AttributionRule.Kind",
         "RoleUseKindEnum": "iamaccess.models.RoleUse.Kind",
         "GeneratedPolicyKindEnum": "iamaccess.generator.POLICY_KINDS",
+        "ApiTokenStateEnum": "portal.apitokens.TOKEN_STATES",
     },
 }
 

@@ -193,8 +193,8 @@ class SSOLoginView(OIDCAuthenticationRequestView):
 
 
 class SSOCallbackView(OIDCAuthenticationCallbackView):
-    """``/oidc/callback/``: checks state (a state this session did not send is refused), trades the code and the PKCE verifier for
-    tokens, checks the nonce, logs the person in; a refusal lands on the login page with a message."""
+    """``/oidc/callback/``: checks state (a state this session did not send is refused), trades the code and the
+    PKCE verifier for tokens, checks the nonce, logs the person in; a refusal lands on the login page, saying so."""
 
     @staticmethod
     def get_settings(attr: str, *args: Any) -> Any:

@@ -136,7 +136,7 @@ def revoke_token(request: HttpRequest, pk: int) -> HttpResponse:
 
 class ApiTokenSerializer(serializers.ModelSerializer):
     user = serializers.CharField(source="user.username", read_only=True)
-    state = serializers.ChoiceField(choices=["active", "expired", "revoked"], read_only=True)
+    state = serializers.ChoiceField(choices=apitokens.TOKEN_STATES, read_only=True)
     revoked_by = serializers.CharField(source="revoked_by.username", read_only=True, default=None, allow_null=True)
 
     class Meta:
