@@ -17,4 +17,3 @@ class DomainsConfig(AppConfig):
         registry.add_menu(MenuEntry("Domains", "domains:domain-list", order=30))
         registry.add_menu(MenuEntry("Sync runs", "domains:syncrun-list", order=100))
         registry.add_menu(MenuEntry("Roles", "domains:role-list", order=120, visible=admins))
-        registry.add_menu(MenuEntry("SSO groups", "domains:sso-group-list", order=121, visible=admins))

@@ -23,4 +23,3 @@ class PortalConfig(AppConfig):
         registry.add_menu(MenuEntry("Overview", "home", order=10))
         registry.add_menu(MenuEntry("Audit log", "portal:audit-list", order=110))
         registry.add_menu(MenuEntry("API", "api-docs", order=130))
-        registry.add_menu(MenuEntry("My tokens", "portal:token-list", order=135))
