@@ -23,7 +23,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ("portal", "domains", "profiles", "costs", "onboarding", "changesets", "governance")
 # What only the sandbox needs (the `sandbox` extra) and the sandbox itself.
-SANDBOX_ONLY = ("awssandbox", "moto", "flask", "flask_cors", "werkzeug", "responses", "xmltodict")
+SANDBOX_ONLY = ("awssandbox", "moto", "flask", "flask_cors", "werkzeug", "responses", "xmltodict", "authlib")
 
 # Imports every module of the apps that are there, then reports what of the sandbox got imported or is importable.
 PROBE = f"""
@@ -94,7 +94,7 @@ def test_the_docker_context_leaves_the_sandbox_out() -> None:
     ignored = [pattern for pattern in ignored if pattern and not pattern.startswith("#")]
     assert any(fnmatch.fnmatch("awssandbox", pattern) for pattern in ignored)
     lock = (ROOT / "requirements.lock").read_text().lower()
-    for name in ("moto", "flask", "flask-cors", "werkzeug"):
+    for name in ("moto", "flask", "flask-cors", "werkzeug", "authlib"):
         assert f"\n{name}==" not in lock, f"{name} is pinned in requirements.lock, which the image installs"
 
 
@@ -135,4 +135,6 @@ def test_pip_install_dot_in_a_fresh_environment_has_no_sandbox(tmp_path: Path) -
     assert found["installed"] == [] and found["imported"] == []
     listed = subprocess.run([python, "-m", "pip", "list", "--format", "json"], capture_output=True, text=True)
     names = {p["name"].lower() for p in json.loads(listed.stdout)}
-    assert not names & {"moto", "flask", "flask-cors", "werkzeug", "responses"}
+    assert not names & {"moto", "flask", "flask-cors", "werkzeug", "responses", "authlib"}
+    # The command-line client comes with the project.
+    assert (environment / "bin" / "smgp").exists()
