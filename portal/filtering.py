@@ -150,9 +150,7 @@ class ApiTokenFilterSet(django_filters.FilterSet):
 
     q = SearchFilter(fields=("name", "prefix", "user__username"))
     user = django_filters.CharFilter(field_name="user__username", lookup_expr="iexact", label="User name")
-    state = django_filters.ChoiceFilter(
-        choices=TOKEN_STATES, method="filter_state"
-    )
+    state = django_filters.ChoiceFilter(choices=TOKEN_STATES, method="filter_state")
 
     sort_fields = {
         "created": ("created_at", "pk"),

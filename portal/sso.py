@@ -22,6 +22,7 @@ import logging
 import threading
 from typing import Any
 
+import jwt
 import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -93,6 +94,20 @@ class PortalOIDCBackend(OIDCAuthenticationBackend):
     @staticmethod
     def get_settings(attr: str, *args: Any) -> Any:
         return oidc_setting(attr, *args)
+
+    def verify_token(self, token: str, **kwargs: Any) -> dict[str, Any]:
+        """The library checks the signature, the expiry and the nonce; the issuer and the audience too, here."""
+        try:
+            payload = super().verify_token(token, **kwargs)
+        except jwt.InvalidTokenError as exc:  # expired, not yet valid, malformed
+            raise SuspiciousOperation(f"The ID token is not valid: {exc}.")
+        if str(payload.get("iss", "")).rstrip("/") != settings.OIDC_ISSUER.rstrip("/"):
+            raise SuspiciousOperation(f"The ID token's issuer {payload.get('iss')!r} is not {settings.OIDC_ISSUER!r}.")
+        audience = payload.get("aud")
+        audiences = [audience] if isinstance(audience, str) else list(audience or [])
+        if settings.OIDC_RP_CLIENT_ID not in audiences:
+            raise SuspiciousOperation("The ID token was issued for another client.")
+        return payload
 
     def filter_users_by_claims(self, claims: dict[str, Any]) -> Any:
         users = get_user_model().objects
@@ -180,15 +195,26 @@ def apply_group_roles(user: Any, groups: list[str]) -> dict[str, list[str]]:
 
 
 class SSOLoginView(OIDCAuthenticationRequestView):
-    """``/oidc/authenticate/``: redirects to the provider with state, nonce and a PKCE challenge (S256)."""
+    """``/oidc/authenticate/``: redirects to the provider with state, nonce and a PKCE challenge (S256); when the
+    provider cannot be reached, back to the login page, which says so (the password form still works)."""
 
     @staticmethod
     def get_settings(attr: str, *args: Any) -> Any:
         return oidc_setting(attr, *args)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.unavailable: Exception | None = None
+        try:
+            super().__init__(*args, **kwargs)
+        except ImproperlyConfigured as exc:  # the discovery document cannot be read
+            self.unavailable = exc
+
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not is_configured():
             raise Http404("Logging in with an identity provider is not configured.")
+        if self.unavailable is not None:
+            log.warning("The identity provider cannot be reached: %s", self.unavailable)
+            return HttpResponseRedirect(f"{reverse('login')}?sso=unavailable")
         return super().dispatch(request, *args, **kwargs)
 
 
@@ -211,6 +237,9 @@ class SSOCallbackView(OIDCAuthenticationCallbackView):
         except SuspiciousOperation as exc:  # a state this session never sent, a nonce or signature that differ
             log.warning("Refused an identity provider login: %s", exc)
             return self.login_failure()
+        except (requests.RequestException, ImproperlyConfigured) as exc:  # the provider is down or answers nonsense
+            log.warning("The identity provider could not complete a login: %s", exc)
+            return HttpResponseRedirect(f"{reverse('login')}?sso=unavailable")
 
     def login_failure(self) -> HttpResponse:
         user = getattr(self, "user", None)

@@ -28,6 +28,8 @@ SSO_MESSAGES = {
     "failed": "The identity provider did not log you in (the sign-in was cancelled, took too long or did not match "
     "this browser's session). Try again.",
     "inactive": "Your portal login is deactivated. Ask a platform admin if you think this is wrong.",
+    "unavailable": "The identity provider cannot be reached just now. Try again in a moment; platform admins can "
+    "still log in with a local account below.",
 }
 
 

@@ -97,7 +97,7 @@ def sign_in(authorize: str, params: dict[str, str], username: str, password: str
         authorize,
         data={**params, "idp_username": username, "idp_password": password},
         allow_redirects=False,
-        timeout=10,
+        timeout=30,
     )
 
 
@@ -217,11 +217,11 @@ def test_the_provider_checks_the_pkce_verifier_and_requires_a_challenge(provider
         "client_secret": idp.CLIENT_SECRET,
         "code_verifier": "x" * 64,  # not the verifier behind the challenge
     }
-    refused = requests.post(f"{provider}/token", data=exchange, timeout=10)
+    refused = requests.post(f"{provider}/token", data=exchange, timeout=30)
     assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
 
     without_pkce = {k: v for k, v in params.items() if not k.startswith("code_challenge")}
-    answer = requests.get(authorize, params=without_pkce, timeout=10)
+    answer = requests.get(authorize, params=without_pkce, timeout=30)
     assert answer.status_code == 400 and "PKCE" in answer.text
 
 
@@ -240,3 +240,41 @@ def test_the_login_page_offers_sso_only_when_configured(client: Client, settings
     page = client.get("/login/").content
     assert b'id="sso-login"' in page and b"Log in with SSO" in page
     assert b'name="password"' in page  # local accounts remain, for a break-glass admin
+
+
+@pytest.mark.parametrize(
+    ("claims", "refused"),
+    [
+        ({}, None),
+        ({"aud": ["another-client"]}, "another client"),
+        ({"iss": "http://127.0.0.1:1/_idp"}, "issuer"),
+        ({"nonce": "replayed"}, "Nonce"),
+        ({"exp": 1}, "expired"),
+    ],
+)
+def test_an_id_token_for_another_client_issuer_or_nonce_is_refused(
+    provider: str, claims: dict[str, Any], refused: str | None
+) -> None:
+    import time
+
+    from django.core.exceptions import SuspiciousOperation
+    from joserfc import jwt
+
+    now = int(time.time())
+    payload = {"iss": provider, "aud": [idp.CLIENT_ID], "sub": "u1", "nonce": "n1", "iat": now, "exp": now + 60}
+    token = jwt.encode({"alg": "RS256", "kid": idp.KID}, {**payload, **claims}, idp._key)
+    backend = sso.PortalOIDCBackend()
+    if refused is None:
+        assert backend.verify_token(token, nonce="n1")["sub"] == "u1"
+        return
+    with pytest.raises((SuspiciousOperation, Exception), match=refused):
+        backend.verify_token(token, nonce="n1")
+
+
+def test_an_unreachable_provider_sends_people_back_with_a_message(client: Client, settings: Any) -> None:
+    settings.OIDC_ISSUER, settings.OIDC_RP_CLIENT_ID = "http://127.0.0.1:9/_idp", "portal"  # nothing listens there
+    settings.OIDC_TIMEOUT = 1
+    sso._discovered.clear()
+    answer = client.get("/oidc/authenticate/")
+    assert answer.status_code == 302 and answer["Location"] == "/login/?sso=unavailable"
+    assert b"cannot be reached" in client.get(answer["Location"]).content
