@@ -220,9 +220,18 @@ def test_the_provider_checks_the_pkce_verifier_and_requires_a_challenge(provider
     refused = requests.post(f"{provider}/token", data=exchange, timeout=30)
     assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
 
-    without_pkce = {k: v for k, v in params.items() if not k.startswith("code_challenge")}
+    _, fresh = start(Client())  # a nonce the provider has not seen (a used one is refused for that alone)
+    without_pkce = {k: v for k, v in fresh.items() if not k.startswith("code_challenge")}
     answer = requests.get(authorize, params=without_pkce, timeout=30)
     assert answer.status_code == 400 and "PKCE" in answer.text
+
+
+def test_the_provider_refuses_a_nonce_it_has_seen(provider: str) -> None:
+    add_person("maria.garcia", "maria.garcia@example.com", [])
+    authorize, params = start(Client())
+    assert sign_in(authorize, params, "maria.garcia").status_code == 302
+    replayed = requests.get(authorize, params=params, timeout=30)
+    assert replayed.status_code == 400 and "replay" in replayed.text.lower()
 
 
 def test_a_wrong_password_at_the_provider_goes_nowhere(provider: str) -> None:
