@@ -6,8 +6,9 @@ provider's JWKS, and logs the person in with Django's own ``login``. This module
 
 - discovery: the endpoints come from ``<OIDC_ISSUER>/.well-known/openid-configuration`` (read once per process), so
   a deployment sets the issuer, the client id and the secret only;
-- matching a login to a portal login by e-mail, then user name, case-insensitively; a new person gets a login with
-  no password (they can only come back through the identity provider);
+- matching a login to a portal login by e-mail, then by user name among the logins it made itself (a local account
+  with a password is never matched by name), case-insensitively; a new person gets a login with no password (they
+  can only come back through the identity provider);
 - portal roles from the ``groups`` claim through :class:`portal.models.GroupRoleMapping`, recomputed at each login:
   the roles a mapping gave (``source="sso"``) and that no group gives any more are taken away; roles an admin gave by
   hand are left alone. Every change is a role service call, so it is audited.
@@ -118,7 +119,10 @@ class PortalOIDCBackend(OIDCAuthenticationBackend):
             if found.exists():
                 return found
         if username:
-            return users.filter(username__iexact=username)
+            # By user name only a login the provider made earlier (no password): a local account that happens to
+            # share the name (the break-glass admin) is never taken over.
+            found = users.filter(username__iexact=username)
+            return [user for user in found if not user.has_usable_password()]
         return users.none()
 
     def verify_claims(self, claims: dict[str, Any]) -> bool:
@@ -129,6 +133,8 @@ class PortalOIDCBackend(OIDCAuthenticationBackend):
         return name[:150]
 
     def create_user(self, claims: dict[str, Any]) -> Any:
+        if get_user_model().objects.filter(username__iexact=self.get_username(claims)).exists():
+            raise SuspiciousOperation(f"The user name {self.get_username(claims)!r} belongs to a local account.")
         with transaction.atomic():
             user = get_user_model().objects.create_user(self.get_username(claims), email=claims.get("email", ""))
             user.set_unusable_password()

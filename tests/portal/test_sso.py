@@ -287,3 +287,12 @@ def test_an_unreachable_provider_sends_people_back_with_a_message(client: Client
     answer = client.get("/oidc/authenticate/")
     assert answer.status_code == 302 and answer["Location"] == "/login/?sso=unavailable"
     assert b"cannot be reached" in client.get(answer["Location"]).content
+
+
+def test_a_local_account_is_never_taken_over_by_user_name(provider: str) -> None:
+    admin = UserFactory(username="ada.okafor", email="break-glass@example.com")  # a local account, with a password
+    add_person("ada.okafor", "ada@corp.example.com", [])
+    client = Client()
+    answer = sso_login(client, "ada.okafor")
+    assert answer["Location"] == "/login/?sso=failed" and "_auth_user_id" not in client.session
+    assert get_user_model().objects.count() == 1 and admin.has_usable_password()
