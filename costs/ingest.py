@@ -146,7 +146,7 @@ def start_cost_ingestion(
             from portal.celery import app
 
             args = [run.pk, payer_pks, since.isoformat() if since else None]
-            transaction.on_commit(lambda: app.send_task(RUN_TASK, args=args))
+            transaction.on_commit(lambda: app.send_task(RUN_TASK, args=args, queue=settings.COST_QUEUE))
     return run, created
 
 
@@ -164,7 +164,9 @@ def run_cost_ingestion(run_id: int, payer_pks: list[int], since: date | None, *,
         else:
             from portal.celery import app
 
-            app.send_task(PAYER_TASK, args=[run_id, pk, since.isoformat() if since else None])
+            # The cost queue (COST_QUEUE): its own worker pool in production, the default queue in one box.
+            args = [run_id, pk, since.isoformat() if since else None]
+            app.send_task(PAYER_TASK, args=args, queue=settings.COST_QUEUE)
 
 
 # -- one payer --------------------------------------------------------------------------------------------------
