@@ -10,6 +10,8 @@ and p50/p95/p99 latency per (page, clients), errors if any, and the target for t
     DATABASE_URL=postgres://... [REDIS_URL=redis://.../12] python benchmarks/web_load.py [--seconds 30]
         [--clients 1,10,50] [--scale 1] [--workers 2] [--profile]
 
+``--compare-uncached`` runs the dashboard again with the figures' cache off (each request computes them, as
+before the cache), on the same machine at the same moment: the ratio holds when the machine is busy.
 ``--profile`` prints a pyinstrument profile of the dashboard's server side (in this process, cached figures).
 The generator itself takes CPU on the same machine: its figures are a floor of what a separate load machine sees.
 """
@@ -154,6 +156,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument("--pages", default=",".join(PAGES), help="which pages (default all three)")
     parser.add_argument("--profile", action="store_true", help="print a pyinstrument profile of the dashboard")
+    parser.add_argument(
+        "--compare-uncached", action="store_true", help="run the dashboard again with its figures' cache off"
+    )
     args = parser.parse_args()
     counts = [int(n) for n in args.clients.split(",")]
     pages = [name.strip() for name in args.pages.split(",")]
@@ -169,32 +174,40 @@ def main() -> None:
         cookie = build(args.scale)
         if args.profile:
             profile_dashboard()
-        port = free_port()
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.settings",
-            "PORTAL_TEST_DATABASE_NAME": connection.settings_dict["NAME"],
-            "DEBUG": "0",
-        }
-        command = [
-            sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--workers", str(args.workers),
-            "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--backlog", "2048",
-        ]  # fmt: skip
-        server = subprocess.Popen(command, cwd=ROOT, env=env)
-        wait_until_up(port, server)
-        print(f"   gunicorn: {args.workers} sync workers on 127.0.0.1:{port}; {args.seconds:.0f} s per run\n")
-        print(f"   {'page':<16} {'clients':>7} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
+        runs = [("", {}, pages)]
+        if args.compare_uncached:
+            runs.append((" (cache off)", {"COST_FIGURES_CACHE_SECONDS": "0"}, ["cost dashboard"]))
         results = {}
-        for name in pages:
-            for clients in counts:
-                load(port, PAGES[name], cookie, min(clients, 4), 1)  # warm each worker's caches
-                result = load(port, PAGES[name], cookie, clients, args.seconds)
-                results[(name, clients)] = result
-                errors = f"  ({result['errors']} errors)" if result["errors"] else ""
-                print(
-                    f"   {name:<16} {clients:>7} {result['requests']:>9} {result['rps']:>8.1f} {result['p50']:>8.1f} "
-                    f"{result['p95']:>8.1f} {result['p99']:>8.1f}{errors}"
-                )
+        for suffix, extra_env, run_pages in runs:
+            port = free_port()
+            env = {
+                **os.environ,
+                "DJANGO_SETTINGS_MODULE": "tests.settings",
+                "PORTAL_TEST_DATABASE_NAME": connection.settings_dict["NAME"],
+                "DEBUG": "0",
+                **extra_env,
+            }
+            command = [
+                sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--workers", str(args.workers),
+                "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--backlog", "2048",
+            ]  # fmt: skip
+            server = subprocess.Popen(command, cwd=ROOT, env=env)
+            wait_until_up(port, server)
+            print(f"\n   gunicorn{suffix}: {args.workers} sync workers on 127.0.0.1:{port}, {args.seconds:.0f} s a run")
+            print(f"   {'page':<16} {'clients':>7} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99':>8}")
+            for name in run_pages:
+                for clients in counts:
+                    load(port, PAGES[name], cookie, min(clients, 4), 1)  # warm each worker's caches
+                    result = load(port, PAGES[name], cookie, clients, args.seconds)
+                    results[(name + suffix, clients)] = result
+                    errors = f"  ({result['errors']} errors)" if result["errors"] else ""
+                    print(
+                        f"   {name:<16} {clients:>7} {result['requests']:>9} {result['rps']:>8.1f} "
+                        f"{result['p50']:>8.1f} {result['p95']:>8.1f} {result['p99']:>8.1f}{errors}"
+                    )
+            server.terminate()
+            server.wait(timeout=30)
+            server = None
         print(f"\n   machine load average (1 min) at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         top = results.get(("cost dashboard", 50))
         if top:
@@ -204,6 +217,9 @@ def main() -> None:
                 f"{top['p95']:.0f} ms (target < 500 ms) -> "
                 f"{'met' if top['rps'] >= 4 * 37 and top['p95'] < 500 else 'MISSED'}"
             )
+            off = results.get(("cost dashboard (cache off)", 50))
+            if off:
+                print(f"   against the cache off on the same machine and moment: {top['rps'] / off['rps']:.1f}x req/s")
     finally:
         if server is not None:
             server.terminate()
