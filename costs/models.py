@@ -60,16 +60,29 @@ class CostRecord(models.Model):
         PROFILE = "profile", "By user profile"
         SPACE = "space", "By space"
 
-    payer = models.ForeignKey(AwsAccount, on_delete=models.CASCADE, related_name="cost_records")
+    # A bill writes millions of these: every index and constraint is paid per row. The unique key's index leads with
+    # the payer (no index of its own); the inventory's ids are looked up in the ingestion's own transaction and Django
+    # sets them to null when a domain, profile or space is deleted (their indexes serve that), so the database does
+    # not check them again row by row at commit.
+    payer = models.ForeignKey(AwsAccount, on_delete=models.CASCADE, related_name="cost_records", db_index=False)
     day = models.DateField()
     grain = models.CharField(max_length=8, choices=Grain.choices)
     domain_arn = models.CharField(max_length=400, blank=True)
     member_arn = models.CharField(max_length=400, blank=True, help_text="The profile or space ARN; blank: none.")
-    domain = models.ForeignKey("domains.Domain", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    user_profile = models.ForeignKey(
-        "profiles.UserProfile", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    domain = models.ForeignKey(
+        "domains.Domain", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
     )
-    space = models.ForeignKey("profiles.Space", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    user_profile = models.ForeignKey(
+        "profiles.UserProfile",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+    )
+    space = models.ForeignKey(
+        "profiles.Space", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+    )
     metric = models.CharField(max_length=32, default="UnblendedCost")
     amount = models.DecimalField(max_digits=18, decimal_places=10)
     currency = models.CharField(max_length=8, default="USD")

@@ -86,5 +86,52 @@ class Migration(migrations.Migration):
                 on_delete=django.db.models.deletion.CASCADE, related_name="spend_version", to="domains.awsaccount"
             ),
         ),
+        # Before the view: SQLite rebuilds a table to alter it, which a view reading the table would stop.
+        migrations.AlterField(
+            model_name="costrecord",
+            name="domain",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="domains.domain",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="costrecord",
+            name="payer",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="cost_records",
+                to="domains.awsaccount",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="costrecord",
+            name="space",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="profiles.space",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="costrecord",
+            name="user_profile",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="profiles.userprofile",
+            ),
+        ),
         migrations.RunSQL(CREATE_VIEW, "DROP VIEW costs_spend"),
     ]
