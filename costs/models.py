@@ -165,6 +165,9 @@ class Spend(models.Model):
     The view ``costs_spend`` is the rollups plus, for the levels the rollups keep per month only, the records
     themselves (``id`` negated, so ids stay unique). A filter on ``period`` or ``level`` reaches only the part that
     can hold it, so the domain figures never scan the records.
+
+    On SQLite a migration that alters ``costs_costrecord`` or ``costs_spendrollup`` rebuilds the table, which the
+    view stops: such a migration drops the view first and creates it again after (see migration 0002's SQL).
     """
 
     id = models.BigIntegerField(primary_key=True)
