@@ -8,7 +8,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from costs.models import SpendRollup, domain_total_q, validate_thresholds
+from costs.models import Spend, domain_total_q, validate_thresholds
 from costs.reports import Window, default_window
 from domains.models import Domain
 from portal.scoping import VIEW, VIEW_COSTS, grants_for
@@ -39,8 +39,9 @@ class SpendFilterForm(forms.Form):
         return cls(data, domains=domains, accounts=sorted({a for _, _, a in rows}), today=timezone.localdate())
 
     def rollups(self, user: Any) -> QuerySet:
-        """The rollups ``user`` may read, narrowed by the account and domain chosen (when the form is valid)."""
-        rollups = SpendRollup.objects.restrict(user, VIEW_COSTS)
+        """The spend (rollups and member days) ``user`` may read, narrowed by the account and domain chosen (when
+        the form is valid)."""
+        rollups = Spend.objects.restrict(user, VIEW_COSTS)
         data = self.cleaned_data if self.is_valid() else {}
         if data.get("account"):
             rollups = rollups.filter(domain_arn__contains=f":{data['account']}:domain/")

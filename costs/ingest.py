@@ -4,25 +4,37 @@ Each run asks Cost Explorer for the window it needs (13 months on the first run,
 since AWS restates recent days), DAILY, SageMaker only, in at most two queries: grouped by domain and user-profile
 tags (all spend, once), and by domain and space tags. The window's records and rollups are replaced in one
 transaction, so the same period twice never double-counts and a failed run leaves the earlier data as it was.
-Every request is billed by AWS: the run records how many it made.
+The pages are written as they arrive (memory holds one page, whatever the size of the bill) and the rollups are
+built by ``INSERT ... SELECT`` in the database, on PostgreSQL and SQLite alike. Every request is billed by AWS:
+the run records how many it made.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
+from uuid import uuid4
 
+import psycopg
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F, IntegerField, Max, Sum
-from django.db.models.functions import Cast, TruncMonth
+from django.db import connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from costs.budgets import evaluate_budgets
-from costs.models import COST_TAGS, DOMAIN_TAG, PROFILE_TAG, SPACE_TAG, CostRecord, CostTagStatus, SpendRollup
+from costs.models import (
+    COST_TAGS,
+    DOMAIN_TAG,
+    PROFILE_TAG,
+    SPACE_TAG,
+    CostRecord,
+    CostTagStatus,
+    SpendRollup,
+    SpendVersion,
+)
 from domains.models import AwsAccount, Domain
 from portal import runs
 from portal.aws import gateway, with_retries
@@ -61,8 +73,9 @@ class IngestionScopeError(ValueError):
     """An ingestion was asked for something that cannot be ingested; the message says why."""
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
+    """One group of one day of a Cost Explorer answer (a tuple: a page holds thousands)."""
+
     day: date
     domain_arn: str
     member_arn: str
@@ -135,7 +148,7 @@ def start_cost_ingestion(
             from portal.celery import app
 
             args = [run.pk, payer_pks, since.isoformat() if since else None]
-            transaction.on_commit(lambda: app.send_task(RUN_TASK, args=args))
+            transaction.on_commit(lambda: app.send_task(RUN_TASK, args=args, queue=settings.COST_QUEUE))
     return run, created
 
 
@@ -153,7 +166,9 @@ def run_cost_ingestion(run_id: int, payer_pks: list[int], since: date | None, *,
         else:
             from portal.celery import app
 
-            app.send_task(PAYER_TASK, args=[run_id, pk, since.isoformat() if since else None])
+            # The cost queue (COST_QUEUE): its own worker pool in production, the default queue in one box.
+            args = [run_id, pk, since.isoformat() if since else None]
+            app.send_task(PAYER_TASK, args=args, queue=settings.COST_QUEUE)
 
 
 # -- one payer --------------------------------------------------------------------------------------------------
@@ -174,12 +189,14 @@ def ingest_payer(run_id: int, payer_pk: int, since: date | None = None, *, final
         start, end = ingestion_window(payer, since, timezone.localdate())
         client = gateway().cost_explorer(account=payer.access)
         statuses = check_cost_tags(client) if tag_check_due(payer) else None
-        by_profile = fetch(client, start, end, PROFILE_TAG)
-        by_space = fetch(client, start, end, SPACE_TAG) if Space.objects.exists() else []
+        # Pages are written as they arrive (one page in memory at a time), inside the window's one transaction: a
+        # failure part way leaves the earlier data as it was.
         with transaction.atomic():
             if statuses is not None:
                 store_tag_statuses(payer, statuses)
-            counts = replace_window(payer, start, end, by_profile, by_space)
+            profile_pages = fetch_pages(client, start, end, PROFILE_TAG)
+            space_pages = fetch_pages(client, start, end, SPACE_TAG) if Space.objects.exists() else iter(())
+            counts = replace_window(payer, start, end, profile_pages, space_pages)
             alerts = evaluate_budgets(timezone.localdate())
             runs.finish_step(
                 run_id,
@@ -188,7 +205,7 @@ def ingest_payer(run_id: int, payer_pk: int, since: date | None = None, *, final
                 calls=calls,
                 message=f"Read {start} to {end - timedelta(days=1)} for {payer.account_id}",
                 # The domains whose spend this read, so that the people of those domains see the run.
-                domain_arns=sorted({r.domain_arn for r in [*by_profile, *by_space] if r.domain_arn}),
+                domain_arns=window_domain_arns(payer, start, end),
                 note=" ".join(
                     filter(
                         None,
@@ -229,9 +246,9 @@ def tag_note(payer: AwsAccount, statuses: dict[str, str]) -> str:
     )
 
 
-def fetch(client: Any, start: date, end: date, member_tag: str) -> list[Row]:
-    """Every page of one DAILY query grouped by the domain tag and ``member_tag``."""
-    rows: list[Row] = []
+def fetch_pages(client: Any, start: date, end: date, member_tag: str) -> Iterator[list[Row]]:
+    """The pages of one DAILY query grouped by the domain tag and ``member_tag``, each asked for when the one
+    before it was written: the ingestion holds one page of rows, not the bill."""
     token: str | None = None
     while True:
         params: dict[str, Any] = {
@@ -244,18 +261,23 @@ def fetch(client: Any, start: date, end: date, member_tag: str) -> list[Row]:
         if token:
             params["NextPageToken"] = token
         answer = client.get_cost_and_usage(**params)
-        for result in answer.get("ResultsByTime", []):
-            day = date.fromisoformat(result["TimePeriod"]["Start"])
-            estimated = bool(result.get("Estimated"))
-            for group in result.get("Groups", []):
-                domain_key, member_key = group["Keys"]
-                amount = Decimal(group["Metrics"]["UnblendedCost"]["Amount"])
-                rows.append(
-                    Row(day, split_key(domain_key, DOMAIN_TAG), split_key(member_key, member_tag), amount, estimated)
-                )
+        yield page_rows(answer, member_tag)
         token = answer.get("NextPageToken")
         if not token:
-            return rows
+            return
+
+
+def page_rows(answer: dict[str, Any], member_tag: str) -> list[Row]:
+    rows = []
+    for result in answer.get("ResultsByTime", []):
+        day = date.fromisoformat(result["TimePeriod"]["Start"])
+        estimated = bool(result.get("Estimated"))
+        for group in result.get("Groups", []):
+            domain_key, member_key = group["Keys"]
+            amount = Decimal(group["Metrics"]["UnblendedCost"]["Amount"])
+            domain_arn, member_arn = split_key(domain_key, DOMAIN_TAG), split_key(member_key, member_tag)
+            rows.append(Row(day, domain_arn, member_arn, amount, estimated))
+    return rows
 
 
 def _merge(rows: Iterable[Row]) -> dict[tuple[date, str, str], Row]:
@@ -272,106 +294,168 @@ def _merge(rows: Iterable[Row]) -> dict[tuple[date, str, str], Row]:
     return merged
 
 
-def replace_window(
-    payer: AwsAccount, start: date, end: date, by_profile: list[Row], by_space: list[Row]
-) -> dict[str, int]:
-    """Swap the window's records and rollups for the fresh ones (inside the caller's transaction)."""
-    profile_rows, space_rows = _merge(by_profile), _merge(by_space)
-    arns = {r.domain_arn for r in [*profile_rows.values(), *space_rows.values()] if r.domain_arn}
-    domains = dict(Domain.objects.filter(arn__in=arns).values_list("arn", "pk"))
-    profiles = dict(
-        UserProfile.objects.filter(arn__in={r.member_arn for r in profile_rows.values()}).values_list("arn", "pk")
-    )
-    spaces = dict(Space.objects.filter(arn__in={r.member_arn for r in space_rows.values()}).values_list("arn", "pk"))
-    window = CostRecord.objects.filter(payer=payer, day__gte=start, day__lt=end)
-    removed = window.count()
-    window.delete()
-    records = [
-        CostRecord(
-            payer=payer,
-            day=r.day,
-            grain=CostRecord.Grain.PROFILE,
-            domain_arn=r.domain_arn,
-            member_arn=r.member_arn,
-            domain_id=domains.get(r.domain_arn),
-            user_profile_id=profiles.get(r.member_arn),
-            amount=r.amount,
-            estimated=r.estimated,
-        )
-        for r in profile_rows.values()
-    ] + [
-        CostRecord(
-            payer=payer,
-            day=r.day,
-            grain=CostRecord.Grain.SPACE,
-            domain_arn=r.domain_arn,
-            member_arn=r.member_arn,
-            domain_id=domains.get(r.domain_arn),
-            space_id=spaces.get(r.member_arn),
-            amount=r.amount,
-            estimated=r.estimated,
-        )
-        for r in space_rows.values()
+class InventoryIds:
+    """The inventory's domain, profile and space ids by ARN, looked up per page for the ARNs not seen yet (as many
+    entries as the inventory has resources at most, whatever the size of the bill)."""
+
+    def __init__(self) -> None:
+        self.known: dict[type, dict[str, int | None]] = {Domain: {}, UserProfile: {}, Space: {}}
+
+    def of(self, model: type, arns: set[str]) -> dict[str, int | None]:
+        known = self.known[model]
+        missing = {arn for arn in arns if arn and arn not in known}
+        if missing:
+            known.update(dict.fromkeys(missing))
+            known.update(model.objects.filter(arn__in=missing).values_list("arn", "pk"))  # type: ignore[attr-defined]
+        return known
+
+
+UPSERT = """
+INSERT INTO costs_costrecord (payer_id, day, grain, domain_arn, member_arn, domain_id, user_profile_id, space_id,
+    metric, amount, currency, estimated)
+VALUES {values}
+"""
+UPSERT_COLUMNS = 12
+ON_CONFLICT = """
+ON CONFLICT (payer_id, day, grain, domain_arn, member_arn, metric) DO UPDATE SET
+    amount = costs_costrecord.amount + excluded.amount,
+    estimated = (costs_costrecord.estimated OR excluded.estimated)
+"""
+# PostgreSQL: the page as one array per column (day, domain and member ARNs, their ids, amount, estimated).
+UPSERT_ARRAYS = (
+    """
+INSERT INTO costs_costrecord (payer_id, day, grain, domain_arn, member_arn, domain_id, user_profile_id, space_id,
+    metric, amount, currency, estimated)
+SELECT %s, day, %s, domain_arn, member_arn, domain_id, user_profile_id, space_id, 'UnblendedCost', amount, 'USD',
+    estimated
+FROM unnest(%s::date[], %s::text[], %s::text[], %s::bigint[], %s::bigint[], %s::bigint[], %s::numeric[],
+    %s::boolean[]) AS page(day, domain_arn, member_arn, domain_id, user_profile_id, space_id, amount, estimated)
+"""
+    + ON_CONFLICT
+)
+
+
+def write_page(payer: AwsAccount, grain: str, rows: list[Row], ids: InventoryIds) -> int:
+    """Add one page's rows to the window's records (a group a page repeats adds up), in as few statements as the
+    database's parameter limit allows. Returns how many rows the page had after merging repeats."""
+    merged = list(_merge(rows).values())
+    if not merged:
+        return 0
+    domains = ids.of(Domain, {r.domain_arn for r in merged})
+    members = ids.of(UserProfile if grain == CostRecord.Grain.PROFILE else Space, {r.member_arn for r in merged})
+    profile = grain == CostRecord.Grain.PROFILE
+    member_ids = [members.get(r.member_arn) for r in merged]
+    nothing = [None] * len(merged)
+    columns = [
+        [r.day for r in merged],
+        [r.domain_arn for r in merged],
+        [r.member_arn for r in merged],
+        [domains.get(r.domain_arn) for r in merged],
+        member_ids if profile else nothing,
+        nothing if profile else member_ids,
+        [r.amount for r in merged],
+        [r.estimated for r in merged],
     ]
-    CostRecord.objects.bulk_create(records, batch_size=2000)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One statement of a few arrays: a long VALUES list costs more to build and parse than to write. Bound
+            # on the server (the driver's own cursor): Django's client-side binding would spell every value of the
+            # arrays out in the statement's text first.
+            with psycopg.Cursor(connection.connection) as raw:
+                raw.execute(UPSERT_ARRAYS, [payer.pk, grain, *columns])
+            return len(merged)
+        params: list[Any] = []
+        for day, domain_arn, member_arn, domain_id, profile_id, space_id, amount, estimated in zip(
+            *columns, strict=True
+        ):
+            params += [payer.pk, day, grain, domain_arn, member_arn, domain_id, profile_id, space_id]
+            params += ["UnblendedCost", amount, "USD", estimated]
+        per_statement = max(1, min(2000, (connection.features.max_query_params or 30000) // UPSERT_COLUMNS))
+        row_sql = "(" + ", ".join(["%s"] * UPSERT_COLUMNS) + ")"
+        for first in range(0, len(merged), per_statement):
+            count = min(per_statement, len(merged) - first)
+            cursor.execute(
+                UPSERT.format(values=", ".join([row_sql] * count)) + ON_CONFLICT,
+                params[first * UPSERT_COLUMNS : (first + count) * UPSERT_COLUMNS],
+            )
+    return len(merged)
+
+
+def replace_window(
+    payer: AwsAccount, start: date, end: date, profile_pages: Iterable[list[Row]], space_pages: Iterable[list[Row]]
+) -> dict[str, int]:
+    """Swap the window's records and rollups for the fresh ones (inside the caller's transaction), a page at a time."""
+    removed, _ = CostRecord.objects.filter(payer=payer, day__gte=start, day__lt=end).delete()
+    ids = InventoryIds()
+    for grain, pages in ((CostRecord.Grain.PROFILE, profile_pages), (CostRecord.Grain.SPACE, space_pages)):
+        for rows in pages:
+            write_page(payer, grain, rows, ids)
+    created = CostRecord.objects.filter(payer=payer, day__gte=start, day__lt=end).count()
     rebuild_rollups(payer, start, end)
-    return {"created": len(records), "removed": removed}
+    SpendVersion.objects.update_or_create(payer=payer, defaults={"token": uuid4()})
+    return {"created": created, "removed": removed}
+
+
+def window_domain_arns(payer: AwsAccount, start: date, end: date) -> list[str]:
+    window = CostRecord.objects.filter(payer=payer, day__gte=start, day__lt=end).exclude(domain_arn="")
+    return sorted(window.order_by().values_list("domain_arn", flat=True).distinct())
+
+
+def month_of(column: str) -> str:
+    """SQL for the first day of the month of a date column, on PostgreSQL and SQLite."""
+    if connection.vendor == "postgresql":
+        return f"CAST(date_trunc('month', {column}) AS date)"
+    return f"date({column}, 'start of month')"
+
+
+ROLLUP_COLUMNS = (
+    "payer_id, period, start, level, domain_arn, key_arn, domain_id, user_profile_id, space_id, amount, estimated"
+)
+ESTIMATED = "MAX(CASE WHEN estimated THEN 1 ELSE 0 END) > 0"
 
 
 def rebuild_rollups(payer: AwsAccount, start: date, end: date) -> None:
-    """Daily rollups of the window's days, monthly rollups of every month the window touches."""
-    month_start = date(start.year, start.month, 1)
+    """Daily domain rollups of the window's days and monthly rollups of every month the window touches, each level
+    one ``INSERT ... SELECT`` in the database: nothing of the records passes through Python."""
+    first_month = date(start.year, start.month, 1)
     SpendRollup.objects.filter(payer=payer, period=SpendRollup.Period.DAY, start__gte=start, start__lt=end).delete()
     SpendRollup.objects.filter(
-        payer=payer, period=SpendRollup.Period.MONTH, start__gte=month_start, start__lt=end
+        payer=payer, period=SpendRollup.Period.MONTH, start__gte=first_month, start__lt=end
     ).delete()
-    rollups: list[SpendRollup] = []
-    daily = CostRecord.objects.filter(payer=payer, day__gte=start, day__lt=end)
-    monthly = CostRecord.objects.filter(payer=payer, day__gte=month_start, day__lt=end)
-    for period, records in (
-        (SpendRollup.Period.DAY, daily.annotate(bucket=F("day"))),
-        (SpendRollup.Period.MONTH, monthly.annotate(bucket=TruncMonth("day"))),
-    ):
-        rollups += _level(payer, period, records, SpendRollup.Level.DOMAIN, CostRecord.Grain.PROFILE, by_member=False)
-        rollups += _level(payer, period, records, SpendRollup.Level.PROFILE, CostRecord.Grain.PROFILE, by_member=True)
-        rollups += _level(payer, period, records, SpendRollup.Level.SPACE, CostRecord.Grain.SPACE, by_member=True)
-    SpendRollup.objects.bulk_create(rollups, batch_size=2000)
-
-
-def _level(
-    payer: AwsAccount, period: str, records: Any, level: str, grain: str, *, by_member: bool
-) -> list[SpendRollup]:
-    fields = ["bucket", "domain_arn"] + (["member_arn"] if by_member else [])
-    rows = records.filter(grain=grain)
-    if by_member:
-        rows = rows.exclude(member_arn="")
-    totals = (
-        rows.values(*fields)
-        .order_by()
-        .annotate(
-            total=Sum("amount"),
-            estimated=Max(Cast("estimated", IntegerField())),
-            domain_pk=Max("domain"),
-            profile_pk=Max("user_profile"),
-            space_pk=Max("space"),
-        )
-    )
-    out = []
-    for t in totals:
-        bucket = t["bucket"].date() if hasattr(t["bucket"], "date") else t["bucket"]
-        out.append(
-            SpendRollup(
-                payer=payer,
-                period=period,
-                start=bucket,
-                level=level,
-                domain_arn=t["domain_arn"],
-                key_arn=t["member_arn"] if by_member else t["domain_arn"],
-                domain_id=t["domain_pk"],
-                user_profile_id=t["profile_pk"] if level == SpendRollup.Level.PROFILE else None,
-                space_id=t["space_pk"] if level == SpendRollup.Level.SPACE else None,
-                amount=t["total"],
-                estimated=bool(t["estimated"]),
+    statements = [
+        # A domain's day: every profile-grain record (profile-less spend included), so nothing counts twice.
+        (
+            f"""INSERT INTO costs_spendrollup ({ROLLUP_COLUMNS})
+            SELECT payer_id, 'day', day, 'domain', domain_arn, domain_arn, MAX(domain_id), NULL, NULL, SUM(amount),
+                {ESTIMATED}
+            FROM costs_costrecord WHERE payer_id = %s AND grain = 'profile' AND day >= %s AND day < %s
+            GROUP BY payer_id, day, domain_arn""",
+            [payer.pk, start, end],
+        ),
+        # A domain's month: its days (the days before the window are in the rollups already).
+        (
+            f"""INSERT INTO costs_spendrollup ({ROLLUP_COLUMNS})
+            SELECT payer_id, 'month', {month_of("start")}, 'domain', domain_arn, domain_arn, MAX(domain_id), NULL,
+                NULL, SUM(amount), {ESTIMATED}
+            FROM costs_spendrollup
+            WHERE payer_id = %s AND period = 'day' AND level = 'domain' AND start >= %s AND start < %s
+            GROUP BY payer_id, {month_of("start")}, domain_arn""",
+            [payer.pk, first_month, end],
+        ),
+    ]
+    for grain in ("profile", "space"):
+        ids = "MAX(user_profile_id), NULL" if grain == "profile" else "NULL, MAX(space_id)"
+        statements.append(
+            (
+                f"""INSERT INTO costs_spendrollup ({ROLLUP_COLUMNS})
+                SELECT payer_id, 'month', {month_of("day")}, %s, domain_arn, member_arn, MAX(domain_id), {ids},
+                    SUM(amount), {ESTIMATED}
+                FROM costs_costrecord
+                WHERE payer_id = %s AND grain = %s AND member_arn <> '' AND day >= %s AND day < %s
+                GROUP BY payer_id, {month_of("day")}, domain_arn, member_arn""",
+                [grain, payer.pk, grain, first_month, end],
             )
         )
-    return out
+    with connection.cursor() as cursor:
+        for sql, params in statements:
+            cursor.execute(sql, params)

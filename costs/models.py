@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import uuid4
+
 from django.db import models
 from django.db.models import Q
 
@@ -58,16 +60,29 @@ class CostRecord(models.Model):
         PROFILE = "profile", "By user profile"
         SPACE = "space", "By space"
 
-    payer = models.ForeignKey(AwsAccount, on_delete=models.CASCADE, related_name="cost_records")
+    # A bill writes millions of these: every index and constraint is paid per row. The unique key's index leads with
+    # the payer (no index of its own); the inventory's ids are looked up in the ingestion's own transaction and Django
+    # sets them to null when a domain, profile or space is deleted (their indexes serve that), so the database does
+    # not check them again row by row at commit.
+    payer = models.ForeignKey(AwsAccount, on_delete=models.CASCADE, related_name="cost_records", db_index=False)
     day = models.DateField()
     grain = models.CharField(max_length=8, choices=Grain.choices)
     domain_arn = models.CharField(max_length=400, blank=True)
     member_arn = models.CharField(max_length=400, blank=True, help_text="The profile or space ARN; blank: none.")
-    domain = models.ForeignKey("domains.Domain", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    user_profile = models.ForeignKey(
-        "profiles.UserProfile", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    domain = models.ForeignKey(
+        "domains.Domain", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
     )
-    space = models.ForeignKey("profiles.Space", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    user_profile = models.ForeignKey(
+        "profiles.UserProfile",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+    )
+    space = models.ForeignKey(
+        "profiles.Space", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+    )
     metric = models.CharField(max_length=32, default="UnblendedCost")
     amount = models.DecimalField(max_digits=18, decimal_places=10)
     currency = models.CharField(max_length=8, default="USD")
@@ -82,7 +97,9 @@ class CostRecord(models.Model):
                 fields=["payer", "day", "grain", "domain_arn", "member_arn", "metric"], name="one_cost_record_per_key"
             )
         ]
-        indexes = [models.Index(fields=["payer", "day"]), models.Index(fields=["domain_arn", "day"])]
+        # The unique key's index serves a payer's window (payer, day, ...); (grain, day) serves the daily spend of
+        # profiles and spaces the dashboard reads through :class:`Spend`, (domain_arn, day) one domain's.
+        indexes = [models.Index(fields=["grain", "day"]), models.Index(fields=["domain_arn", "day"])]
 
     def __str__(self) -> str:
         return f"{self.day} {self.domain_arn or 'untagged'} {self.member_arn or '-'} {self.amount} {self.currency}"
@@ -93,9 +110,11 @@ class CostRecord(models.Model):
 
 
 class SpendRollup(models.Model):
-    """Spend summed per day or per month for a domain, a profile or a space: what dashboards read.
+    """Spend summed per day for a domain, and per month for a domain, a profile or a space.
 
-    Rebuilt by the ingestion for the days it re-fetched (and the months they fall in), in the same transaction.
+    Rebuilt by the ingestion for the days it re-fetched (and the months they fall in), in the same transaction, by
+    set-based statements. A profile's or a space's day is not kept here: it is one cost record already (the records
+    are unique per day and member), so :class:`Spend` reads the records for it instead of a copy of each.
     """
 
     class Period(models.TextChoices):
@@ -138,6 +157,66 @@ class SpendRollup(models.Model):
     @classmethod
     def scope_q(cls, grants: Grants, action: str) -> Q | None:
         return spend_scope(grants, action)
+
+
+class Spend(models.Model):
+    """What pages and the API read: every rollup, and each profile's or space's cost record as its day (a view).
+
+    The view ``costs_spend`` is the rollups plus, for the levels the rollups keep per month only, the records
+    themselves (``id`` negated, so ids stay unique). A filter on ``period`` or ``level`` reaches only the part that
+    can hold it, so the domain figures never scan the records.
+
+    On SQLite a migration that alters ``costs_costrecord`` or ``costs_spendrollup`` rebuilds the table, which the
+    view stops: such a migration drops the view first and creates it again after (see migration 0002's SQL).
+    """
+
+    id = models.BigIntegerField(primary_key=True)
+    payer = models.ForeignKey(AwsAccount, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    period = models.CharField(max_length=8, choices=SpendRollup.Period.choices)
+    start = models.DateField()
+    level = models.CharField(max_length=8, choices=SpendRollup.Level.choices)
+    domain_arn = models.CharField(max_length=400, blank=True)
+    key_arn = models.CharField(max_length=400, blank=True)
+    domain = models.ForeignKey(
+        "domains.Domain", null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    user_profile = models.ForeignKey(
+        "profiles.UserProfile", null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    space = models.ForeignKey(
+        "profiles.Space", null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    amount = models.DecimalField(max_digits=18, decimal_places=10)
+    estimated = models.BooleanField(default=False)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        managed = False
+        db_table = "costs_spend"
+        ordering = ["period", "start", "level", "domain_arn", "key_arn"]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.start} {self.level} {self.key_arn or 'untagged'} {self.amount}"
+
+    @classmethod
+    def scope_q(cls, grants: Grants, action: str) -> Q | None:
+        return spend_scope(grants, action)
+
+
+class SpendVersion(models.Model):
+    """Which ingestion a payer's spend comes from: a new token each time an ingestion commits a window.
+
+    The dashboard's cached figures are keyed by the tokens of every payer, so an ingestion makes new keys and the
+    figures it replaced are never served again (whatever cache, however many web servers).
+    """
+
+    payer = models.OneToOneField(AwsAccount, on_delete=models.CASCADE, related_name="spend_version")
+    token = models.UUIDField(default=uuid4)
+    refreshed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.payer.account_id}: {self.token} ({self.refreshed_at:%Y-%m-%d %H:%M})"
 
 
 class CostTagStatus(models.Model):

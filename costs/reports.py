@@ -1,24 +1,32 @@
 """Spend figures for dashboards, CSV exports and the API, read from rollups only (never Cost Explorer).
 
-Every function takes a queryset of :class:`SpendRollup` already restricted to what the person may see, so pages and
-API share both the numbers and the scoping. Per-domain figures read the rows ``domain_rows`` selects: the domain
-rollups by default, or :func:`costs.models.domain_total_q` for a person who may see only some of a domain's spend.
+Every function takes a queryset of :class:`Spend` (the rollups, and each profile's and space's record as its day)
+already restricted to what the person may see, so pages and API share both the numbers and the scoping. Per-domain
+figures read the rows ``domain_rows`` selects: the domain rollups by default, or
+:func:`costs.models.domain_total_q` for a person who may see only some of a domain's spend.
 """
 
 from __future__ import annotations
 
 import calendar
+import hashlib
+import json
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import caches
 from django.db.models import F, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
-from costs.models import CostTagStatus, SpendRollup
+from costs.models import CostTagStatus, SpendRollup, SpendVersion
 from domains.models import Domain
+from portal.scoping import ALL_DOMAINS, VIEW_COSTS, Grants
+from profiles.models import UserProfile
 
 CENT = Decimal("0.01")
 UNTAGGED = "Untagged"
@@ -95,6 +103,7 @@ def series_by_domain(rollups: QuerySet, window: Window, *, domain_rows: Q = DOMA
     return {
         "labels": [b.isoformat() if window.daily else b.strftime("%Y-%m") for b in buckets],
         "datasets": [{"label": labels[arn], "data": data} for arn, data in values.items()],
+        "arns": list(values),
     }
 
 
@@ -269,3 +278,52 @@ def untagged_share(rollups: QuerySet, window: Window, *, domain_rows: Q = DOMAIN
 
 def inactive_tags() -> list[CostTagStatus]:
     return list(CostTagStatus.objects.exclude(status="Active").select_related("payer"))
+
+
+# -- cached figures ---------------------------------------------------------------------------------------------
+def data_version() -> str | None:
+    """The tokens of the last ingestion of every payer, as one string; None before any ingestion."""
+    tokens = [str(token) for token in SpendVersion.objects.order_by("payer_id").values_list("token", flat=True)]
+    return ".".join(tokens) or None
+
+
+def scope_key(grants: Grants) -> list[Any]:
+    """What decides which spend a person sees (see :func:`costs.models.spend_scope`): the domains their roles let
+    them read, and the profiles they own. Two people with the same key see the same figures."""
+    domains = grants.domains_for(VIEW_COSTS)
+    if domains is ALL_DOMAINS:
+        return ["all"]
+    own = list(UserProfile.objects.filter(owner=grants.user).order_by("pk").values_list("pk", flat=True))
+    return [sorted(domains), own]
+
+
+def cached_figures(grants: Grants, filters: dict[str, Any], compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """``compute()``'s figures, from the cache when the same scope asked for the same filters since the last
+    ingestion. The key holds the ingestion's version, so an ingestion is a new key: nothing is invalidated by hand,
+    and every web server (and worker) agrees. Domain names are not cached (see :func:`relabel`)."""
+    version = data_version()
+    seconds = settings.COST_FIGURES_CACHE_SECONDS
+    if version is None or not seconds:
+        return compute()
+    raw = json.dumps([version, scope_key(grants), filters, timezone.localdate()], default=str, sort_keys=True)
+    key = "costs:figures:" + hashlib.sha256(raw.encode()).hexdigest()
+    cache = caches["costs"]
+    figures = cache.get(key)
+    if figures is None:
+        figures = compute()
+        cache.set(key, figures, seconds)
+    return figures
+
+
+def relabel(figures: dict[str, Any]) -> None:
+    """Today's domain names in cached figures (a domain renamed since the ingestion shows its new name)."""
+    arns = {row["domain_arn"] for table in ("domains", "profiles", "spaces") for row in figures[table]}
+    arns |= set(figures["series_arns"])
+    labels = domain_labels(arns)
+    for table in ("domains", "profiles", "spaces"):
+        for row in figures[table]:
+            row["domain"] = labels[row["domain_arn"]]
+            if table == "domains":
+                row["name"] = labels[row["arn"]]
+    for dataset, arn in zip(figures["series"]["datasets"], figures["series_arns"], strict=True):
+        dataset["label"] = labels[arn]

@@ -42,32 +42,25 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     export = request.GET.get("export")
     if export in EXPORTS:
         return _csv(export, reports.totals(rollups, window, EXPORTS[export], domain_rows=domain_rows), window)
-    domains = reports.totals(rollups, window, SpendRollup.Level.DOMAIN, domain_rows=domain_rows)
-    domains_total = sum((row["amount"] for row in domains), Decimal(0))
-    profiles = reports.totals(rollups, window, SpendRollup.Level.PROFILE, limit=10, of=domains_total)
-    spaces = reports.totals(rollups, window, SpendRollup.Level.SPACE, limit=10, of=domains_total)
+    grants = grants_for(request.user)
+    filters = {
+        "start": window.start,
+        "end": window.end,
+        **{name: form.cleaned_data.get(name) if form.is_valid() else "" for name in ("account", "domain")},
+    }
+    figures = reports.cached_figures(grants, filters, lambda: _figures(rollups, window, domain_rows))
+    reports.relabel(figures)
+    domains, profiles, spaces = figures["domains"], figures["profiles"], figures["spaces"]
     context: dict[str, Any] = {
         "form": form,
         "window": window,
-        "series": reports.series_by_domain(rollups, window, domain_rows=domain_rows),
-        "domains": domains,
-        "domains_total": domains_total,
-        "profiles": profiles,
-        "spaces": spaces,
-        "profiles_other": reports.other_row(
-            profiles, domains_total, "other profiles, and spend not tied to any profile (jobs, endpoints...)"
-        ),
-        "spaces_other": reports.other_row(
-            spaces, domains_total, "other spaces, and spend outside spaces (jobs, endpoints, apps without a space...)"
-        ),
-        "month": reports.month_figures(rollups, timezone.localdate(), domain_rows=domain_rows),
-        "untagged": reports.untagged_share(rollups, window, domain_rows=domain_rows),
-        "inactive_tags": reports.inactive_tags() if grants_for(request.user).domains_for(VIEW_COSTS) else [],
+        **{name: value for name, value in figures.items() if name != "series_arns"},
+        "inactive_tags": reports.inactive_tags() if grants.domains_for(VIEW_COSTS) else [],
         "querystring": request.GET.urlencode(),
-        "can_ingest": grants_for(request.user).domains_for(VIEW_COSTS) is ALL_DOMAINS,
+        "can_ingest": grants.domains_for(VIEW_COSTS) is ALL_DOMAINS,
         "tag_statuses": (
             list(CostTagStatus.objects.select_related("payer").order_by("payer__account_id", "tag_key"))
-            if grants_for(request.user).domains_for(VIEW_COSTS)
+            if grants.domains_for(VIEW_COSTS)
             else []
         ),
     }
@@ -82,12 +75,37 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             Budget.objects.restrict(request.user, VIEW_COSTS).filter(domain__arn__in=in_view), timezone.localdate()
         ).values()
     }
-    readable = grants_for(request.user).domains_for(VIEW_COSTS)
+    readable = grants.domains_for(VIEW_COSTS)
     for row in domains:
         row["budget"] = by_arn.get(row["domain_arn"])
         # A data scientist's row is their own spend in the domain; its budget is not theirs to see.
         row["budget_hidden"] = readable is not ALL_DOMAINS and row["domain_arn"] not in readable
     return render(request, "costs/dashboard.html", context)
+
+
+def _figures(rollups: Any, window: reports.Window, domain_rows: Any) -> dict[str, Any]:
+    """The dashboard's spend figures: what the cache keeps per scope, filters and ingestion (no links, budgets)."""
+    domains = reports.totals(rollups, window, SpendRollup.Level.DOMAIN, domain_rows=domain_rows)
+    domains_total = sum((row["amount"] for row in domains), Decimal(0))
+    profiles = reports.totals(rollups, window, SpendRollup.Level.PROFILE, limit=10, of=domains_total)
+    spaces = reports.totals(rollups, window, SpendRollup.Level.SPACE, limit=10, of=domains_total)
+    series = reports.series_by_domain(rollups, window, domain_rows=domain_rows)
+    return {
+        "series": {"labels": series["labels"], "datasets": series["datasets"]},
+        "series_arns": series["arns"],
+        "domains": domains,
+        "domains_total": domains_total,
+        "profiles": profiles,
+        "spaces": spaces,
+        "profiles_other": reports.other_row(
+            profiles, domains_total, "other profiles, and spend not tied to any profile (jobs, endpoints...)"
+        ),
+        "spaces_other": reports.other_row(
+            spaces, domains_total, "other spaces, and spend outside spaces (jobs, endpoints, apps without a space...)"
+        ),
+        "month": reports.month_figures(rollups, timezone.localdate(), domain_rows=domain_rows),
+        "untagged": reports.untagged_share(rollups, window, domain_rows=domain_rows),
+    }
 
 
 def _links(*tables: list[dict[str, Any]]) -> dict[str, str]:

@@ -393,6 +393,21 @@ CELERY_BEAT_SCHEDULE["cost-ingestion"] = {
     "task": "costs.scheduled_cost_ingestion",
     "schedule": 3600 * env_int("COST_INGESTION_HOURS", 6, minimum=1),
 }
+# The Celery queue of the cost ingestion's tasks. "celery" (the default queue) in one box; production gives it its
+# own worker pool (COST_QUEUE=costs, `celery -A portal worker -Q costs`) so a 13-month load never delays provisioning.
+COST_QUEUE = env_str("COST_QUEUE", "celery")
+# The cost dashboard's figures are cached per (ingestion, scope, filters) for at most this long; 0 turns it off. An
+# ingestion changes the key, so the figures are never older than the data.
+COST_FIGURES_CACHE_SECONDS = env_int("COST_FIGURES_CACHE_SECONDS", 3600, minimum=0)
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Shared by every web server when Redis is configured; one per process otherwise.
+    "costs": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "portal"}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "costs"}
+    ),
+}
 CELERY_BEAT_SCHEDULE["onboarding-resume-stalled"] = {
     "task": "onboarding.resume_stalled",
     "schedule": PROVISION_SWEEP_SECONDS,

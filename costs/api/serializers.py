@@ -7,13 +7,13 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from costs.budgets import budget_status
-from costs.models import Budget, SpendRollup
+from costs.models import Budget, Spend
 from portal.validation import MAX_THRESHOLDS, THRESHOLD_PERCENT
 
 
 class SpendRollupSerializer(serializers.ModelSerializer):
     class Meta:
-        model = SpendRollup
+        model = Spend
         fields = ["id", "period", "start", "level", "domain_arn", "key_arn", "amount", "estimated"]
         read_only_fields = fields
 

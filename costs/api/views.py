@@ -22,7 +22,7 @@ from costs.api.serializers import (
 )
 from costs.forms import SpendFilterForm
 from costs.ingest import COST_INGESTION, IngestionScopeError, start_cost_ingestion
-from costs.models import Budget, SpendRollup
+from costs.models import Budget, Spend, SpendRollup
 from costs.tag_check import start_tag_check
 from domains.models import Domain
 from portal.api import ScopedReadOnlyViewSet, ScopedViewSetMixin, TaskRunSerializer, service_call
@@ -34,14 +34,15 @@ LEVELS = {"domain": SpendRollup.Level.DOMAIN, "profile": SpendRollup.Level.PROFI
 
 
 class SpendRollupViewSet(ScopedReadOnlyViewSet):
-    """Daily and monthly spend per domain, profile and space (what the dashboards read)."""
+    """Daily and monthly spend per domain, profile and space (what the dashboards read). A profile's or a space's
+    day is its cost record, listed with the record's id negated."""
 
     serializer_class = SpendRollupSerializer
     queryset_action = VIEW_COSTS
     filterset_fields = ["period", "level", "domain_arn", "key_arn", "start"]
 
     def base_queryset(self) -> QuerySet:
-        return SpendRollup.objects.order_by("period", "start", "level", "domain_arn", "key_arn")
+        return Spend.objects.order_by("period", "start", "level", "domain_arn", "key_arn", "id")
 
 
 @extend_schema(

@@ -12,7 +12,7 @@ from django.utils import timezone
 from awssandbox import faults
 from awssandbox.ce import LineItem, add_line_items, cost_state, set_page_size, set_tag_status
 from costs.ingest import IngestionScopeError, history_start, split_key, start_cost_ingestion
-from costs.models import DOMAIN_TAG, PROFILE_TAG, SPACE_TAG, CostRecord, CostTagStatus, SpendRollup
+from costs.models import DOMAIN_TAG, PROFILE_TAG, SPACE_TAG, CostRecord, CostTagStatus, Spend, SpendRollup
 from portal.aws import call_counter
 from portal.models import TaskRun
 from tests.factories import DomainFactory, SpaceFactory, UserProfileFactory
@@ -171,7 +171,9 @@ def test_rollups_sum_the_records_per_domain_profile_and_space(bill: dict[str, An
         )
     )
     assert domain_month.amount.quantize(Decimal("0.000001")) == records.quantize(Decimal("0.000001"))
-    space_day = SpendRollup.objects.get(period="day", start=TODAY - timedelta(days=2), level="space")
+    # A space's day is its record, read through the Spend view (the rollups keep a member's months only).
+    assert not SpendRollup.objects.filter(period="day").exclude(level="domain").exists()
+    space_day = Spend.objects.get(period="day", start=TODAY - timedelta(days=2), level="space")
     assert space_day.space == bill["space"] and space_day.amount == Decimal("10.5")
     assert SpendRollup.objects.filter(period="month", level="domain", key_arn="").exists()  # untagged, visible
 
@@ -250,3 +252,75 @@ def test_a_run_that_succeeds_under_heavy_throttling_records_every_request(
     assert run.aws_call_total == seen.seen
     assert run.aws_throttled_total == throttle.fired
     assert run.counts["cost_records"]["created"] > 0
+
+
+def reference_rollups() -> set[tuple[Any, ...]]:
+    """The rollups as the ingestion built them before it used SQL: every level per day and per month, summed in
+    Python from the records (domain totals from the profile grain; a member's rows without the blank member)."""
+    sums: dict[tuple[Any, ...], Decimal] = {}
+    for r in CostRecord.objects.all():
+        month = r.day.replace(day=1)
+        keys = []
+        if r.grain == "profile":
+            keys += [
+                ("day", r.day, "domain", r.domain_arn, r.domain_arn),
+                ("month", month, "domain", r.domain_arn, r.domain_arn),
+            ]
+        if r.member_arn:
+            keys += [
+                ("day", r.day, r.grain, r.domain_arn, r.member_arn),
+                ("month", month, r.grain, r.domain_arn, r.member_arn),
+            ]
+        for key in keys:
+            sums[(r.payer_id, *key)] = sums.get((r.payer_id, *key), Decimal(0)) + r.amount
+    return {(*key, amount.quantize(Decimal("0.000001"))) for key, amount in sums.items()}
+
+
+def spend_rows() -> set[tuple[Any, ...]]:
+    return {
+        (s.payer_id, s.period, s.start, s.level, s.domain_arn, s.key_arn, s.amount.quantize(Decimal("0.000001")))
+        for s in Spend.objects.all()
+    }
+
+
+def test_the_spend_the_pages_read_equals_the_rollups_the_python_rebuild_made(bill: dict[str, Any]) -> None:
+    # The first load and a refresh window: both must give every row the former rollups had, and no other.
+    ingest()
+    assert spend_rows() == reference_rollups()
+    ingest()
+    assert spend_rows() == reference_rollups()
+    # Only the member days moved out of the table: the domain's days and every month are still rollups.
+    assert SpendRollup.objects.count() == len(
+        {row for row in reference_rollups() if row[1] == "month" or row[3] == "domain"}
+    )
+    assert Spend.objects.get(level="space", period="day", start=TODAY - timedelta(days=1)).space == bill["space"]
+    first_month = Spend.objects.get(level="profile", period="month", start=history_start(TODAY))
+    assert first_month.user_profile == bill["profile"] and first_month.domain == bill["domain"]
+
+
+def test_pages_are_written_as_they_arrive_not_gathered_first(bill: dict[str, Any]) -> None:
+    from costs.ingest import Row, replace_window
+    from domains.models import AwsAccount
+
+    payer = AwsAccount.objects.get(account_id=PAYER)
+    start, end = TODAY - timedelta(days=10), TODAY
+    written_before_each_page = []
+
+    def pages() -> Any:
+        for offset in range(10, 0, -1):
+            # When the next page is asked for, the one before it is in the database already.
+            written_before_each_page.append(CostRecord.objects.filter(payer=payer).count())
+            day = TODAY - timedelta(days=offset)
+            yield [Row(day, bill["domain"].arn, bill["profile"].arn, Decimal("1.5"), False)]
+        # A group a later page repeats adds up rather than failing or replacing.
+        yield [Row(TODAY - timedelta(days=1), bill["domain"].arn, bill["profile"].arn, Decimal("0.5"), True)]
+
+    counts = replace_window(payer, start, end, pages(), iter(()))
+    assert written_before_each_page == list(range(10))
+    assert counts == {"created": 10, "removed": 0}
+    last = CostRecord.objects.get(day=TODAY - timedelta(days=1))
+    assert last.amount == Decimal("2") and last.estimated and last.user_profile == bill["profile"]
+    month = (TODAY - timedelta(days=1)).replace(day=1)
+    assert SpendRollup.objects.get(period="month", level="domain", start=month).amount == sum(
+        CostRecord.objects.filter(day__gte=month).values_list("amount", flat=True), Decimal(0)
+    )
