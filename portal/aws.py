@@ -35,6 +35,8 @@ from botocore.exceptions import (
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from portal.ratebudget import budget
+
 SANDBOX_ACCESS_KEY = "sandbox-access-key"  # noqa: S105 - the sandbox accepts any credentials
 SANDBOX_SECRET_KEY = "sandbox-secret-key"  # noqa: S105
 
@@ -219,16 +221,43 @@ def _count_outcome(
         return
     service, operation = _event_key(event_name)
     key = f"{service}:{operation}"
-    throttled = False
-    if response is not None:
-        http, parsed = response
-        code = (parsed or {}).get("Error", {}).get("Code") if isinstance(parsed, dict) else None
-        throttled = code in THROTTLING_CODES or getattr(http, "status_code", 0) == 429
+    throttled = _is_throttled(response)
     for open_tally in tallies:
         if attempts > 1:
             open_tally.add("retried", key)
         if throttled:
             open_tally.add("throttled", key)
+
+
+def _is_throttled(response: Any) -> bool:
+    if response is None:
+        return False
+    http, parsed = response
+    code = (parsed or {}).get("Error", {}).get("Code") if isinstance(parsed, dict) else None
+    return code in THROTTLING_CODES or getattr(http, "status_code", 0) == 429
+
+
+# The rate budget's name of a service where boto3's is long; the budget is per (account, region, this name).
+BUDGET_SERVICES = {"resourcegroupstaggingapi": "tagging"}
+OWN_ACCOUNT = "portal"  # the budget's account for calls made with the portal's own credentials (no role assumed)
+
+
+def attach_budget(client: Any, *, account_id: str, region: str, service: str) -> Any:
+    """Make every HTTP attempt of ``client`` (retries included) wait for its slot in the rate budget of
+    (account, region, service), and report throttling answers to it so that it slows down."""
+    name = BUDGET_SERVICES.get(service, service)
+
+    def take_slot(**_: Any) -> None:
+        budget.take(account_id, region, name)
+
+    def report_outcome(response: Any = None, **_: Any) -> None:
+        if _is_throttled(response):
+            budget.throttled(account_id, region, name)
+
+    # Registered on this client's own event emitter (botocore copies the session's for each client).
+    client.meta.events.register_first("before-send", take_slot)
+    client.meta.events.register("needs-retry", report_outcome)
+    return client
 
 
 class AwsGateway:
@@ -257,6 +286,7 @@ class AwsGateway:
                 return cached
         session = self._session_for(account)
         client = session.client(service, region_name=region, endpoint_url=self.endpoint_url(), config=client_config())
+        attach_budget(client, account_id=account.account_id if account else OWN_ACCOUNT, region=region, service=service)
         with self._lock:
             self._clients[key] = client
         return client
@@ -267,6 +297,10 @@ class AwsGateway:
     def cost_explorer(self, *, account: AccountAccess | None = None) -> Any:
         # Cost Explorer has one endpoint, in us-east-1, whatever the region of the resources.
         return self.client("ce", region="us-east-1", account=account)
+
+    def tagging(self, *, region: str, account: AccountAccess | None = None) -> Any:
+        """The Resource Groups Tagging API (GetResources: the tags of many resources a call)."""
+        return self.client("resourcegroupstaggingapi", region=region, account=account)
 
     def sts(self, *, region: str | None = None, account: AccountAccess | None = None) -> Any:
         return self.client("sts", region=region or settings.AWS_DEFAULT_REGION, account=account)
@@ -302,6 +336,7 @@ class AwsGateway:
         sts = _base_session().client(
             "sts", region_name=settings.AWS_DEFAULT_REGION, endpoint_url=self.endpoint_url(), config=client_config()
         )
+        attach_budget(sts, account_id=OWN_ACCOUNT, region=settings.AWS_DEFAULT_REGION, service="sts")
         params: dict[str, Any] = {
             "RoleArn": account.role_arn,
             "RoleSessionName": settings.AWS_ASSUME_ROLE_SESSION_NAME,
