@@ -389,6 +389,62 @@ def list_all_tags(client: Any, arn: str) -> dict[str, str]:
     return tags
 
 
+TAGGING_BATCH = 100  # GetResources takes at most 100 ARNs a call (API_GetResources.html, ResourceARNList)
+ACCESS_DENIED_CODES = frozenset({"AccessDeniedException", "AccessDenied", "UnauthorizedOperation"})
+
+
+class ResourceTags:
+    """The tags of many resources of one account and region: Resource Groups Tagging API ``GetResources`` calls of
+    up to 100 ARNs each, filtered by resource type (``sagemaker:user-profile``...), instead of one ``ListTags`` per
+    resource. Where the tagging API is refused (AccessDenied: the role lacks ``tag:GetResources``), it falls back to
+    ``ListTags`` for every resource, for the rest of this object's life, and says so in :attr:`refused`.
+
+    GetResources returns tagged resources only: an ARN missing from its answer has no tags. ARNs are matched without
+    regard to case (profile names are not case sensitive; app ARNs spell the app type in lower case).
+    """
+
+    def __init__(self, *, region: str, account: AccountAccess | None, sagemaker: Any = None) -> None:
+        self.region = region
+        self.account = account
+        self.sagemaker = sagemaker or gateway().sagemaker(region=region, account=account)
+        self.refused: str | None = None  # why GetResources could not be used, once it was refused
+
+    def fetch(self, arns: list[str], resource_type: str) -> dict[str, dict[str, str]]:
+        """``{arn: {key: value}}`` for every ARN given (``{}`` for an untagged one)."""
+        tags: dict[str, dict[str, str]] = {}
+        for start in range(0, len(arns), TAGGING_BATCH):
+            batch = arns[start : start + TAGGING_BATCH]
+            if self.refused is None:
+                try:
+                    tags.update(self._get_resources(batch, resource_type))
+                    continue
+                except ClientError as exc:
+                    if error_code(exc) not in ACCESS_DENIED_CODES:
+                        raise
+                    self.refused = describe_error(exc)
+            tags.update({arn: list_all_tags(self.sagemaker, arn) for arn in batch})
+        return tags
+
+    def _get_resources(self, batch: list[str], resource_type: str) -> dict[str, dict[str, str]]:
+        client = gateway().tagging(region=self.region, account=self.account)
+        answer = client.get_resources(ResourceARNList=batch, ResourceTypeFilters=[resource_type])
+        found = {
+            item["ResourceARN"].lower(): {t["Key"]: t.get("Value", "") for t in item.get("Tags", [])}
+            for item in answer.get("ResourceTagMappingList", [])
+        }
+        return {arn: found.get(arn.lower(), {}) for arn in batch}
+
+    def fallback_note(self) -> str:
+        """A line for the run when GetResources was refused, else ''."""
+        if self.refused is None:
+            return ""
+        account = self.account.account_id if self.account else "the portal's own account"
+        return (
+            f"The Resource Groups Tagging API refused GetResources in {account} {self.region} ({self.refused}); "
+            f"tags were read with ListTags, one call per resource. Allow tag:GetResources to the portal's role."
+        )
+
+
 # -- retrying after botocore -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class RetryPolicy:
