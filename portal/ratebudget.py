@@ -33,6 +33,7 @@ from django.core.exceptions import ImproperlyConfigured
 DECREASE_COOLDOWN_SECONDS = 1.0  # throttles within a second of a decrease belong to the overload already answered
 KEY_TTL_SECONDS = 24 * 3600  # a bucket nobody used for a day is forgotten (it would be full again anyway)
 KEY_PREFIX = "portal:aws-budget:"
+EPSILON = 1e-6  # waits shorter than a microsecond are rounding, not pacing
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,8 @@ class LocalStore:
             bucket = self._buckets.setdefault(key, _LocalBucket(tat=now))
             rate = _effective_rate(size, tune, bucket.base, bucket.decreased_at, now)
             tat = max(bucket.tat, now)
-            wait = max(0.0, tat - now - (size.burst - 1) / rate)
+            wait = tat - now - (size.burst - 1) / rate
+            wait = wait if wait > EPSILON else 0.0
             bucket.tat = tat + 1 / rate
             return wait
 
@@ -152,7 +154,7 @@ class LocalStore:
             rate = max(tune.min_rate, rate * tune.decrease)
             bucket.base, bucket.decreased_at = rate, now
             # AWS's bucket is empty: spend ours too, so the next call waits one interval instead of bursting.
-            bucket.tat = max(bucket.tat, now + (size.burst - 1) / rate)
+            bucket.tat = max(bucket.tat, now + size.burst / rate)
             return rate
 
     def state(self, key: str, size: BudgetSize, tune: Tuning) -> BucketState:
@@ -182,7 +184,8 @@ _RESERVE_LUA = (
     + """
 local burst = tonumber(ARGV[2])
 local tat = math.max(tonumber(redis.call('HGET', KEYS[1], 'tat') or '0'), now)
-local wait = math.max(0, tat - now - (burst - 1) / rate)
+local wait = tat - now - (burst - 1) / rate
+if wait <= 0.000001 then wait = 0 end
 redis.call('HSET', KEYS[1], 'tat', tostring(tat + 1 / rate))
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[6]))
 return tostring(wait)
@@ -198,7 +201,7 @@ if decreased_at and now - decreased_at < tonumber(ARGV[7]) then
   return tostring(rate)
 end
 rate = math.max(tonumber(ARGV[5]), rate * tonumber(ARGV[4]))
-local tat = math.max(tonumber(redis.call('HGET', KEYS[1], 'tat') or '0'), now + (burst - 1) / rate)
+local tat = math.max(tonumber(redis.call('HGET', KEYS[1], 'tat') or '0'), now + burst / rate)
 redis.call('HSET', KEYS[1], 'base', tostring(rate), 'decreased_at', tostring(now), 'tat', tostring(tat))
 return tostring(rate)
 """
