@@ -36,6 +36,10 @@ KEY_PREFIX = "portal:aws-budget:"
 EPSILON = 1e-6  # waits shorter than a microsecond are rounding, not pacing
 
 
+# service=rate/burst per (account, region); the sources of each figure are in portal/settings.py beside the setting.
+DEFAULT_SIZES = "sagemaker=20/20,ce=5/5,tagging=10/10,sts=50/50,iam=10/10,organizations=5/5,*=10/10"
+
+
 @dataclass(frozen=True)
 class BudgetSize:
     """A bucket's configured size: ``rate`` calls a second sustained, ``burst`` calls at once after a quiet spell."""

@@ -14,6 +14,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from portal.env import env_bool, env_choice, env_float, env_int, env_list, env_optional, env_str
+from portal.ratebudget import DEFAULT_SIZES as DEFAULT_BUDGET_SIZES
 from portal.ratebudget import parse_sizes
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -179,7 +180,7 @@ AWS_READ_TIMEOUT = env_float("AWS_READ_TIMEOUT", 30.0, minimum=0.1)
 # - iam 10/10, organizations 5/5, *: 10/10: ASSUMED.
 AWS_RATE_BUDGET = env_bool("AWS_RATE_BUDGET", True)
 AWS_RATE_BUDGETS = {
-    **parse_sizes("sagemaker=20/20,ce=5/5,tagging=10/10,sts=50/50,iam=10/10,organizations=5/5,*=10/10"),
+    **parse_sizes(DEFAULT_BUDGET_SIZES),
     **parse_sizes(env_str("AWS_RATE_BUDGETS", "")),
 }
 # "auto": Redis when the broker is Redis (or AWS_RATE_BUDGET_REDIS_URL is set), else in this process.
