@@ -1,8 +1,8 @@
-"""Fault injection for the AWS sandbox: throttling, server errors and added latency.
+"""Fault injection for the AWS sandbox: throttling, server errors, refusals and added latency.
 
-Rules are matched by service (``sagemaker``, ``ce``, ``tagging`` for the Resource Groups Tagging API) and operation (``ListUserProfiles`` or ``*``) and fire either
-on a share of calls (``rate``, drawn from a seeded generator so a run can be repeated) or on the next ``count``
-calls. They are set in process (tests) or over HTTP on the sandbox server (``/_sandbox/faults``).
+Rules are matched by service (``sagemaker``, ``ce``, ``tagging`` for the Resource Groups Tagging API) and operation
+(``ListUserProfiles`` or ``*``) and fire either on a share of calls (``rate``, drawn from a seeded generator so a run
+can be repeated) or on the next ``count`` calls; ``access_denied`` answers as a role without the permission would. They are set in process (tests) or over HTTP on the sandbox server (``/_sandbox/faults``).
 """
 
 from __future__ import annotations

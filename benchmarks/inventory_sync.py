@@ -206,9 +206,7 @@ def busiest_scope() -> tuple[str, int, int, float]:
     throttled and its rate."""
     described = limits.registry.describe()
     rates = {(lim["service"], lim["family"]): lim["rate"] for lim in described["limits"]}
-    best = max(
-        described["buckets"], key=lambda b: (b["allowed"] + b["throttled"]) / rates[(b["service"], b["family"])]
-    )
+    best = max(described["buckets"], key=lambda b: (b["allowed"] + b["throttled"]) / rates[(b["service"], b["family"])])
     name = f"{best['account']} {best['region']} {best['service']}/{best['family']}"
     return name, best["allowed"], best["throttled"], rates[(best["service"], best["family"])]
 
@@ -291,7 +289,7 @@ def main() -> None:
         budget.use(LocalStore())
     parallel = not args.serial
     try:
-        with awssandbox.running(), (workers(args.workers, args.threads) if parallel else contextlib.nullcontext()):
+        with awssandbox.running(), workers(args.workers, args.threads) if parallel else contextlib.nullcontext():
             gateway().clear()
             settings.AWS_RATE_BUDGET = False  # seeding is not the portal's, and not measured
             started = time.perf_counter()

@@ -60,8 +60,7 @@ def parse_sizes(text: str, setting: str = "AWS_RATE_BUDGETS") -> dict[str, Budge
             rate, burst = float(rate_text), int(burst_text)
         except ValueError:
             raise ImproperlyConfigured(
-                f"{setting}: {entry!r} is not service=rate/burst (e.g. sagemaker=20/20: 20 calls a second, "
-                f"20 at once)."
+                f"{setting}: {entry!r} is not service=rate/burst (e.g. sagemaker=20/20: 20 calls a second, 20 at once)."
             ) from None
         if not service.strip() or not 0 < rate <= 100_000 or not 1 <= burst <= 100_000:
             raise ImproperlyConfigured(
@@ -114,7 +113,9 @@ class BudgetStore(Protocol):
     def clear(self) -> None: ...
 
 
-def _effective_rate(size: BudgetSize, tune: Tuning, base: float | None, decreased_at: float | None, now: float) -> float:
+def _effective_rate(
+    size: BudgetSize, tune: Tuning, base: float | None, decreased_at: float | None, now: float
+) -> float:
     if base is None or decreased_at is None:
         return size.rate
     return min(size.rate, base + tune.increase * max(0.0, now - decreased_at))

@@ -10,8 +10,8 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made beside it are still synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-from portal.settings import *  # noqa: E402,F403
 from portal.ratebudget import BudgetSize  # noqa: E402
+from portal.settings import *  # noqa: E402,F403
 from portal.settings import DATABASES, STORAGES, VAR_DIR  # noqa: E402
 
 ALLOWED_HOSTS = ["*"]

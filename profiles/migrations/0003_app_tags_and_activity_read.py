@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('profiles', '0002_rename_last_seen_to_last_changed'),
+        ("profiles", "0002_rename_last_seen_to_last_changed"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='app',
-            name='activity_read_at',
-            field=models.DateTimeField(blank=True, help_text='When DescribeApp last read the activity.', null=True),
+            model_name="app",
+            name="activity_read_at",
+            field=models.DateTimeField(blank=True, help_text="When DescribeApp last read the activity.", null=True),
         ),
         migrations.AddField(
-            model_name='app',
-            name='tags',
+            model_name="app",
+            name="tags",
             field=models.JSONField(blank=True, default=dict),
         ),
     ]
