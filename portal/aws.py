@@ -271,6 +271,7 @@ class AwsGateway:
         self._lock = threading.Lock()
         self._clients: dict[tuple[str, str, str | None, str], Any] = {}
         self._sessions: dict[tuple[str, str | None], tuple[boto3.Session, float | None]] = {}
+        self._assuming: dict[tuple[str, str | None], threading.Lock] = {}
 
     def endpoint_url(self) -> str | None:
         if settings.AWS_MODE != "sandbox":
@@ -330,9 +331,16 @@ class AwsGateway:
             return _base_session()
         key = (account.account_id, account.role_arn)
         with self._lock:
-            entry = self._sessions.get(key)
-        if entry is not None and self._session_fresh(account):
-            return entry[0]
+            assuming = self._assuming.setdefault(key, threading.Lock())
+        # One AssumeRole per account at a time: threads that need the same role wait for the first one's session.
+        with assuming:
+            with self._lock:
+                entry = self._sessions.get(key)
+            if entry is not None and self._session_fresh(account):
+                return entry[0]
+            return self._assume(account, key)
+
+    def _assume(self, account: AccountAccess, key: tuple[str, str | None]) -> boto3.Session:
         sts = _base_session().client(
             "sts", region_name=settings.AWS_DEFAULT_REGION, endpoint_url=self.endpoint_url(), config=client_config()
         )
