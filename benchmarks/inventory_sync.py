@@ -27,6 +27,7 @@ import argparse
 import contextlib
 import math
 import os
+import resource
 import sys
 import time
 from collections import Counter
@@ -186,8 +187,17 @@ def wait_for(run: TaskRun, timeout: float = 3600) -> None:
     raise SystemExit(f"run #{run.pk} did not finish within {timeout} s")
 
 
+CPU: dict[int, float] = {}  # run id -> CPU seconds this process spent on it (every thread)
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def timed_sync(parallel: bool) -> tuple[TaskRun, float, StatementCounter]:
     counter = StatementCounter()
+    cpu_before = _cpu()
     limits.registry.configure()  # full buckets and fresh per-bucket counts for this sync
     run, _ = start_inventory_sync(trigger=TaskRun.Trigger.COMMAND, enqueue=parallel)
     started = time.perf_counter()
@@ -197,6 +207,7 @@ def timed_sync(parallel: bool) -> tuple[TaskRun, float, StatementCounter]:
         with connection.execute_wrapper(counter):
             run_inventory_sync(run.pk, inline=True)
     elapsed = time.perf_counter() - started
+    CPU[run.pk] = _cpu() - cpu_before
     run.refresh_from_db()
     return run, elapsed, counter
 
@@ -231,6 +242,11 @@ def report(title: str, run: TaskRun, elapsed: float, sql: StatementCounter | Non
     )
     if run.errors:
         print(f"   ERRORS: {run.errors[:3]}")
+    cpu = CPU.get(run.pk, 0.0)
+    print(
+        f"   CPU of this process (sandbox, workers, database client): {cpu:.1f} s = {cpu / elapsed:.2f} cores busy "
+        f"on average; machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
     if limits.registry.enabled:
         name, allowed, throttled, rate = busiest_scope()
         floor = (allowed + throttled) / rate
