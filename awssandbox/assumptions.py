@@ -122,11 +122,6 @@ ASSUMED: list[Assumption] = [
         "Cost Explorer token buckets: read 5/s (burst 10), write 1/s (2); AWS says only that requests are throttled.",
         "https://docs.aws.amazon.com/cost-management/latest/userguide/ce-api-best-practices.html",
     ),
-    Assumption(
-        "awssandbox.limits:DEFAULT_LIMITS",
-        "Resource Groups Tagging API token buckets: read 10/s (burst 20), write 5/s (10); AWS publishes no rates.",
-        "https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/API_GetResources.html",
-    ),
     # -- Cost Explorer
     Assumption(
         "awssandbox.ce:CostState",

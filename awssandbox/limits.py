@@ -34,9 +34,6 @@ DEFAULT_LIMITS: dict[tuple[str, str], tuple[float, int]] = {
     ("sagemaker", "presign"): (2.0, 5),  # CreatePresignedDomainUrl
     ("ce", "read"): (5.0, 10),  # GetCostAndUsage, GetCostForecast, List*
     ("ce", "write"): (1.0, 2),  # UpdateCostAllocationTagsStatus, StartCostAllocationTagBackfill
-    # The Resource Groups Tagging API publishes no GetResources rate either (API_GetResources.html).
-    ("tagging", "read"): (10.0, 20),  # GetResources, GetTagKeys, GetTagValues
-    ("tagging", "write"): (5.0, 10),  # TagResources, UntagResources
 }
 FAMILIES = sorted({family for _, family in DEFAULT_LIMITS})
 _READ_PREFIXES = ("Describe", "List", "Get", "Search", "Query")
