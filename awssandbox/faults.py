@@ -2,7 +2,8 @@
 
 Rules are matched by service (``sagemaker``, ``ce``, ``tagging`` for the Resource Groups Tagging API) and operation
 (``ListUserProfiles`` or ``*``) and fire either on a share of calls (``rate``, drawn from a seeded generator so a run
-can be repeated) or on the next ``count`` calls; ``access_denied`` answers as a role without the permission would. They are set in process (tests) or over HTTP on the sandbox server (``/_sandbox/faults``).
+can be repeated) or on the next ``count`` calls; ``access_denied`` answers as a role without the permission would.
+They are set in process (tests) or over HTTP on the sandbox server (``/_sandbox/faults``).
 """
 
 from __future__ import annotations
