@@ -40,6 +40,7 @@ _install_lock = threading.Lock()
 def _call_action_with_faults(original: Any) -> Any:
     def call_action(self: BaseResponse) -> Any:
         service = getattr(self, "service_name", None)
+        service = faults.MOTO_SERVICES.get(service, service)
         if service in faults.SERVICES:
             operation = self._get_action()
             answer = faults.apply(service, operation)

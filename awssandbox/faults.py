@@ -1,8 +1,9 @@
-"""Fault injection for the AWS sandbox: throttling, server errors and added latency.
+"""Fault injection for the AWS sandbox: throttling, server errors, refusals and added latency.
 
-Rules are matched by service (``sagemaker``, ``ce``) and operation (``ListUserProfiles`` or ``*``) and fire either
-on a share of calls (``rate``, drawn from a seeded generator so a run can be repeated) or on the next ``count``
-calls. They are set in process (tests) or over HTTP on the sandbox server (``/_sandbox/faults``).
+Rules are matched by service (``sagemaker``, ``ce``, ``tagging`` for the Resource Groups Tagging API) and operation
+(``ListUserProfiles`` or ``*``) and fire either on a share of calls (``rate``, drawn from a seeded generator so a run
+can be repeated) or on the next ``count`` calls; ``access_denied`` answers as a role without the permission would.
+They are set in process (tests) or over HTTP on the sandbox server (``/_sandbox/faults``).
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-KINDS = ("throttle", "server_error", "latency")
-SERVICES = ("sagemaker", "ce")
+KINDS = ("throttle", "server_error", "latency", "access_denied")
+SERVICES = ("sagemaker", "ce", "tagging")
+# moto's name of a service where it differs from the rules' (and the rate limits') name.
+MOTO_SERVICES = {"resourcegroupstaggingapi": "tagging"}
 
 # What each service answers when it throttles: SageMaker says ThrottlingException, Cost Explorer
 # LimitExceededException (both retried by botocore's standard and adaptive retry modes).
-THROTTLE_CODES = {"sagemaker": "ThrottlingException", "ce": "LimitExceededException"}
+THROTTLE_CODES = {"sagemaker": "ThrottlingException", "ce": "LimitExceededException", "tagging": "ThrottlingException"}
 
 
 class FaultError(ValueError):
@@ -132,6 +135,10 @@ def error_response(service: str, rule: FaultRule, operation: str) -> tuple[int, 
     if rule.kind == "throttle":
         code = THROTTLE_CODES[service]
         body = {"__type": code, "message": f"Rate exceeded (sandbox fault on {operation})"}
+        return 400, headers, json.dumps(body)
+    if rule.kind == "access_denied":
+        # What a role without the operation's IAM permission gets (e.g. no tag:GetResources).
+        body = {"__type": "AccessDeniedException", "message": f"Not authorized to perform {operation} (sandbox fault)"}
         return 400, headers, json.dumps(body)
     body = {"__type": "InternalFailure", "message": f"Service unavailable (sandbox fault on {operation})"}
     return rule.status, headers, json.dumps(body)

@@ -21,7 +21,7 @@ from domains.models import AwsAccount, Domain
 from domains.signals import domains_removed, member_sync_requested, resources_changed
 from domains.upsert import jsonable, upsert_by_arn
 from portal import runs
-from portal.aws import call_with_retries, gateway, list_all_tags, paginate, with_retries
+from portal.aws import ResourceTags, call_with_retries, gateway, list_all_tags, paginate, with_retries
 from portal.models import TaskRun
 from portal.registry import RunKind, registry
 
@@ -141,13 +141,17 @@ def run_inventory_sync(run_id: int, *, inline: bool = False) -> None:
         return
     if not runs.plan(run_id, len(targets), f"Listing domains in {len(targets)} account region(s)"):
         return
-    for account_pk, region in targets:
-        if inline:
+    if inline:
+        for account_pk, region in targets:
             with_retries(sync_account_region, run_id, account_pk, region, inline=True)
-        else:
-            from portal.celery import app
+        return
+    from celery import group
 
-            app.send_task(ACCOUNT_REGION_TASK, args=[run_id, account_pk, region])
+    from portal.celery import app
+
+    # One task per account-region, all at once: the workers run them side by side, each paced by its own
+    # (account, region) rate budget, so the busiest account-region, not their sum, bounds the run.
+    group(app.signature(ACCOUNT_REGION_TASK, args=[run_id, account_pk, region]) for account_pk, region in targets)()
 
 
 def _account_regions(scope: SyncScope) -> list[tuple[int, str]]:
@@ -196,7 +200,7 @@ def _list_and_store_domains(
         )
     existing = list(Domain.objects.filter(account=account, region=region))
     stored = {d.arn: d for d in existing}
-    described: dict[str, dict[str, Any]] = {}
+    answers: dict[str, dict[str, Any]] = {}
     for summary in summaries:
         known = stored.get(summary["DomainArn"])
         unchanged = (
@@ -206,8 +210,13 @@ def _list_and_store_domains(
             and known.status == summary.get("Status")
         )
         if not unchanged:
-            values = _describe_domain(client, region, summary["DomainId"])
-            described[summary["DomainArn"]] = {**values, "account_id": account.pk}
+            answers[summary["DomainArn"]] = client.describe_domain(DomainId=summary["DomainId"])
+    tagger = ResourceTags(region=region, account=account.access, sagemaker=client)
+    tags = tagger.fetch([a["DomainArn"] for a in answers.values()], "sagemaker:domain")
+    described = {
+        arn: {**_domain_values(answer, region, tags.get(answer["DomainArn"], {})), "account_id": account.pk}
+        for arn, answer in answers.items()
+    }
 
     now = timezone.now()
     with transaction.atomic():
@@ -224,11 +233,12 @@ def _list_and_store_domains(
         run = runs.finish_step(
             run_id,
             scope=scope,
-            counts={"domains": result.counts()},
+            counts={"domains": {**result.counts(), "aws_calls": sum(calls.made().values())}},
             calls=calls,
             message=f"Listed {len(summaries)} domain(s) in {account.account_id} {region}",
             new_steps=len(live),
             domain_arns=[d.arn for d in live],
+            note=tagger.fallback_note(),
         )
     return [d.pk for d in live] if run.is_active else None
 
@@ -253,7 +263,10 @@ def refresh_domain(domain: Domain) -> Domain:
 
 def _describe_domain(client: Any, region: str, domain_id: str) -> dict[str, Any]:
     answer = client.describe_domain(DomainId=domain_id)
-    tags = list_all_tags(client, answer["DomainArn"])
+    return _domain_values(answer, region, list_all_tags(client, answer["DomainArn"]))
+
+
+def _domain_values(answer: dict[str, Any], region: str, tags: dict[str, str]) -> dict[str, Any]:
     user_settings = answer.get("DefaultUserSettings", {})
     return {
         "region": region,
@@ -286,8 +299,10 @@ def _dispatch_members(run_id: int, domain_pks: list[int], *, inline: bool) -> No
     task = registry.member_sync_task  # the profiles app's, registered from its ready()
 
     def send() -> None:
-        for pk in domain_pks:
-            task.delay(run_id, pk)
+        from celery import group
+
+        # The domains' member syncs in parallel across the workers; each closes its own step of the run.
+        group(task.s(run_id, pk) for pk in domain_pks)()
 
     transaction.on_commit(send)
 

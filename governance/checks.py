@@ -239,14 +239,27 @@ def _idle_since(app: Any) -> tuple[Any, str]:
     return app.aws_created_at, "DescribeApp CreationTime (no user signal)"
 
 
+def _co04_flags(app: Any, limit: timedelta, now: Any) -> bool:
+    if app.status != "InService" or not app.instance_type or app.instance_type == "system":
+        return False
+    since, _source = _idle_since(app)
+    return since is not None and now - since >= limit
+
+
+def co04_activity_wanted(apps: Any, policy: Any, now: Any) -> list[Any]:
+    """The apps whose last user activity CO-04 needs read from AWS (DescribeApp) before it runs: the ones the stored
+    activity would flag. The sync never reads activity (ListApps lacks it); an app whose stored activity clears it
+    is not idle whatever AWS says now."""
+    limit = timedelta(hours=policy.app_idle_hours)
+    return [app for app in apps if _co04_flags(app, limit, now)]
+
+
 def co04_idle_apps(inv: DomainInventory) -> Iterator[Found]:
     limit = timedelta(hours=inv.policy.app_idle_hours)
     for app in inv.apps:
-        if app.status != "InService" or not app.instance_type or app.instance_type == "system":
+        if not _co04_flags(app, limit, inv.now):
             continue
         since, source = _idle_since(app)
-        if since is None or inv.now - since < limit:
-            continue
         hours = int((inv.now - since).total_seconds() // 3600)
         yield Found(
             app,

@@ -296,6 +296,7 @@ def run_posture_check(run_id: int, domain_pk: int | None = None) -> None:
     for domain in domains:
         scope = f"posture of {domain.domain_id}"
         with runs.recorded_step(run_id, scope, final_attempt=True):
+            _read_idle_candidates_activity(domain)
             outcome = evaluate([domain])
             runs.finish_step(
                 run_id,
@@ -304,6 +305,21 @@ def run_posture_check(run_id: int, domain_pk: int | None = None) -> None:
                 message=f"Checked {domain.name}: {len(outcome.opened)} new, {outcome.resolved} resolved",
                 domain_arns=[domain.arn],
             )
+
+
+def _read_idle_candidates_activity(domain: Domain) -> None:
+    """CO-04 asks AWS (DescribeApp) for the activity of the apps it would flag on what is stored; nothing else does."""
+    from governance.checks import co04_activity_wanted
+    from governance.models import GovernancePolicy
+    from profiles.activity import refresh_app_activity
+
+    policy = GovernancePolicy.objects.filter(domain=domain).first() or GovernancePolicy(domain=domain)
+    apps = App.objects.filter(domain=domain, removed_at__isnull=True, status="InService").select_related(
+        "domain__account"
+    )
+    wanted = co04_activity_wanted(apps, policy, timezone.now())
+    if wanted:
+        refresh_app_activity(wanted)
 
 
 def start_posture_check(*, trigger: str, actor: Any = None, domain: Domain | None = None) -> tuple[Any, bool]:

@@ -35,6 +35,8 @@ from botocore.exceptions import (
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from portal.ratebudget import budget
+
 SANDBOX_ACCESS_KEY = "sandbox-access-key"  # noqa: S105 - the sandbox accepts any credentials
 SANDBOX_SECRET_KEY = "sandbox-secret-key"  # noqa: S105
 
@@ -219,16 +221,43 @@ def _count_outcome(
         return
     service, operation = _event_key(event_name)
     key = f"{service}:{operation}"
-    throttled = False
-    if response is not None:
-        http, parsed = response
-        code = (parsed or {}).get("Error", {}).get("Code") if isinstance(parsed, dict) else None
-        throttled = code in THROTTLING_CODES or getattr(http, "status_code", 0) == 429
+    throttled = _is_throttled(response)
     for open_tally in tallies:
         if attempts > 1:
             open_tally.add("retried", key)
         if throttled:
             open_tally.add("throttled", key)
+
+
+def _is_throttled(response: Any) -> bool:
+    if response is None:
+        return False
+    http, parsed = response
+    code = (parsed or {}).get("Error", {}).get("Code") if isinstance(parsed, dict) else None
+    return code in THROTTLING_CODES or getattr(http, "status_code", 0) == 429
+
+
+# The rate budget's name of a service where boto3's is long; the budget is per (account, region, this name).
+BUDGET_SERVICES = {"resourcegroupstaggingapi": "tagging"}
+OWN_ACCOUNT = "portal"  # the budget's account for calls made with the portal's own credentials (no role assumed)
+
+
+def attach_budget(client: Any, *, account_id: str, region: str, service: str) -> Any:
+    """Make every HTTP attempt of ``client`` (retries included) wait for its slot in the rate budget of
+    (account, region, service), and report throttling answers to it so that it slows down."""
+    name = BUDGET_SERVICES.get(service, service)
+
+    def take_slot(**_: Any) -> None:
+        budget.take(account_id, region, name)
+
+    def report_outcome(response: Any = None, **_: Any) -> None:
+        if _is_throttled(response):
+            budget.throttled(account_id, region, name)
+
+    # Registered on this client's own event emitter (botocore copies the session's for each client).
+    client.meta.events.register_first("before-send", take_slot)
+    client.meta.events.register("needs-retry", report_outcome)
+    return client
 
 
 class AwsGateway:
@@ -242,6 +271,7 @@ class AwsGateway:
         self._lock = threading.Lock()
         self._clients: dict[tuple[str, str, str | None, str], Any] = {}
         self._sessions: dict[tuple[str, str | None], tuple[boto3.Session, float | None]] = {}
+        self._assuming: dict[tuple[str, str | None], threading.Lock] = {}
 
     def endpoint_url(self) -> str | None:
         if settings.AWS_MODE != "sandbox":
@@ -257,6 +287,7 @@ class AwsGateway:
                 return cached
         session = self._session_for(account)
         client = session.client(service, region_name=region, endpoint_url=self.endpoint_url(), config=client_config())
+        attach_budget(client, account_id=account.account_id if account else OWN_ACCOUNT, region=region, service=service)
         with self._lock:
             self._clients[key] = client
         return client
@@ -267,6 +298,10 @@ class AwsGateway:
     def cost_explorer(self, *, account: AccountAccess | None = None) -> Any:
         # Cost Explorer has one endpoint, in us-east-1, whatever the region of the resources.
         return self.client("ce", region="us-east-1", account=account)
+
+    def tagging(self, *, region: str, account: AccountAccess | None = None) -> Any:
+        """The Resource Groups Tagging API (GetResources: the tags of many resources a call)."""
+        return self.client("resourcegroupstaggingapi", region=region, account=account)
 
     def sts(self, *, region: str | None = None, account: AccountAccess | None = None) -> Any:
         return self.client("sts", region=region or settings.AWS_DEFAULT_REGION, account=account)
@@ -296,12 +331,20 @@ class AwsGateway:
             return _base_session()
         key = (account.account_id, account.role_arn)
         with self._lock:
-            entry = self._sessions.get(key)
-        if entry is not None and self._session_fresh(account):
-            return entry[0]
+            assuming = self._assuming.setdefault(key, threading.Lock())
+        # One AssumeRole per account at a time: threads that need the same role wait for the first one's session.
+        with assuming:
+            with self._lock:
+                entry = self._sessions.get(key)
+            if entry is not None and self._session_fresh(account):
+                return entry[0]
+            return self._assume(account, key)
+
+    def _assume(self, account: AccountAccess, key: tuple[str, str | None]) -> boto3.Session:
         sts = _base_session().client(
             "sts", region_name=settings.AWS_DEFAULT_REGION, endpoint_url=self.endpoint_url(), config=client_config()
         )
+        attach_budget(sts, account_id=OWN_ACCOUNT, region=settings.AWS_DEFAULT_REGION, service="sts")
         params: dict[str, Any] = {
             "RoleArn": account.role_arn,
             "RoleSessionName": settings.AWS_ASSUME_ROLE_SESSION_NAME,
@@ -352,6 +395,62 @@ def list_all_tags(client: Any, arn: str) -> dict[str, str]:
     ):
         tags.update({t["Key"]: t.get("Value", "") for t in page.get("Tags", [])})
     return tags
+
+
+TAGGING_BATCH = 100  # GetResources takes at most 100 ARNs a call (API_GetResources.html, ResourceARNList)
+ACCESS_DENIED_CODES = frozenset({"AccessDeniedException", "AccessDenied", "UnauthorizedOperation"})
+
+
+class ResourceTags:
+    """The tags of many resources of one account and region: Resource Groups Tagging API ``GetResources`` calls of
+    up to 100 ARNs each, filtered by resource type (``sagemaker:user-profile``...), instead of one ``ListTags`` per
+    resource. Where the tagging API is refused (AccessDenied: the role lacks ``tag:GetResources``), it falls back to
+    ``ListTags`` for every resource, for the rest of this object's life, and says so in :attr:`refused`.
+
+    GetResources returns tagged resources only: an ARN missing from its answer has no tags. ARNs are matched without
+    regard to case (profile names are not case sensitive; app ARNs spell the app type in lower case).
+    """
+
+    def __init__(self, *, region: str, account: AccountAccess | None, sagemaker: Any = None) -> None:
+        self.region = region
+        self.account = account
+        self.sagemaker = sagemaker or gateway().sagemaker(region=region, account=account)
+        self.refused: str | None = None  # why GetResources could not be used, once it was refused
+
+    def fetch(self, arns: list[str], resource_type: str) -> dict[str, dict[str, str]]:
+        """``{arn: {key: value}}`` for every ARN given (``{}`` for an untagged one)."""
+        tags: dict[str, dict[str, str]] = {}
+        for start in range(0, len(arns), TAGGING_BATCH):
+            batch = arns[start : start + TAGGING_BATCH]
+            if self.refused is None:
+                try:
+                    tags.update(self._get_resources(batch, resource_type))
+                    continue
+                except ClientError as exc:
+                    if error_code(exc) not in ACCESS_DENIED_CODES:
+                        raise
+                    self.refused = describe_error(exc)
+            tags.update({arn: list_all_tags(self.sagemaker, arn) for arn in batch})
+        return tags
+
+    def _get_resources(self, batch: list[str], resource_type: str) -> dict[str, dict[str, str]]:
+        client = gateway().tagging(region=self.region, account=self.account)
+        answer = client.get_resources(ResourceARNList=batch, ResourceTypeFilters=[resource_type])
+        found = {
+            item["ResourceARN"].lower(): {t["Key"]: t.get("Value", "") for t in item.get("Tags", [])}
+            for item in answer.get("ResourceTagMappingList", [])
+        }
+        return {arn: found.get(arn.lower(), {}) for arn in batch}
+
+    def fallback_note(self) -> str:
+        """A line for the run when GetResources was refused, else ''."""
+        if self.refused is None:
+            return ""
+        account = self.account.account_id if self.account else "the portal's own account"
+        return (
+            f"The Resource Groups Tagging API refused GetResources in {account} {self.region} ({self.refused}); "
+            f"tags were read with ListTags, one call per resource. Allow tag:GetResources to the portal's role."
+        )
 
 
 # -- retrying after botocore -------------------------------------------------------------------------------------

@@ -14,6 +14,8 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from portal.env import env_bool, env_choice, env_float, env_int, env_list, env_optional, env_str
+from portal.ratebudget import DEFAULT_SIZES as DEFAULT_BUDGET_SIZES
+from portal.ratebudget import parse_sizes
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PORTAL_VAR_DIR", str(BASE_DIR / "var")))
@@ -165,6 +167,31 @@ AWS_RETRY_MODE = env_choice("AWS_RETRY_MODE", "adaptive", ("standard", "adaptive
 AWS_MAX_ATTEMPTS = env_int("AWS_MAX_ATTEMPTS", 8, minimum=1, maximum=20)
 AWS_CONNECT_TIMEOUT = env_float("AWS_CONNECT_TIMEOUT", 5.0, minimum=0.1)
 AWS_READ_TIMEOUT = env_float("AWS_READ_TIMEOUT", 30.0, minimum=0.1)
+# The rate budget (portal.ratebudget): every AWS call takes a slot from a token bucket per (account, region,
+# service), shared by every worker (in Redis when Redis is the broker). "service=rate/burst" entries, "*" for the
+# services not named; the environment's entries replace the defaults below one by one. Sources of the defaults:
+# - sagemaker 20/20: ASSUMED. AWS publishes no request rates for the Studio control plane ("Amazon SageMaker AI
+#   endpoints and quotas" lists resource counts only); the sandbox assumes 20 reads a second with a burst of 40
+#   (awssandbox.limits). The budget keeps that rate with half the burst, so it never empties AWS's bucket.
+# - ce 5/5: ASSUMED, the Cost Explorer rate commonly seen (its user guide says only that requests are throttled).
+# - tagging 10/10: ASSUMED (the Resource Groups Tagging API publishes no GetResources rate).
+# - sts 50/50: ASSUMED, far under STS's documented quotas (hundreds of requests a second per account).
+# - iam 10/10, organizations 5/5, *: 10/10: ASSUMED.
+AWS_RATE_BUDGET = env_bool("AWS_RATE_BUDGET", True)
+AWS_RATE_BUDGETS = {
+    **parse_sizes(DEFAULT_BUDGET_SIZES),
+    **parse_sizes(env_str("AWS_RATE_BUDGETS", "")),
+}
+# "auto": Redis when the broker is Redis (or AWS_RATE_BUDGET_REDIS_URL is set), else in this process.
+AWS_RATE_BUDGET_STORE = env_choice("AWS_RATE_BUDGET_STORE", "auto", ("auto", "redis", "local"))
+AWS_RATE_BUDGET_REDIS_URL = env_optional("AWS_RATE_BUDGET_REDIS_URL")
+# AIMD: a throttled call multiplies the bucket's rate by DECREASE (once a second at most), never below MIN_RATE; each
+# second without throttling gives back INCREASE calls a second, up to the size above.
+AWS_RATE_BUDGET_DECREASE = env_float("AWS_RATE_BUDGET_DECREASE", 0.5, minimum=0.05)
+AWS_RATE_BUDGET_INCREASE = env_float("AWS_RATE_BUDGET_INCREASE", 0.5, minimum=0.001)
+AWS_RATE_BUDGET_MIN_RATE = env_float("AWS_RATE_BUDGET_MIN_RATE", 0.5, minimum=0.01)
+if AWS_RATE_BUDGET_DECREASE >= 1:
+    raise ImproperlyConfigured("AWS_RATE_BUDGET_DECREASE must be below 1 (it multiplies the rate on throttling).")
 # The one retry policy after botocore's own retries (portal.aws.retry_policy): a sync step, a cost ingestion step, a
 # provisioning call and a Celery task's countdown all try a throttled, 5xx or unreachable call this many times in
 # all, waiting AWS_STEP_RETRY_SECONDS, then twice as long each time up to AWS_STEP_RETRY_MAX_SECONDS, with jitter.

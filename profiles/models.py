@@ -155,7 +155,10 @@ class App(InventoryItem):
     status = models.CharField(max_length=32)
     instance_type = models.CharField(max_length=32, blank=True)
     aws_created_at = models.DateTimeField(null=True, blank=True)
+    # ListApps does not carry it: read by DescribeApp only where it is needed (profiles.activity), not by the sync.
     last_user_activity = models.DateTimeField(null=True, blank=True)
+    activity_read_at = models.DateTimeField(null=True, blank=True, help_text="When DescribeApp last read the activity.")
+    tags = models.JSONField(default=dict, blank=True)
 
     objects = RestrictedQuerySet.as_manager()
 

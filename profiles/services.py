@@ -7,6 +7,8 @@ and marks what it deleted through :func:`mark_deleted`. Nobody else writes these
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +19,7 @@ from django.utils import timezone
 from domains.models import Domain
 from domains.signals import resources_changed
 from domains.upsert import jsonable, upsert_by_arn
+from portal.aws import tally
 from profiles.models import App, Space, UserProfile
 
 OWNER_TAG_KEYS = ("owner", "Owner", "portal:owner")
@@ -33,6 +36,17 @@ class Listing:
         self.space_owner: dict[str, str] = {}
         self.app_arns: list[str] = []
         self.apps: dict[str, dict[str, Any]] = {}
+        self.calls_by_kind: dict[str, int] = {}  # the AWS calls (attempts) made for each kind of member
+        self.note = ""  # for the run: e.g. that the tagging API was refused and ListTags was used instead
+
+    @contextlib.contextmanager
+    def counting(self, kind: str) -> Iterator[None]:
+        """Count the AWS calls made inside the block as ``kind``'s (listing, describes and tag pages alike)."""
+        with tally() as calls:
+            try:
+                yield
+            finally:
+                self.calls_by_kind[kind] = self.calls_by_kind.get(kind, 0) + sum(calls.made().values())
 
 
 def _idle(settings: dict[str, Any]) -> tuple[str, int | None]:
@@ -91,17 +105,42 @@ def space_values(answer: dict[str, Any], tags: dict[str, str]) -> dict[str, Any]
     }
 
 
-def app_values(answer: dict[str, Any]) -> dict[str, Any]:
+def app_values(summary: dict[str, Any], tags: dict[str, str]) -> dict[str, Any]:
+    """An app as ListApps lists it: everything the inventory keeps except the last user activity, which only
+    DescribeApp tells (:func:`store_app_activity`)."""
     return {
-        "user_profile_name": answer.get("UserProfileName", ""),
-        "space_name": answer.get("SpaceName", ""),
-        "app_type": answer["AppType"],
-        "name": answer["AppName"],
-        "status": answer.get("Status", ""),
-        "instance_type": answer.get("ResourceSpec", {}).get("InstanceType", ""),
-        "aws_created_at": answer.get("CreationTime"),
-        "last_user_activity": answer.get("LastUserActivityTimestamp"),
+        "user_profile_name": summary.get("UserProfileName", ""),
+        "space_name": summary.get("SpaceName", ""),
+        "app_type": summary["AppType"],
+        "name": summary["AppName"],
+        "status": summary.get("Status", ""),
+        "instance_type": summary.get("ResourceSpec", {}).get("InstanceType", ""),
+        "aws_created_at": summary.get("CreationTime"),
+        "tags": tags,
     }
+
+
+def store_app_activity(answers: dict[int, dict[str, Any]], *, at: datetime) -> int:
+    """Store what DescribeApp said about these apps (by pk): their last user activity and status. The number
+    whose activity changed."""
+    apps = list(App.objects.filter(pk__in=answers))
+    changed = []
+    for app in apps:
+        answer = answers[app.pk]
+        activity = answer.get("LastUserActivityTimestamp")
+        if activity != app.last_user_activity or answer.get("Status", app.status) != app.status:
+            app.last_user_activity = activity
+            app.status = answer.get("Status", app.status)
+            app.last_changed = at
+            changed.append(app)
+        app.activity_read_at = at
+    App.objects.bulk_update(apps, ["last_user_activity", "status", "last_changed", "activity_read_at"], batch_size=500)
+    by_domain: dict[int, list[str]] = {}
+    for app in changed:
+        by_domain.setdefault(app.domain_id, []).append(app.arn)
+    for domain_pk, arns in by_domain.items():
+        _changed(domain_pk, arns)
+    return len(changed)
 
 
 # -- storing ----------------------------------------------------------------------------------------------------

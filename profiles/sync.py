@@ -16,7 +16,7 @@ from domains.models import Domain
 from domains.signals import domains_removed, member_sync_requested
 from domains.sync import claim_domain, release_domain
 from portal import runs
-from portal.aws import gateway, list_all_tags, paginate, with_retries
+from portal.aws import ResourceTags, gateway, paginate, with_retries
 from profiles import services
 from profiles.models import App, Space, UserProfile
 from profiles.services import Listing, app_values, profile_values, space_values
@@ -43,7 +43,16 @@ def sync_domain_members(run_id: int, domain_pk: int, *, final_attempt: bool = Tr
             listing = _fetch(domain)
             with transaction.atomic():
                 counts = services.store_members(domain, listing)
-                runs.finish_step(run_id, scope=scope, counts=counts, calls=calls, message=f"Synced {domain.name}")
+                for kind, made in listing.calls_by_kind.items():
+                    counts.setdefault(kind, {})["aws_calls"] = made
+                runs.finish_step(
+                    run_id,
+                    scope=scope,
+                    counts=counts,
+                    calls=calls,
+                    message=f"Synced {domain.name}",
+                    note=listing.note,
+                )
             completed = True
     finally:
         release_domain(run_id, domain.pk, completed=completed)
@@ -81,40 +90,57 @@ def _changed(stored: Any, summary: dict[str, Any], modified_key: str = "LastModi
 
 
 def _fetch(domain: Domain) -> Listing:
+    """List the domain's profiles, spaces and apps; describe the new and changed profiles and spaces; read the tags
+    of every new or changed member with GetResources, 100 a call (ListTags where that is refused).
+
+    Apps are never described here: ListApps carries all the inventory keeps of an app except its last user
+    activity, which :mod:`profiles.activity` reads for the apps that need it (check CO-04's candidates)."""
     client = gateway().sagemaker(region=domain.region, account=domain.account.access)
+    tagger = ResourceTags(region=domain.region, account=domain.account.access, sagemaker=client)
     listing = Listing()
     stored_profiles = {
         p.arn: p
         for p in UserProfile.objects.filter(domain=domain).only("arn", "status", "aws_modified_at", "removed_at")
     }
-    for summary in paginate(client, "list_user_profiles", "UserProfiles", DomainIdEquals=domain.domain_id):
-        arn = _arn(domain, "user-profile", summary["UserProfileName"])
-        listing.profile_arns.append(arn)
-        if _changed(stored_profiles.get(arn), summary):
-            answer = client.describe_user_profile(DomainId=domain.domain_id, UserProfileName=summary["UserProfileName"])
-            listing.profiles[arn] = profile_values(answer, list_all_tags(client, answer["UserProfileArn"]))
+    with listing.counting("user_profiles"):
+        answers = {}
+        for summary in paginate(client, "list_user_profiles", "UserProfiles", DomainIdEquals=domain.domain_id):
+            arn = _arn(domain, "user-profile", summary["UserProfileName"])
+            listing.profile_arns.append(arn)
+            if _changed(stored_profiles.get(arn), summary):
+                answers[arn] = client.describe_user_profile(
+                    DomainId=domain.domain_id, UserProfileName=summary["UserProfileName"]
+                )
+        tags = tagger.fetch([a["UserProfileArn"] for a in answers.values()], "sagemaker:user-profile")
+        for arn, answer in answers.items():
+            listing.profiles[arn] = profile_values(answer, tags.get(answer["UserProfileArn"], {}))
 
     stored_spaces = {
         s.arn: s for s in Space.objects.filter(domain=domain).only("arn", "status", "aws_modified_at", "removed_at")
     }
-    for summary in paginate(client, "list_spaces", "Spaces", DomainIdEquals=domain.domain_id):
-        arn = _arn(domain, "space", summary["SpaceName"])
-        listing.space_arns.append(arn)
-        if _changed(stored_spaces.get(arn), summary):
-            answer = client.describe_space(DomainId=domain.domain_id, SpaceName=summary["SpaceName"])
-            listing.spaces[arn] = space_values(answer, list_all_tags(client, answer["SpaceArn"]))
+    with listing.counting("spaces"):
+        answers = {}
+        for summary in paginate(client, "list_spaces", "Spaces", DomainIdEquals=domain.domain_id):
+            arn = _arn(domain, "space", summary["SpaceName"])
+            listing.space_arns.append(arn)
+            if _changed(stored_spaces.get(arn), summary):
+                answers[arn] = client.describe_space(DomainId=domain.domain_id, SpaceName=summary["SpaceName"])
+        tags = tagger.fetch([a["SpaceArn"] for a in answers.values()], "sagemaker:space")
+        for arn, answer in answers.items():
+            listing.spaces[arn] = space_values(answer, tags.get(answer["SpaceArn"], {}))
 
     stored_apps = {a.arn: a for a in App.objects.filter(domain=domain).only("arn", "status", "removed_at")}
-    for summary in paginate(client, "list_apps", "Apps", DomainIdEquals=domain.domain_id):
-        owner = summary.get("UserProfileName") or summary.get("SpaceName") or ""
-        arn = app_arn(domain, owner, summary["AppType"], summary["AppName"])
-        listing.app_arns.append(arn)
-        stored = stored_apps.get(arn)
-        if stored is None or stored.removed_at is not None or stored.status != summary.get("Status"):
-            params = {"DomainId": domain.domain_id, "AppType": summary["AppType"], "AppName": summary["AppName"]}
-            if summary.get("SpaceName"):
-                params["SpaceName"] = summary["SpaceName"]
-            else:
-                params["UserProfileName"] = summary.get("UserProfileName", "")
-            listing.apps[arn] = app_values(client.describe_app(**params))
+    with listing.counting("apps"):
+        summaries = {}
+        for summary in paginate(client, "list_apps", "Apps", DomainIdEquals=domain.domain_id):
+            owner = summary.get("UserProfileName") or summary.get("SpaceName") or ""
+            arn = app_arn(domain, owner, summary["AppType"], summary["AppName"])
+            listing.app_arns.append(arn)
+            stored = stored_apps.get(arn)
+            if stored is None or stored.removed_at is not None or stored.status != summary.get("Status"):
+                summaries[arn] = summary
+        tags = tagger.fetch(list(summaries), "sagemaker:app")
+        for arn, summary in summaries.items():
+            listing.apps[arn] = app_values(summary, tags.get(arn, {}))
+    listing.note = tagger.fallback_note()
     return listing

@@ -35,6 +35,17 @@ def _fresh_cache() -> Iterator[None]:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_budget() -> Iterator[None]:
+    """Each test starts with full, unadapted rate budgets."""
+    from portal.ratebudget import budget
+
+    budget.use(None)
+    budget.store().clear()
+    yield
+    budget.use(None)
+
+
 @pytest.fixture
 def aws_sandbox(settings: Any) -> Iterator[None]:
     """The AWS sandbox in process: every boto3 client the gateway makes talks to it; state starts empty."""

@@ -10,6 +10,7 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made beside it are still synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+from portal.ratebudget import BudgetSize  # noqa: E402
 from portal.settings import *  # noqa: E402,F403
 from portal.settings import DATABASES, STORAGES, VAR_DIR  # noqa: E402
 
@@ -23,6 +24,10 @@ AWS_SANDBOX_IN_PROCESS = True  # ... which is why sandbox mode without an endpoi
 AWS_MAX_ATTEMPTS = 3
 AWS_RETRY_MODE = "standard"  # adaptive mode's client-side rate limiter would slow fault tests down
 AWS_STEP_RETRY_SECONDS = 0.01
+# Every gateway call still goes through the rate budget, in this process and sized so that it never waits; the budget's
+# own tests size it and pick its store themselves.
+AWS_RATE_BUDGET_STORE = "local"
+AWS_RATE_BUDGETS = {name: BudgetSize(100_000, 100_000) for name in AWS_RATE_BUDGETS}  # noqa: F405
 
 if CELERY_BROKER_URL == "filesystem://":  # noqa: F405
     # Its own queue folder, so a demo running on the same checkout never takes the tests' tasks.
