@@ -94,6 +94,17 @@ class ChangeSetViewSet(
         reason = data.validated_data.get("reason", "")
         return self._answer(service_call(services.do_cancel, self.get_object(), actor=request.user, reason=reason))
 
+    @extend_schema(
+        request=None,
+        responses={201: s.ChangeSetSerializer},
+        description="Propose a change set that puts back what this applied change set of IAM policies replaced; "
+        "another approver approves it.",
+    )
+    @action(detail=True, methods=["post"])
+    def revert(self, request: ApiRequest, pk: str | None = None) -> Response:
+        revert = service_call(services.do_propose_revert, self.get_object(), actor=request.user)
+        return self._answer(revert, status.HTTP_201_CREATED)
+
     @extend_schema(request=None, responses=s.ChangeSetSerializer)
     @action(detail=True, methods=["post"])
     def retry(self, request: ApiRequest, pk: str | None = None) -> Response:
