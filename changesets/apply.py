@@ -31,9 +31,9 @@ from __future__ import annotations
 
 import json
 import logging
-from urllib.parse import unquote
 from datetime import timedelta
 from typing import Any
+from urllib.parse import unquote
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings

@@ -43,8 +43,9 @@ class PlannedChange:
 
     Paths in ``before`` and ``after`` are read from the resource's Describe answer (``DefaultUserSettings.X`` and
     ``DomainSettings.X`` on a domain, ``UserSettings.X`` on a profile, ``SpaceSettings.X`` on a space, ``Status``
-    on an app; ``Tags.<key>`` reads a tag; ``PolicyDocument`` is a role's inline policy, ``None`` when absent). The apply task compares ``after`` with what AWS has before calling, so
-    a change already made is not made again. ``after`` is required except for DeleteApp (``{"Status": "Deleted"}``).
+    on an app; ``Tags.<key>`` reads a tag; ``PolicyDocument`` is a role's inline policy, ``None`` when absent).
+    The apply task compares ``after`` with what AWS has before calling, so a change already made is not made again.
+    ``after`` is required except for DeleteApp (``{"Status": "Deleted"}``) and DeleteRolePolicy.
     """
 
     operation: str

@@ -389,10 +389,8 @@ def _revert_blocker(cs: ChangeSet) -> str:
             .first()
         )
         if later is not None:
-            return (
-                f"{later.change_set.ref} changes the same policy after this one ({later.change_set.get_status_display()}"
-                f"): revert or cancel that one first."
-            )
+            state = later.change_set.get_status_display().lower()
+            return f"{later.change_set.ref} ({state}) changes this policy after this one: revert or cancel it first."
     return ""
 
 
