@@ -24,7 +24,8 @@ revert puts back); the account must still let the portal write IAM when the call
 
 After the last change, every touched resource is read again and stored through the inventory writers
 (:mod:`profiles.services`, :func:`domains.sync.refresh_domain`), which tell listeners that the resources changed;
-then :data:`changesets.signals.change_set_applied` is sent.
+resources the inventory does not keep (roles) are read again by the app registered for their kind
+(``registry.add_rereader``); then :data:`changesets.signals.change_set_applied` is sent.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ from portal.aws import (
     paginate,
     retry_policy,
 )
+from portal.registry import registry
 from profiles import services as inventory
 from profiles.models import App, Space, UserProfile
 
@@ -354,9 +356,15 @@ def _reread(cs: ChangeSet, client: Any) -> list[str]:
     for kind, arn in cs.changes.values_list("resource_kind", "resource_arn").order_by("position"):
         touched.setdefault(arn, kind)
     domain = cs.domain
+    elsewhere: dict[str, list[str]] = {}
     for arn, kind in touched.items():
-        if kind == "role":
-            continue  # the IAM review re-reads roles: it listens to change_set_applied
+        if kind not in ("domain", "profile", "space", "app"):
+            elsewhere.setdefault(kind, []).append(arn)
+    for kind, arns in elsewhere.items():  # e.g. roles: the app that keeps them reads them again (portal registry)
+        reread = registry.rereaders.get(kind)
+        if reread is not None:
+            reread(domain, arns)
+    for arn, kind in touched.items():
         if kind == "domain":
             refresh_domain(domain)
         elif kind == "profile":

@@ -12,6 +12,7 @@ class IamAccessConfig(AppConfig):
         for check in checks.CHECKS:
             registry.add_check(check)
         registry.add_run_kind(review.IAM_REVIEW)
+        registry.add_rereader("role", review.reread_roles)
         registry.add_urls("iamaccess.urls")
         registry.add_api_urls("iamaccess.api.urls")
         registry.add_menu(MenuEntry("Execution roles", "iamaccess:role-list", order=77, visible=approvers))

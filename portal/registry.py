@@ -159,6 +159,7 @@ class Registry:
     checks: dict[str, Check] = field(default_factory=dict)
     member_sync_task: Any = None
     audit_actions: dict[str, str] = field(default_factory=dict)
+    rereaders: dict[str, Callable[[Any, list[str]], None]] = field(default_factory=dict)
 
     def add_urls(self, module: str, prefix: str = "") -> None:
         """An app's page URLconf (it sets its own ``app_name``), included under ``prefix``."""
@@ -216,6 +217,15 @@ class Registry:
             if self.audit_actions.get(action, label) != label:
                 raise ValueError(f"Audit action {action!r} is registered twice, differently.")
             self.audit_actions[action] = label
+
+    def add_rereader(self, resource_kind: str, reread: Callable[[Any, list[str]], None]) -> None:
+        """The app that keeps resources of ``resource_kind`` the inventory does not (e.g. IAM roles) reads them again
+        after a change set changed them: ``reread(domain, arns)``, called by the change-set applier before it tells
+        listeners the change set is applied."""
+        known = self.rereaders.get(resource_kind)
+        if known is not None and known != reread:
+            raise ValueError(f"Resources of kind {resource_kind!r} have a re-reader already.")
+        self.rereaders[resource_kind] = reread
 
     def add_check(self, check: Check) -> None:
         """A governance check (see the module's docstring), run by the governance engine over every domain."""
