@@ -33,7 +33,8 @@ from iamaccess import probes as probing
 from iamaccess.models import ExecutionRole, RoleUse
 from portal import audit
 from portal.scoping import APPROVE, grants_for
-from profiles.models import App
+from profiles import effective
+from profiles.models import App, UserProfile
 
 RECENT_DAYS = 30
 
@@ -90,9 +91,34 @@ class Proposal:
         return generator.as_cloudformation(self.kind, self.params, self.document)
 
 
+def hidden_for(role: ExecutionRole, domain: Domain) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The app types and ML tools the Studio UI hides from the profiles this role acts for in the domain (every
+    profile of the domain when the role is its shared-space role: anyone may work in a shared space), and those
+    the domain's personas with this role hide: what policy (e) denies."""
+    from onboarding.models import PersonaTemplate
+
+    uses = RoleUse.objects.filter(role=role, domain=domain)
+    profiles = UserProfile.objects.filter(domain=domain, removed_at__isnull=True)
+    if not uses.filter(kind=RoleUse.Kind.SPACE_DEFAULT).exists():
+        profiles = profiles.filter(pk__in=uses.filter(profile__isnull=False).values("profile_id"))
+    apps: dict[str, None] = {}
+    tools: dict[str, None] = {}
+    for snapshot in profiles.values_list("settings_snapshot", flat=True):
+        values = effective.profile_settings(domain.settings_snapshot, snapshot or {})
+        apps.update(dict.fromkeys(values["HiddenAppTypes"].value or []))
+        tools.update(dict.fromkeys(values["HiddenMlTools"].value or []))
+    for hidden_apps, hidden_tools in PersonaTemplate.objects.filter(domain=domain, execution_role=role.arn).values_list(
+        "hidden_app_types", "hidden_ml_tools"
+    ):
+        apps.update(dict.fromkeys(hidden_apps or []))
+        tools.update(dict.fromkeys(hidden_tools or []))
+    return tuple(sorted(apps)), tuple(sorted(tools))
+
+
 def build(role: ExecutionRole, domain: Domain, kind: str, instance_types: tuple[str, ...]) -> Proposal:
     if kind not in generator.KINDS:
         raise ValidationError(f"Choose a policy: {', '.join(generator.KINDS)}.")
+    hidden_apps, hidden_tools = hidden_for(role, domain) if kind == "hidden" else ((), ())
     params = generator.Params(
         domain_arn=domain.arn,
         domain_id=domain.domain_id,
@@ -100,8 +126,13 @@ def build(role: ExecutionRole, domain: Domain, kind: str, instance_types: tuple[
         region=domain.region,
         new_studio=domain.studio_experience != Domain.StudioExperience.CLASSIC,
         instance_types=instance_types,
+        hidden_app_types=hidden_apps,
+        hidden_ml_tools=hidden_tools,
     )
-    document = generator.generate(kind, params)
+    try:
+        document = generator.generate(kind, params)
+    except generator.PolicyError as exc:
+        raise ValidationError(str(exc)) from exc
     return Proposal(role, domain, kind, params, document, generator.validate(document, params))
 
 

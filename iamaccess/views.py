@@ -155,7 +155,11 @@ def role_policy(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_bound and form.is_valid():
         domain = form.cleaned_data["domain"]
         types = form.cleaned_data["instance_types"] or proposals.team_instance_types(role, domain)
-        proposal = proposals.build(role, domain, form.cleaned_data["kind"], types)
+        try:
+            proposal = proposals.build(role, domain, form.cleaned_data["kind"], types)
+        except ValidationError as exc:
+            form.add_error("kind", exc)
+            return render(request, "iamaccess/role_policy.html", context, status=400)
         download = request.GET.get("format")
         if download in DOWNLOADS:
             content_type, extension = DOWNLOADS[download]
