@@ -27,7 +27,7 @@ class ChangeSetViewSet(
     mixins.CreateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Change sets: propose (from a list of planned changes), approve, reject (with a reason), cancel, retry."""
+    """Change sets: propose (from a list of planned changes), approve, reject (with a reason), cancel, retry, revert."""
 
     serializer_class = s.ChangeSetSerializer
     filterset_class = ChangeSetFilterSet
@@ -41,7 +41,7 @@ class ChangeSetViewSet(
 
     def get_queryset(self) -> QuerySet:
         """Those who may only look at a change set cannot find it to act on it (404, as if it did not exist)."""
-        action = APPROVE if self.action in ("approve", "reject", "cancel", "retry") else VIEW
+        action = APPROVE if self.action in ("approve", "reject", "cancel", "retry", "revert") else VIEW
         return self.base_queryset().restrict(self.request.user, action)
 
     def get_serializer_class(self) -> Any:
