@@ -27,6 +27,9 @@ def approver() -> Client:
 
 
 def test_saving_a_persona_whose_role_allows_hidden_canvas_warns_and_offers_the_deny(reviewed: Any) -> None:
+    from onboarding import demo as onboarding_demo
+
+    onboarding_demo.setup_demo(lambda message: None)  # the demo's personas
     domain = Domain.objects.get(name="research-lab")
     persona = PersonaTemplate.objects.get(domain=domain, name="Data scientist")
     assert persona.execution_role == role_arn("research") and "Canvas" in persona.hidden_app_types
