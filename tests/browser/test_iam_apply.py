@@ -52,6 +52,7 @@ def test_an_approver_denies_hidden_canvas_through_a_change_set_and_the_finding_r
     reviewed: Any, start_worker: Any, page: Any
 ) -> None:
     worker = start_worker(PROVISION_POLL_SECONDS="0.3")
+    page.set_default_timeout(120_000)  # simulating asks IAM for every probe: slow on a loaded machine
     page.on("dialog", lambda dialog: dialog.accept())  # the data-confirm of Propose and Approve
     role = ExecutionRole.objects.get(arn=role_arn("research"))
     leaking = canvas_findings()

@@ -274,3 +274,36 @@ def test_people_who_do_not_approve_for_the_domain_cannot_propose_or_revert(
     assert client.post(reverse("changesets:action", args=[cs.pk, "revert"])).status_code == 404
     assert client.post(f"/api/change-sets/{cs.pk}/revert/").status_code == 404
     assert not ChangeSet.objects.filter(origin__startswith="revert:").exists()
+
+
+def test_the_simulation_lists_what_the_roles_profiles_and_spaces_used_in_30_days_that_it_would_newly_deny(
+    reviewed: Any,
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from profiles.models import App
+
+    role, domain = research()
+    used = proposals.recent_uses(role, domain)
+    gpu = sorted((app, kind) for app, kind in used if kind.startswith(("ml.g", "ml.p")))
+    assert gpu, used
+    fields = {"kind": "instance-types", "domain": domain.domain_id, "instance_types": ["system", "ml.t3.*", "ml.m5.*"]}
+    answer = client_for(user("approver")).post(
+        f"/api/execution-roles/{role.pk}/policy/", fields, content_type="application/json"
+    )
+    denied = {(r["app_type"], r["instance_type"]): r for r in answer.json()["simulation"]["newly_denied"]}
+    assert set(gpu) <= set(denied)
+    assert all(r["used_by"] and r["outcome"] == "explicitDeny" for r in denied.values())
+    assert not any(kind.startswith(("ml.t3.", "ml.m5.")) for _, kind in denied)
+    page = client_for(user("approver")).post(
+        reverse("iamaccess:role-policy", args=[role.pk]), {**fields, "instance_types": "system, ml.t3.*, ml.m5.*"}
+    )
+    assert 'id="newly-denied"' in page.content.decode() and gpu[0][1] in page.content.decode()
+    # An app last seen 40 days ago, deleted since, is outside the window.
+    long_ago = timezone.now() - timedelta(days=40)
+    App.objects.filter(domain=domain, app_type=gpu[0][0], instance_type=gpu[0][1]).update(
+        status="Deleted", removed_at=long_ago, aws_created_at=long_ago, last_user_activity=None, last_changed=long_ago
+    )
+    assert gpu[0] not in proposals.recent_uses(role, domain)
