@@ -21,7 +21,7 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.worker,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.timeout(360),
+    pytest.mark.timeout(900),  # the demo seeded, reviewed over HTTP, then simulated twice
 ]
 
 
