@@ -192,6 +192,8 @@ HIDDEN_TOOLS = {  # hiding a tool in the UI is not security
     "risk": ("sofia-rossi", "daniel-kim", "emma-larsen"),
     "fraud": ("ines-moreau",),
 }
+# Profiles set up like the "Data scientist" persona, whose role (full access) still allows Canvas and endpoints.
+HIDDEN_CANVAS = {"research": ("maria-garcia", "sara-nilsson")}
 
 
 @dataclass(frozen=True)
@@ -303,6 +305,11 @@ def seed(inputs: DemoInputs, today: date | None = None, *, with_costs: bool = Tr
                     "HiddenAppTypes": ["JupyterServer", "CodeEditor"],
                     "HiddenMlTools": ["AutoMl", "Experiments", "Models"],
                     "HiddenInstanceTypes": ["ml.p3.2xlarge", "ml.g5.2xlarge"],
+                }
+            if person in HIDDEN_CANVAS.get(plan.key, ()):
+                settings["StudioWebPortalSettings"] = {
+                    "HiddenAppTypes": ["JupyterServer", "Canvas"],
+                    "HiddenMlTools": ["AutoMl", "Endpoints"],
                 }
             tags = [{"Key": "owner", "Value": owner_email}] if owner_email else []
             tags.append({"Key": "cost-center", "Value": plan.tags.get("cost-center", "unknown")})

@@ -18,9 +18,14 @@ that policy's next delay, and the change set is not failed). The first wait sets
 domain, ``UserSettings.X.Y`` on a profile, ``SpaceSettings.X.Y`` on a space, ``Status`` on an app); ``Tags.<key>``
 reads the resource's tags.
 
+IAM changes (``PutRolePolicy``, ``DeleteRolePolicy``) go to IAM through the gateway: the role's inline policy is
+read first (``GetRole``, ``GetRolePolicy``) and the document found is stored in the change's ``before`` (what a
+revert puts back); the account must still let the portal write IAM when the call is made.
+
 After the last change, every touched resource is read again and stored through the inventory writers
 (:mod:`profiles.services`, :func:`domains.sync.refresh_domain`), which tell listeners that the resources changed;
-then :data:`changesets.signals.change_set_applied` is sent.
+resources the inventory does not keep (roles) are read again by the app registered for their kind
+(``registry.add_rereader``); then :data:`changesets.signals.change_set_applied` is sent.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import json
 import logging
 from datetime import timedelta
 from typing import Any
+from urllib.parse import unquote
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
@@ -37,6 +43,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from changesets.models import Change, ChangeSet
+from changesets.planning import IAM_OPERATIONS
 from changesets.signals import change_set_applied
 from domains.sync import refresh_domain
 from portal.aws import (
@@ -49,6 +56,7 @@ from portal.aws import (
     paginate,
     retry_policy,
 )
+from portal.registry import registry
 from profiles import services as inventory
 from profiles.models import App, Space, UserProfile
 
@@ -63,7 +71,10 @@ BOTO_METHOD = {
     "UpdateSpace": "update_space",
     "AddTags": "add_tags",
     "DeleteApp": "delete_app",
+    "PutRolePolicy": "put_role_policy",
+    "DeleteRolePolicy": "delete_role_policy",
 }
+IAM_GONE = ("NoSuchEntity",)
 call = call_with_retries
 MISSING = object()
 
@@ -119,9 +130,40 @@ def _client(cs: ChangeSet) -> Any:
     return gateway().sagemaker(region=cs.domain.region, account=cs.domain.account.access)
 
 
+def _iam_client(cs: ChangeSet) -> Any:
+    return gateway().client("iam", region=settings.AWS_DEFAULT_REGION, account=cs.domain.account.access)
+
+
+def _policy_document(value: Any) -> Any:
+    """A policy document as IAM answers it: botocore decodes it to a dict; a URL-encoded string is decoded here."""
+    if isinstance(value, str):
+        return json.loads(unquote(value) if value.lstrip().startswith("%7B") else value)
+    return value
+
+
+def _describe_role_policy(client: Any, change: Change) -> dict[str, Any] | None:
+    """``{"PolicyDocument": document or None}`` for the role's inline policy; None when the role is gone."""
+    request = change.request
+    try:
+        call(client.get_role, RoleName=request["RoleName"])
+    except ClientError as exc:
+        if error_code(exc) in IAM_GONE:
+            return None
+        raise
+    try:
+        answer = call(client.get_role_policy, RoleName=request["RoleName"], PolicyName=request["PolicyName"])
+    except ClientError as exc:
+        if error_code(exc) in IAM_GONE:
+            return {"PolicyDocument": None}
+        raise
+    return {"PolicyDocument": _policy_document(answer["PolicyDocument"])}
+
+
 def _describe(client: Any, change: Change) -> dict[str, Any] | None:
     """The resource as AWS has it now (for AddTags: its tags as ``{"Tags": {...}}``); None when it is gone."""
     request = change.request
+    if change.operation in IAM_OPERATIONS:
+        return _describe_role_policy(client, change)
     try:
         if change.operation == "AddTags":
             return {"Tags": call(list_all_tags, client=client, arn=change.resource_arn)}
@@ -189,6 +231,14 @@ def _apply_one(cs: ChangeSet, client: Any, change: Change, position: str) -> str
                 f"{position} waits until no app of {cs.domain.name} runs (AWS refuses this change while apps are "
                 f"InService, Pending or Deleting): {shown}."
             )
+    if change.operation in IAM_OPERATIONS:
+        cs.domain.account.refresh_from_db(fields=["portal_writes_iam"])
+        if not cs.domain.account.portal_writes_iam:
+            raise ApplyError(
+                f"{position}: the account {cs.domain.account} no longer lets the portal write IAM (a platform admin "
+                f"turned the switch off); nothing was changed in IAM."
+            )
+        client = _iam_client(cs)
     answer = _describe(client, change)
     done_before = "applied" if change.attempts else "skipped"
     if change.operation == "DeleteApp":
@@ -203,6 +253,11 @@ def _apply_one(cs: ChangeSet, client: Any, change: Change, position: str) -> str
         return done_before
     elif change.operation != "AddTags" and answer.get("Status") in ("Updating", "Pending"):
         raise Wait(f"{position}: the {change.resource_kind} is {answer['Status']}; waiting until it is InService.")
+    if change.operation in IAM_OPERATIONS and not change.attempts:
+        # What the call replaces, as IAM had it: what a revert puts back. Kept from the first attempt only, so that
+        # a retry after a lost answer does not record the portal's own document as the previous one.
+        change.before = {"PolicyDocument": answer["PolicyDocument"]}
+        Change.objects.filter(pk=change.pk).update(before=change.before)
     Change.objects.filter(pk=change.pk).update(attempts=change.attempts + 1)
     change.attempts += 1
     call(getattr(client, BOTO_METHOD[change.operation]), **change.request)
@@ -301,6 +356,14 @@ def _reread(cs: ChangeSet, client: Any) -> list[str]:
     for kind, arn in cs.changes.values_list("resource_kind", "resource_arn").order_by("position"):
         touched.setdefault(arn, kind)
     domain = cs.domain
+    elsewhere: dict[str, list[str]] = {}
+    for arn, kind in touched.items():
+        if kind not in ("domain", "profile", "space", "app"):
+            elsewhere.setdefault(kind, []).append(arn)
+    for kind, arns in elsewhere.items():  # e.g. roles: the app that keeps them reads them again (portal registry)
+        reread = registry.rereaders.get(kind)
+        if reread is not None:
+            reread(domain, arns)
     for arn, kind in touched.items():
         if kind == "domain":
             refresh_domain(domain)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.conf import settings
@@ -140,3 +141,14 @@ class Change(models.Model):
     def diff(self) -> list[tuple[str, Any, Any]]:
         """(field, before, after) for every field the change sets."""
         return [(path, self.before.get(path), value) for path, value in self.after.items()]
+
+    @property
+    def shown_diff(self) -> list[tuple[str, Any, Any]]:
+        """:attr:`diff` for the page: documents (objects, lists of objects) as indented JSON."""
+
+        def shown(value: Any) -> Any:
+            if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, dict) for v in value)):
+                return json.dumps(value, indent=2, sort_keys=False)
+            return value
+
+        return [(path, shown(before), shown(after)) for path, before, after in self.diff]

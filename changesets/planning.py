@@ -11,8 +11,22 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-OPERATIONS = ("UpdateDomain", "UpdateUserProfile", "UpdateSpace", "AddTags", "DeleteApp")
-RESOURCE_KINDS = ("domain", "profile", "space", "app")
+OPERATIONS = (
+    "UpdateDomain",
+    "UpdateUserProfile",
+    "UpdateSpace",
+    "AddTags",
+    "DeleteApp",
+    "PutRolePolicy",
+    "DeleteRolePolicy",
+)
+RESOURCE_KINDS = ("domain", "profile", "space", "app", "role")
+# IAM operations: the portal's own inline policy on a SageMaker execution role of the domain's account, written only
+# where that account's switch (``AwsAccount.portal_writes_iam``) is on. ``after`` is ``{"PolicyDocument": {...}}``
+# (``None`` for DeleteRolePolicy); the applier stores the document it found before the call in ``before``, which
+# is what a revert puts back.
+IAM_OPERATIONS = ("PutRolePolicy", "DeleteRolePolicy")
+PORTAL_POLICY_PREFIX = "sagemaker-portal-"
 
 
 @dataclass(frozen=True)
@@ -29,8 +43,9 @@ class PlannedChange:
 
     Paths in ``before`` and ``after`` are read from the resource's Describe answer (``DefaultUserSettings.X`` and
     ``DomainSettings.X`` on a domain, ``UserSettings.X`` on a profile, ``SpaceSettings.X`` on a space, ``Status``
-    on an app; ``Tags.<key>`` reads a tag). The apply task compares ``after`` with what AWS has before calling, so
-    a change already made is not made again. ``after`` is required except for DeleteApp (``{"Status": "Deleted"}``).
+    on an app; ``Tags.<key>`` reads a tag; ``PolicyDocument`` is a role's inline policy, ``None`` when absent).
+    The apply task compares ``after`` with what AWS has before calling, so a change already made is not made again.
+    ``after`` is required except for DeleteApp (``{"Status": "Deleted"}``) and DeleteRolePolicy.
     """
 
     operation: str

@@ -11,10 +11,18 @@ Rules:
 - The proposer or a platform admin cancels a change set that is still proposed.
 - An approver retries a failed change set: its failed changes go back to pending, the applied ones stay applied.
 - Every step is audited (:data:`AUDIT_ACTIONS`).
+- IAM changes (``PutRolePolicy``, ``DeleteRolePolicy``) act only on an inline policy the portal names
+  (:data:`changesets.planning.PORTAL_POLICY_PREFIX`) of a role in the domain's own account, and only while that
+  account lets the portal write IAM (``AwsAccount.portal_writes_iam``; the applier checks it again before calling).
+- An applied change set of IAM changes can be reverted in one click (:func:`do_propose_revert`): a new change set
+  that puts back, per policy, the document the applier found before its call (or deletes the policy when there was
+  none). It is approved by another approver like any IAM write, because a revert widens the role again.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict
@@ -29,7 +37,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from changesets.models import Change, ChangeSet
-from changesets.planning import RESOURCE_KINDS, PlannedChange
+from changesets.planning import IAM_OPERATIONS, PORTAL_POLICY_PREFIX, RESOURCE_KINDS, PlannedChange
 from changesets.work import task_for
 from domains.models import Domain
 from portal.scoping import APPROVE, grants_for, is_system_actor
@@ -56,6 +64,8 @@ AUDIT_ACTIONS: dict[str, str] = {
     "changeset.update_space": "Change set: space updated in AWS",
     "changeset.add_tags": "Change set: tags added in AWS",
     "changeset.delete_app": "Change set: app deleted in AWS",
+    "changeset.put_role_policy": "Change set: role's inline policy put in IAM",
+    "changeset.delete_role_policy": "Change set: role's inline policy deleted in IAM",
 }
 
 # Which kind of resource each operation acts on (AddTags: any), and the request members that name it.
@@ -65,19 +75,24 @@ OPERATION_KINDS: dict[str, tuple[str, ...]] = {
     "UpdateSpace": ("space",),
     "AddTags": RESOURCE_KINDS,
     "DeleteApp": ("app",),
+    "PutRolePolicy": ("role",),
+    "DeleteRolePolicy": ("role",),
 }
+ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/(?:[\w+=,.@-]+/)*([\w+=,.@-]{1,64})$")
+INLINE_POLICIES_LIMIT = 10240  # IAM quotas: characters of all a role's inline policies together, whitespace not counted
 # UpdateDomain members AWS accepts only while no app of the domain runs.
 NETWORK_MEMBERS = ("AppNetworkAccessType", "SubnetIds", "VpcId")
 
 
 @cache
-def _service_model() -> Any:
-    return get_session().get_service_model("sagemaker")
+def _service_model(service: str = "sagemaker") -> Any:
+    return get_session().get_service_model(service)
 
 
 def request_problems(operation: str, request: Mapping[str, Any]) -> list[str]:
     """What botocore would refuse in this request before sending it (empty: well-formed)."""
-    shape = _service_model().operation_model(operation).input_shape
+    service = "iam" if operation in IAM_OPERATIONS else "sagemaker"
+    shape = _service_model(service).operation_model(operation).input_shape
     report = ParamValidator().validate(dict(request), shape)
     if not report.has_errors():
         return []
@@ -120,7 +135,11 @@ def _as_planned(item: PlannedChange | Mapping[str, Any]) -> PlannedChange:
 
 
 def _resource(domain: Domain, change: PlannedChange) -> Any:
-    """The inventory row the change acts on, live and in this domain, or None."""
+    """The inventory row the change acts on, live and in this domain, or None (for a role: its name, when the ARN is
+    a role of the domain's account)."""
+    if change.resource_kind == "role":
+        match = ROLE_ARN_RE.match(change.resource_arn)
+        return match.group(2) if match and match.group(1) == domain.account.account_id else None
     if change.resource_kind == "domain":
         return domain if change.resource_arn == domain.arn else None
     model = {"profile": UserProfile, "space": Space, "app": App}[change.resource_kind]
@@ -141,6 +160,8 @@ def _identity_problems(domain: Domain, change: PlannedChange, row: Any) -> list[
     if change.operation == "AddTags":
         expect("ResourceArn", change.resource_arn)
         return problems
+    if change.operation in IAM_OPERATIONS:
+        return problems + _iam_problems(domain, change, row)
     expect("DomainId", domain.domain_id)
     if change.operation == "UpdateUserProfile":
         expect("UserProfileName", row.name)
@@ -154,6 +175,49 @@ def _identity_problems(domain: Domain, change: PlannedChange, row: Any) -> list[
         else:
             expect("UserProfileName", row.user_profile_name)
     return problems
+
+
+def policy_size(document: Any) -> int:
+    """A policy's size as IAM counts it (whitespace not counted)."""
+    return len(json.dumps(document, separators=(",", ":")))
+
+
+def _iam_problems(domain: Domain, change: PlannedChange, role_name: str) -> list[str]:
+    """An IAM change writes the portal's own inline policy, on a role of the domain's account that lets it."""
+    request, problems = change.request, []
+    if not domain.account.portal_writes_iam:
+        problems.append(
+            f"The account {domain.account} does not let the portal write IAM: a platform admin turns on "
+            f"'The portal may write IAM' on the account first, or the policy is downloaded and applied by hand."
+        )
+    if request.get("RoleName") != role_name:
+        problems.append(f"request.RoleName must be {role_name!r} (the role it acts on).")
+    name = str(request.get("PolicyName") or "")
+    if not name.startswith(PORTAL_POLICY_PREFIX):
+        problems.append(
+            f"request.PolicyName must start with {PORTAL_POLICY_PREFIX!r}: the portal writes only its own inline "
+            f"policies, never one someone else manages."
+        )
+    if change.operation == "PutRolePolicy":
+        try:
+            document = json.loads(request.get("PolicyDocument") or "")
+        except (TypeError, ValueError):
+            return [*problems, "request.PolicyDocument must be the policy as JSON text."]
+        if not isinstance(document, dict) or not document.get("Statement"):
+            problems.append("request.PolicyDocument must be a policy with a Statement.")
+        elif change.after.get("PolicyDocument") != document:
+            problems.append("after.PolicyDocument must be the document the request puts.")
+        elif policy_size(document) > INLINE_POLICIES_LIMIT:
+            problems.append(
+                f"request.PolicyDocument: {policy_size(document)} characters, over IAM's {INLINE_POLICIES_LIMIT} "
+                f"for a role's inline policies."
+            )
+    elif change.after and change.after.get("PolicyDocument", MISSING_AFTER) is not None:
+        problems.append("after must be {'PolicyDocument': null}: the policy is gone after DeleteRolePolicy.")
+    return problems
+
+
+MISSING_AFTER = object()
 
 
 def validate_changes(domain: Domain, changes: Iterable[PlannedChange | Mapping[str, Any]]) -> list[PlannedChange]:
@@ -183,7 +247,7 @@ def validate_changes(domain: Domain, changes: Iterable[PlannedChange | Mapping[s
         if row is not None:
             problems += _identity_problems(domain, change, row)
         problems += [f"request: {p}" for p in request_problems(change.operation, change.request)]
-        if change.operation != "DeleteApp" and not change.after:
+        if change.operation not in ("DeleteApp", "DeleteRolePolicy") and not change.after:
             problems.append("after: say which values the change sets (field path to value).")
         if problems:
             errors[key] = problems
@@ -192,6 +256,8 @@ def validate_changes(domain: Domain, changes: Iterable[PlannedChange | Mapping[s
             change = PlannedChange(**{**asdict(change), "needs_no_running_apps": True})
         if change.operation == "DeleteApp" and not change.after:
             change = PlannedChange(**{**asdict(change), "after": {"Status": "Deleted"}})
+        if change.operation == "DeleteRolePolicy" and not change.after:
+            change = PlannedChange(**{**asdict(change), "after": {"PolicyDocument": None}})
         planned.append(change)
     if errors:
         raise ValidationError(errors)
@@ -301,6 +367,86 @@ def check_can_retry(actor: Any, cs: ChangeSet) -> None:
         raise ValidationError(f"This change set is {_state(cs)}; only a failed change set can be tried again.")
 
 
+def _revert_blocker(cs: ChangeSet) -> str:
+    """Why this change set cannot be reverted ('' when it can)."""
+    if cs.status != ChangeSet.Status.APPLIED:
+        return f"This change set is {_state(cs)}; only an applied change set can be reverted."
+    changes = list(cs.changes.all())
+    if not changes or any(c.operation not in IAM_OPERATIONS for c in changes):
+        return "Only change sets of IAM policies keep what they replaced; revert other changes with a new edit."
+    if any(c.status == Change.Status.APPLIED and "PolicyDocument" not in c.before for c in changes):
+        return "The previous document of a policy was not recorded; it cannot be put back."
+    for change in changes:
+        later = (
+            Change.objects.filter(
+                change_set__domain_id=cs.domain_id,
+                change_set__created_at__gt=cs.created_at,
+                resource_arn=change.resource_arn,
+                request__PolicyName=change.request.get("PolicyName"),
+            )
+            .exclude(change_set__status__in=(ChangeSet.Status.REJECTED, ChangeSet.Status.CANCELLED))
+            .select_related("change_set")
+            .first()
+        )
+        if later is not None:
+            state = later.change_set.get_status_display().lower()
+            return f"{later.change_set.ref} ({state}) changes this policy after this one: revert or cancel it first."
+    return ""
+
+
+def check_can_revert(actor: Any, cs: ChangeSet) -> None:
+    if is_system_actor(actor) or not grants_for(actor).allows(APPROVE, cs.domain.arn):
+        raise ValidationError(f"Only an approver of {cs.domain.name} may revert this change set.")
+    blocker = _revert_blocker(cs)
+    if blocker:
+        raise ValidationError(blocker)
+
+
+def revert_changes(cs: ChangeSet) -> list[PlannedChange]:
+    """The change set's IAM changes undone, last first: each policy back to the document the applier found before
+    its call, or deleted when it had none. Changes found already so (skipped) changed nothing and are left out."""
+    planned = []
+    for change in sorted(cs.changes.all(), key=lambda c: -c.position):
+        if change.status != Change.Status.APPLIED:
+            continue
+        previous = change.before.get("PolicyDocument")
+        ids = {"RoleName": change.request["RoleName"], "PolicyName": change.request["PolicyName"]}
+        if previous is None:
+            planned.append(
+                PlannedChange(
+                    "DeleteRolePolicy",
+                    change.resource_arn,
+                    "role",
+                    ids,
+                    before={"PolicyDocument": change.after.get("PolicyDocument")},
+                    after={"PolicyDocument": None},
+                )
+            )
+        else:
+            planned.append(
+                PlannedChange(
+                    "PutRolePolicy",
+                    change.resource_arn,
+                    "role",
+                    {**ids, "PolicyDocument": json.dumps(previous)},
+                    before={"PolicyDocument": change.after.get("PolicyDocument")},
+                    after={"PolicyDocument": previous},
+                )
+            )
+    return planned
+
+
+@transaction.atomic
+def do_propose_revert(cs: ChangeSet, *, actor: Any) -> ChangeSet:
+    """One click: a change set that puts back what ``cs`` replaced, proposed for another approver's approval."""
+    cs = _locked(cs)
+    check_can_revert(actor, cs)
+    planned = revert_changes(cs)
+    if not planned:
+        raise ValidationError("Nothing to revert: every change of this change set was already so when it ran.")
+    return propose(actor, cs.domain, f"Revert {cs.ref}: {cs.title}"[:200], planned, origin=f"revert:{cs.ref}")
+
+
 def actions_for(actor: Any, cs: ChangeSet) -> dict[str, bool]:
     """What this person may do with the change set now (the page's buttons)."""
 
@@ -316,11 +462,12 @@ def actions_for(actor: Any, cs: ChangeSet) -> dict[str, bool]:
         "can_reject": allowed(check_can_reject),
         "can_cancel": allowed(check_can_cancel),
         "can_retry": allowed(check_can_retry),
+        "can_revert": allowed(check_can_revert),
     }
 
 
 def _locked(cs: ChangeSet) -> ChangeSet:
-    return ChangeSet.objects.select_for_update(of=("self",)).select_related("domain").get(pk=cs.pk)
+    return ChangeSet.objects.select_for_update(of=("self",)).select_related("domain", "domain__account").get(pk=cs.pk)
 
 
 def _snapshot(cs: ChangeSet) -> dict[str, Any]:

@@ -90,10 +90,18 @@ def change_set_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
         "reject": lambda: services.do_reject(cs, actor=request.user, reason=reason),
         "cancel": lambda: services.do_cancel(cs, actor=request.user, reason=reason),
         "retry": lambda: services.do_retry(cs, actor=request.user),
+        "revert": lambda: services.do_propose_revert(cs, actor=request.user),
     }
     if action not in actions:
         raise Http404("No such action.")
     try:
+        if action == "revert":
+            revert = actions[action]()
+            messages.success(
+                request,
+                f"{revert.ref} proposed: it puts back what {cs.ref} replaced once another approver approves it.",
+            )
+            return redirect(revert)
         cs = actions[action]()
     except ValidationError as exc:
         messages.error(request, " ".join(_errors(exc)))

@@ -14,6 +14,9 @@ from portal.roles import do_assign_role
 from portal.runs import summary_text
 
 Role = RoleAssignment.Role
+# The research account lets the portal write IAM (an approver can apply a generated policy through a change set);
+# the regulated payer account does not (its policies are downloaded and applied by its own pipeline).
+IAM_WRITABLE_ACCOUNT = "271828182845"
 
 # login -> [(role, domain name or "" for every domain)]
 DEMO_ROLES: dict[str, list[tuple[str, str]]] = {
@@ -48,6 +51,7 @@ def setup_demo(log: Callable[[str], None]) -> None:
             external_id=organisation.EXTERNAL_IDS.get(account_id, ""),
             is_payer=account_id == organisation.PAYER_ACCOUNT_ID,
             enabled=True,
+            portal_writes_iam=account_id == IAM_WRITABLE_ACCOUNT,
         )
         log(f"Added AWS account {account_id} ({name}).")
     run, _ = start_inventory_sync(trigger=TaskRun.Trigger.COMMAND, inline=True)

@@ -22,6 +22,14 @@ class AwsAccountForm(forms.Form):
     external_id = forms.CharField(label="External id", required=False, max_length=1224)
     is_payer = forms.BooleanField(label="Payer account (Cost Explorer is read here)", required=False)
     enabled = forms.BooleanField(required=False, initial=True, help_text="Disabled accounts are not synced.")
+    portal_writes_iam = forms.BooleanField(
+        label="The portal may write IAM",
+        required=False,
+        initial=False,
+        help_text="Lets approved change sets put or delete the portal's inline policy on this account's SageMaker "
+        "execution roles (needs iam:GetRolePolicy, iam:PutRolePolicy and iam:DeleteRolePolicy; see the README). "
+        "Off: generated policies can only be downloaded.",
+    )
 
     def __init__(self, *args: Any, instance: AwsAccount | None = None, **kwargs: Any) -> None:
         if instance is not None and "initial" not in kwargs:
@@ -33,6 +41,7 @@ class AwsAccountForm(forms.Form):
                 "external_id": instance.external_id,
                 "is_payer": instance.is_payer,
                 "enabled": instance.enabled,
+                "portal_writes_iam": instance.portal_writes_iam,
             }
         self.instance = instance
         super().__init__(*args, **kwargs)

@@ -36,6 +36,7 @@ class AwsAccount(models.Model):
 
     In live mode the portal uses the default credential chain and, when ``role_arn`` is set, assumes that role
     (with ``external_id``) in the account. ``is_payer`` marks the account whose Cost Explorer holds the bill.
+    ``portal_writes_iam`` is the switch that lets approved change sets write the execution roles' inline policies.
     """
 
     account_id = models.CharField(max_length=12, unique=True)
@@ -45,6 +46,11 @@ class AwsAccount(models.Model):
     external_id = models.CharField(max_length=1224, blank=True)
     is_payer = models.BooleanField(default=False, help_text="Cost Explorer data is read from this account.")
     enabled = models.BooleanField(default=True)
+    portal_writes_iam = models.BooleanField(
+        default=False,
+        help_text="The portal may apply approved IAM policies to the SageMaker execution roles of this account "
+        "(iam:PutRolePolicy / DeleteRolePolicy through a change set). Off by default: many shops forbid it.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     last_verified_at = models.DateTimeField(null=True, blank=True)
     verified_identity = models.CharField(max_length=2048, blank=True)

@@ -24,7 +24,16 @@ AUDIT_ACTIONS = {
     "account.updated": "AWS account changed",
     "account.verified": "AWS account access checked",
 }
-ACCOUNT_FIELDS = ("account_id", "name", "regions", "role_arn", "external_id", "is_payer", "enabled")
+ACCOUNT_FIELDS = (
+    "account_id",
+    "name",
+    "regions",
+    "role_arn",
+    "external_id",
+    "is_payer",
+    "enabled",
+    "portal_writes_iam",
+)
 
 
 class AccountAccessError(Exception):

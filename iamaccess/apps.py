@@ -6,12 +6,14 @@ class IamAccessConfig(AppConfig):
     verbose_name = "IAM access"
 
     def ready(self) -> None:
-        from iamaccess import checks, panels, review
+        from iamaccess import checks, panels, personas, review
         from portal.registry import MenuEntry, Panel, approvers, registry
 
         for check in checks.CHECKS:
             registry.add_check(check)
         registry.add_run_kind(review.IAM_REVIEW)
+        registry.add_rereader("role", review.reread_roles)
+        registry.set_role_advisor(personas.advise)
         registry.add_urls("iamaccess.urls")
         registry.add_api_urls("iamaccess.api.urls")
         registry.add_menu(MenuEntry("Execution roles", "iamaccess:role-list", order=77, visible=approvers))

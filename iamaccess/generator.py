@@ -30,6 +30,7 @@ KINDS = {
     "space-owner": "(b) Spaces limited to their owner",
     "instance-types": "(c) Instance types limited to a team's list",
     "no-deployment": "(d) No model deployment",
+    "hidden": "(e) Deny what the Studio UI hides",
 }
 POLICY_KINDS = tuple(KINDS)  # the API's choices, and its schema's enum
 # parliament findings that are expected in these policies and shown, not refused: an allow on "*" that a condition
@@ -47,7 +48,8 @@ class PolicyError(ValueError):
 @dataclass(frozen=True)
 class Params:
     """What a policy is generated for: a domain (its ARN, id, account and region), whether it runs the new Studio,
-    and the instance types the team may use (a persona's list)."""
+    the instance types the team may use (a persona's list), and (policy (e)) the app types and ML tools the Studio
+    UI hides from the role's profiles."""
 
     domain_arn: str
     domain_id: str
@@ -55,6 +57,8 @@ class Params:
     region: str
     new_studio: bool = True
     instance_types: tuple[str, ...] = ("system",)
+    hidden_app_types: tuple[str, ...] = ()
+    hidden_ml_tools: tuple[str, ...] = ()
 
     @property
     def base(self) -> str:
@@ -179,7 +183,44 @@ def generate(kind: str, p: Params) -> dict[str, Any]:
         )
     if kind == "no-deployment":
         return _doc({"Sid": "NoModelDeployment", "Effect": "Deny", "Action": list(DEPLOYMENT), "Resource": "*"})
+    if kind == "hidden":
+        return _doc(*hidden_statements(p))
     raise PolicyError(f"No policy {kind!r}: choose one of {', '.join(KINDS)}.")
+
+
+def hidden_statements(p: Params) -> list[dict[str, Any]]:
+    """Policy (e): the deny statements that make the Studio UI's hiding real (GOVERNANCE.md section 4): CreateApp on
+    the ARNs of the hidden app types (IAM has no ``sagemaker:AppType`` key; both spellings of the type), and the
+    probe actions of the hidden ML tools. Classic apps are left out: the service refuses new ones anyway."""
+    from iamaccess import probes
+
+    statements: list[dict[str, Any]] = []
+    apps = [a for a in p.hidden_app_types if a in probes.SPACE_APPS or a in probes.PROFILE_APPS]
+    actions: list[str] = []
+    for tool in p.hidden_ml_tools:
+        for action, kind in probes.TOOL_ACTIONS.get(tool, ()):
+            if kind.startswith("app:"):  # Data Wrangler runs in Canvas: denied through its app type
+                apps.append(kind[4:])
+            elif action not in actions:
+                actions.append(action)
+    apps = list(dict.fromkeys(apps))
+    if apps:
+        spellings = list(dict.fromkeys(s for a in apps for s in (a, a.lower())))
+        statements.append(
+            {
+                "Sid": "NoHiddenApps",
+                "Effect": "Deny",
+                "Action": ["sagemaker:CreateApp"],
+                "Resource": [f"{p.base}:app/{p.domain_id}/*/{s}/*" for s in spellings],
+            }
+        )
+    if actions:
+        statements.append({"Sid": "NoHiddenTools", "Effect": "Deny", "Action": sorted(actions), "Resource": "*"})
+    if not statements:
+        raise PolicyError(
+            "Nothing to deny: no profile of this role hides an app type or ML tool the portal maps to IAM actions."
+        )
+    return statements
 
 
 # -- validation --------------------------------------------------------------------------------------------------

@@ -145,12 +145,14 @@ class Probe:
     @property
     def label(self) -> str:
         kind, _, value = self.subject.partition(":")
+        app_type, _, instance_type = value.partition("@")
         return {
             "app": f"app {value}",
             "tool": f"ML tool {value}",
             "instance": f"instance type {value}",
             "other-space": "another profile's private space",
             "other-domain": "another domain's resources",
+            "used": f"app {app_type}" + (f" on {instance_type}" if instance_type else ""),
         }.get(kind, self.subject)
 
     def to_json(self) -> dict[str, Any]:
@@ -246,6 +248,30 @@ def probes_for(target: DomainTarget) -> list[Probe]:
         add("other-space", action, kind, "other-space")
     for action, kind in OTHER_DOMAIN_ACTIONS:
         add("other-domain", action, kind, "other-domain")
+    return found
+
+
+def used_app_probes(target: DomainTarget, used: Iterable[tuple[str, str]]) -> list[Probe]:
+    """CreateApp as the role's profiles used it (app type, instance type), in their own space or on their profile,
+    with the instance type in ``sagemaker:InstanceTypes``: what "newly denied" asks with and without a policy."""
+    arns = _arns(target)
+    groups = contexts(target)
+    found = []
+    sm = f"arn:aws:sagemaker:{target.region}:{target.account_id}"
+    for app_type, instance_type in sorted(set(used)):
+        resource = arns.get(f"app:{app_type}") or f"{sm}:app/{target.domain_id}/{ACTOR}/{app_type}/default"
+        base = groups["own-space"] if app_type in SPACE_APPS else groups["user"]
+        context = {**base, "sagemaker:InstanceTypes": (instance_type,)} if instance_type else base
+        found.append(
+            Probe(
+                target.domain_id,
+                f"used:{app_type}@{instance_type}",
+                "sagemaker:CreateApp",
+                resource,
+                f"used:{'space' if app_type in SPACE_APPS else 'user'}:{instance_type or '-'}",
+                tuple(sorted(context.items())),
+            )
+        )
     return found
 
 

@@ -260,6 +260,20 @@ def review_account(account_id: str, role_pks: list[int]) -> dict[str, dict[str, 
     return counts
 
 
+def reread_roles(domain: Domain, arns: list[str]) -> None:
+    """After a change set wrote these roles' policies: read them from IAM again and simulate their probes with what
+    IAM now holds (registered with ``registry.add_rereader("role", ...)``); the governance evaluation that follows
+    the change set then resolves the findings the new policy closes."""
+    from iamaccess.checks import Reviewed
+
+    by_account: dict[str, list[int]] = defaultdict(list)
+    for pk, arn in ExecutionRole.objects.filter(arn__in=arns).values_list("pk", "arn"):
+        by_account[roles.account_of(arn)].append(pk)
+    for account_id, pks in by_account.items():
+        review_account(account_id, pks)
+    Reviewed.forget()
+
+
 # -- the run -----------------------------------------------------------------------------------------------------
 def run_review(run_id: int) -> None:
     run = TaskRun.objects.get(pk=run_id)

@@ -155,7 +155,11 @@ def role_policy(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_bound and form.is_valid():
         domain = form.cleaned_data["domain"]
         types = form.cleaned_data["instance_types"] or proposals.team_instance_types(role, domain)
-        proposal = proposals.build(role, domain, form.cleaned_data["kind"], types)
+        try:
+            proposal = proposals.build(role, domain, form.cleaned_data["kind"], types)
+        except ValidationError as exc:
+            form.add_error("kind", exc)
+            return render(request, "iamaccess/role_policy.html", context, status=400)
         download = request.GET.get("format")
         if download in DOWNLOADS:
             content_type, extension = DOWNLOADS[download]
@@ -166,12 +170,26 @@ def role_policy(request: HttpRequest, pk: int) -> HttpResponse:
             name = generator.policy_name(proposal.kind, proposal.params)
             response["Content-Disposition"] = f'attachment; filename="{name}.{extension}"'
             return response
-        if request.method == "POST":
+        if request.method == "POST" and request.POST.get("step") == "propose":
+            try:
+                change_set = proposals.propose(proposal, request.user)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(
+                    request,
+                    f"{change_set.ref} proposed: once another approver of {domain.name} approves it, a worker puts the "
+                    f"policy on {role.name} and the role is read and simulated again.",
+                )
+                return redirect(change_set)
+        elif request.method == "POST":
             try:
                 proposal.simulation = proposals.simulate_proposal(proposal, request.user)
             except ValidationError as exc:
                 form.add_error(None, exc)
         context["proposal"] = proposal
+        context["apply_blocker"] = proposals.apply_blocker(proposal, request.user)
+        context["inline_name"] = proposals.inline_policy_name(proposal)
         context["querystring"] = data.urlencode() if request.method == "GET" else ""
     status = 400 if form.is_bound and form.errors else 200
     return render(request, "iamaccess/role_policy.html", context, status=status)

@@ -925,5 +925,19 @@ def do_save_persona(persona: PersonaTemplate, *, actor: Any) -> PersonaTemplate:
     return _save_audited(persona, PERSONA_FIELDS, "persona", actor=actor)
 
 
+def persona_role_check(persona: PersonaTemplate) -> dict[str, Any] | None:
+    """Whether the persona's execution role enforces what the persona hides, as the app that reviews IAM answers
+    from its cached simulation (``registry.set_role_advisor``); None without such an app. It warns, never blocks."""
+    from portal.registry import registry
+
+    return registry.advise_on_role(
+        persona.domain,
+        persona.execution_role,
+        hidden_app_types=list(persona.hidden_app_types or []),
+        hidden_ml_tools=list(persona.hidden_ml_tools or []),
+        allowed_instance_types=list(persona.allowed_instance_types or []),
+    )
+
+
 def do_save_space_policy(policy: SpacePolicy, *, actor: Any) -> SpacePolicy:
     return _save_audited(policy, POLICY_FIELDS, "space_policy", actor=actor)

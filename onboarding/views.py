@@ -3,6 +3,7 @@ offboarding plans. Actions post to small views that call the services and answer
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import messages
@@ -392,17 +393,34 @@ def _save_form(
 
 @login_required
 def persona_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """Save a persona; then warn (never block) when its execution role still allows what it hides, on the persona's
+    page, with the deny statements that would enforce it."""
     instance = get_object_or_404(PersonaTemplate.objects.restrict(request.user, MANAGE), pk=pk) if pk else None
     if instance is None:
         require_somewhere(request.user, MANAGE)
     form = PersonaTemplateForm(request.POST or None, instance=instance, user=request.user)
-    return _save_form(
+    if request.method == "POST" and form.is_valid():
+        try:
+            persona = services.do_save_persona(form.instance, actor=request.user)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, f"Persona {persona.name} of {persona.domain.name} is saved.")
+            advice = services.persona_role_check(persona)
+            if advice and advice["status"] == "leaks":
+                messages.warning(request, advice["message"])
+                return redirect("onboarding:persona-edit", pk=persona.pk)
+            return redirect("onboarding:persona-list")
+    advice = services.persona_role_check(instance) if instance is not None else None
+    return render(
         request,
-        form,
-        services.do_save_persona,
         "onboarding/persona_form.html",
-        {"object": instance},
-        "Persona {obj.name} of {obj.domain.name} is saved.",
+        {
+            "form": form,
+            "object": instance,
+            "role_check": advice,
+            "deny_text": json.dumps(advice["deny"], indent=2) if advice and advice["deny"] else "",
+        },
     )
 
 

@@ -159,6 +159,8 @@ class Registry:
     checks: dict[str, Check] = field(default_factory=dict)
     member_sync_task: Any = None
     audit_actions: dict[str, str] = field(default_factory=dict)
+    rereaders: dict[str, Callable[[Any, list[str]], None]] = field(default_factory=dict)
+    role_advisor: Callable[..., dict[str, Any]] | None = None
 
     def add_urls(self, module: str, prefix: str = "") -> None:
         """An app's page URLconf (it sets its own ``app_name``), included under ``prefix``."""
@@ -216,6 +218,25 @@ class Registry:
             if self.audit_actions.get(action, label) != label:
                 raise ValueError(f"Audit action {action!r} is registered twice, differently.")
             self.audit_actions[action] = label
+
+    def add_rereader(self, resource_kind: str, reread: Callable[[Any, list[str]], None]) -> None:
+        """The app that keeps resources of ``resource_kind`` the inventory does not (e.g. IAM roles) reads them again
+        after a change set changed them: ``reread(domain, arns)``, called by the change-set applier before it tells
+        listeners the change set is applied."""
+        known = self.rereaders.get(resource_kind)
+        if known is not None and known != reread:
+            raise ValueError(f"Resources of kind {resource_kind!r} have a re-reader already.")
+        self.rereaders[resource_kind] = reread
+
+    def set_role_advisor(self, advise: Callable[..., dict[str, Any]]) -> None:
+        """The app that knows what execution roles allow answers whether a role enforces what a persona hides:
+        ``advise(domain, role_arn, *, hidden_app_types, hidden_ml_tools, allowed_instance_types)`` gives
+        ``{"status": "enforced" | "leaks" | "unknown", "message", "leaks": [...], "deny": policy or None,
+        "role_url": str}``. Without one, personas are saved without that check."""
+        self.role_advisor = advise
+
+    def advise_on_role(self, domain: Any, role_arn: str, **hidden: Any) -> dict[str, Any] | None:
+        return self.role_advisor(domain, role_arn, **hidden) if self.role_advisor is not None else None
 
     def add_check(self, check: Check) -> None:
         """A governance check (see the module's docstring), run by the governance engine over every domain."""

@@ -99,7 +99,7 @@ OBJECTS.update(
 )
 for name in ("changesets:detail", "changesets:progress", "changesets:action", "api-change-set-detail"):
     OBJECTS[name] = "change_set"
-for verb in ("approve", "cancel", "reject", "retry"):
+for verb in ("approve", "cancel", "reject", "retry", "revert"):
     OBJECTS[f"api-change-set-{verb}"] = "change_set"
 OBJECTS["changesets:edit"] = "profile"
 OBJECTS.update(
@@ -123,6 +123,7 @@ OBJECTS.update(
         "iamaccess:role-detail": "execution_role",
         "iamaccess:role-policy": "execution_role",
         "api-executionrole-policy": "execution_role",
+        "api-executionrole-policy-change-set": "execution_role",
         "api-executionrole-detail": "execution_role",
         "iamaccess:review-detail": "iamreview",
         "iamaccess:review-progress": "iamreview",
@@ -323,6 +324,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     "iamaccess:role-detail": APPROVERS,
     "iamaccess:role-policy": APPROVERS,  # the form; generating needs a policy and a domain
     "api-executionrole-policy": {**APPROVERS, "admin": 400, "approver": 400},
+    "api-executionrole-policy-change-set": POST_ONLY,  # proposing: tests/iamaccess/test_apply.py
     "iamaccess:review-start": POST_ONLY,
     "iamaccess:review-list": ALL,
     "iamaccess:review-detail": MEMBERS,
@@ -365,7 +367,7 @@ for verb in ("approve", "cancel", "reject", "retry", "retry-now"):
 for verb in ("approve", "cancel", "resume", "retry-now"):
     EXPECTED[f"api-offboarding-{verb}"] = POST_ONLY
 EXPECTED["api-space-request-extend"] = EXPECTED["api-space-request-delete-space"] = POST_ONLY
-for verb in ("approve", "cancel", "reject", "retry"):
+for verb in ("approve", "cancel", "reject", "retry", "revert"):
     EXPECTED[f"api-change-set-{verb}"] = POST_ONLY
 # The API's description and its root need a login unless API_SCHEMA_PUBLIC is on (tests/portal/test_views.py).
 EXPECTED["api-schema"] = EXPECTED["api-root"] = {**ALL, "anon": 403}
@@ -627,7 +629,7 @@ POSTS = [
         ("approve", "reject", "cancel", "retry", "retry-now", "extend", "delete"),
     ),
     ("onboarding:offboarding-action", "offboarding", ("approve", "cancel", "resume", "retry-now")),
-    ("changesets:action", "change_set", ("approve", "reject", "cancel", "retry")),
+    ("changesets:action", "change_set", ("approve", "reject", "cancel", "retry", "revert")),
 ]
 
 
@@ -655,7 +657,8 @@ def test_people_without_the_right_cannot_act(world: World, objects: dict[str, An
                 "api-space-request": "space_request",
                 "api-change-set": "change_set",
             }.get(base, "offboarding")
-            for verb in ("approve", "cancel", "reject", "retry", "retry-now", "resume", "extend", "delete-space"):
+            verbs = ("approve", "cancel", "reject", "retry", "retry-now", "resume", "extend", "delete-space", "revert")
+            for verb in verbs:
                 try:
                     url = reverse(f"{base}-{verb}", args=[objects[key].pk])
                 except Exception:  # noqa: BLE001 - not every viewset has every verb

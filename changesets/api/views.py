@@ -27,7 +27,7 @@ class ChangeSetViewSet(
     mixins.CreateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Change sets: propose (from a list of planned changes), approve, reject (with a reason), cancel, retry."""
+    """Change sets: propose (from a list of planned changes), approve, reject (with a reason), cancel, retry, revert."""
 
     serializer_class = s.ChangeSetSerializer
     filterset_class = ChangeSetFilterSet
@@ -41,7 +41,7 @@ class ChangeSetViewSet(
 
     def get_queryset(self) -> QuerySet:
         """Those who may only look at a change set cannot find it to act on it (404, as if it did not exist)."""
-        action = APPROVE if self.action in ("approve", "reject", "cancel", "retry") else VIEW
+        action = APPROVE if self.action in ("approve", "reject", "cancel", "retry", "revert") else VIEW
         return self.base_queryset().restrict(self.request.user, action)
 
     def get_serializer_class(self) -> Any:
@@ -93,6 +93,17 @@ class ChangeSetViewSet(
         data.is_valid(raise_exception=True)
         reason = data.validated_data.get("reason", "")
         return self._answer(service_call(services.do_cancel, self.get_object(), actor=request.user, reason=reason))
+
+    @extend_schema(
+        request=None,
+        responses={201: s.ChangeSetSerializer},
+        description="Propose a change set that puts back what this applied change set of IAM policies replaced; "
+        "another approver approves it.",
+    )
+    @action(detail=True, methods=["post"])
+    def revert(self, request: ApiRequest, pk: str | None = None) -> Response:
+        revert = service_call(services.do_propose_revert, self.get_object(), actor=request.user)
+        return self._answer(revert, status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=s.ChangeSetSerializer)
     @action(detail=True, methods=["post"])

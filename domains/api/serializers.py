@@ -22,6 +22,7 @@ class AwsAccountSerializer(serializers.ModelSerializer):
             "external_id",
             "is_payer",
             "enabled",
+            "portal_writes_iam",
             "created_at",
             "last_verified_at",
             "verified_identity",

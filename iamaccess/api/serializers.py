@@ -120,9 +120,22 @@ class ChangedProbeSerializer(serializers.Serializer):
     outcome = serializers.CharField()
 
 
+class NewlyDeniedSerializer(serializers.Serializer):
+    app_type = serializers.CharField()
+    instance_type = serializers.CharField(allow_blank=True)
+    label = serializers.CharField()
+    used_by = serializers.ListField(child=serializers.CharField(), help_text="Profiles and spaces that ran it.")
+    outcome = serializers.CharField(help_text="The decision with the policy: explicitDeny or implicitDeny.")
+
+
 class PolicySimulationSerializer(serializers.Serializer):
     calls = serializers.IntegerField()
     changed = ChangedProbeSerializer(many=True)
+    newly_denied = NewlyDeniedSerializer(
+        many=True,
+        help_text="Apps and instance types the role's profiles and spaces used in the last 30 days (as the inventory "
+        "saw them) that the role allows now and would deny with the policy.",
+    )
     closes = serializers.ListField(child=serializers.IntegerField(), help_text="Ids of the findings it would close.")
 
 
@@ -138,3 +151,7 @@ class GeneratedPolicySerializer(serializers.Serializer):
     terraform = serializers.CharField()
     cloudformation = serializers.CharField()
     simulation = PolicySimulationSerializer(required=False, allow_null=True)
+    apply_unavailable = serializers.CharField(
+        allow_blank=True,
+        help_text="Why the policy cannot be proposed as a change set here (empty: POST .../policy/change-set/ can).",
+    )

@@ -11,6 +11,8 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from changesets.api.serializers import ChangeSetSerializer
+from changesets.models import ChangeSet
 from domains.models import Domain
 from iamaccess import access, proposals, review
 from iamaccess.api.serializers import (
@@ -44,7 +46,10 @@ class ExecutionRoleViewSet(ScopedReadOnlyViewSet):
         return ExecutionRoleDetailSerializer if self.action == "retrieve" else ExecutionRoleSerializer
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
-        if self.action == "policy":  # its ?domain= names the policy's domain, not a filter of the list
+        if self.action in (
+            "policy",
+            "policy_change_set",
+        ):  # its ?domain= names the policy's domain, not a filter of the list
             return queryset
         return super().filter_queryset(queryset)
 
@@ -71,17 +76,8 @@ class ExecutionRoleViewSet(ScopedReadOnlyViewSet):
     def policy(self, request: Request, pk: str | None = None) -> Response:
         role = self.get_object()
         data = request.data if request.method == "POST" else request.query_params
-        params = GeneratedPolicyRequestSerializer(data=data)
-        params.is_valid(raise_exception=True)
-        wanted = params.validated_data["domain"]
-        domain = next((d for d in access.visible_domains(request.user, role) if d.domain_id == wanted), None)
-        if domain is None:
-            raise ValidationError({"domain": [f"{wanted} is not a domain this role acts in that you manage."]})
         try:
-            types = proposals.instance_types_of(params.validated_data.get("instance_types") or [])
-            if not params.validated_data.get("instance_types"):
-                types = proposals.team_instance_types(role, domain)
-            proposal = proposals.build(role, domain, params.validated_data["kind"], types)
+            proposal = self._proposal(request, role, data)
             simulation = None
             if request.method == "POST":
                 found = proposals.simulate_proposal(proposal, request.user)
@@ -89,6 +85,7 @@ class ExecutionRoleViewSet(ScopedReadOnlyViewSet):
                     "calls": found["calls"],
                     "changed": found["changed"],
                     "closes": [f.pk for f in found["closes"]],
+                    "newly_denied": found["newly_denied"],
                 }
         except DjangoValidationError as exc:
             raise ValidationError({"detail": exc.messages}) from exc
@@ -96,7 +93,7 @@ class ExecutionRoleViewSet(ScopedReadOnlyViewSet):
             {
                 "kind": proposal.kind,
                 "title": proposal.title,
-                "domain_id": domain.domain_id,
+                "domain_id": proposal.domain.domain_id,
                 "document": proposal.document,
                 "valid": proposal.validation.ok,
                 "errors": proposal.validation.errors,
@@ -105,8 +102,41 @@ class ExecutionRoleViewSet(ScopedReadOnlyViewSet):
                 "terraform": proposal.terraform,
                 "cloudformation": proposal.cloudformation,
                 "simulation": simulation,
+                "apply_unavailable": proposals.apply_blocker(proposal, request.user),
             }
         )
+
+    def _proposal(self, request: Request, role: ExecutionRole, data: Any) -> proposals.Proposal:
+        params = GeneratedPolicyRequestSerializer(data=data)
+        params.is_valid(raise_exception=True)
+        wanted = params.validated_data["domain"]
+        domain = next((d for d in access.visible_domains(request.user, role) if d.domain_id == wanted), None)
+        if domain is None:
+            raise ValidationError({"domain": [f"{wanted} is not a domain this role acts in that you manage."]})
+        types = proposals.instance_types_of(params.validated_data.get("instance_types") or [])
+        if not params.validated_data.get("instance_types"):
+            types = proposals.team_instance_types(role, domain)
+        return proposals.build(role, domain, params.validated_data["kind"], types)
+
+    @extend_schema(
+        request=GeneratedPolicyRequestSerializer,
+        responses={201: ChangeSetSerializer},
+        description="Propose the generated policy as a change set (iam:PutRolePolicy of the portal's inline policy "
+        "on this role), after simulating it; only where the role's account lets the portal write IAM. Another "
+        "approver approves it at /api/change-sets/{id}/approve/; /api/change-sets/{id}/revert/ undoes it.",
+    )
+    @action(detail=True, methods=["post"], url_path="policy/change-set")
+    def policy_change_set(self, request: Request, pk: str | None = None) -> Response:
+        role = self.get_object()
+        try:
+            proposal = self._proposal(request, role, request.data)
+            change_set = proposals.propose(proposal, request.user)
+        except DjangoValidationError as exc:
+            raise ValidationError({"detail": exc.messages}) from exc
+        fresh = (
+            ChangeSet.objects.select_related("domain", "decided_by").prefetch_related("changes").get(pk=change_set.pk)
+        )
+        return Response(ChangeSetSerializer(fresh, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         role = self.get_object()

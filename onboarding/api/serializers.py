@@ -6,9 +6,11 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from domains.models import Domain
+from onboarding import services
 from onboarding.models import (
     Offboarding,
     OffboardingStep,
@@ -186,13 +188,32 @@ class ExtendSerializer(serializers.Serializer):
     expires_on = serializers.DateField()
 
 
+class PersonaRoleCheckSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["enforced", "leaks", "unknown"])
+    message = serializers.CharField()
+    leaks = serializers.ListField(child=serializers.DictField(), help_text="{subject, label, actions} still allowed.")
+    deny = serializers.JSONField(allow_null=True, help_text="A policy whose deny statements would enforce it.")
+    role_url = serializers.CharField(allow_blank=True)
+
+
 class PersonaTemplateSerializer(serializers.ModelSerializer):
     domain = serializers.SlugRelatedField(slug_field="arn", queryset=LIVE_DOMAINS)
+    role_check = serializers.SerializerMethodField(
+        help_text="On one persona (read, create, update): whether its execution role enforces what it hides, from "
+        "the last IAM review; a warning, never a refusal. Null in lists."
+    )
 
     class Meta:
         model = PersonaTemplate
-        fields = ["id", "domain", *PERSONA_FIELDS, "created_at", "updated_at"]
+        fields = ["id", "domain", *PERSONA_FIELDS, "created_at", "updated_at", "role_check"]
         read_only_fields = ["id", "created_at", "updated_at"]
+
+    @extend_schema_field(PersonaRoleCheckSerializer(allow_null=True))
+    def get_role_check(self, persona: PersonaTemplate) -> dict[str, Any] | None:
+        view = self.context.get("view")
+        if view is None or getattr(view, "action", "") == "list":
+            return None
+        return services.persona_role_check(persona)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -320,3 +320,38 @@ def test_a_run_that_also_read_unseen_domains_does_not_name_them(client: Client, 
     assert "AccessDenied" in full and "joined that sync" in full
     run.refresh_from_db()
     assert run.errors[0]["message"] == "AccessDenied"  # only the display is redacted
+
+
+def test_only_a_platform_admin_lets_the_portal_write_iam_in_an_account_and_it_is_audited(
+    client: Client, world: dict[str, Any]
+) -> None:
+    from portal.models import AuditEvent
+
+    account = world["risk"].account
+    assert account.portal_writes_iam is False  # off by default
+    form = {"account_id": account.account_id, "name": account.name, "regions": "us-east-1", "enabled": "on"}
+    login(client, world["approver"])
+    assert (
+        client.post(reverse("domains:account-edit", args=[account.pk]), {**form, "portal_writes_iam": "on"}).status_code
+        == 404
+    )
+    assert client.patch(
+        f"/api/accounts/{account.pk}/", {"portal_writes_iam": True}, content_type="application/json"
+    ).status_code in (403, 404)
+    account.refresh_from_db()
+    assert account.portal_writes_iam is False
+    login(client, world["admin"])
+    page = client.get(reverse("domains:account-edit", args=[account.pk])).content.decode()
+    assert "The portal may write IAM" in page
+    assert (
+        client.post(reverse("domains:account-edit", args=[account.pk]), {**form, "portal_writes_iam": "on"}).status_code
+        == 302
+    )
+    account.refresh_from_db()
+    assert account.portal_writes_iam is True
+    event = AuditEvent.objects.get(action="account.updated")
+    assert event.before["portal_writes_iam"] is False and event.after["portal_writes_iam"] is True
+    assert "portal may write IAM" in client.get(reverse("domains:account-list")).content.decode()
+    answer = client.patch(f"/api/accounts/{account.pk}/", {"portal_writes_iam": False}, content_type="application/json")
+    assert answer.status_code == 200 and answer.json()["portal_writes_iam"] is False
+    assert AuditEvent.objects.filter(action="account.updated").count() == 2

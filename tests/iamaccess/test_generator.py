@@ -14,7 +14,16 @@ from iamaccess import generator, proposals
 
 DOMAIN = "arn:aws:sagemaker:us-east-1:111122223333:domain/d-abc123"
 OTHER = "arn:aws:sagemaker:us-east-1:111122223333:domain/d-other9"
-PARAMS = generator.Params(DOMAIN, "d-abc123", "111122223333", "us-east-1", True, ("system", "ml.t3.*", "ml.m5.large"))
+PARAMS = generator.Params(
+    DOMAIN,
+    "d-abc123",
+    "111122223333",
+    "us-east-1",
+    True,
+    ("system", "ml.t3.*", "ml.m5.large"),
+    hidden_app_types=("JupyterServer", "Canvas", "CodeEditor"),
+    hidden_ml_tools=("Endpoints", "EmrClusters", "DataWrangler", "FeatureStore"),
+)
 BASE = "arn:aws:sagemaker:us-east-1:111122223333"
 ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 
