@@ -1,7 +1,7 @@
 """Fault injection for the AWS sandbox: throttling, server errors and added latency.
 
-Rules are matched by service (``sagemaker``, ``ce``) and operation (``ListUserProfiles`` or ``*``) and fire either
-on a share of calls (``rate``, drawn from a seeded generator so a run can be repeated) or on the next ``count``
+Rules are matched by service (``sagemaker``, ``ce``, ``iam``) and operation (``ListUserProfiles`` or ``*``) and fire
+either on a share of calls (``rate``, drawn from a seeded generator so a run can be repeated) or on the next ``count``
 calls. They are set in process (tests) or over HTTP on the sandbox server (``/_sandbox/faults``).
 """
 
@@ -15,11 +15,14 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 KINDS = ("throttle", "server_error", "latency")
-SERVICES = ("sagemaker", "ce")
+SERVICES = ("sagemaker", "ce", "iam")
 
 # What each service answers when it throttles: SageMaker says ThrottlingException, Cost Explorer
 # LimitExceededException (both retried by botocore's standard and adaptive retry modes).
-THROTTLE_CODES = {"sagemaker": "ThrottlingException", "ce": "LimitExceededException"}
+THROTTLE_CODES = {"sagemaker": "ThrottlingException", "ce": "LimitExceededException", "iam": "Throttling"}
+# IAM speaks the query protocol: errors are XML (IAM API reference, "Common Errors": Throttling, ServiceFailure).
+XML_SERVICES = {"iam"}
+SERVER_ERROR_CODES = {"iam": "ServiceFailure"}
 
 
 class FaultError(ValueError):
@@ -127,14 +130,22 @@ registry = FaultRegistry()
 
 
 def error_response(service: str, rule: FaultRule, operation: str) -> tuple[int, dict[str, str], str]:
-    """The HTTP answer AWS's JSON protocol gives for this fault."""
-    headers = {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": "sandbox-fault"}
+    """The HTTP answer AWS gives for this fault: AWS JSON for SageMaker and Cost Explorer, XML for IAM."""
     if rule.kind == "throttle":
-        code = THROTTLE_CODES[service]
-        body = {"__type": code, "message": f"Rate exceeded (sandbox fault on {operation})"}
-        return 400, headers, json.dumps(body)
-    body = {"__type": "InternalFailure", "message": f"Service unavailable (sandbox fault on {operation})"}
-    return rule.status, headers, json.dumps(body)
+        status, code, message = 400, THROTTLE_CODES[service], f"Rate exceeded (sandbox fault on {operation})"
+    else:
+        status = rule.status
+        code = SERVER_ERROR_CODES.get(service, "InternalFailure")
+        message = f"Service unavailable (sandbox fault on {operation})"
+    if service in XML_SERVICES:
+        kind = "Sender" if status < 500 else "Receiver"
+        body = (
+            f"<ErrorResponse><Error><Type>{kind}</Type><Code>{code}</Code><Message>{message}</Message></Error>"
+            "<RequestId>sandbox-fault</RequestId></ErrorResponse>"
+        )
+        return status, {"Content-Type": "text/xml", "x-amzn-RequestId": "sandbox-fault"}, body
+    headers = {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": "sandbox-fault"}
+    return status, headers, json.dumps({"__type": code, "message": message})
 
 
 def apply(service: str, operation: str) -> tuple[int, dict[str, str], str] | None:
