@@ -315,7 +315,10 @@ def _apply_chunk(plan_id: int, items: list[BackfillItem]) -> dict[str, int]:
         _save([i for i in pending if i not in ready])
         for start in range(0, len(ready), TAG_BATCH):
             _tag_batch(plan_id, client, ready[start : start + TAG_BATCH])
-        _verify(client, items)
+        # Verify re-reads what this step wrote; a step that wrote nothing (all already right, conflicts, refusals)
+        # keeps the tags it has just read, rather than asking AWS the same question twice.
+        wrote = any(i.status == BackfillItem.Status.TAGGED for i in ready)
+        _verify(client, items, None if wrote or len(pending) < len(items) else current)
     statuses = Counter(i.status for i in pending)  # what this step did, not what an earlier run did
     return {
         "updated": statuses[BackfillItem.Status.TAGGED],
@@ -378,10 +381,11 @@ def _tag_batch(plan_id: int, client: Any, batch: list[BackfillItem]) -> None:
     )
 
 
-def _verify(client: Any, items: list[BackfillItem]) -> None:
-    """Re-read the tags of the chunk and record them on the resources, with their coverage. A resource found tagged
-    with another domain (a conflict) now belongs to that domain, as the tag says."""
-    tags = _read_tags(client, [i.arn for i in items])
+def _verify(client: Any, items: list[BackfillItem], known: dict[str, dict[str, str]] | None = None) -> None:
+    """Re-read the tags of the chunk (or take ``known``, read after the last write) and record them on the
+    resources, with their coverage. A resource found tagged with another domain (a conflict) now belongs to that
+    domain, as the tag says."""
+    tags = known if known is not None else _read_tags(client, [i.arn for i in items])
     resources = {r.pk: r for r in LegacyResource.objects.filter(pk__in=[i.resource_id for i in items])}
     others = {t.get(DOMAIN_TAG) for t in tags.values()} - {i.domain_arn for i in items} - {None}
     domains = {d.arn: d for d in Domain.objects.filter(arn__in=others)} if others else {}
