@@ -358,7 +358,8 @@ def cost_tag_backfills(request: HttpRequest) -> HttpResponse:
     }
     if request.headers.get("HX-Request"):  # the pagination's links swap the table only
         return render(request, "backfill/_cost_tag_backfill_rows.html", context)
-    context.update({"form": form, "tagged_at": costtags.last_tagged_at()})
+    tagged_at, tagged_by = costtags.last_tagging()
+    context.update({"form": form, "tagged_at": tagged_at, "tagged_by": tagged_by})
     return render(request, "backfill/cost_tag_backfills.html", context)
 
 
