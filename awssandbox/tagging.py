@@ -165,12 +165,27 @@ def _all_resources(account_id: str, region: str) -> list[_Resource]:
 
 
 def _find(account_id: str, region: str, arn: str) -> _Resource | None:
+    """One resource by ARN: a Studio one, else in moto's collection of the ARN's type (looked up by name first, as
+    moto keys most collections, then scanned), never a scan of every collection (AWS finds one ARN in no time
+    whatever the account holds; a scan per ARN made tagging N resources cost N squared)."""
     studio = _studio_resource(account_id, region, arn)
     if studio is not None:
         return studio
-    for moto_arn, arn_type, obj in _moto_objects(account_id, region):
-        if moto_arn == arn:
-            return _moto_resource(arn_type, obj)
+    match = _SAGEMAKER_ARN_RE.match(arn)
+    if match is None or match.group(3) not in _MOTO_COLLECTIONS:
+        return None
+    arn_type, name = match.group(3), match.group(4)
+    collection = getattr(sagemaker_backends[account_id][region], _MOTO_COLLECTIONS[arn_type], {})
+    keyed = collection.get(name) if isinstance(collection, dict) else None
+    for item in [keyed] if keyed is not None else list(collection.values()):
+        for obj in item if isinstance(item, list) else [item]:
+            if getattr(obj, "arn", None) == arn:
+                return _moto_resource(arn_type, obj)
+    if keyed is not None:  # keyed by name but another ARN: scan the collection after all
+        for item in list(collection.values()):
+            for obj in item if isinstance(item, list) else [item]:
+                if getattr(obj, "arn", None) == arn:
+                    return _moto_resource(arn_type, obj)
     return None
 
 
@@ -226,9 +241,15 @@ def get_resources(account_id: str, region: str, p: dict[str, Any]) -> dict[str, 
             raise _invalid("Every TagFilter needs a Key.")
     matcher = make_tag_matcher(tag_filters)
     wanted = set(arns or [])
+    # With ResourceARNList, only those ARNs are looked at (one lookup each), not every resource of the region.
+    candidates = (
+        [r for arn in sorted(wanted) if (r := _find(account_id, region, arn))]
+        if arns is not None
+        else _all_resources(account_id, region)
+    )
     items = [
         {"ResourceARN": r.arn, "Tags": [{"Key": k, "Value": v} for k, v in r.tags.items()]}
-        for r in _all_resources(account_id, region)
+        for r in candidates
         # Only tagged resources come back: an ARN missing from the answer is an untagged one.
         if r.tags
         and match_resource_type(r.resource_type, type_filters)
