@@ -1,9 +1,9 @@
 """Fault injection for the AWS sandbox: throttling, server errors, refusals and added latency.
 
-Rules are matched by service (``sagemaker``, ``ce``, ``tagging`` for the Resource Groups Tagging API) and operation
-(``ListUserProfiles`` or ``*``) and fire either on a share of calls (``rate``, drawn from a seeded generator so a run
-can be repeated) or on the next ``count`` calls; ``access_denied`` answers as a role without the permission would.
-They are set in process (tests) or over HTTP on the sandbox server (``/_sandbox/faults``).
+Rules are matched by service (``sagemaker``, ``ce``, ``tagging`` for the Resource Groups Tagging API, ``iam``) and
+operation (``ListUserProfiles`` or ``*``) and fire either on a share of calls (``rate``, drawn from a seeded generator
+so a run can be repeated) or on the next ``count`` calls; ``access_denied`` answers as a role without the permission
+would. They are set in process (tests) or over HTTP on the sandbox server (``/_sandbox/faults``).
 """
 
 from __future__ import annotations
@@ -16,13 +16,21 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 KINDS = ("throttle", "server_error", "latency", "access_denied")
-SERVICES = ("sagemaker", "ce", "tagging")
+SERVICES = ("sagemaker", "ce", "tagging", "iam")
 # moto's name of a service where it differs from the rules' (and the rate limits') name.
 MOTO_SERVICES = {"resourcegroupstaggingapi": "tagging"}
 
 # What each service answers when it throttles: SageMaker says ThrottlingException, Cost Explorer
 # LimitExceededException (both retried by botocore's standard and adaptive retry modes).
-THROTTLE_CODES = {"sagemaker": "ThrottlingException", "ce": "LimitExceededException", "tagging": "ThrottlingException"}
+THROTTLE_CODES = {
+    "sagemaker": "ThrottlingException",
+    "ce": "LimitExceededException",
+    "tagging": "ThrottlingException",
+    "iam": "Throttling",
+}
+# IAM speaks the query protocol: errors are XML (IAM API reference, "Common Errors": Throttling, ServiceFailure).
+XML_SERVICES = {"iam"}
+SERVER_ERROR_CODES = {"iam": "ServiceFailure"}
 
 
 class FaultError(ValueError):
@@ -130,18 +138,26 @@ registry = FaultRegistry()
 
 
 def error_response(service: str, rule: FaultRule, operation: str) -> tuple[int, dict[str, str], str]:
-    """The HTTP answer AWS's JSON protocol gives for this fault."""
-    headers = {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": "sandbox-fault"}
+    """The HTTP answer AWS gives for this fault: AWS JSON for SageMaker and Cost Explorer, XML for IAM."""
     if rule.kind == "throttle":
-        code = THROTTLE_CODES[service]
-        body = {"__type": code, "message": f"Rate exceeded (sandbox fault on {operation})"}
-        return 400, headers, json.dumps(body)
-    if rule.kind == "access_denied":
+        status, code, message = 400, THROTTLE_CODES[service], f"Rate exceeded (sandbox fault on {operation})"
+    elif rule.kind == "access_denied":
         # What a role without the operation's IAM permission gets (e.g. no tag:GetResources).
-        body = {"__type": "AccessDeniedException", "message": f"Not authorized to perform {operation} (sandbox fault)"}
-        return 400, headers, json.dumps(body)
-    body = {"__type": "InternalFailure", "message": f"Service unavailable (sandbox fault on {operation})"}
-    return rule.status, headers, json.dumps(body)
+        code = "AccessDenied" if service in XML_SERVICES else "AccessDeniedException"
+        status, message = 400, f"Not authorized to perform {operation} (sandbox fault)"
+    else:
+        status = rule.status
+        code = SERVER_ERROR_CODES.get(service, "InternalFailure")
+        message = f"Service unavailable (sandbox fault on {operation})"
+    if service in XML_SERVICES:
+        kind = "Sender" if status < 500 else "Receiver"
+        body = (
+            f"<ErrorResponse><Error><Type>{kind}</Type><Code>{code}</Code><Message>{message}</Message></Error>"
+            "<RequestId>sandbox-fault</RequestId></ErrorResponse>"
+        )
+        return status, {"Content-Type": "text/xml", "x-amzn-RequestId": "sandbox-fault"}, body
+    headers = {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": "sandbox-fault"}
+    return status, headers, json.dumps({"__type": code, "message": message})
 
 
 def apply(service: str, operation: str) -> tuple[int, dict[str, str], str] | None:

@@ -23,7 +23,15 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from backfill.models import BackfillItem, BackfillPlan, CostTagBackfill, may_backfill_costs
+from backfill.models import (
+    DOMAIN_TAG,
+    BackfillItem,
+    BackfillPlan,
+    CostTagBackfill,
+    LegacyResource,
+    may_backfill_costs,
+)
+from changesets.models import Change
 from domains.models import AwsAccount
 from portal import audit
 from portal.aws import call_with_retries, describe_error, error_code, gateway, is_retryable
@@ -234,8 +242,7 @@ def follow_all() -> int:
 
 
 # -- the cost dashboard's notice -------------------------------------------------------------------------------------
-def last_tagged_at() -> datetime | None:
-    """When a tag backfill last tagged resources (the end of the last applied plan that tagged any)."""
+def _plan_tagged_at() -> datetime | None:
     return (
         BackfillPlan.objects.filter(
             status__in=[BackfillPlan.Status.APPLIED, BackfillPlan.Status.PARTIAL],
@@ -247,13 +254,51 @@ def last_tagged_at() -> datetime | None:
     )
 
 
+def _change_set_tagged_at() -> datetime | None:
+    """The last applied change set call that put the domain tag on a resource (applied, not skipped: the resource
+    did not carry it yet)."""
+    changes = (
+        Change.objects.filter(operation="AddTags", status=Change.Status.APPLIED, applied_at__isnull=False)
+        .filter(request__icontains=DOMAIN_TAG)
+        .order_by("-applied_at")
+        .only("request", "applied_at")
+    )
+    for change in changes.iterator():
+        keys = {tag.get("Key") for tag in change.request.get("Tags") or [] if isinstance(tag, dict)}
+        if DOMAIN_TAG in keys:
+            return change.applied_at
+    return None
+
+
+def _found_tagged_at() -> datetime | None:
+    return LegacyResource.objects.filter(removed_at__isnull=True).aggregate(last=Max("found_tagged_at")).get("last")
+
+
+TAGGED_BY = {
+    "plan": "a tag backfill plan",
+    "change_set": "an applied change set",
+    "outside": "someone outside the portal (found by a discovery)",
+}
+
+
+def last_tagging() -> tuple[datetime | None, list[str]]:
+    """When resources that already existed (and so may have had spend) last got the domain tag, and by what: a tag
+    backfill plan, an applied change set's AddTags, or a hand or script a discovery found out about afterwards."""
+    found = {"plan": _plan_tagged_at(), "change_set": _change_set_tagged_at(), "outside": _found_tagged_at()}
+    dated = {key: at for key, at in found.items() if at is not None}
+    if not dated:
+        return None, []
+    last = max(dated.values())
+    return last, [TAGGED_BY[key] for key in TAGGED_BY if key in dated]
+
+
 def spend_notice(request: Any, _obj: Any = None) -> dict[str, Any] | None:
     """For the cost dashboard: the payer accounts whose past spend has not followed the last tag backfill (no cost
     allocation tag backfill asked for since, or none that succeeded). None when there is nothing to say."""
     grants = grants_for(request.user)
     if not grants.domains_for("view_costs"):
         return None
-    tagged_at = last_tagged_at()
+    tagged_at, tagged_by = last_tagging()
     if tagged_at is None:
         return None
     covered = CostTagBackfill.objects.filter(requested_at__gte=tagged_at).exclude(
@@ -266,4 +311,4 @@ def spend_notice(request: Any, _obj: Any = None) -> dict[str, Any] | None:
     )
     if not payers:
         return None
-    return {"tagged_at": tagged_at, "payers": payers, "may_request": may_backfill_costs(grants)}
+    return {"tagged_at": tagged_at, "tagged_by": tagged_by, "payers": payers, "may_request": may_backfill_costs(grants)}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from backfill.models import LegacyResource
 
@@ -28,6 +28,7 @@ class Row:
     domain_arn: str = ""
     account_id: str = ""
     region: str = ""
+    domain_pk: int | None = None
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATES, 0))
     by_type: dict[str, dict[str, int]] = field(default_factory=dict)
 
@@ -67,7 +68,7 @@ def coverage(resources: QuerySet) -> list[Row]:
     """Rows per domain (by name), then the unattributed groups, from ``resources`` (live ones only)."""
     grouped = (
         resources.filter(removed_at__isnull=True)
-        .values("domain_arn", "domain__name", "account_id", "region", "resource_type", "coverage")
+        .values("domain_arn", "domain", "domain__name", "account_id", "region", "resource_type", "coverage")
         .annotate(n=Count("id"))
         .order_by()
     )
@@ -77,6 +78,7 @@ def coverage(resources: QuerySet) -> list[Row]:
             key = item["domain_arn"]
             label = item["domain__name"] or item["domain_arn"].rsplit("/", 1)[-1]
             row = rows.setdefault(key, Row(key, label, domain_arn=key))
+            row.domain_pk = row.domain_pk or item["domain"]
         else:
             key = f"{item['account_id']}/{item['region']}"
             label = f"No domain ({item['account_id']} {item['region']})"
@@ -107,3 +109,62 @@ def chart(rows: list[Row]) -> dict[str, Any]:
             for state in STATES
         ],
     }
+
+
+def untagged_near(domain: Any) -> QuerySet:
+    """What the domain-isolation policy of ``domain`` would deny if enforced now: its live resources without the
+    domain tag (untagged attributable ones and those excepted), and the unattributed ones of its account and region
+    (they may be the domain's; nothing says they are not)."""
+    return (
+        LegacyResource.objects.filter(removed_at__isnull=True)
+        .exclude(coverage=LegacyResource.Coverage.TAGGED)
+        .filter(Q(domain_arn=domain.arn) | Q(domain_arn="", account_id=domain.account.account_id, region=domain.region))
+    )
+
+
+@dataclass
+class DomainCoverage:
+    """One domain's coverage, and whether it is complete: every resource attributed to it is tagged or excepted
+    with a reason, and no unattributed resource of its account and region is left undecided (attributed by a rule
+    or excepted), since it may be the domain's."""
+
+    domain: Any
+    row: Row
+    nearby: dict[str, int]
+
+    @property
+    def left(self) -> int:
+        """Resources that still stand between the domain and complete coverage."""
+        return self.row.counts["attributable"] + self.nearby["unattributable"]
+
+    @property
+    def complete(self) -> bool:
+        return self.left == 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **self.row.to_json(),
+            "unattributed_nearby": self.nearby["unattributable"],
+            "excepted_nearby": self.nearby["excepted"],
+            "left": self.left,
+            "complete": self.complete,
+        }
+
+
+def domain_coverage(domain: Any) -> DomainCoverage:
+    """The coverage of one domain, by type, with the unattributed resources of its account and region (two
+    aggregate queries)."""
+    rows = coverage(LegacyResource.objects.filter(domain_arn=domain.arn))
+    row = rows[0] if rows else Row(domain.arn, domain.name, domain_arn=domain.arn)
+    row.label, row.account_id, row.region = domain.name, domain.account.account_id, domain.region
+    nearby = dict.fromkeys(STATES, 0)
+    for state, n in (
+        LegacyResource.objects.filter(
+            removed_at__isnull=True, domain_arn="", account_id=domain.account.account_id, region=domain.region
+        )
+        .values_list("coverage")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        nearby[state] += n
+    return DomainCoverage(domain, row, nearby)

@@ -27,7 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from backfill import attribution
-from backfill.models import LegacyResource
+from backfill.models import DOMAIN_TAG, LegacyResource
 from domains.models import AwsAccount, Domain
 from domains.signals import resources_changed
 from portal import runs
@@ -288,6 +288,8 @@ def store(
             continue
         changed = [name for name in FACT_FIELDS if not _same(row, name, item[name])]
         if changed or row.removed_at is not None:
+            if DOMAIN_TAG not in (row.tags or {}) and DOMAIN_TAG in (item["tags"] or {}):
+                row.found_tagged_at = now  # tagged outside a plan (a plan records the tags it wrote)
             for name in changed:
                 setattr(row, name, item[name])
             row.removed_at, row.last_seen = None, now
@@ -301,7 +303,7 @@ def store(
     with transaction.atomic():
         LegacyResource.objects.bulk_create(created, batch_size=500)
         LegacyResource.objects.bulk_update(
-            updated, [*FACT_FIELDS, "removed_at", "last_seen", "coverage"], batch_size=500
+            updated, [*FACT_FIELDS, "removed_at", "last_seen", "coverage", "found_tagged_at"], batch_size=500
         )
         LegacyResource.objects.bulk_update(gone, ["removed_at"], batch_size=500)
         rewritten = {row.pk for row in updated}

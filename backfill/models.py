@@ -106,6 +106,12 @@ class LegacyResource(models.Model):
     )
     excepted_at = models.DateTimeField(null=True, blank=True)
     # Discovery bookkeeping.
+    found_tagged_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a discovery found the domain tag on it after recording it without: tagged outside a plan "
+        "(by hand, a script), so its earlier spend stays untagged in Cost Explorer.",
+    )
     first_seen = models.DateTimeField()
     last_seen = models.DateTimeField()
     removed_at = models.DateTimeField(null=True, blank=True)

@@ -9,6 +9,7 @@ app_name = "backfill"
 
 urlpatterns = [
     path("backfill/", views.coverage_page, name="coverage"),
+    path("backfill/domains/<int:pk>/", views.domain_coverage_page, name="domain-coverage"),
     path("backfill/discover/", views.discover, name="discover"),
     path("backfill/resources/", views.ResourceListView.as_view(), name="resource-list"),
     path("backfill/resources/<int:pk>/", views.resource_detail, name="resource-detail"),

@@ -28,11 +28,12 @@ from backfill.models import (
     LegacyResource,
     may_backfill_costs,
 )
+from domains.models import Domain
 from portal.csvexport import csv_response
 from portal.listing import FilteredListView
 from portal.models import TaskRun
 from portal.run_views import progress_fragment
-from portal.scoping import grants_for, require_admin
+from portal.scoping import MEMBER_WIDE_ROLES, domain_q, grants_for, require_admin
 
 
 def _add_errors(form: Any, exc: ValidationError) -> None:
@@ -61,6 +62,32 @@ def coverage_page(request: HttpRequest) -> HttpResponse:
             "last_run": last_run,
             "may_backfill_costs": may_backfill_costs(grants_for(request.user)),
         },
+    )
+
+
+def coverage_domain(user: Any, pk: int) -> Domain:
+    """A domain whose coverage this person reads (platform admins, and the domain's approvers, finance and team
+    leads); anything else answers 404."""
+    grants = grants_for(user)
+    domains = Domain.objects.filter(removed_at__isnull=True).select_related("account")
+    if not grants.is_admin:
+        visible = grants.domains_for("view", roles=MEMBER_WIDE_ROLES)
+        if not visible:
+            raise Http404("No such domain.")
+        domains = domains.filter(domain_q(visible, "arn"))
+    return get_object_or_404(domains, pk=pk)
+
+
+@login_required
+def domain_coverage_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """One domain's coverage by type, whether it is complete, and what the apps above add (the isolation
+    rollout)."""
+    domain = coverage_domain(request.user, pk)
+    found = coverage_module.domain_coverage(domain)
+    return render(
+        request,
+        "backfill/domain_coverage.html",
+        {"domain": domain, "found": found, "is_admin": grants_for(request.user).is_admin},
     )
 
 
@@ -331,7 +358,8 @@ def cost_tag_backfills(request: HttpRequest) -> HttpResponse:
     }
     if request.headers.get("HX-Request"):  # the pagination's links swap the table only
         return render(request, "backfill/_cost_tag_backfill_rows.html", context)
-    context.update({"form": form, "tagged_at": costtags.last_tagged_at()})
+    tagged_at, tagged_by = costtags.last_tagging()
+    context.update({"form": form, "tagged_at": tagged_at, "tagged_by": tagged_by})
     return render(request, "backfill/cost_tag_backfills.html", context)
 
 

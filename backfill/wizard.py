@@ -13,9 +13,10 @@ The step ends by re-reading the tags it wrote (verify) and updating the resource
 
 from __future__ import annotations
 
+import json
 import random
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -270,7 +271,14 @@ def _read_tags(client: Any, arns: list[str]) -> dict[str, dict[str, str]]:
 
 
 def _save(items: list[BackfillItem]) -> None:
-    BackfillItem.objects.bulk_update(items, ["status", "detail", "attempts"], batch_size=500)
+    """Write the items' outcomes: one plain UPDATE per distinct outcome (a batch is mostly one: tagged, first
+    attempt), in one transaction, rather than a CASE per row and field."""
+    outcomes: dict[tuple[str, str, int], list[int]] = defaultdict(list)
+    for item in items:
+        outcomes[(item.status, item.detail, item.attempts)].append(item.pk)
+    with transaction.atomic():
+        for (status, detail, attempts), pks in outcomes.items():
+            BackfillItem.objects.filter(pk__in=pks).update(status=status, detail=detail, attempts=attempts)
 
 
 def apply_step(run_id: int, plan_id: int, chunk: int, *, final_attempt: bool = True) -> None:
@@ -312,10 +320,14 @@ def _apply_chunk(plan_id: int, items: list[BackfillItem]) -> dict[str, int]:
                 item.status, item.detail = BackfillItem.Status.TOO_MANY_TAGS, f"Holds {len(tags)} tags already."
             else:
                 ready.append(item)
-        _save([i for i in pending if i not in ready])
+        chosen = {i.pk for i in ready}
+        _save([i for i in pending if i.pk not in chosen])
         for start in range(0, len(ready), TAG_BATCH):
             _tag_batch(plan_id, client, ready[start : start + TAG_BATCH])
-        _verify(client, items)
+        # Verify re-reads what this step wrote; a step that wrote nothing (all already right, conflicts, refusals)
+        # keeps the tags it has just read, rather than asking AWS the same question twice.
+        wrote = any(i.status == BackfillItem.Status.TAGGED for i in ready)
+        _verify(client, items, None if wrote or len(pending) < len(items) else current)
     statuses = Counter(i.status for i in pending)  # what this step did, not what an earlier run did
     return {
         "updated": statuses[BackfillItem.Status.TAGGED],
@@ -378,14 +390,16 @@ def _tag_batch(plan_id: int, client: Any, batch: list[BackfillItem]) -> None:
     )
 
 
-def _verify(client: Any, items: list[BackfillItem]) -> None:
-    """Re-read the tags of the chunk and record them on the resources, with their coverage. A resource found tagged
-    with another domain (a conflict) now belongs to that domain, as the tag says."""
-    tags = _read_tags(client, [i.arn for i in items])
+def _verify(client: Any, items: list[BackfillItem], known: dict[str, dict[str, str]] | None = None) -> None:
+    """Re-read the tags of the chunk (or take ``known``, read after the last write) and record them on the
+    resources, with their coverage. A resource found tagged with another domain (a conflict) now belongs to that
+    domain, as the tag says."""
+    tags = known if known is not None else _read_tags(client, [i.arn for i in items])
     resources = {r.pk: r for r in LegacyResource.objects.filter(pk__in=[i.resource_id for i in items])}
     others = {t.get(DOMAIN_TAG) for t in tags.values()} - {i.domain_arn for i in items} - {None}
     domains = {d.arn: d for d in Domain.objects.filter(arn__in=others)} if others else {}
-    changed = []
+    moved: list[LegacyResource] = []
+    same_tags: dict[tuple[str, str], list[int]] = defaultdict(list)  # most of a chunk reads back alike
     for item in items:
         resource = resources.get(item.resource_id)
         if resource is None:
@@ -394,16 +408,22 @@ def _verify(client: Any, items: list[BackfillItem]) -> None:
         if item.status == BackfillItem.Status.TAGGED and now_tags.get(DOMAIN_TAG) != item.domain_arn:
             item.status, item.detail = BackfillItem.Status.FAILED, "The tag was not there when read back."
         tagged = now_tags.get(DOMAIN_TAG)
+        resource.tags = now_tags
         if tagged and tagged != resource.domain_arn:
             resource.domain_arn, resource.domain = tagged, domains.get(tagged)
             resource.rule = LegacyResource.Rule.DOMAIN_TAG
             resource.evidence = [{"field": f"Tags.{DOMAIN_TAG}", "value": tagged, "source": "tags"}]
-        resource.tags = now_tags
+            resource.coverage = resource.coverage_of()
+            moved.append(resource)
+            continue
         resource.coverage = resource.coverage_of()
-        changed.append(resource)
-    fields = ["tags", "coverage", "domain_arn", "domain", "rule", "evidence"]
-    LegacyResource.objects.bulk_update(changed, fields, batch_size=500)
-    _save(items)
+        same_tags[(json.dumps(now_tags, sort_keys=True), resource.coverage)].append(resource.pk)
+    with transaction.atomic():
+        for (text, coverage), pks in same_tags.items():
+            LegacyResource.objects.filter(pk__in=pks).update(tags=json.loads(text), coverage=coverage)
+        fields = ["tags", "coverage", "domain_arn", "domain", "rule", "evidence"]
+        LegacyResource.objects.bulk_update(moved, fields, batch_size=500)
+        _save(items)
 
 
 def _close(plan_id: int) -> None:

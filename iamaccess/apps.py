@@ -18,3 +18,6 @@ class IamAccessConfig(AppConfig):
         registry.add_api_urls("iamaccess.api.urls")
         registry.add_menu(MenuEntry("Execution roles", "iamaccess:role-list", order=77, visible=approvers))
         registry.add_panel(Panel("domain", "iamaccess/_domain_roles_panel.html", panels.domain_roles, order=60))
+        registry.add_panel(
+            Panel("coverage", "iamaccess/_isolation_rollout_panel.html", panels.isolation_rollout, order=50)
+        )

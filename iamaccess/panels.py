@@ -22,3 +22,13 @@ def domain_roles(request: HttpRequest, domain: Domain) -> dict[str, Any] | None:
     for role in roles:
         role.acts_for = [(RoleUse.Kind(kind).label, n) for (pk, kind), n in sorted(kinds.items()) if pk == role.pk]
     return {"roles": roles}
+
+
+def isolation_rollout(request: HttpRequest, domain: Domain) -> dict[str, Any] | None:
+    """On a domain's tag coverage page, for its approvers: what the isolation policy would lock out now, and the
+    policy for its execution roles once coverage is complete."""
+    if not grants_for(request.user).allows(MANAGE, domain.arn):
+        return None
+    from iamaccess import rollout
+
+    return rollout.rollout_context(domain, sample=10)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("execution-roles/", views.ExecutionRoleListView.as_view(), name="role-list"),
     path("execution-roles/<int:pk>/", views.role_detail, name="role-detail"),
     path("execution-roles/<int:pk>/policy/", views.role_policy, name="role-policy"),
+    path("execution-roles/isolation/<int:pk>/", views.isolation_rollout, name="isolation-rollout"),
     path("execution-roles/review/", views.review_start, name="review-start"),
     *run_views.run_urls(
         IAM_REVIEW.kind,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,10 +18,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from domains.models import Domain
-from iamaccess import access, generator, proposals, review
+from iamaccess import access, generator, proposals, review, rollout
 from iamaccess.filtersets import ExecutionRoleFilterSet
 from iamaccess.forms import PolicyForm, ReviewStartForm
 from iamaccess.models import ExecutionRole, RoleUse
+from portal.csvexport import csv_response
 from portal.listing import FilteredListView
 from portal.models import TaskRun
 from portal.run_views import progress_fragment
@@ -193,3 +195,41 @@ def role_policy(request: HttpRequest, pk: int) -> HttpResponse:
         context["querystring"] = data.urlencode() if request.method == "GET" else ""
     status = 400 if form.is_bound and form.errors else 200
     return render(request, "iamaccess/role_policy.html", context, status=status)
+
+
+LOCKOUT_CSV_HEADER = ["type", "name", "arn", "coverage", "actions denied"]
+
+
+@login_required
+def isolation_rollout(request: HttpRequest, pk: int) -> HttpResponse:
+    """A domain's isolation rollout (its approvers): what the isolation policy would lock out if enforced now, the
+    resources one by one (filter by type, CSV), and the policy for its execution roles once coverage is complete."""
+    domain = get_object_or_404(
+        Domain.objects.restrict(request.user, MANAGE).filter(removed_at__isnull=True).select_related("account"), pk=pk
+    )
+    context = rollout.rollout_context(domain)
+    lockout = context["lockout"]
+    denied = lockout.denied if lockout else []
+    kind = request.GET.get("type", "")
+    if kind:
+        denied = [r for r in denied if r["type"] == kind]
+    if request.GET.get("format") == "csv":
+        return csv_response(
+            f"isolation-lockout-{domain.domain_id}.csv",
+            [LOCKOUT_CSV_HEADER]
+            + [[r["type"], r["name"], r["arn"], r["coverage_label"], " ".join(r["actions"])] for r in denied],
+        )
+    page = Paginator(denied, 50).get_page(request.GET.get("page"))
+    context.update(
+        {
+            "page_obj": page,
+            "is_paginated": page.has_other_pages(),
+            "object_list": page.object_list,
+            "type": kind,
+            "types": [t["type"] for t in lockout.by_type if t["denied"]] if lockout else [],
+            "querystring": urlencode({"type": kind}) if kind else "",
+        }
+    )
+    if request.htmx:
+        return render(request, "iamaccess/_lockout_rows.html", context)
+    return render(request, "iamaccess/isolation_rollout.html", context)

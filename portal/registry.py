@@ -76,8 +76,9 @@ class RunKind:
 
 @dataclass(frozen=True)
 class Panel:
-    """A section of a detail page (``page`` is "domain", "profile" or "space"), or a notice on the cost dashboard
-    (``page`` "costs", whose object is None): ``template`` rendered with what
+    """A section of a detail page (``page`` is "domain", "profile" or "space", or "coverage": a domain's tag
+    coverage page, whose object is the domain), or a notice on the cost dashboard (``page`` "costs", whose object
+    is None): ``template`` rendered with what
     ``context(request, obj)`` answers, or not shown at all when it answers None (e.g. the person may not see it)."""
 
     page: str
@@ -86,7 +87,7 @@ class Panel:
     order: int = 100
 
 
-PANEL_PAGES = ("domain", "profile", "space", "costs")
+PANEL_PAGES = ("domain", "profile", "space", "costs", "coverage")
 
 SEVERITIES = ("high", "medium", "low")
 CHECK_RESOURCE_KINDS = ("domain", "profile", "space", "app")

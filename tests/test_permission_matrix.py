@@ -105,6 +105,10 @@ OBJECTS["changesets:edit"] = "profile"
 OBJECTS.update(
     {
         "backfill:resource-detail": "legacy_resource",
+        "backfill:domain-coverage": "domain",
+        "iamaccess:isolation-rollout": "domain",
+        "api-isolation-rollout-detail": "domain",
+        "api-isolation-rollout-locked-out": "domain",
         "backfill:rule-delete": "rule",
         "backfill:run-detail": "discoveryrun",
         "backfill:run-progress": "discoveryrun",
@@ -293,6 +297,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     "backfill:resource-list": ALL,
     "backfill:resource-detail": {**MEMBERS, "scientist": 404},
     "backfill:rules": ADMIN_ONLY,
+    "backfill:domain-coverage": {**MEMBERS, "scientist": 404},
     "backfill:rule-delete": POST_ONLY,
     "backfill:run-list": ALL,
     # Discovery reads every domain: the people who see every domain (admins, finance everywhere) see its runs.
@@ -321,6 +326,11 @@ EXPECTED: dict[str, dict[str, int]] = {
     # Execution roles and their policies: platform admins and the approvers of a domain the role acts in; everyone
     # may open the list, which shows them nothing. A review run is seen like every run, by its domains' people.
     "iamaccess:role-list": ALL,
+    # A domain's isolation rollout (what the isolation policy would lock out, the policy once coverage is complete):
+    # the people who manage the domain.
+    "iamaccess:isolation-rollout": APPROVERS,
+    "api-isolation-rollout-detail": APPROVERS,
+    "api-isolation-rollout-locked-out": APPROVERS,
     "iamaccess:role-detail": APPROVERS,
     "iamaccess:role-policy": APPROVERS,  # the form; generating needs a policy and a domain
     "api-executionrole-policy": {**APPROVERS, "admin": 400, "approver": 400},

@@ -155,3 +155,59 @@ class GeneratedPolicySerializer(serializers.Serializer):
         allow_blank=True,
         help_text="Why the policy cannot be proposed as a change set here (empty: POST .../policy/change-set/ can).",
     )
+
+
+class LockoutTypeSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    asked = serializers.IntegerField(help_text="Resources of this type without the domain's tag, asked about.")
+    denied = serializers.IntegerField(help_text="Of those, the ones the isolation policy would deny.")
+    actions = serializers.ListField(child=serializers.CharField(), help_text="The actions denied.")
+
+
+class LockedOutResourceSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk", help_text="The legacy resource (/api/backfill/resources/<id>/).")
+    arn = serializers.CharField()
+    type = serializers.CharField()
+    name = serializers.CharField()
+    coverage = serializers.CharField()
+    actions = serializers.ListField(child=serializers.CharField())
+
+
+class RolloutRoleSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    arn = serializers.CharField()
+    policy_url = serializers.CharField(
+        help_text="The generated isolation policy for this role (GET, or POST to simulate it with the role's probes)."
+    )
+
+
+class RolloutCoverageSerializer(serializers.Serializer):
+    tagged = serializers.IntegerField()
+    attributable = serializers.IntegerField()
+    unattributable = serializers.IntegerField()
+    excepted = serializers.IntegerField()
+    total = serializers.IntegerField()
+    percent = serializers.IntegerField()
+    unattributed_nearby = serializers.IntegerField(
+        help_text="Unattributed resources of the domain's account and region, undecided (they may be the domain's)."
+    )
+    excepted_nearby = serializers.IntegerField()
+    left = serializers.IntegerField(help_text="Resources still to tag, attribute or except.")
+    complete = serializers.BooleanField()
+
+
+class IsolationRolloutSerializer(serializers.Serializer):
+    domain_id = serializers.CharField()
+    domain_name = serializers.CharField()
+    domain_arn = serializers.CharField()
+    coverage = RolloutCoverageSerializer()
+    ready = serializers.BooleanField(help_text="Coverage is complete: the isolation policy is offered.")
+    lockout_error = serializers.CharField(help_text="Why IAM's policy simulator could not be asked (else empty).")
+    asked = serializers.IntegerField(allow_null=True, help_text="Resources without the domain's tag.")
+    denied = serializers.IntegerField(allow_null=True, help_text="Of those, what the policy would lock out now.")
+    simulate_calls = serializers.IntegerField(allow_null=True, help_text="SimulateCustomPolicy calls it took.")
+    by_type = LockoutTypeSerializer(many=True)
+    roles = RolloutRoleSerializer(many=True)
+    policy = serializers.JSONField(allow_null=True, help_text="The isolation policy, once ready (else null).")
+    policy_errors = serializers.ListField(child=serializers.CharField())

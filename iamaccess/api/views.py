@@ -1,25 +1,31 @@
 from __future__ import annotations
 
+import json
 from typing import Any
+from urllib.parse import urlencode
 
+from botocore.exceptions import BotoCoreError, ClientError
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from changesets.api.serializers import ChangeSetSerializer
 from changesets.models import ChangeSet
 from domains.models import Domain
-from iamaccess import access, proposals, review
+from iamaccess import access, proposals, review, rollout
 from iamaccess.api.serializers import (
     ExecutionRoleDetailSerializer,
     ExecutionRoleSerializer,
     GeneratedPolicyRequestSerializer,
     GeneratedPolicySerializer,
+    IsolationRolloutSerializer,
+    LockedOutResourceSerializer,
     ReviewRequestSerializer,
 )
 from iamaccess.filtersets import ExecutionRoleFilterSet
@@ -28,7 +34,7 @@ from iamaccess.views import domains_by_role
 from portal.api import ScopedReadOnlyViewSet, ScopedViewSetMixin, TaskRunSerializer
 from portal.filtering import TaskRunFilterSet
 from portal.models import TaskRun
-from portal.scoping import SYNC
+from portal.scoping import MANAGE, SYNC
 
 
 class ExecutionRoleViewSet(ScopedReadOnlyViewSet):
@@ -179,3 +185,69 @@ class IamReviewViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retriev
             TaskRunSerializer(run, context={"request": request}).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
+
+
+class IsolationRolloutViewSet(viewsets.GenericViewSet):
+    """A domain's isolation rollout (its approvers; ``<id>`` is the domain's id in the portal): its tag coverage,
+    what the isolation policy would lock out if its execution roles enforced it now (IAM's policy simulator, per
+    resource type), and, once coverage is complete, the policy with a link per execution role to generate it.
+    ``locked-out/`` lists the resources it would deny, one by one (``?type=`` narrows to one type)."""
+
+    serializer_class = IsolationRolloutSerializer
+
+    def get_queryset(self) -> QuerySet:
+        return (
+            Domain.objects.restrict(self.request.user, MANAGE)
+            .filter(removed_at__isnull=True)
+            .select_related("account")
+            .order_by("pk")
+        )
+
+    def retrieve(self, request: Request, pk: str | None = None) -> Response:
+        domain = self.get_object()
+        context = rollout.rollout_context(domain)
+        found, lockout, policy = context["found"], context["lockout"], context["policy"]
+        data = {
+            "domain_id": domain.domain_id,
+            "domain_name": domain.name,
+            "domain_arn": domain.arn,
+            "coverage": found.to_json(),
+            "ready": found.complete,
+            "lockout_error": context["lockout_error"],
+            "asked": lockout.asked_total if lockout else None,
+            "denied": len(lockout.denied) if lockout else None,
+            "simulate_calls": lockout.calls if lockout else None,
+            "by_type": lockout.by_type if lockout else [],
+            "roles": [
+                {
+                    "id": role.pk,
+                    "name": role.name,
+                    "arn": role.arn,
+                    "policy_url": reverse("api-executionrole-policy", args=[role.pk])
+                    + "?"
+                    + urlencode({"kind": "isolation", "domain": domain.domain_id}),
+                }
+                for role in context["roles"]
+            ],
+            "policy": json.loads(policy["text"]) if policy else None,
+            "policy_errors": policy["validation"].errors if policy else [],
+        }
+        return Response(IsolationRolloutSerializer(data).data)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("type", str, description="Only resources of this type (training-job...).")],
+        responses=LockedOutResourceSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"], url_path="locked-out", url_name="locked-out")
+    def locked_out(self, request: Request, pk: str | None = None) -> Response:
+        domain = self.get_object()
+        try:
+            lockout = rollout.simulate_lockout(domain)
+        except (ClientError, BotoCoreError) as exc:
+            raise APIException(f"IAM's policy simulator did not answer: {exc}") from exc
+        rows = lockout.denied
+        kind = request.query_params.get("type")
+        if kind:
+            rows = [r for r in rows if r["type"] == kind]
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(LockedOutResourceSerializer(page, many=True).data)

@@ -59,6 +59,20 @@ def test_throttling_answers_each_services_own_code(aws_sandbox: None) -> None:
     assert [(r["service"], r["fired"]) for r in faults.registry.rules()] == [("sagemaker", 1), ("ce", 1)]
 
 
+def test_iam_faults_answer_in_its_query_protocol(aws_sandbox: None) -> None:
+    """IAM errors are XML: botocore parses the code and botocore's retry modes see IAM's Throttling."""
+    faults.registry.add(service="iam", kind="throttle", operation="SimulateCustomPolicy", count=1)
+    faults.registry.add(service="iam", kind="server_error", operation="SimulateCustomPolicy", count=1)
+    iam = client("iam")
+    statement = {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    request = {"PolicyInputList": [policy], "ActionNames": ["s3:GetObject"]}
+    assert code_of(iam.simulate_custom_policy, **request) == ("Throttling", 400)
+    assert code_of(iam.simulate_custom_policy, **request) == ("ServiceFailure", 500)
+    assert iam.simulate_custom_policy(**request)["EvaluationResults"][0]["EvalDecision"] == "allowed"
+    assert iam.list_roles()["Roles"] == []  # a rule on one operation leaves the others alone
+
+
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
 def test_server_errors_carry_the_status_asked_for_and_only_hit_their_operation(aws_sandbox: None, status: int) -> None:
     faults.registry.add(service="sagemaker", kind="server_error", operation="ListDomains", count=1, status=status)

@@ -413,6 +413,7 @@ PORTAL_CALLS = [
     ("sagemaker:DescribeProcessingJob", "arn:aws:sagemaker:us-east-1:{a}:processing-job/p"),
     ("tag:GetResources", "*"),
     ("iam:GetAccountAuthorizationDetails", "*"),
+    ("iam:SimulateCustomPolicy", "*"),  # the isolation rollout's lock-out
 ]
 
 

@@ -230,7 +230,7 @@ def test_the_list_query_count_does_not_grow(world: dict[str, Any], django_assert
     api.get("/api/cost-tag-backfills/")
     costtags.do_request(world["fiona"], payer=world["payer"], backfill_from=months_back(1), reason="first")
     for n in range(2):
-        with django_assert_num_queries(7):
+        with django_assert_num_queries(9):  # 3 of them: when resources were last tagged, and by what
             assert page.get(reverse("backfill:cost-tag-backfills")).status_code == 200
         with django_assert_num_queries(5):
             assert api.get("/api/cost-tag-backfills/").status_code == 200
@@ -309,3 +309,57 @@ def test_the_scheduler_runs_the_follower(settings: Any) -> None:
     entry = settings.CELERY_BEAT_SCHEDULE["backfill-follow-cost-tag-backfills"]
     assert entry["task"] == costtags.FOLLOW_TASK == tasks.follow_cost_tag_backfills.name
     assert {costtags.FOLLOW_TASK, costtags.START_TASK} <= set(app.tasks)
+
+
+def test_resources_tagged_outside_a_plan_bring_the_notice_too(world: dict[str, Any]) -> None:
+    """A change set's AddTags of the domain tag, or a tag put by hand that a discovery finds, leaves the earlier
+    spend untagged just as a plan does: the cost dashboard says so and offers the cost allocation tag backfill."""
+    from backfill import discovery
+    from changesets.models import Change, ChangeSet
+
+    fiona = client_for(world["fiona"])
+    domain = world["domain"]
+    change_set = ChangeSet.objects.create(domain=domain, title="Tag profiles", status="applied")
+    tag = [{"Key": "sagemaker:domain-arn", "Value": domain.arn}]
+    profile_arn = domain.arn.replace(":domain/", ":user-profile/") + "/ada"
+    change = Change.objects.create(
+        change_set=change_set,
+        position=0,
+        operation="AddTags",
+        resource_arn=profile_arn,
+        resource_kind="profile",
+        request={"ResourceArn": profile_arn, "Tags": tag},
+        status="skipped",  # already so: nothing was tagged, nothing to say
+        applied_at=timezone.now() - timedelta(days=2),
+    )
+    assert "cost-tag-backfill-notice" not in fiona.get(reverse("costs:dashboard")).content.decode()
+    Change.objects.filter(pk=change.pk).update(status="applied")
+    page = fiona.get(reverse("costs:dashboard")).content.decode()
+    assert "Cost Explorer applies tags to new spend only" in page and "by an applied change set" in page
+    assert (timezone.localdate() - timedelta(days=2)).isoformat() in page
+
+    # Tagged by hand: a discovery that finds the tag on a resource it recorded without says when.
+    now = timezone.now()
+    row = LegacyResource.objects.create(
+        arn=f"arn:aws:sagemaker:us-east-1:{PAYER}:model/by-hand",
+        resource_type="model",
+        name="by-hand",
+        account_id=PAYER,
+        region="us-east-1",
+        coverage="unattributable",
+        first_seen=now - timedelta(days=30),
+        last_seen=now - timedelta(days=30),
+    )
+    facts = {name: getattr(row, name) for name in discovery.FACT_FIELDS}
+    discovery.store(PAYER, "us-east-1", {row.arn: facts}, {row.arn: row}, now)
+    assert LegacyResource.objects.get(pk=row.pk).found_tagged_at is None  # nothing changed
+    facts["tags"] = {"sagemaker:domain-arn": domain.arn, "team": "fraud"}
+    discovery.store(PAYER, "us-east-1", {row.arn: facts}, {row.arn: LegacyResource.objects.get(pk=row.pk)}, now)
+    assert LegacyResource.objects.get(pk=row.pk).found_tagged_at == now
+    page = fiona.get(reverse("costs:dashboard")).content.decode()
+    assert "by an applied change set, someone outside the portal (found by a discovery)" in page
+    assert timezone.localdate().isoformat() in page
+    # Once its tags are known, a later discovery does not date it again.
+    later = now + timedelta(days=1)
+    discovery.store(PAYER, "us-east-1", {row.arn: facts}, {row.arn: LegacyResource.objects.get(pk=row.pk)}, later)
+    assert LegacyResource.objects.get(pk=row.pk).found_tagged_at == now

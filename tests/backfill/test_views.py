@@ -274,3 +274,25 @@ def test_the_inbox_lists_plans_waiting_for_this_approver(world: dict[str, Any]) 
     assert 'id="inbox-backfill-plans"' not in inbox(world["outsider"])
     wizard.do_approve(world["approver"], plan)
     assert 'id="inbox-backfill-plans"' not in inbox(world["approver"])
+
+
+def test_a_domains_coverage_page_says_whether_it_is_complete(world: dict[str, Any]) -> None:
+    """Linked from the coverage table; complete once the domain's resources are tagged or excepted and no
+    unattributed resource of its account and region is left undecided."""
+    domain, finance = world["domain"], client_for(world["finance"])
+    url = reverse("backfill:domain-coverage", args=[domain.pk])
+    assert url in finance.get(reverse("backfill:coverage")).content.decode()
+    page = finance.get(url).content.decode()
+    assert 'id="coverage-state">2 left' in page  # risk-train-1 untagged, the stray one undecided
+    assert 'id="domain-attributable">1<' in page and 'id="domain-unattributed">1<' in page
+    assert 'id="isolation-rollout"' not in page  # the rollout is for those who manage the domain's roles
+    LegacyResource.objects.filter(pk=world["mine"].pk).update(coverage="tagged", tags={"sagemaker:domain-arn": "x"})
+    LegacyResource.objects.filter(pk=world["stray"].pk).update(coverage="excepted", excepted_reason="a test rig")
+    assert 'id="coverage-state">complete' in finance.get(url).content.decode()
+
+
+def test_a_domains_coverage_page_is_404_to_outsiders_and_scientists(world: dict[str, Any]) -> None:
+    url = reverse("backfill:domain-coverage", args=[world["domain"].pk])
+    for who in ("outsider", "scientist"):
+        assert client_for(world[who]).get(url).status_code == 404
+    assert client_for(world["finance"]).get(reverse("backfill:domain-coverage", args=[999999])).status_code == 404

@@ -106,6 +106,23 @@ def test_apply_tags_every_attributable_resource_and_respects_what_is_there(plann
     assert moved.coverage == "tagged" and moved.domain_arn == other and moved.rule == "domain-tag"
 
 
+def test_a_step_that_writes_nothing_reads_the_tags_once(planned: dict[str, Any]) -> None:
+    """Tagged by someone else since the dry run: the read before tagging finds every resource already right, and
+    with nothing written there is nothing to verify with a second read."""
+    plan = wizard.do_plan(planned["admin"])
+    items = list(plan.items.all())
+    for item in items:
+        tagging(item).tag_resources(ResourceARNList=[item.arn], Tags={DOMAIN_TAG: item.domain_arn})
+    wizard.do_approve(planned["approver"], plan)
+    run = wizard.do_apply(planned["admin"], plan, inline=True)
+    plan.refresh_from_db()
+    assert plan.status == BackfillPlan.Status.APPLIED
+    assert Counter(plan.items.values_list("status", flat=True)) == {"already": len(items)}
+    assert calls(run, "TagResources") == 0
+    assert calls(run, "GetResources") == plan.counts["chunks"]
+    assert not LegacyResource.objects.filter(arn__in=[i.arn for i in items]).exclude(coverage="tagged").exists()
+
+
 def test_only_the_throttled_arns_are_retried(planned: dict[str, Any]) -> None:
     plan = wizard.do_plan(planned["admin"])
     wizard.do_approve(planned["approver"], plan)
