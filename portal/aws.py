@@ -268,6 +268,14 @@ class AwsGateway:
         # Cost Explorer has one endpoint, in us-east-1, whatever the region of the resources.
         return self.client("ce", region="us-east-1", account=account)
 
+    def identity_store(self, *, region: str, account: AccountAccess | None = None) -> Any:
+        """IAM Identity Center's identity store (users, groups, memberships) in the instance's region."""
+        return self.client("identitystore", region=region, account=account)
+
+    def sso_admin(self, *, region: str, account: AccountAccess | None = None) -> Any:
+        """IAM Identity Center administration: ``ListInstances`` answers the identity store ids."""
+        return self.client("sso-admin", region=region, account=account)
+
     def sts(self, *, region: str | None = None, account: AccountAccess | None = None) -> Any:
         return self.client("sts", region=region or settings.AWS_DEFAULT_REGION, account=account)
 
