@@ -15,11 +15,15 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 KINDS = ("throttle", "server_error", "latency")
-SERVICES = ("sagemaker", "ce")
+SERVICES = ("sagemaker", "ce", "identitystore")
 
 # What each service answers when it throttles: SageMaker says ThrottlingException, Cost Explorer
 # LimitExceededException (both retried by botocore's standard and adaptive retry modes).
-THROTTLE_CODES = {"sagemaker": "ThrottlingException", "ce": "LimitExceededException"}
+THROTTLE_CODES = {
+    "sagemaker": "ThrottlingException",
+    "ce": "LimitExceededException",
+    "identitystore": "ThrottlingException",
+}
 
 
 class FaultError(ValueError):
