@@ -77,7 +77,8 @@ class RunKind:
 @dataclass(frozen=True)
 class Panel:
     """A section of a detail page (``page`` is "domain", "profile", "space" or "person"), or a notice on the cost
-    dashboard (``page`` "costs", whose object is None): ``template`` rendered with what ``context(request, obj)`` answers, or not shown at all when it answers None (e.g. the person may not see it)."""
+    dashboard (``page`` "costs", whose object is None): ``template`` rendered with what ``context(request, obj)``
+    answers, or not shown at all when it answers None (e.g. the person may not see it)."""
 
     page: str
     template: str
