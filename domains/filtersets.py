@@ -182,7 +182,14 @@ class PersonFilterSet(DomainScopedFilterSet):
         empty_label="Anyone",
         help_text="active, left, or ambiguous (listed in an open match for an admin to resolve).",
     )
-    domain = domain_filter()
+    domain = ScopedChoiceFilter(
+        field_name="user_profiles__domain__domain_id",
+        method="filter_domain",
+        scope="domain",
+        label="Domain",
+        empty_label="All domains",
+        help_text="People with a live profile in this domain (one you may see), by id (d-...) or ARN.",
+    )
     sort_fields = {"name": ("display_name", "pk"), "email": ("email", "pk"), "status": ("status", "display_name")}
 
     class Meta:
@@ -198,14 +205,10 @@ class PersonFilterSet(DomainScopedFilterSet):
             )
         return qs.filter(status=value)
 
-    def filter_queryset(self, queryset: Any) -> Any:
-        domain = self.form.cleaned_data.pop("domain", None)
-        queryset = super().filter_queryset(queryset)
-        if domain:
-            profiles = Person._meta.get_field("user_profiles").related_model
-            holders = profiles.objects.filter(domain__domain_id=domain, removed_at__isnull=True).values("person_id")
-            queryset = queryset.filter(pk__in=holders)
-        return queryset
+    def filter_domain(self, qs: Any, name: str, value: str) -> Any:
+        profiles = Person._meta.get_field("user_profiles").related_model
+        holders = profiles.objects.filter(domain__domain_id=value, removed_at__isnull=True).values("person_id")
+        return qs.filter(pk__in=holders)
 
 
 class PersonMatchFilterSet(django_filters.FilterSet):
