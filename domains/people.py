@@ -322,6 +322,40 @@ def match_directory() -> dict[str, int]:
     return counts
 
 
+def person_for_login(user: Any) -> Person:
+    """The person of a portal login: theirs already, or matched (email, then user name), or added now."""
+    person = Person.objects.filter(portal_user=user).first()
+    if person is not None:
+        return person
+    with transaction.atomic():
+        person = person_for(
+            Index(),
+            subject=PersonMatch.Subject.PORTAL_LOGIN,
+            key=user.get_username(),
+            label=f"login {user.get_username()} ({user.email or 'no email'})",
+            email=user.email,
+            user_name=user.get_username(),
+            display_name=user.get_full_name() or user.get_username(),
+        )
+        if person is None:
+            raise ValidationError(
+                f"The login {user.get_username()} matches several people in the directory: a platform admin says "
+                f"which one it is on the People page first."
+            )
+        if person.portal_user_id is None:
+            Person.objects.filter(pk=person.pk).update(portal_user=user)
+            person.portal_user = user
+        elif person.portal_user_id != user.pk:
+            person = _create(
+                Index(),
+                display_name=user.get_full_name() or user.get_username(),
+                email="",
+                user_name="",
+                portal_user=user,
+            )
+    return person
+
+
 def knows_identity_center() -> bool:
     """Whether an Identity Center listing ever completed (else nobody is judged by it)."""
     return IdentityCenterUser.objects.exists()

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -433,35 +432,46 @@ class OffboardingListView(FilteredListView):
         return super().scoped_queryset()
 
     def decorate(self, queryset: QuerySet) -> QuerySet:
-        return queryset.select_related("person", "requested_by", "decided_by")
+        return queryset.select_related("person", "login", "requested_by", "decided_by")
 
 
 @login_required
 def offboarding_new(request: HttpRequest) -> HttpResponse:
     require_somewhere(request.user, APPROVE)
-    form = OffboardingForm(request.POST if request.method == "POST" else None, initial=request.GET.dict())
+    form = OffboardingForm(
+        request.POST if request.method == "POST" else (request.GET or None), user=request.user, initial={}
+    )
     plan: list[dict[str, Any]] | None = None
+    person = None
+    if form.is_bound:
+        form.is_valid()
+        person = form.cleaned_data.get("person")
+        for name in ("reason",) if request.method == "GET" else ():
+            form.errors.pop(name, None)  # the preview asks for the person only
     if request.method == "POST" and form.is_valid():
+        close_login = form.cleaned_data.get("close_login", True)
         try:
             offboarding = services.do_plan_offboarding(
-                actor=request.user, person=form.cleaned_data["person"], reason=form.cleaned_data["reason"]
+                actor=request.user,
+                person=person,
+                reason=form.cleaned_data["reason"],
+                close_login=close_login if "close_login" in form.fields else True,
+                keep_login_reason=form.cleaned_data.get("keep_login_reason", ""),
             )
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
             messages.success(request, f"Plan {offboarding.request_id} is ready; another approver must approve it.")
             return redirect(offboarding)
-    username = (form.data if form.is_bound else form.initial).get("person")
-    if username:
-        person = get_user_model().objects.filter(username=username, is_active=True).first()
-        plan = services.offboarding_plan(request.user, person) if person else None
-    return render(request, "onboarding/offboarding_form.html", {"form": form, "plan": plan})
+    if person is not None:
+        plan = services.offboarding_plan(request.user, person)
+    return render(request, "onboarding/offboarding_form.html", {"form": form, "plan": plan, "person": person})
 
 
 def _offboarding(request: HttpRequest, pk: int) -> Offboarding:
     return get_object_or_404(
         Offboarding.objects.restrict(request.user, VIEW)
-        .select_related("person", "requested_by", "decided_by")
+        .select_related("person", "login", "requested_by", "decided_by")
         .prefetch_related("steps"),
         pk=pk,
     )
