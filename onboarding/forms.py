@@ -50,23 +50,36 @@ def chosen_domain(form: forms.Form) -> Domain | None:
         return None
 
 
+class DirectoryLoginChoiceField(forms.ModelChoiceField):
+    """A person of the directory who has a portal login, given by the login's user name; cleans to the person."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.display_name} ({obj.portal_user.get_username()})"
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, Person):
+            return value.portal_user.get_username()
+        return super().prepare_value(value)
+
+    def to_python(self, value: Any) -> Any:
+        if value in self.empty_values:
+            return None
+        found = self.queryset.filter(portal_user__username=str(value)).first()
+        if found is None:
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return found
+
+
 class ProfileRequestForm(forms.Form):
     domain = DomainChoiceField(queryset=Domain.objects.none(), empty_label="Choose a domain")
     template = PersonaChoiceField(
         queryset=PersonaTemplate.objects.none(), label="Persona", empty_label="Choose the domain first"
     )
-    person = forms.ModelChoiceField(
-        queryset=get_user_model().objects.none(),
+    person = DirectoryLoginChoiceField(
+        queryset=Person.objects.none(),
         required=False,
-        to_field_name="username",
         label="For",
-        help_text="Admins and approvers may ask on someone's behalf.",
-    )
-    sso_user_name = forms.CharField(
-        required=False,
-        max_length=128,
-        label="IAM Identity Center user name",
-        help_text="SSO domains only; your login when left empty.",
+        help_text="Admins and approvers may ask on behalf of a person of the directory (one with a portal login).",
     )
     justification = forms.CharField(
         required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3}), label="What you will work on"
@@ -77,7 +90,12 @@ class ProfileRequestForm(forms.Form):
         self.user = user
         self.fields["domain"].queryset = live_domains(user, REQUEST_PROFILE, MANAGE)
         if grants_for(user).domains_for(MANAGE):
-            self.fields["person"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
+            self.fields["person"].queryset = (
+                Person.objects.restrict(user)
+                .filter(portal_user__is_active=True)
+                .select_related("portal_user")
+                .order_by("display_name", "pk")
+            )
             self.fields["person"].empty_label = f"Myself ({user.get_username()})"
         else:
             del self.fields["person"]
@@ -87,8 +105,6 @@ class ProfileRequestForm(forms.Form):
             self.fields["template"].empty_label = (
                 "Choose a persona" if self.fields["template"].queryset.exists() else "This domain has no persona yet"
             )
-            if domain.auth_mode != "SSO":
-                del self.fields["sso_user_name"]
 
     def chosen_domain(self) -> Domain | None:
         return chosen_domain(self)

@@ -19,6 +19,7 @@ The contract of every services module of the portal (onboarding, domains, costs 
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -315,9 +316,38 @@ def _snapshot(req: Request, *fields: str) -> dict[str, Any]:
 
 
 # -- profile names ----------------------------------------------------------------------------------------------
+def transliterate(value: str) -> str:
+    """Latin letters without their accents (ñandú-ü gives nandu-u; ß gives ss, æ ae, ø o, ł l); what has no Latin
+    spelling is dropped."""
+    value = value.translate(_SPELLED)
+    decomposed = unicodedata.normalize("NFKD", value)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).encode("ascii", "ignore").decode()
+
+
+_SPELLED = str.maketrans(
+    {
+        "ß": "ss",
+        "æ": "ae",
+        "Æ": "AE",
+        "ø": "o",
+        "Ø": "O",
+        "ł": "l",
+        "Ł": "L",
+        "đ": "d",
+        "Đ": "D",
+        "œ": "oe",
+        "Œ": "OE",
+        "þ": "th",
+        "Þ": "TH",
+        "ı": "i",
+    }
+)
+
+
 def name_from(value: str) -> str:
-    """A SageMaker-safe name from a user name or an email: lower case, other characters become single dashes."""
-    local = value.split("@", 1)[0].lower()
+    """A SageMaker-safe name from a user name or an email: transliterated to ASCII, lower case, other characters
+    become single dashes."""
+    local = transliterate(value.split("@", 1)[0]).lower()
     name = re.sub(r"[^a-z0-9]+", "-", local).strip("-")
     return name[:63].rstrip("-")
 
@@ -330,10 +360,12 @@ def derive_profile_name(person: Any, domain: Domain, sso_user_name: str = "") ->
     return name_from(getattr(person, "email", "") or person.get_username())
 
 
-def check_profile_name(name: str) -> None:
+def check_profile_name(name: str, source: str = "") -> None:
+    """Refuse a profile name that is empty (nothing left after transliteration), not SageMaker's, or generic."""
     if not name:
         raise ValidationError(
-            "No profile name can be made from this person's user name; give them a user name with letters or digits."
+            f"No profile name can be made from {source or 'the person' + chr(39) + 's user name'}: it has no letter "
+            f"or digit that SageMaker accepts, even transliterated. Give the person a user name with letters or digits."
         )
     if not NAME_RE.match(name):
         raise ValidationError(
@@ -343,6 +375,34 @@ def check_profile_name(name: str) -> None:
     generic = generic_name_error(name, what="profile")
     if generic:
         raise ValidationError(generic)
+
+
+def sso_user_identity(person: Any, domain: Domain, *, typed: str = "", on_behalf: bool = False) -> str:
+    """The SSO user a profile of ``person`` in ``domain`` binds to: on SSO domains, their own current IAM Identity
+    Center user from the directory, never what was typed; a typed name that is someone else's is refused. Blank
+    on IAM domains."""
+    typed = (typed or "").strip()
+    if domain.auth_mode != "SSO":
+        return ""
+    directory = people.person_for_login(person)
+    identity = directory.identity_users.filter(removed_at__isnull=True).order_by("pk").first()
+    whose = "your" if not on_behalf else f"{directory}'s"
+    if identity is None:
+        raise ValidationError(
+            {
+                "sso_user_name": f"{domain.name} signs in through IAM Identity Center, and the directory knows no "
+                f"current Identity Center user of {'yours' if not on_behalf else str(directory)}. Ask an admin to "
+                f"add {'you' if not on_behalf else 'them'} to Identity Center and sync the directory (People page)."
+            }
+        )
+    if typed and typed.lower() != identity.user_name.lower():
+        raise ValidationError(
+            {
+                "sso_user_name": f"The SSO user is {whose} own Identity Center user from the directory, "
+                f"{identity.user_name}, not {typed}: a profile bound to someone else cannot be requested."
+            }
+        )
+    return identity.user_name
 
 
 # -- profile requests -------------------------------------------------------------------------------------------
@@ -366,15 +426,9 @@ def do_submit_profile_request(
         raise ValidationError(
             {"template": f"The persona {template.name} cannot be used until an approver fixes it: {role_error}"}
         )
-    sso_user_name = sso_user_name.strip()
-    if domain.auth_mode == "SSO":
-        sso_user_name = sso_user_name or person.get_username()
-        if not re.match(r"^[\w+=,.@-]{1,128}$", sso_user_name):
-            raise ValidationError({"sso_user_name": "Not an IAM Identity Center user name."})
-    else:
-        sso_user_name = ""
+    sso_user_name = sso_user_identity(person, domain, typed=sso_user_name, on_behalf=on_behalf)
     name = derive_profile_name(person, domain, sso_user_name)
-    check_profile_name(name)
+    check_profile_name(name, f"the user name {sso_user_name or person.get_username()!r}")
     who = "You already have" if not on_behalf else f"{person.get_username()} already has"
     mine = UserProfile.objects.filter(domain=domain, owner=person, removed_at__isnull=True).first()
     if mine is not None:

@@ -142,16 +142,16 @@ def profile_request_new(request: HttpRequest) -> HttpResponse:
     )
     if not form.fields["domain"].queryset.exists():
         raise Http404("You may not request a profile in any domain.")
-    preview = None
+    preview, sso_user, preview_error = None, "", ""
     if request.method == "POST" and form.is_valid():
-        person = form.cleaned_data.get("person") or request.user
+        chosen = form.cleaned_data.get("person")
+        person = chosen.portal_user if chosen is not None else request.user
         try:
             req = services.do_submit_profile_request(
                 actor=request.user,
                 person=person,
                 domain=form.cleaned_data["domain"],
                 template=form.cleaned_data["template"],
-                sso_user_name=form.cleaned_data.get("sso_user_name", ""),
                 justification=form.cleaned_data["justification"],
             )
         except ValidationError as exc:
@@ -170,15 +170,40 @@ def profile_request_new(request: HttpRequest) -> HttpResponse:
         # one not on it); anyone else previews their own name, whatever ``person`` they send.
         person: Any = request.user
         if "person" in form.fields and values.get("person") and grants_for(request.user).allows(MANAGE, domain.arn):
-            person = form.fields["person"].queryset.filter(username=values["person"]).first()
+            chosen = form.fields["person"].queryset.filter(portal_user__username=values["person"]).first()
+            person = chosen.portal_user if chosen is not None else None
         if person is not None:
-            preview = services.derive_profile_name(person, domain, values.get("sso_user_name", ""))
+            preview, sso_user, preview_error = _name_preview(request.user, person, domain)
     template = (
         "onboarding/_profile_request_form.html"
         if request.htmx and request.method == "GET"
         else "onboarding/profile_request_form.html"
     )
-    return render(request, template, {"form": form, "preview": preview, "domain": domain})
+    return render(
+        request,
+        template,
+        {
+            "form": form,
+            "preview": preview,
+            "domain": domain,
+            "sso_user": sso_user,
+            "preview_error": preview_error,
+        },
+    )
+
+
+def _name_preview(actor: Any, person: Any, domain: Any) -> tuple[str | None, str, str]:
+    """The profile name a request would get, the SSO user it binds to (from the directory), and what is wrong."""
+    try:
+        sso_user = services.sso_user_identity(person, domain, on_behalf=person.pk != actor.pk)
+    except ValidationError as exc:
+        return None, "", " ".join(exc.messages)
+    name = services.derive_profile_name(person, domain, sso_user)
+    try:
+        services.check_profile_name(name, f"the user name {sso_user or person.get_username()!r}")
+    except ValidationError as exc:
+        return name or None, sso_user, " ".join(exc.messages)
+    return name, sso_user, ""
 
 
 def _detail(request: HttpRequest, model: type[Request], pk: int) -> Request:
