@@ -199,10 +199,10 @@ class Index:
             self.add(person)
 
     def add(self, person: Person) -> None:
-        if person.email:
-            self.by_email[person.email.lower()].append(person)
-        if person.user_name:
-            self.by_name[person.user_name.lower()].append(person)
+        """Index a new person, or one whose email or user name was just filled in (listed once per key)."""
+        for table, key in ((self.by_email, person.email), (self.by_name, person.user_name)):
+            if key and all(known.pk != person.pk for known in table[key.lower()]):
+                table[key.lower()].append(person)
 
     def find(self, *, email: str = "", user_name: str = "") -> tuple[Person | None, list[Person], str]:
         """The one person with this email, else this user name; or the candidates and why they are ambiguous."""

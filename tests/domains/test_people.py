@@ -53,6 +53,7 @@ def test_the_leaver_is_flagged_and_the_others_are_active(demo: Any) -> None:
     assert Person.objects.get(email="sofia.rossi@example.com").status == Person.Status.ACTIVE
     assert Person.objects.get(email="maria.garcia@example.com").status == Person.Status.ACTIVE  # IAM domain only
     assert Person.objects.filter(status=Person.Status.LEFT).count() == 1
+    assert not PersonMatch.objects.exists()  # the demo's people are all unambiguous
 
 
 def _identity_store() -> tuple[Any, str]:
@@ -182,3 +183,17 @@ def test_the_people_pages_show_each_person_with_profiles_spend_and_findings(demo
     assert "Profiles in 2 domains" in detail and "sagemaker-risk-analytics" in detail
     profiles = client.get("/profiles/?q=sofia").content.decode()
     assert "Sofia Rossi" in profiles
+
+
+def test_the_demo_scientist_gets_her_own_identity_on_the_sso_domain(demo: Any) -> None:
+    from django.contrib.auth import get_user_model
+
+    from domains.models import Domain
+    from onboarding import services
+
+    maria = get_user_model().objects.get(username="scientist")
+    fraud = Domain.objects.get(name="payments-fraud")
+    assert services.sso_user_identity(maria, fraud) == "maria.garcia"
+    with pytest.raises(Exception, match="not arjun.mehta"):
+        services.sso_user_identity(maria, fraud, typed="arjun.mehta")
+    assert services.derive_profile_name(maria, fraud, "maria.garcia") == "maria-garcia"
