@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 KINDS = ("throttle", "server_error", "latency", "access_denied")
-SERVICES = ("sagemaker", "ce", "tagging", "iam")
+SERVICES = ("sagemaker", "ce", "tagging", "iam", "identitystore")
 # moto's name of a service where it differs from the rules' (and the rate limits') name.
 MOTO_SERVICES = {"resourcegroupstaggingapi": "tagging"}
 
@@ -27,6 +27,7 @@ THROTTLE_CODES = {
     "ce": "LimitExceededException",
     "tagging": "ThrottlingException",
     "iam": "Throttling",
+    "identitystore": "ThrottlingException",
 }
 # IAM speaks the query protocol: errors are XML (IAM API reference, "Common Errors": Throttling, ServiceFailure).
 XML_SERVICES = {"iam"}

@@ -188,6 +188,9 @@ REMOTE_ACCESS = ("wei-chen-lab",)  # reached from a local IDE (SE-04)
 # was deleted while the profile stayed behind.
 OTHER_DOMAIN_PROFILES = {"fraud": ("arjun-mehta",)}
 IDENTITY_LEAVERS = ("olivia-brown",)
+# Members of a team's Identity Center group with no profile there yet: the demo's data scientist (login `scientist`),
+# who requests her payments-fraud profile bound to her own Identity Center user.
+IDENTITY_ONLY_MEMBERS = {"fraud": ("maria-garcia",)}
 HIDDEN_TOOLS = {  # hiding a tool in the UI is not security
     "risk": ("sofia-rossi", "daniel-kim", "emma-larsen"),
     "fraud": ("ines-moreau",),
@@ -538,7 +541,9 @@ def team_group(plan: DomainPlan) -> str:
 
 def _seed_identity_center() -> dict[str, int]:
     teams = {
-        team_group(plan): tuple(plan.people) + OTHER_DOMAIN_PROFILES.get(plan.key, ())
+        team_group(plan): tuple(plan.people)
+        + OTHER_DOMAIN_PROFILES.get(plan.key, ())
+        + IDENTITY_ONLY_MEMBERS.get(plan.key, ())
         for plan in DOMAINS
         if plan.auth_mode == "SSO"
     }

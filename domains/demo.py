@@ -7,6 +7,7 @@ from collections.abc import Callable
 from django.contrib.auth import get_user_model
 
 from domains.models import AwsAccount, Domain
+from domains.people import start_directory_sync
 from domains.services import do_add_account
 from domains.sync import start_inventory_sync
 from portal.models import RoleAssignment, TaskRun
@@ -56,6 +57,8 @@ def setup_demo(log: Callable[[str], None]) -> None:
         log(f"Added AWS account {account_id} ({name}).")
     run, _ = start_inventory_sync(trigger=TaskRun.Trigger.COMMAND, inline=True)
     log(f"Inventory sync #{run.pk}: {run.get_status_display()}, {summary_text(run)}.")
+    directory, _ = start_directory_sync(trigger=TaskRun.Trigger.COMMAND, inline=True)
+    log(f"Directory sync #{directory.pk}: {directory.get_status_display()}, {summary_text(directory)}.")
     users = get_user_model().objects.in_bulk(list(DEMO_ROLES), field_name="username")
     domains = {d.name: d for d in Domain.objects.filter(removed_at__isnull=True)}
     for username, roles in DEMO_ROLES.items():

@@ -8,7 +8,7 @@ from typing import Any
 
 import django_filters
 
-from domains.models import AwsAccount, Domain
+from domains.models import AwsAccount, Domain, Person, PersonMatch
 from portal.filtering import InventoryFilterSet, SearchFilter, YesNoAny
 from portal.scoping import VIEW
 
@@ -170,3 +170,51 @@ class DomainFilterSet(DomainScopedFilterSet, InventoryFilterSet):
     class Meta:
         model = Domain
         fields = ["q", "account", "region", "auth_mode", "network_access_type", "studio_experience", "status"]
+
+
+class PersonFilterSet(DomainScopedFilterSet):
+    """The people directory: search, active, left or ambiguous, and people with a profile in a domain."""
+
+    q = SearchFilter(fields=("display_name", "email", "user_name", "portal_user__username"))
+    status = django_filters.ChoiceFilter(
+        choices=(("active", "Active"), ("left", "Left"), ("ambiguous", "Ambiguous match")),
+        method="filter_status",
+        empty_label="Anyone",
+        help_text="active, left, or ambiguous (listed in an open match for an admin to resolve).",
+    )
+    domain = ScopedChoiceFilter(
+        field_name="user_profiles__domain__domain_id",
+        method="filter_domain",
+        scope="domain",
+        label="Domain",
+        empty_label="All domains",
+        help_text="People with a live profile in this domain (one you may see), by id (d-...) or ARN.",
+    )
+    sort_fields = {"name": ("display_name", "pk"), "email": ("email", "pk"), "status": ("status", "display_name")}
+
+    class Meta:
+        model = Person
+        fields = ["q", "status", "domain"]
+
+    def filter_status(self, qs: Any, name: str, value: str) -> Any:
+        if value == "ambiguous":
+            return qs.filter(
+                pk__in=PersonMatch.candidates.through.objects.filter(
+                    personmatch__status=PersonMatch.Status.OPEN
+                ).values("person_id")
+            )
+        return qs.filter(status=value)
+
+    def filter_domain(self, qs: Any, name: str, value: str) -> Any:
+        profiles = Person._meta.get_field("user_profiles").related_model
+        holders = profiles.objects.filter(domain__domain_id=value, removed_at__isnull=True).values("person_id")
+        return qs.filter(pk__in=holders)
+
+
+class PersonMatchFilterSet(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=PersonMatch.Status.choices, empty_label="Any status")
+    subject = django_filters.ChoiceFilter(choices=PersonMatch.Subject.choices, empty_label="Anything")
+
+    class Meta:
+        model = PersonMatch
+        fields = ["status", "subject"]

@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -179,3 +180,133 @@ class Domain(DescribedItem):
         if landing.startswith("app:JupyterServer") or portal == "DISABLED":
             return Domain.StudioExperience.CLASSIC
         return Domain.StudioExperience.NEW
+
+
+class Person(models.Model):
+    """One human, whatever the accounts they hold: Identity Center users, a portal login, the profiles naming them.
+
+    The directory (:mod:`domains.people`) builds people from Identity Center users, portal logins and the owner tags
+    of profiles, matching by Identity Center user id, email, then user name, case-insensitively. A person whose
+    Identity Center user is gone (or whose SSO-bound profiles name no Identity Center user) has left.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        LEFT = "left", "Left"
+
+    display_name = models.CharField(max_length=200)
+    email = models.CharField(max_length=254, blank=True, db_index=True)
+    user_name = models.CharField(max_length=128, blank=True, db_index=True, help_text="Identity Center user name.")
+    portal_user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="person"
+    )
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    left_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["display_name", "pk"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("domains:person-detail", args=[self.pk])
+
+    @classmethod
+    def scope_q(cls, grants: Grants, action: str) -> Q | None:
+        """Platform admins see everyone; approvers, finance and team leads the people with a profile in their
+        domains; everyone sees themselves. Only admins change the directory."""
+        from portal.scoping import MEMBER_WIDE_ROLES
+
+        if action != "view":
+            return Q() if grants.is_admin else None
+        domains = grants.domains_for("view", roles=MEMBER_WIDE_ROLES)
+        if domains is ALL_DOMAINS:
+            return Q()
+        own = Q(portal_user=grants.user) if grants.authenticated else None
+        if not domains:
+            return own
+        ids = Person.objects.filter(domain_q(domains, "user_profiles__domain__arn")).values("pk")
+        wide = Q(pk__in=ids)
+        return wide | own if own is not None else wide
+
+    @property
+    def has_left(self) -> bool:
+        return self.status == self.Status.LEFT
+
+
+class IdentityCenterUser(models.Model):
+    """A user of an IAM Identity Center identity store, as the directory sync last listed it, with its groups."""
+
+    account = models.ForeignKey(AwsAccount, on_delete=models.CASCADE, related_name="identity_users")
+    region = models.CharField(max_length=32)
+    identity_store_id = models.CharField(max_length=64)
+    user_id = models.CharField(max_length=64)
+    user_name = models.CharField(max_length=128)
+    display_name = models.CharField(max_length=200, blank=True)
+    email = models.CharField(max_length=254, blank=True)
+    groups = models.JSONField(default=list, blank=True, help_text="Display names of the user's groups.")
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="identity_users")
+    first_seen = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(default=timezone.now)
+    removed_at = models.DateTimeField(null=True, blank=True, help_text="Missing from a completed listing.")
+
+    class Meta:
+        ordering = ["user_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["identity_store_id", "user_id"], name="one_row_per_identity_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_name} ({self.identity_store_id})"
+
+
+class PersonMatch(models.Model):
+    """Something the directory could not tie to one person: an Identity Center user, a portal login or a profile's
+    owner tag that matches several people. It stays unlinked until an admin picks the person (never merged
+    silently)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "To resolve"
+        RESOLVED = "resolved", "Resolved"
+
+    class Subject(models.TextChoices):
+        IDENTITY_USER = "identity_user", "Identity Center user"
+        PORTAL_LOGIN = "portal_login", "Portal login"
+        OWNER_TAG = "owner_tag", "Profile owner"
+
+    subject = models.CharField(max_length=16, choices=Subject.choices)
+    key = models.CharField(max_length=400, help_text="What is matched: an identity user id, a login, a profile ARN.")
+    label = models.CharField(max_length=400, help_text="What is matched, as people read it.")
+    reason = models.CharField(max_length=400)
+    candidates = models.ManyToManyField(Person, related_name="ambiguous_matches")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN, db_index=True)
+    chosen = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["status", "-created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject", "key"], condition=Q(status="open"), name="one_open_match_per_subject"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_subject_display()} {self.label}"
+
+    @classmethod
+    def scope_q(cls, grants: Grants, action: str) -> Q | None:
+        return Q() if grants.is_admin else None

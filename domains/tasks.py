@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from domains import sync
+from domains import people, sync
 from portal.aws import retry_policy
 from portal.models import TaskRun
 
@@ -28,3 +28,14 @@ def sync_account_region(self, run_id: int, account_pk: int, region: str) -> None
 def scheduled_inventory_sync() -> None:
     """What beat runs: a sync of every enabled account and region (joins one already running)."""
     sync.start_inventory_sync(trigger=TaskRun.Trigger.SCHEDULE)
+
+
+@shared_task(name=people.RUN_TASK, ignore_result=True, acks_late=True, soft_time_limit=900)
+def run_directory_sync(run_id: int) -> None:
+    people.run_directory_sync(run_id)
+
+
+@shared_task(name="domains.scheduled_directory_sync", ignore_result=True)
+def scheduled_directory_sync() -> None:
+    """What beat runs: a directory sync (joins one already running)."""
+    people.start_directory_sync(trigger=TaskRun.Trigger.SCHEDULE)

@@ -7,8 +7,8 @@ class GovernanceConfig(AppConfig):
     def ready(self) -> None:
         from changesets.signals import change_set_applied
         from domains.signals import resources_changed
-        from governance import checks, engine, panels, proposals, reevaluate, services
-        from portal.registry import MenuEntry, registry
+        from governance import checks, engine, panels, people, proposals, reevaluate, services
+        from portal.registry import MenuEntry, PersonColumn, registry
 
         for check in checks.CHECKS:
             registry.add_check(check)
@@ -18,6 +18,7 @@ class GovernanceConfig(AppConfig):
         registry.add_urls("governance.urls")
         registry.add_api_urls("governance.api.urls")
         registry.add_menu(MenuEntry("Governance", "governance:overview", order=75))
+        registry.add_person_column(PersonColumn("findings", "Open findings", people.open_findings, order=20))
         panels.register_panels()
         resources_changed.connect(engine.on_resources_changed, dispatch_uid="governance.evaluate_changed")
         change_set_applied.connect(reevaluate.on_change_set_applied, dispatch_uid="governance.after_change_set")

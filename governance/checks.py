@@ -38,11 +38,12 @@ def _owner_tag(profile: Any) -> str:
 def id01_generic_profiles(inv: DomainInventory) -> Iterator[Found]:
     for profile in inv.profiles:
         generic = bool(GENERIC_NAME.search(profile.name))
-        person = profile.owner_id or _owner_tag(profile) or profile.sso_user_value
+        person = profile.person_id or profile.owner_id or _owner_tag(profile) or profile.sso_user_value
         if not generic and person:
             continue
         evidence = [
             Evidence("UserProfileName", profile.name, "DescribeUserProfile"),
+            Evidence("person", str(profile.person) if profile.person_id else None, "the people directory"),
             Evidence("owner", profile.owner.username if profile.owner else None, "the portal's people"),
             Evidence("tags.owner", _owner_tag(profile) or None, "ListTags"),
             Evidence("SingleSignOnUserValue", profile.sso_user_value or None, "DescribeUserProfile"),
@@ -52,10 +53,44 @@ def id01_generic_profiles(inv: DomainInventory) -> Iterator[Found]:
 
 
 def _person_key(profile: Any) -> str:
+    if profile.person_id:
+        return f"directory:{profile.person_id}"
     if profile.owner_id:
         return f"user:{profile.owner_id}"
     person = (_owner_tag(profile) or profile.sso_user_value or "").strip().lower()
     return f"person:{person}" if person else ""
+
+
+def id03_sso_binding(inv: DomainInventory) -> Iterator[Found]:
+    """SSO profiles bound to no current Identity Center user (a leaver), or several profiles bound to one user. Only
+    once the directory listed Identity Center (else nobody is judged by it)."""
+    from domains.models import IdentityCenterUser
+
+    if inv.domain.auth_mode != "SSO" or not IdentityCenterUser.objects.exists():
+        return
+    current = {
+        name.lower()
+        for name in IdentityCenterUser.objects.filter(removed_at__isnull=True).values_list("user_name", flat=True)
+    }
+    bound: dict[str, list[Any]] = defaultdict(list)
+    for profile in inv.all_profiles or ():
+        if profile.sso_user_value:
+            bound[profile.sso_user_value.lower()].append(profile)
+    for profile in inv.profiles:
+        value = profile.sso_user_value
+        if not value:
+            continue
+        evidence = [Evidence("SingleSignOnUserValue", value, "DescribeUserProfile")]
+        problems = []
+        if value.lower() not in current:
+            evidence.append(Evidence("Identity Center user", None, "identitystore ListUsers (the people directory)"))
+            problems.append(f"is bound to {value}, who is not a current Identity Center user (a leaver?)")
+        others = sorted(p.name for p in bound[value.lower()] if p.pk != profile.pk)
+        if others:
+            evidence.append(Evidence("other profiles", others, "ListUserProfiles"))
+            problems.append(f"shares its SSO user {value} with {', '.join(others)}")
+        if problems:
+            yield Found(profile, "profile", f"Profile {profile.name} {' and '.join(problems)}.", tuple(evidence))
 
 
 def id02_duplicate_profiles(inv: DomainInventory) -> Iterator[Found]:
@@ -76,7 +111,13 @@ def id02_duplicate_profiles(inv: DomainInventory) -> Iterator[Found]:
             continue
         key, group = flagged[profile.pk]
         others = sorted(p.name for p in group if p.pk != profile.pk)
-        person = profile.owner.username if profile.owner else key.partition(":")[2]
+        person = (
+            str(profile.person)
+            if profile.person_id
+            else profile.owner.username
+            if profile.owner
+            else key.partition(":")[2]
+        )
         yield Found(
             profile,
             "profile",
@@ -376,6 +417,15 @@ CHECKS = (
         DOCS + "domain-user-profile.html",
         id02_duplicate_profiles,
         fix="Keep one profile; offboard the others.",
+    ),
+    Check(
+        "ID-03",
+        "SSO profile bound to no current Identity Center user, or several profiles bound to one",
+        "high",
+        ("profile",),
+        DOCS + "onboard-sso-users.html",
+        id03_sso_binding,
+        fix="Offboard the leaver's profile, or rebind (a new profile for the right Identity Center user).",
     ),
     Check(
         "ID-04",

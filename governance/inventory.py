@@ -117,7 +117,9 @@ def load(domains: list[Domain], now: datetime, only_arns: set[str] | None = None
     changed = list(only_arns or ())
     policies = {p.domain_id: p for p in GovernancePolicy.objects.filter(domain_id__in=pks)}
     profiles: dict[int, list[UserProfile]] = defaultdict(list)
-    for profile in UserProfile.objects.filter(domain_id__in=pks, removed_at__isnull=True).select_related("owner"):
+    for profile in UserProfile.objects.filter(domain_id__in=pks, removed_at__isnull=True).select_related(
+        "owner", "person"
+    ):
         profiles[profile.domain_id].append(profile)
     spaces: dict[int, list[Space]] = defaultdict(list)
     space_q = Q(domain_id__in=whole)

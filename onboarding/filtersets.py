@@ -63,11 +63,11 @@ class PersonaTemplateFilterSet(DomainScopedFilterSet):
 
 
 class OffboardingFilterSet(django_filters.FilterSet):
-    q = SearchFilter(fields=("person__username", "person__email", "reason"))
+    q = SearchFilter(fields=("person__display_name", "person__email", "login__username", "reason"))
     status = django_filters.ChoiceFilter(choices=Offboarding.Status.choices, empty_label="Any status")
     sort_fields = {
         "plan": "pk",
-        "person": ("person__username", "pk"),
+        "person": ("person__display_name", "pk"),
         "planned_by": ("requested_by__username", "pk"),
         "approved_by": ("decided_by__username", "pk"),
         "status": ("status", "pk"),

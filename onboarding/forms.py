@@ -7,12 +7,13 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from domains.models import Domain
+from domains.models import Domain, Person
 from onboarding.models import HIDEABLE_APP_TYPES, HIDEABLE_ML_TOOLS, SPACE_APP_TYPES, PersonaTemplate, SpacePolicy
-from onboarding.services import PERSONA_FIELDS
+from onboarding.services import PERSONA_FIELDS, directory_person
 from portal.pricing import HOURLY_USD
 from portal.scoping import MANAGE, REQUEST_PROFILE, REQUEST_SPACE, grants_for
 from portal.validation import EBS_SIZE_GB, IDLE_TIMEOUT_MINUTES
@@ -49,23 +50,36 @@ def chosen_domain(form: forms.Form) -> Domain | None:
         return None
 
 
+class DirectoryLoginChoiceField(forms.ModelChoiceField):
+    """A person of the directory who has a portal login, given by the login's user name; cleans to the person."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.display_name} ({obj.portal_user.get_username()})"
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, Person):
+            return value.portal_user.get_username()
+        return super().prepare_value(value)
+
+    def to_python(self, value: Any) -> Any:
+        if value in self.empty_values:
+            return None
+        found = self.queryset.filter(portal_user__username=str(value)).first()
+        if found is None:
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return found
+
+
 class ProfileRequestForm(forms.Form):
     domain = DomainChoiceField(queryset=Domain.objects.none(), empty_label="Choose a domain")
     template = PersonaChoiceField(
         queryset=PersonaTemplate.objects.none(), label="Persona", empty_label="Choose the domain first"
     )
-    person = forms.ModelChoiceField(
-        queryset=get_user_model().objects.none(),
+    person = DirectoryLoginChoiceField(
+        queryset=Person.objects.none(),
         required=False,
-        to_field_name="username",
         label="For",
-        help_text="Admins and approvers may ask on someone's behalf.",
-    )
-    sso_user_name = forms.CharField(
-        required=False,
-        max_length=128,
-        label="IAM Identity Center user name",
-        help_text="SSO domains only; your login when left empty.",
+        help_text="Admins and approvers may ask on behalf of a person of the directory (one with a portal login).",
     )
     justification = forms.CharField(
         required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3}), label="What you will work on"
@@ -76,7 +90,12 @@ class ProfileRequestForm(forms.Form):
         self.user = user
         self.fields["domain"].queryset = live_domains(user, REQUEST_PROFILE, MANAGE)
         if grants_for(user).domains_for(MANAGE):
-            self.fields["person"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
+            self.fields["person"].queryset = (
+                Person.objects.restrict(user)
+                .filter(portal_user__is_active=True)
+                .select_related("portal_user")
+                .order_by("display_name", "pk")
+            )
             self.fields["person"].empty_label = f"Myself ({user.get_username()})"
         else:
             del self.fields["person"]
@@ -86,8 +105,6 @@ class ProfileRequestForm(forms.Form):
             self.fields["template"].empty_label = (
                 "Choose a persona" if self.fields["template"].queryset.exists() else "This domain has no persona yet"
             )
-            if domain.auth_mode != "SSO":
-                del self.fields["sso_user_name"]
 
     def chosen_domain(self) -> Domain | None:
         return chosen_domain(self)
@@ -159,8 +176,39 @@ class SpacePolicyForm(forms.ModelForm):
         fields = ["allowed_instance_types", "max_ebs_gb", "max_days", "auto_approve_quota"]
 
 
+class PersonChoiceField(forms.ModelChoiceField):
+    """A person of the directory, by id; a portal login's user name is accepted too (links to an older page)."""
+
+    def to_python(self, value: Any) -> Any:
+        if value in self.empty_values:
+            return None
+        if isinstance(value, str) and not value.isdigit():
+            user = get_user_model().objects.filter(username=value).first()
+            if user is None:
+                raise forms.ValidationError("No such person.", code="invalid_choice")
+            try:
+                person = directory_person(user)
+            except ValidationError as exc:
+                raise forms.ValidationError(exc.messages) from exc
+            value = person.pk
+        return super().to_python(value)
+
+
 class OffboardingForm(forms.Form):
-    person = forms.ModelChoiceField(
-        queryset=get_user_model().objects.filter(is_active=True).order_by("username"), to_field_name="username"
-    )
+    person = PersonChoiceField(queryset=Person.objects.none(), empty_label="Choose a person")
     reason = forms.CharField(max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+    close_login = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Final step: remove their portal roles, revoke their API tokens and deactivate their portal login",
+    )
+    keep_login_reason = forms.CharField(
+        max_length=1000, required=False, label="Why the portal login stays (when the final step is unticked)"
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = Person.objects.restrict(user).order_by("display_name", "pk")
+        if not grants_for(user).is_admin:  # only a platform admin keeps a leaver's login
+            del self.fields["close_login"]
+            del self.fields["keep_login_reason"]

@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from domains.models import AwsAccount, Domain
+from domains.models import AwsAccount, Domain, Person
 from portal.querysets import RestrictedQuerySet
 from portal.scoping import ALL_DOMAINS, APPROVE, MANAGE, VIEW, Grants, Role, domain_q
 from portal.validation import AUTO_APPROVE_QUOTA, EBS_SIZE_GB, IDLE_TIMEOUT_MINUTES, SPACE_DAYS
@@ -438,9 +438,23 @@ class Offboarding(ApprovedWork):
     WORKING = (Status.APPROVED, Status.RUNNING)
     CANCELLABLE = (Status.PLANNED, Status.FAILED)
 
-    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="offboardings")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="offboardings")
+    login = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="offboardings",
+        help_text="The person's portal login when the plan was made (none: they never had one).",
+    )
     reason = models.CharField(max_length=1000)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PLANNED, db_index=True)
+    close_login = models.BooleanField(
+        default=True, help_text="The final step removes portal roles, revokes API tokens and deactivates the login."
+    )
+    keep_login_reason = models.CharField(
+        max_length=1000, blank=True, help_text="Why an admin kept the portal login (when close_login is off)."
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -478,13 +492,15 @@ class Offboarding(ApprovedWork):
 
 
 class OffboardingStep(models.Model):
-    """One idempotent AWS step of an offboarding, in the order it runs: apps, private spaces, profiles."""
+    """One idempotent step of an offboarding, in the order it runs: apps, private spaces, profiles (AWS), then the
+    portal login (no domain: ``domain_arn`` is blank)."""
 
     class Action(models.TextChoices):
         DELETE_APP = "delete_app", "Delete app"
         DELETE_SPACE = "delete_space", "Delete private space"
         DELETE_PROFILE = "delete_profile", "Delete user profile"
         FLAG_SHARED_SPACE = "flag_shared_space", "Flag shared space (reassign by hand)"
+        CLOSE_LOGIN = "close_login", "Remove portal roles, revoke API tokens, deactivate the portal login"
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -495,7 +511,7 @@ class OffboardingStep(models.Model):
     offboarding = models.ForeignKey(Offboarding, on_delete=models.CASCADE, related_name="steps")
     position = models.PositiveIntegerField()
     action = models.CharField(max_length=24, choices=Action.choices)
-    domain_arn = models.CharField(max_length=400, db_index=True)
+    domain_arn = models.CharField(max_length=400, blank=True, db_index=True)
     domain_name = models.CharField(max_length=63)
     target = models.CharField(max_length=200, help_text="What the step acts on, as people read it.")
     params = models.JSONField(default=dict, help_text="The AWS call's parameters (domain id, names, app type).")

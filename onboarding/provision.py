@@ -32,6 +32,7 @@ from domains.models import Domain
 from onboarding import notify
 from onboarding.models import ApprovedWork, Offboarding, OffboardingStep, ProfileRequest, Request, SpaceRequest
 from portal.aws import call_with_retries, describe_error, error_code, gateway, list_all_tags, paginate
+from portal.roles import do_close_login
 from profiles import services as inventory
 from profiles.models import App, Space, UserProfile
 
@@ -462,6 +463,8 @@ def _run_step(step: OffboardingStep, domain: Domain | None, *, started: bool) ->
             "flagged",
             "Flagged: SageMaker cannot give a space another owner; recreate it under a teammate's profile.",
         )
+    if step.action == OffboardingStep.Action.CLOSE_LOGIN:
+        return _close_login(step)
     if domain is None:
         raise ProvisioningError(f"The domain {step.domain_name} is no longer in the inventory.")
     client = _client(domain)
@@ -504,12 +507,32 @@ def _run_step(step: OffboardingStep, domain: Domain | None, *, started: bool) ->
     return outcome, outcome.capitalize() + "."
 
 
+def _close_login(step: OffboardingStep) -> tuple[str, str]:
+    """The final step: the person's portal login loses its roles and API tokens and is deactivated (audited by
+    :func:`portal.roles.do_close_login`; running it again changes nothing more)."""
+    offboarding = step.offboarding
+    login = offboarding.login or offboarding.person.portal_user
+    if login is None:
+        return "nothing to close", "The person has no portal login."
+    closed = do_close_login(login, actor=ACTOR, reason=f"{offboarding.request_id}: {offboarding.reason}")
+    return (
+        "closed",
+        f"Portal login {login.get_username()} deactivated; {closed['roles']} role(s) removed, "
+        f"{closed['tokens']} API token(s) revoked.",
+    )
+
+
 def run_offboarding(pk: int, token: str | None = None) -> float | None:
     """One turn of a plan: carry out its pending steps in order, refreshing the heartbeat before each, until one
     waits for AWS (seconds until the next turn, which goes on from that step) or every step is done (None). Stops
     when the plan was handed out again meanwhile (the newer task goes on from the last step that finished)."""
     offboarding = _claim(
-        Offboarding, pk, token, Offboarding.WORKING, Offboarding.Status.RUNNING, ("person", "requested_by")
+        Offboarding,
+        pk,
+        token,
+        Offboarding.WORKING,
+        Offboarding.Status.RUNNING,
+        ("person", "person__portal_user", "login", "requested_by"),
     )
     if offboarding is None:
         return None
@@ -561,7 +584,7 @@ def run_offboarding(pk: int, token: str | None = None) -> float | None:
         offboarding.record("done", actor=ACTOR, before={"status": "running"}, after={"status": "done"})
     notify.send(
         f"[{offboarding.request_id}] Offboarding done",
-        f"{offboarding.person.get_username()} is out of SageMaker. See what was done: {notify.link(offboarding)}\n",
+        f"{offboarding.person} is out of SageMaker. See what was done: {notify.link(offboarding)}\n",
         notify.people_emails(offboarding.requested_by),
     )
     return None

@@ -19,6 +19,7 @@ The contract of every services module of the portal (onboarding, domains, costs 
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -32,7 +33,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from domains.models import Domain
+from domains import people
+from domains.models import Domain, Person
 from onboarding import notify
 from onboarding.models import (
     ApprovedWork,
@@ -222,8 +224,12 @@ def check_can_plan_offboarding(actor: Any) -> None:
 
 
 def _check_offboarding_approver(actor: Any, offboarding: Offboarding) -> None:
+    """An approver of every domain the plan touches; a plan that touches none (only the portal login) is a
+    platform admin's."""
     domains = grants_for(actor).domains_for(APPROVE)
-    arns = set(offboarding.steps.values_list("domain_arn", flat=True))
+    arns = set(offboarding.steps.exclude(domain_arn="").values_list("domain_arn", flat=True))
+    if domains is not ALL_DOMAINS and not arns:
+        raise ValidationError("This plan only closes a portal login; a platform admin decides it.")
     if domains is not ALL_DOMAINS and not arns <= domains:
         raise ValidationError(
             "This plan touches domains you do not approve in; an approver of all of them (or a "
@@ -233,7 +239,7 @@ def _check_offboarding_approver(actor: Any, offboarding: Offboarding) -> None:
 
 def check_can_approve_offboarding(actor: Any, offboarding: Offboarding) -> None:
     _check_offboarding_approver(actor, offboarding)
-    if actor.pk in (offboarding.requested_by_id, offboarding.person_id):
+    if actor.pk in (offboarding.requested_by_id, offboarding.login_id, offboarding.person.portal_user_id):
         raise ValidationError("Nobody approves their own plan; another approver must.")
     if offboarding.status != Offboarding.Status.PLANNED:
         raise ValidationError(f"This plan is {_state(offboarding)}; it cannot be approved.")
@@ -310,9 +316,38 @@ def _snapshot(req: Request, *fields: str) -> dict[str, Any]:
 
 
 # -- profile names ----------------------------------------------------------------------------------------------
+def transliterate(value: str) -> str:
+    """Latin letters without their accents (ñandú-ü gives nandu-u; ß gives ss, æ ae, ø o, ł l); what has no Latin
+    spelling is dropped."""
+    value = value.translate(_SPELLED)
+    decomposed = unicodedata.normalize("NFKD", value)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).encode("ascii", "ignore").decode()
+
+
+_SPELLED = str.maketrans(
+    {
+        "ß": "ss",
+        "æ": "ae",
+        "Æ": "AE",
+        "ø": "o",
+        "Ø": "O",
+        "ł": "l",
+        "Ł": "L",
+        "đ": "d",
+        "Đ": "D",
+        "œ": "oe",
+        "Œ": "OE",
+        "þ": "th",
+        "Þ": "TH",
+        "ı": "i",
+    }
+)
+
+
 def name_from(value: str) -> str:
-    """A SageMaker-safe name from a user name or an email: lower case, other characters become single dashes."""
-    local = value.split("@", 1)[0].lower()
+    """A SageMaker-safe name from a user name or an email: transliterated to ASCII, lower case, other characters
+    become single dashes."""
+    local = transliterate(value.split("@", 1)[0]).lower()
     name = re.sub(r"[^a-z0-9]+", "-", local).strip("-")
     return name[:63].rstrip("-")
 
@@ -325,10 +360,12 @@ def derive_profile_name(person: Any, domain: Domain, sso_user_name: str = "") ->
     return name_from(getattr(person, "email", "") or person.get_username())
 
 
-def check_profile_name(name: str) -> None:
+def check_profile_name(name: str, source: str = "") -> None:
+    """Refuse a profile name that is empty (nothing left after transliteration), not SageMaker's, or generic."""
     if not name:
         raise ValidationError(
-            "No profile name can be made from this person's user name; give them a user name with letters or digits."
+            f"No profile name can be made from {source or 'the person' + chr(39) + 's user name'}: it has no letter "
+            f"or digit that SageMaker accepts, even transliterated. Give the person a user name with letters or digits."
         )
     if not NAME_RE.match(name):
         raise ValidationError(
@@ -338,6 +375,34 @@ def check_profile_name(name: str) -> None:
     generic = generic_name_error(name, what="profile")
     if generic:
         raise ValidationError(generic)
+
+
+def sso_user_identity(person: Any, domain: Domain, *, typed: str = "", on_behalf: bool = False) -> str:
+    """The SSO user a profile of ``person`` in ``domain`` binds to: on SSO domains, their own current IAM Identity
+    Center user from the directory, never what was typed; a typed name that is someone else's is refused. Blank
+    on IAM domains."""
+    typed = (typed or "").strip()
+    if domain.auth_mode != "SSO":
+        return ""
+    directory = people.person_for_login(person)
+    identity = directory.identity_users.filter(removed_at__isnull=True).order_by("pk").first()
+    whose = "your" if not on_behalf else f"{directory}'s"
+    if identity is None:
+        raise ValidationError(
+            {
+                "sso_user_name": f"{domain.name} signs in through IAM Identity Center, and the directory knows no "
+                f"current Identity Center user of {'yours' if not on_behalf else str(directory)}. Ask an admin to "
+                f"add {'you' if not on_behalf else 'them'} to Identity Center and sync the directory (People page)."
+            }
+        )
+    if typed and typed.lower() != identity.user_name.lower():
+        raise ValidationError(
+            {
+                "sso_user_name": f"The SSO user is {whose} own Identity Center user from the directory, "
+                f"{identity.user_name}, not {typed}: a profile bound to someone else cannot be requested."
+            }
+        )
+    return identity.user_name
 
 
 # -- profile requests -------------------------------------------------------------------------------------------
@@ -361,15 +426,9 @@ def do_submit_profile_request(
         raise ValidationError(
             {"template": f"The persona {template.name} cannot be used until an approver fixes it: {role_error}"}
         )
-    sso_user_name = sso_user_name.strip()
-    if domain.auth_mode == "SSO":
-        sso_user_name = sso_user_name or person.get_username()
-        if not re.match(r"^[\w+=,.@-]{1,128}$", sso_user_name):
-            raise ValidationError({"sso_user_name": "Not an IAM Identity Center user name."})
-    else:
-        sso_user_name = ""
+    sso_user_name = sso_user_identity(person, domain, typed=sso_user_name, on_behalf=on_behalf)
     name = derive_profile_name(person, domain, sso_user_name)
-    check_profile_name(name)
+    check_profile_name(name, f"the user name {sso_user_name or person.get_username()!r}")
     who = "You already have" if not on_behalf else f"{person.get_username()} already has"
     mine = UserProfile.objects.filter(domain=domain, owner=person, removed_at__isnull=True).first()
     if mine is not None:
@@ -731,17 +790,36 @@ def do_delete_space(req: SpaceRequest, *, actor: Any) -> SpaceRequest:
 
 
 # -- offboarding ------------------------------------------------------------------------------------------------
-def offboarding_plan(actor: Any, person: Any) -> list[dict[str, Any]]:
-    """The steps that take ``person`` out of the domains ``actor`` approves in: apps, private spaces, profiles;
-    shared spaces the person owns are flagged for reassignment (SageMaker cannot change a space's owner)."""
-    profiles = list(
-        UserProfile.objects.restrict(actor, APPROVE)
-        .filter(owner=person, removed_at__isnull=True)
-        .select_related("domain", "domain__account")
-    )
+def person_profiles(person: Person) -> Any:
+    """Every live profile of the person, in every domain: tied to them in the directory, or owned by their login."""
+    mine = Q(person=person)
+    if person.portal_user_id:
+        mine |= Q(owner_id=person.portal_user_id)
+    return UserProfile.objects.filter(mine, removed_at__isnull=True).select_related("domain", "domain__account")
+
+
+def offboarding_plan(
+    actor: Any, person: Person | AbstractBaseUser, *, close_login: bool = True
+) -> list[dict[str, Any]]:
+    """The steps that take ``person`` out of every domain: apps, private spaces, profiles; shared spaces the person
+    owns are flagged for reassignment (SageMaker cannot change a space's owner); then, unless ``close_login`` is
+    off, the final step that removes their portal roles, revokes their API tokens and deactivates their login."""
+    person = directory_person(person)
+    profiles = list(person_profiles(person))
     steps: list[dict[str, Any]] = []
+    final = close_login and person.portal_user_id is not None
+    if final:
+        login = person.portal_user.get_username()
+        close = {
+            "action": OffboardingStep.Action.CLOSE_LOGIN,
+            "domain_arn": "",
+            "domain_name": "portal",
+            "target": f"portal login {login}",
+            "resource_arn": "",
+            "params": {"login": login},
+        }
     if not profiles:
-        return steps
+        return [close] if final else steps
     spaces = list(
         Space.objects.filter(owner_profile__in=profiles, removed_at__isnull=True).select_related(
             "domain", "owner_profile"
@@ -801,25 +879,61 @@ def offboarding_plan(actor: Any, person: Any) -> list[dict[str, Any]]:
             profile.arn,
             UserProfileName=profile.name,
         )
+    if final:
+        steps.append(close)
     return steps
 
 
+def directory_person(person: Person | AbstractBaseUser) -> Person:
+    """The directory's person for a person or a portal login (a login the directory does not know yet is added)."""
+    if isinstance(person, Person):
+        return person
+    return people.person_for_login(person)
+
+
 @transaction.atomic
-def do_plan_offboarding(*, actor: Any, person: AbstractBaseUser, reason: str) -> Offboarding:
+def do_plan_offboarding(
+    *,
+    actor: Any,
+    person: Person | AbstractBaseUser,
+    reason: str,
+    close_login: bool = True,
+    keep_login_reason: str = "",
+) -> Offboarding:
+    """Plan taking a person out of every domain, and out of the portal (the final step), for approval.
+
+    Only a platform admin may keep the portal login (untick the final step), and says why (audited)."""
     check_can_plan_offboarding(actor)
+    person = directory_person(person)
+    approvable = UserProfile.objects.restrict(actor, APPROVE).values("pk")
+    if not grants_for(actor).is_admin and not person_profiles(person).filter(pk__in=approvable).exists():
+        raise ValidationError(
+            f"{person} has no profile in the domains you approve in: there is nothing for you to offboard."
+        )
     if not (reason or "").strip():
         raise ValidationError({"reason": "Say why this person leaves SageMaker (it goes in the audit log)."})
+    keep_login_reason = (keep_login_reason or "").strip()
+    if not close_login:
+        if not grants_for(actor).is_admin:
+            raise ValidationError({"close_login": "Only a platform admin may keep the person's portal login."})
+        if not keep_login_reason:
+            raise ValidationError({"keep_login_reason": "Say why the portal login stays (it goes in the audit log)."})
+    else:
+        keep_login_reason = ""
     open_one = Offboarding.objects.filter(person=person, status__in=Offboarding.OPEN)
     if open_one.exists():
-        raise ValidationError(
-            f"{person.get_username()} already has an offboarding in progress ({open_one.first().request_id})."
-        )
-    steps = offboarding_plan(actor, person)
+        raise ValidationError(f"{person} already has an offboarding in progress ({open_one.first().request_id}).")
+    steps = offboarding_plan(actor, person, close_login=close_login)
     if not steps:
-        raise ValidationError(
-            f"{person.get_username()} has no profile in the domains you approve in: there is nothing to offboard."
-        )
-    offboarding = Offboarding.objects.create(person=person, reason=reason.strip(), requested_by=actor)
+        raise ValidationError(f"{person} has no profile and no portal login to close: there is nothing to offboard.")
+    offboarding = Offboarding.objects.create(
+        person=person,
+        login_id=person.portal_user_id,
+        reason=reason.strip(),
+        requested_by=actor,
+        close_login=close_login,
+        keep_login_reason=keep_login_reason,
+    )
     OffboardingStep.objects.bulk_create(
         OffboardingStep(offboarding=offboarding, position=i, **s) for i, s in enumerate(steps)
     )
@@ -827,13 +941,19 @@ def do_plan_offboarding(*, actor: Any, person: AbstractBaseUser, reason: str) ->
         "planned",
         actor=actor,
         domain_arn=steps[0]["domain_arn"],
-        after={"person": person.get_username(), "steps": [f"{s['action']} {s['target']}" for s in steps]},
+        after={
+            "person": str(person),
+            "steps": [f"{s['action']} {s['target']}" for s in steps],
+            "close_login": close_login,
+            "keep_login_reason": keep_login_reason,
+        },
     )
+    domains = [s["domain_arn"] for s in steps if s["domain_arn"]]
     notify.send(
-        f"[{offboarding.request_id}] Approval needed: offboarding {person.get_username()}",
-        f"{actor.get_username()} plans to offboard {person.get_username()} ({len(steps)} steps).\n\n"
+        f"[{offboarding.request_id}] Approval needed: offboarding {person}",
+        f"{actor.get_username()} plans to offboard {person} ({len(steps)} steps).\n\n"
         f"Review the plan: {notify.link(offboarding)}\n",
-        [e for e in notify.approver_emails(s["domain_arn"] for s in steps) if e != actor.email],
+        [e for e in notify.approver_emails(domains) if e != actor.email],
     )
     return offboarding
 

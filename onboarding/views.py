@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -144,16 +143,16 @@ def profile_request_new(request: HttpRequest) -> HttpResponse:
     )
     if not form.fields["domain"].queryset.exists():
         raise Http404("You may not request a profile in any domain.")
-    preview = None
+    preview, sso_user, preview_error = None, "", ""
     if request.method == "POST" and form.is_valid():
-        person = form.cleaned_data.get("person") or request.user
+        chosen = form.cleaned_data.get("person")
+        person = chosen.portal_user if chosen is not None else request.user
         try:
             req = services.do_submit_profile_request(
                 actor=request.user,
                 person=person,
                 domain=form.cleaned_data["domain"],
                 template=form.cleaned_data["template"],
-                sso_user_name=form.cleaned_data.get("sso_user_name", ""),
                 justification=form.cleaned_data["justification"],
             )
         except ValidationError as exc:
@@ -172,15 +171,40 @@ def profile_request_new(request: HttpRequest) -> HttpResponse:
         # one not on it); anyone else previews their own name, whatever ``person`` they send.
         person: Any = request.user
         if "person" in form.fields and values.get("person") and grants_for(request.user).allows(MANAGE, domain.arn):
-            person = form.fields["person"].queryset.filter(username=values["person"]).first()
+            chosen = form.fields["person"].queryset.filter(portal_user__username=values["person"]).first()
+            person = chosen.portal_user if chosen is not None else None
         if person is not None:
-            preview = services.derive_profile_name(person, domain, values.get("sso_user_name", ""))
+            preview, sso_user, preview_error = _name_preview(request.user, person, domain)
     template = (
         "onboarding/_profile_request_form.html"
         if request.htmx and request.method == "GET"
         else "onboarding/profile_request_form.html"
     )
-    return render(request, template, {"form": form, "preview": preview, "domain": domain})
+    return render(
+        request,
+        template,
+        {
+            "form": form,
+            "preview": preview,
+            "domain": domain,
+            "sso_user": sso_user,
+            "preview_error": preview_error,
+        },
+    )
+
+
+def _name_preview(actor: Any, person: Any, domain: Any) -> tuple[str | None, str, str]:
+    """The profile name a request would get, the SSO user it binds to (from the directory), and what is wrong."""
+    try:
+        sso_user = services.sso_user_identity(person, domain, on_behalf=person.pk != actor.pk)
+    except ValidationError as exc:
+        return None, "", " ".join(exc.messages)
+    name = services.derive_profile_name(person, domain, sso_user)
+    try:
+        services.check_profile_name(name, f"the user name {sso_user or person.get_username()!r}")
+    except ValidationError as exc:
+        return name or None, sso_user, " ".join(exc.messages)
+    return name, sso_user, ""
 
 
 def _detail(request: HttpRequest, model: type[Request], pk: int) -> Request:
@@ -451,35 +475,46 @@ class OffboardingListView(FilteredListView):
         return super().scoped_queryset()
 
     def decorate(self, queryset: QuerySet) -> QuerySet:
-        return queryset.select_related("person", "requested_by", "decided_by")
+        return queryset.select_related("person", "login", "requested_by", "decided_by")
 
 
 @login_required
 def offboarding_new(request: HttpRequest) -> HttpResponse:
     require_somewhere(request.user, APPROVE)
-    form = OffboardingForm(request.POST if request.method == "POST" else None, initial=request.GET.dict())
+    form = OffboardingForm(
+        request.POST if request.method == "POST" else (request.GET or None), user=request.user, initial={}
+    )
     plan: list[dict[str, Any]] | None = None
+    person = None
+    if form.is_bound:
+        form.is_valid()
+        person = form.cleaned_data.get("person")
+        for name in ("reason",) if request.method == "GET" else ():
+            form.errors.pop(name, None)  # the preview asks for the person only
     if request.method == "POST" and form.is_valid():
+        close_login = form.cleaned_data.get("close_login", True)
         try:
             offboarding = services.do_plan_offboarding(
-                actor=request.user, person=form.cleaned_data["person"], reason=form.cleaned_data["reason"]
+                actor=request.user,
+                person=person,
+                reason=form.cleaned_data["reason"],
+                close_login=close_login if "close_login" in form.fields else True,
+                keep_login_reason=form.cleaned_data.get("keep_login_reason", ""),
             )
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
             messages.success(request, f"Plan {offboarding.request_id} is ready; another approver must approve it.")
             return redirect(offboarding)
-    username = (form.data if form.is_bound else form.initial).get("person")
-    if username:
-        person = get_user_model().objects.filter(username=username, is_active=True).first()
-        plan = services.offboarding_plan(request.user, person) if person else None
-    return render(request, "onboarding/offboarding_form.html", {"form": form, "plan": plan})
+    if person is not None:
+        plan = services.offboarding_plan(request.user, person)
+    return render(request, "onboarding/offboarding_form.html", {"form": form, "plan": plan, "person": person})
 
 
 def _offboarding(request: HttpRequest, pk: int) -> Offboarding:
     return get_object_or_404(
         Offboarding.objects.restrict(request.user, VIEW)
-        .select_related("person", "requested_by", "decided_by")
+        .select_related("person", "login", "requested_by", "decided_by")
         .prefetch_related("steps"),
         pk=pk,
     )

@@ -303,6 +303,14 @@ class AwsGateway:
         """The Resource Groups Tagging API (GetResources: the tags of many resources a call)."""
         return self.client("resourcegroupstaggingapi", region=region, account=account)
 
+    def identity_store(self, *, region: str, account: AccountAccess | None = None) -> Any:
+        """IAM Identity Center's identity store (users, groups, memberships) in the instance's region."""
+        return self.client("identitystore", region=region, account=account)
+
+    def sso_admin(self, *, region: str, account: AccountAccess | None = None) -> Any:
+        """IAM Identity Center administration: ``ListInstances`` answers the identity store ids."""
+        return self.client("sso-admin", region=region, account=account)
+
     def sts(self, *, region: str | None = None, account: AccountAccess | None = None) -> Any:
         return self.client("sts", region=region or settings.AWS_DEFAULT_REGION, account=account)
 

@@ -76,10 +76,10 @@ class RunKind:
 
 @dataclass(frozen=True)
 class Panel:
-    """A section of a detail page (``page`` is "domain", "profile" or "space", or "coverage": a domain's tag
-    coverage page, whose object is the domain), or a notice on the cost dashboard (``page`` "costs", whose object
-    is None): ``template`` rendered with what
-    ``context(request, obj)`` answers, or not shown at all when it answers None (e.g. the person may not see it)."""
+    """A section of a detail page (``page`` is "domain", "profile", "space" or "person", or "coverage": a domain's
+    tag coverage page, whose object is the domain), or a notice on the cost dashboard (``page`` "costs", whose object
+    is None): ``template`` rendered with what ``context(request, obj)`` answers, or not shown at all when it answers
+    None (e.g. the person may not see it)."""
 
     page: str
     template: str
@@ -87,7 +87,7 @@ class Panel:
     order: int = 100
 
 
-PANEL_PAGES = ("domain", "profile", "space", "costs", "coverage")
+PANEL_PAGES = ("domain", "profile", "space", "costs", "coverage", "person")
 
 SEVERITIES = ("high", "medium", "low")
 CHECK_RESOURCE_KINDS = ("domain", "profile", "space", "app")
@@ -149,6 +149,20 @@ class InboxSection:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class PersonColumn:
+    """A column of the people list and a line of the person page (e.g. spend this month, open findings) from an
+    app above the directory: ``values(request, person_ids)`` answers ``{person id: value}`` for the people shown,
+    in a fixed number of queries, counting only what ``request.user`` may see; a person missing from the answer
+    shows a dash."""
+
+    key: str
+    label: str
+    values: Callable[[Any, list[int]], dict[int, Any]]
+    order: int = 100
+    numeric: bool = True
+
+
 @dataclass
 class Registry:
     urls: list[tuple[str, str]] = field(default_factory=list)
@@ -162,6 +176,13 @@ class Registry:
     audit_actions: dict[str, str] = field(default_factory=dict)
     rereaders: dict[str, Callable[[Any, list[str]], None]] = field(default_factory=dict)
     role_advisor: Callable[..., dict[str, Any]] | None = None
+    person_columns: list[PersonColumn] = field(default_factory=list)
+
+    def add_person_column(self, column: PersonColumn) -> None:
+        """A column of the people directory from an upper app (see :class:`PersonColumn`)."""
+        if all(known.key != column.key for known in self.person_columns):
+            self.person_columns.append(column)
+            self.person_columns.sort(key=lambda c: (c.order, c.key))
 
     def add_urls(self, module: str, prefix: str = "") -> None:
         """An app's page URLconf (it sets its own ``app_name``), included under ``prefix``."""

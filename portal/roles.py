@@ -16,7 +16,11 @@ from portal import audit
 from portal.models import RoleAssignment
 from portal.scoping import forget_grants, grants_for, is_system_actor
 
-AUDIT_ACTIONS = {"role.assigned": "Role given", "role.revoked": "Role taken away"}
+AUDIT_ACTIONS = {
+    "role.assigned": "Role given",
+    "role.revoked": "Role taken away",
+    "login.deactivated": "Portal login deactivated",
+}
 
 # Roles that make sense without a domain (every domain) and roles that need one.
 GLOBAL_ROLES = {RoleAssignment.Role.PLATFORM_ADMIN, RoleAssignment.Role.FINANCE, RoleAssignment.Role.DOMAIN_APPROVER}
@@ -63,6 +67,32 @@ def do_revoke_role(assignment: RoleAssignment, *, actor: Any) -> None:
         audit.record("role.revoked", assignment, actor=actor, domain_arn=assignment.domain_arn, before=before)
         assignment.delete()
     forget_grants(assignment.user)
+
+
+def do_close_login(user: Any, *, actor: Any, reason: str) -> dict[str, int]:
+    """Take a portal login out of use (offboarding): every role removed, every API token revoked, the login
+    deactivated (it cannot log in, and its sessions stop working). Audited; safe to run twice."""
+    from portal import apitokens
+
+    with transaction.atomic():
+        roles = list(RoleAssignment.objects.filter(user=user).select_related("user"))
+        for assignment in roles:
+            do_revoke_role(assignment, actor=actor)
+        tokens = apitokens.revoke_all(user, actor=actor, reason=reason)
+        was_active = user.is_active
+        if was_active:
+            type(user).objects.filter(pk=user.pk).update(is_active=False)
+            user.is_active = False
+        audit.record(
+            "login.deactivated",
+            user,
+            actor=actor,
+            object_repr=user.get_username(),
+            before={"is_active": was_active},
+            after={"is_active": False, "roles_removed": len(roles), "tokens_revoked": tokens, "reason": reason},
+        )
+    forget_grants(user)
+    return {"roles": len(roles), "tokens": tokens}
 
 
 def role_emails(roles: list[str], domain_arns: list[str]) -> list[str]:

@@ -411,6 +411,10 @@ CELERY_BEAT_SCHEDULE["inventory-sync"] = {
     "task": "domains.scheduled_inventory_sync",
     "schedule": 60 * env_int("INVENTORY_SYNC_MINUTES", 30, minimum=1),
 }
+CELERY_BEAT_SCHEDULE["directory-sync"] = {
+    "task": "domains.scheduled_directory_sync",
+    "schedule": 60 * env_int("DIRECTORY_SYNC_MINUTES", 60, minimum=1),
+}
 # A domain whose members were last synced longer ago than this is shown as stale.
 INVENTORY_STALE_MINUTES = env_int("INVENTORY_STALE_MINUTES", 120, minimum=1)
 

@@ -10,6 +10,7 @@ class ProfilesConfig(AppConfig):
 
         del sync  # imported to connect the inventory sync's signal receivers
 
+        registry.add_audit_actions({"profile.person_linked": "Profile linked to a person by an admin"})
         registry.add_urls("profiles.urls")
         registry.add_api_urls("profiles.api.urls")
         registry.add_menu(MenuEntry("Profiles", "profiles:profile-list", order=40))

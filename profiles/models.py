@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from domains.models import DescribedItem, Domain, InventoryItem
+from domains.models import DescribedItem, Domain, InventoryItem, Person
 from portal.querysets import RestrictedQuerySet
 from portal.scoping import ALL_DOMAINS, MEMBER_WIDE_ROLES, Grants, domain_q
 from profiles import effective
@@ -25,6 +25,12 @@ def member_scope(grants: Grants, action: str, owner_field: str) -> Q | None:
         wide = domain_q(domains, "domain__arn")
         return wide | own if own is not None else wide
     return own
+
+
+class PersonSource(models.TextChoices):
+    SSO = "sso", "SSO binding"
+    TAG = "tag", "owner tag"
+    ADMIN = "admin", "linked by an admin"
 
 
 class UserProfile(DescribedItem):
@@ -46,6 +52,10 @@ class UserProfile(DescribedItem):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="sagemaker_profiles"
     )
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="user_profiles")
+    person_source = models.CharField(
+        max_length=8, choices=PersonSource.choices, blank=True, help_text="What ties the profile to its person."
+    )
 
     objects = RestrictedQuerySet.as_manager()
 
@@ -55,6 +65,11 @@ class UserProfile(DescribedItem):
 
     def __str__(self) -> str:
         return f"{self.name} in {self.domain.name}"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("profiles:profile-detail", args=[self.pk])
 
     @classmethod
     def scope_q(cls, grants: Grants, action: str) -> Q | None:

@@ -8,6 +8,7 @@ and marks what it deleted through :func:`mark_deleted`. Nobody else writes these
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -16,11 +17,12 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
-from domains.models import Domain
+from domains import people
+from domains.models import Domain, IdentityCenterUser, Person, PersonMatch
 from domains.signals import resources_changed
 from domains.upsert import jsonable, upsert_by_arn
 from portal.aws import tally
-from profiles.models import App, Space, UserProfile
+from profiles.models import App, PersonSource, Space, UserProfile
 
 OWNER_TAG_KEYS = ("owner", "Owner", "portal:owner")
 
@@ -205,8 +207,106 @@ def store_members(domain: Domain, listing: Listing) -> dict[str, dict[str, int]]
     apps = upsert_by_arn(
         App, App.objects.filter(domain=domain), described=app_rows, listed=listing.app_arns, now=now, complete=True
     )
+    if profiles.changed:
+        link_people(UserProfile.objects.filter(arn__in=profiles.changed))
+        people.refresh_statuses()
     _changed(domain.pk, [*profiles.changed, *spaces.changed, *apps.changed])
     return {"user_profiles": profiles.counts(), "spaces": spaces.counts(), "apps": apps.counts()}
+
+
+def owner_tag(tags: dict[str, str]) -> str:
+    return next((tags[k].strip() for k in OWNER_TAG_KEYS if (tags.get(k) or "").strip()), "")
+
+
+def link_people(profiles: Any = None, *, index: people.Index | None = None) -> dict[str, int]:
+    """Tie profiles to their person: an admin's link stays; else the SSO binding (an Identity Center user of that
+    name), else the owner tag (an email or a user name; a new person when nobody matches). Ambiguous ones stay
+    unlinked and are listed for an admin (:class:`domains.models.PersonMatch`). The profile's portal owner follows
+    the person's login."""
+    index = index or people.Index()
+    if profiles is None:
+        profiles = UserProfile.objects.all()
+    rows = list(profiles.exclude(person_source=PersonSource.ADMIN).select_related("domain"))
+    identity: dict[str, set[int]] = {}
+    for user_name, person_id in IdentityCenterUser.objects.filter(person__isnull=False).values_list(
+        "user_name", "person_id"
+    ):
+        identity.setdefault(user_name.lower(), set()).add(person_id)
+    persons = Person.objects.in_bulk()
+    counts = {"profiles_linked": 0, "profiles_unlinked": 0}
+    for profile in rows:
+        person, source = None, ""
+        bound = identity.get(profile.sso_user_value.lower(), set()) if profile.sso_user_value else set()
+        if len(bound) == 1:
+            person, source = persons.get(next(iter(bound))), PersonSource.SSO
+        elif len(bound) > 1:
+            people.open_match(
+                PersonMatch.Subject.OWNER_TAG,
+                profile.arn,
+                f"profile {profile.name} in {profile.domain.name} (SSO {profile.sso_user_value})",
+                f"the SSO user {profile.sso_user_value} is a user of several Identity Center people",
+                [persons[pk] for pk in bound if pk in persons],
+            )
+        if person is None and not bound:
+            tag = owner_tag(profile.tags)
+            if tag:
+                is_email = "@" in tag
+                person = people.person_for(
+                    index,
+                    subject=PersonMatch.Subject.OWNER_TAG,
+                    key=profile.arn,
+                    label=f"profile {profile.name} in {profile.domain.name} (owner {tag})",
+                    email=tag if is_email else "",
+                    user_name="" if is_email else tag,
+                    display_name=_name_of(tag),
+                )
+                source = PersonSource.TAG if person is not None else ""
+        person_id = person.pk if person is not None else None
+        owner_id = (person.portal_user_id if person is not None else None) or profile.owner_id
+        if (profile.person_id, profile.person_source, profile.owner_id) != (person_id, source, owner_id):
+            UserProfile.objects.filter(pk=profile.pk).update(
+                person_id=person_id, person_source=source, owner_id=owner_id
+            )
+            counts["profiles_linked" if person_id else "profiles_unlinked"] += 1
+    return counts
+
+
+def _name_of(tag: str) -> str:
+    """A readable name from an owner tag: maria.garcia@example.com gives Maria Garcia."""
+    local = tag.split("@", 1)[0]
+    return " ".join(part.capitalize() for part in re.split(r"[._-]+", local) if part) or tag
+
+
+def do_link_profile(profile: UserProfile, *, actor: Any, person: Person | None) -> UserProfile:
+    """An admin ties a profile to a person (or unties it: None gives it back to the automatic match). Audited."""
+    from django.core.exceptions import ValidationError
+    from django.db import transaction
+
+    from portal import audit
+    from portal.scoping import grants_for
+
+    if not grants_for(actor).is_admin:
+        raise ValidationError("Only a platform admin links profiles to people.")
+    with transaction.atomic():
+        before = {"person": str(profile.person) if profile.person_id else None, "source": profile.person_source}
+        if person is None:
+            UserProfile.objects.filter(pk=profile.pk).update(person=None, person_source="")
+            link_people(UserProfile.objects.filter(pk=profile.pk))
+        else:
+            UserProfile.objects.filter(pk=profile.pk).update(
+                person=person, person_source=PersonSource.ADMIN, owner=person.portal_user
+            )
+        profile.refresh_from_db()
+        audit.record(
+            "profile.person_linked",
+            profile,
+            actor=actor,
+            domain_arn=profile.domain.arn,
+            before=before,
+            after={"person": str(profile.person) if profile.person_id else None, "source": profile.person_source},
+        )
+        people.refresh_statuses()
+    return profile
 
 
 def _changed(domain_pk: int, arns: list[str]) -> None:
@@ -224,10 +324,18 @@ def _store_one(model: type[Any], arn: str, values: dict[str, Any]) -> Any:
     return result.objects[arn]
 
 
-def store_profile(domain: Domain, answer: dict[str, Any], tags: dict[str, str], *, owner: Any) -> UserProfile:
-    """A user profile the portal created (or adopted), from its DescribeUserProfile answer and tags."""
+def store_profile(
+    domain: Domain, answer: dict[str, Any], tags: dict[str, str], *, owner: Any, person: Person | None = None
+) -> UserProfile:
+    """A user profile the portal created (or adopted), from its DescribeUserProfile answer and tags; tied to the
+    person it was requested for."""
     values = {**profile_values(answer, tags), "domain_id": domain.pk, "owner_id": owner.pk if owner else None}
-    return _store_one(UserProfile, answer["UserProfileArn"], values)
+    if person is not None:
+        values.update(person_id=person.pk, person_source=PersonSource.ADMIN)
+    stored = _store_one(UserProfile, answer["UserProfileArn"], values)
+    if person is None:
+        link_people(UserProfile.objects.filter(pk=stored.pk))
+    return stored
 
 
 def store_space(

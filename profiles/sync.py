@@ -12,6 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.dispatch import receiver
 
+from domains import people
 from domains.models import Domain
 from domains.signals import domains_removed, member_sync_requested
 from domains.sync import claim_domain, release_domain
@@ -144,3 +145,9 @@ def _fetch(domain: Domain) -> Listing:
             listing.apps[arn] = app_values(summary, tags.get(arn, {}))
     listing.note = tagger.fallback_note()
     return listing
+
+
+@receiver(people.directory_matched, dispatch_uid="profiles.link_people")
+def _link_people_after_directory_match(sender: Any, index: people.Index, **kwargs: Any) -> None:
+    """The directory matched people again: tie every profile to its person."""
+    services.link_people(index=index)

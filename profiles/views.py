@@ -22,7 +22,7 @@ class ProfileListView(FilteredListView):
     partial_template_name = "profiles/_profile_rows.html"
 
     def decorate(self, queryset: QuerySet) -> QuerySet:
-        return queryset.select_related("domain", "domain__account", "owner")
+        return queryset.select_related("domain", "domain__account", "owner", "person")
 
 
 class SpaceListView(FilteredListView):
@@ -48,7 +48,8 @@ class AppListView(FilteredListView):
 @login_required
 def profile_detail(request: HttpRequest, pk: int) -> HttpResponse:
     profile = get_object_or_404(
-        UserProfile.objects.restrict(request.user).select_related("domain", "domain__account", "owner"), pk=pk
+        UserProfile.objects.restrict(request.user).select_related("domain", "domain__account", "owner", "person"),
+        pk=pk,
     )
     is_mine = profile.owner_id == request.user.pk
     response = render(

@@ -23,6 +23,7 @@ from backfill.models import AttributionRule, CostTagBackfill, LegacyResource
 from changesets import services as changeset_services
 from changesets.planning import PlannedChange
 from costs.models import Budget, SpendRollup
+from domains.models import Person, PersonMatch
 from governance.models import Finding
 from iamaccess.models import ExecutionRole, RoleUse
 from onboarding import services
@@ -147,6 +148,14 @@ OBJECTS.update(
         "domains:sso-group-edit": "mapping",
         "domains:sso-group-delete": "mapping",
         "api-sso-group-mapping-detail": "mapping",
+        "domains:person-detail": "person",
+        "api-person-detail": "person",
+        "domains:person-match-resolve": "person_match",
+        "api-person-match-detail": "person_match",
+        "api-person-match-resolve": "person_match",
+        "domains:dirrun-detail": "dirrun",
+        "domains:dirrun-progress": "dirrun",
+        "api-dirrun-detail": "dirrun",
     }
 )
 
@@ -371,6 +380,28 @@ EXPECTED.update(
         "oidc_authentication_callback": dict.fromkeys(ROLES, 404),
     }
 )
+# The people directory: everyone opens the list (a data scientist finds only themselves); a person is seen by the
+# member-wide roles of a domain where they have a profile; matches and directory syncs are platform admins' work.
+EXPECTED.update(
+    {
+        "domains:person-list": ALL,
+        "domains:person-detail": {**MEMBERS, "scientist": 404},
+        "domains:person-match-list": ADMIN_ONLY,
+        "domains:person-match-resolve": POST_ONLY,
+        "domains:directory-sync-start": POST_ONLY,
+        "domains:dirrun-list": ALL,
+        # A directory run spans every domain: the people who see every domain (admins, finance) see it.
+        "domains:dirrun-detail": {**ADMIN_ONLY, "finance": 200},
+        "domains:dirrun-progress": {**ADMIN_ONLY, "admin": 286, "finance": 286},
+        "api-person-list": ALL,
+        "api-person-detail": {**MEMBERS, "scientist": 404},
+        "api-person-match-list": ALL,
+        "api-person-match-detail": ADMIN_ONLY,
+        "api-person-match-resolve": POST_ONLY,
+        "api-dirrun-list": ALL,
+        "api-dirrun-detail": {**ADMIN_ONLY, "finance": 200},
+    }
+)
 # Actions answer GET with 405 before looking anything up (so nothing leaks); who may POST is tested below.
 for verb in ("approve", "cancel", "reject", "retry", "retry-now"):
     EXPECTED[f"api-profile-request-{verb}"] = EXPECTED[f"api-space-request-{verb}"] = POST_ONLY
@@ -444,7 +475,10 @@ def objects(world: World) -> dict[str, Any]:
         status="InService",
     )
     john = UserFactory(username="john")
-    UserProfileFactory(domain=research, name="john", owner=john)
+    person = Person.objects.create(display_name="John Doe", email="john@example.com", portal_user=john)
+    UserProfileFactory(domain=research, name="john", owner=john, person=person, person_source="tag")
+    person_match = PersonMatch.objects.create(subject="owner_tag", key="x", label="x", reason="two people")
+    person_match.candidates.add(person)
     space_req = services.do_submit_space_request(actor=world.lead, **world.space_fields())
     offboarding = services.do_plan_offboarding(actor=world.approver, person=john, reason="Left")
     execution_role = ExecutionRole.objects.create(
@@ -561,6 +595,15 @@ def objects(world: World) -> dict[str, Any]:
         ),
         "token": do_create_token(world.scientist, name="matrix", actor=world.scientist)[0],
         "mapping": GroupRoleMapping.objects.create(group="sagemaker-research", role="data_scientist"),
+        "person": person,
+        "person_match": person_match,
+        "dirrun": TaskRun.objects.create(
+            kind="directory_sync",
+            scope={"directory": "all"},
+            scope_label="directory",
+            trigger="user",
+            status="succeeded",
+        ),
         "change_set": changeset_services.propose(
             world.approver,
             research,

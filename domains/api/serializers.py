@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from domains import services
 from domains.forms import AwsAccountForm
-from domains.models import AwsAccount, Domain
+from domains.models import AwsAccount, Domain, IdentityCenterUser, Person, PersonMatch
 
 
 class AwsAccountSerializer(serializers.ModelSerializer):
@@ -105,3 +105,65 @@ class SyncRequestSerializer(serializers.Serializer):
         if attrs.get("domain") and (attrs.get("account") or attrs.get("region")):
             raise serializers.ValidationError("Give either a domain, or an account (and region), not both.")
         return attrs
+
+
+class IdentityCenterUserSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = IdentityCenterUser
+        fields = ["identity_store_id", "user_id", "user_name", "display_name", "email", "groups", "removed_at"]
+        read_only_fields = fields
+
+
+class PersonProfileSerializer(serializers.Serializer):
+    """A profile of the person (one the caller may see), in any domain."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    arn = serializers.CharField()
+    domain_id = serializers.CharField(source="domain.domain_id")
+    domain_name = serializers.CharField(source="domain.name")
+    person_source = serializers.CharField()
+    sso_user_value = serializers.CharField()
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    portal_login = serializers.CharField(source="portal_user.username", default=None, allow_null=True, read_only=True)
+    ambiguous = serializers.BooleanField(read_only=True)
+    identity_users = IdentityCenterUserSerializer(many=True, read_only=True)
+    profiles = PersonProfileSerializer(source="visible_profiles", many=True, read_only=True)
+    columns = serializers.SerializerMethodField(
+        help_text="What other apps add per person, by key: spend (this month, USD) and findings (open)."
+    )
+
+    class Meta:
+        model = Person
+        fields = [
+            "id",
+            "display_name",
+            "email",
+            "user_name",
+            "status",
+            "left_at",
+            "ambiguous",
+            "portal_login",
+            "identity_users",
+            "profiles",
+            "columns",
+        ]
+        read_only_fields = fields
+
+    def get_columns(self, person: Person) -> dict[str, Any]:
+        return {column.key: value for column, value in getattr(person, "column_values", [])}
+
+
+class PersonMatchSerializer(serializers.ModelSerializer):
+    candidates = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = PersonMatch
+        fields = ["id", "subject", "key", "label", "reason", "candidates", "status", "chosen", "resolved_at"]
+        read_only_fields = fields
+
+
+class ResolveMatchSerializer(serializers.Serializer):
+    person = serializers.IntegerField(help_text="The id of one of the match's candidates.")

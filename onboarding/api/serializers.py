@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from domains.models import Domain
+from domains.models import Domain, Person
 from onboarding import services
 from onboarding.models import (
     Offboarding,
@@ -283,7 +283,9 @@ class PlannedStepSerializer(serializers.Serializer):
 
 
 class OffboardingSerializer(serializers.ModelSerializer):
-    person = serializers.CharField(source="person.username", read_only=True)
+    person = serializers.IntegerField(source="person.pk", read_only=True, help_text="The directory's person id.")
+    person_name = serializers.CharField(source="person.display_name", read_only=True)
+    login = serializers.CharField(source="login.username", read_only=True, default=None, allow_null=True)
     requested_by = serializers.CharField(source="requested_by.username", read_only=True)
     decided_by = serializers.CharField(source="decided_by.username", read_only=True, default=None, allow_null=True)
     request_id = serializers.CharField(read_only=True)
@@ -298,6 +300,10 @@ class OffboardingSerializer(serializers.ModelSerializer):
             "id",
             "request_id",
             "person",
+            "person_name",
+            "login",
+            "close_login",
+            "keep_login_reason",
             "reason",
             "status",
             "requested_by",
@@ -315,6 +321,28 @@ class OffboardingSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class DirectoryPersonField(serializers.CharField):
+    """A person of the directory by id, or a portal login's user name (whose person it finds or adds)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        value = str(super().to_internal_value(data)).strip()
+        if value.isdigit():
+            person = Person.objects.filter(pk=int(value)).first()
+            if person is None:
+                raise serializers.ValidationError("No such person in the directory.")
+            return person
+        user = USERS.filter(username=value).first()
+        if user is None:
+            raise serializers.ValidationError("No such person in the directory, nor a portal login of that name.")
+        return user
+
+
 class OffboardingCreateSerializer(serializers.Serializer):
-    person = serializers.SlugRelatedField(slug_field="username", queryset=USERS)
+    person = DirectoryPersonField(help_text="The directory's person id (or a portal login's user name).")
     reason = serializers.CharField(max_length=1000)
+    close_login = serializers.BooleanField(
+        default=True,
+        help_text="The final step: remove the person's portal roles, revoke their API tokens, deactivate their "
+        "login. Only a platform admin may turn it off, with keep_login_reason.",
+    )
+    keep_login_reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -263,7 +262,9 @@ class OffboardingViewSet(
 
     def base_queryset(self) -> QuerySet:
         require_somewhere(self.request.user, APPROVE)
-        return Offboarding.objects.select_related("person", "requested_by", "decided_by").prefetch_related("steps")
+        return Offboarding.objects.select_related("person", "login", "requested_by", "decided_by").prefetch_related(
+            "steps"
+        )
 
     def _answer(self, offboarding: Offboarding, code: int = status.HTTP_200_OK) -> Response:
         fresh = self.base_queryset().get(pk=offboarding.pk)
@@ -287,9 +288,12 @@ class OffboardingViewSet(
     def plan(self, request: ApiRequest) -> Response:
         """The steps an offboarding of ``person`` would take in the domains you approve in, without creating it."""
         self.base_queryset()
-        person = get_user_model().objects.filter(username=request.query_params.get("person", "")).first()
-        if person is None:
-            raise ValidationError({"person": "No such user."})
+        field = s.DirectoryPersonField()
+        try:
+            person = field.to_internal_value(request.query_params.get("person", ""))
+        except ValidationError as exc:
+            raise ValidationError({"person": exc.detail}) from exc
+        person = service_call(services.directory_person, person)
         return Response(s.PlannedStepSerializer(services.offboarding_plan(request.user, person), many=True).data)
 
     @extend_schema(request=None)

@@ -9,6 +9,7 @@ class UserProfileSerializer(serializers.ModelSerializer):
     domain_id = serializers.CharField(source="domain.domain_id", read_only=True)
     domain_arn = serializers.CharField(source="domain.arn", read_only=True)
     owner = serializers.CharField(source="owner.username", read_only=True, default=None, allow_null=True)
+    person_name = serializers.CharField(source="person.display_name", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = UserProfile
@@ -20,6 +21,9 @@ class UserProfileSerializer(serializers.ModelSerializer):
             "domain_arn",
             "status",
             "owner",
+            "person",
+            "person_name",
+            "person_source",
             "sso_user_value",
             "execution_role",
             "landing_uri",

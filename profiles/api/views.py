@@ -20,7 +20,7 @@ class UserProfileViewSet(ScopedReadOnlyViewSet):
     filterset_class = UserProfileFilterSet
 
     def base_queryset(self) -> QuerySet:
-        return UserProfile.objects.select_related("domain", "domain__account", "owner")
+        return UserProfile.objects.select_related("domain", "domain__account", "owner", "person")
 
     @extend_schema(request=None, responses={200: inline_serializer("StudioUrl", {"url": serializers.URLField()})})
     @action(detail=True, methods=["post"], url_path="open-studio")

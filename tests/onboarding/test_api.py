@@ -117,7 +117,7 @@ def test_approvers_write_personas_others_read_them(world: World) -> None:
 
 def test_offboarding_through_the_api(world: World) -> None:
     plan = api(world.approver).get("/api/offboardings/plan/", {"person": "leila"})
-    assert [s["action"] for s in plan.json()] == ["delete_profile"]
+    assert [s["action"] for s in plan.json()] == ["delete_profile", "close_login"]
     created = api(world.approver).post("/api/offboardings/", {"person": "leila", "reason": "Moved team"}, format="json")
     assert created.status_code == 201 and created.json()["steps"][0]["target"] == "user profile leila"
     own = api(world.approver).post(f"/api/offboardings/{created.json()['id']}/approve/")

@@ -11,6 +11,7 @@ from onboarding import services
 from onboarding.models import Offboarding, OffboardingStep
 from portal.models import AuditEvent
 from profiles.models import App, Space, UserProfile
+from tests.factories import grant
 from tests.inventory import sagemaker
 from tests.onboarding.world import World
 
@@ -57,15 +58,19 @@ def test_the_plan_lists_apps_then_private_spaces_then_profiles_and_flags_shared_
         ("delete_space", "private space maria-notes"),
         ("flag_shared_space", "shared space team-forecast (owned by maria)"),
         ("delete_profile", "user profile maria"),
+        ("close_login", "portal login maria"),  # the final step, last
     ]
-    assert services.offboarding_plan(world.outsider, world.scientist) == []  # not their domain
+    # The plan covers every domain of the person, but only an approver of one of them may propose it.
+    grant(world.outsider, "domain_approver", world.other)
+    with pytest.raises(ValidationError, match="nothing for you to offboard"):
+        services.do_plan_offboarding(actor=world.outsider, person=world.scientist, reason="left")
 
 
 def test_a_plan_needs_a_reason_something_to_do_and_another_approver(maria_in_research: World) -> None:
     world = maria_in_research
     with pytest.raises(ValidationError, match="Say why"):
         services.do_plan_offboarding(actor=world.approver, person=world.scientist, reason="")
-    with pytest.raises(ValidationError, match="nothing to offboard"):
+    with pytest.raises(ValidationError, match="nothing for you to offboard"):
         services.do_plan_offboarding(actor=world.approver, person=world.finance, reason="left")
     with pytest.raises(ValidationError, match="Only an admin or a domain approver"):
         services.do_plan_offboarding(actor=world.lead, person=world.scientist, reason="left")
@@ -96,7 +101,10 @@ def test_an_approved_plan_runs_stops_at_a_failure_and_resumes(
         ("delete_space", "done"),
         ("flag_shared_space", "flagged"),
         ("delete_profile", "failed"),
+        ("close_login", "pending"),
     ]
+    world.scientist.refresh_from_db()
+    assert world.scientist.is_active  # the login closes last, after every AWS step
     assert App.objects.filter(user_profile__name="maria", status="Deleted").count() == 1
     assert Space.objects.get(name="maria-notes").removed_at is not None
     assert UserProfile.objects.get(name="maria").removed_at is None  # nothing removed that AWS still has
@@ -118,6 +126,8 @@ def test_an_approved_plan_runs_stops_at_a_failure_and_resumes(
         if p["UserProfileName"] == "maria"
     ]
     assert UserProfile.objects.get(name="maria").removed_at is not None
+    world.scientist.refresh_from_db()
+    assert not world.scientist.is_active
 
 
 def test_every_step_is_idempotent(maria_in_research: World, django_capture_on_commit_callbacks: Any) -> None:

@@ -42,6 +42,9 @@ def messages_of(excinfo: Any) -> str:
         ("maria.garcia@example.com", "maria-garcia"),
         ("Maria_Garcia", "maria-garcia"),
         ("j--doe", "j-doe"),
+        ("ñandú-ü", "nandu-u"),  # transliterated, not dropped (it once gave "and")
+        ("Søren.Ærø", "soren-aero"),
+        ("Łukasz.Straße", "lukasz-strasse"),
     ],
 )
 def test_the_profile_name_is_derived_from_the_person(world: World, username: str, expected: str) -> None:
@@ -72,6 +75,13 @@ def test_a_name_sagemaker_would_refuse_is_refused_before_aws(world: World) -> No
         submit(world, person=person)
     with pytest.raises(ValidationError, match="not a valid SageMaker name"):
         services.check_profile_name("x" * 64)
+
+
+def test_a_name_with_nothing_latin_left_is_refused_with_a_message(world: World) -> None:
+    person = UserFactory(username="李小龙", email="")
+    grant(person, "data_scientist", world.research)
+    with pytest.raises(ValidationError, match="No profile name can be made from the user name '李小龙'"):
+        submit(world, person=person)
 
 
 def test_a_generic_login_cannot_get_a_profile(world: World) -> None:
@@ -202,13 +212,30 @@ def test_an_approved_request_is_provisioned_with_the_persona_settings_and_tags(
     ]
 
 
-def test_an_sso_profile_carries_the_sso_user_name(world: World, django_capture_on_commit_callbacks: Any) -> None:
-    req = approve(
-        submit(world, domain=world.risk, sso_user_name="maria.g"), world.approver, django_capture_on_commit_callbacks
-    )
+def test_an_sso_profile_binds_to_the_requesters_own_identity_center_user(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
+    req = approve(submit(world, domain=world.risk), world.approver, django_capture_on_commit_callbacks)
     assert req.status == "active", req.error
-    answer = sagemaker().describe_user_profile(DomainId=world.risk.domain_id, UserProfileName="maria-g")
-    assert answer["SingleSignOnUserValue"] == "maria.g"
+    assert req.sso_user_name == "maria"  # from the directory, not typed
+    answer = sagemaker().describe_user_profile(DomainId=world.risk.domain_id, UserProfileName="maria")
+    assert answer["SingleSignOnUserValue"] == "maria"
+    profile = UserProfile.objects.get(arn=req.profile_arn)
+    assert profile.person is not None and profile.person.portal_user == world.scientist
+
+
+def test_a_scientist_cannot_request_a_profile_bound_to_someone_else(world: World) -> None:
+    with pytest.raises(ValidationError) as excinfo:
+        submit(world, domain=world.risk, sso_user_name="arjun")  # another person's Identity Center user
+    assert "not arjun" in messages_of(excinfo) and "someone else" in messages_of(excinfo)
+    assert not ProfileRequest.objects.exists()
+    # Typing one's own user name (any case) is the same as typing nothing.
+    assert submit(world, domain=world.risk, sso_user_name="MARIA").sso_user_name == "maria"
+
+
+def test_a_person_without_an_identity_center_user_cannot_get_an_sso_profile(world: World) -> None:
+    with pytest.raises(ValidationError, match="no current Identity Center user"):
+        submit(world, person=world.lead, actor=world.admin, domain=world.risk)
 
 
 def test_provisioning_twice_creates_one_profile(world: World, django_capture_on_commit_callbacks: Any) -> None:

@@ -261,7 +261,10 @@ def test_an_offboarding_is_planned_shown_and_approved_from_the_pages(
     assert plan.status == "done", plan.error
     status = other.get(reverse("onboarding:offboarding-progress", args=[plan.pk]))
     assert status.status_code == 286 and 'aria-valuenow="100"' in status.content.decode()
-    assert client_for(world.lead).get(plan.get_absolute_url()).status_code == 404
+    # The final step closed leila's portal login: her session no longer works.
+    assert client_for(world.lead).get(plan.get_absolute_url())["Location"].startswith("/login/")
+    world.lead.refresh_from_db()
+    assert not world.lead.is_active
 
 
 def test_the_audit_log_filters_by_request_id(world: World) -> None:

@@ -103,6 +103,7 @@ def build_world() -> World:
         auto_approve_quota=0,
     )
     SpacePolicy.objects.create(domain=other, allowed_instance_types=["ml.t3.medium"], auto_approve_quota=5)
+    _identity_center(research.account, ("maria", "arjun", "olga"))
     return World(
         research=research,
         risk=risk,
@@ -119,3 +120,32 @@ def build_world() -> World:
         outsider=people["olga"],
         lead_profile=UserProfile.objects.get(name="leila"),
     )
+
+
+def _identity_center(account: Any, user_names: tuple[str, ...]) -> None:
+    """IAM Identity Center users (user name = login, same email) for the people of the SSO domain, listed into the
+    directory the way the directory sync does."""
+    import boto3
+    from django.conf import settings
+
+    from domains import people as directory
+    from portal.aws import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY
+
+    kwargs = {
+        "region_name": "us-east-1",
+        "endpoint_url": settings.AWS_ENDPOINT_URL,
+        "aws_access_key_id": SANDBOX_ACCESS_KEY,
+        "aws_secret_access_key": SANDBOX_SECRET_KEY,
+    }
+    store_id = boto3.client("sso-admin", **kwargs).list_instances()["Instances"][0]["IdentityStoreId"]
+    store = boto3.client("identitystore", **kwargs)
+    for name in user_names:
+        store.create_user(
+            IdentityStoreId=store_id,
+            UserName=name,
+            DisplayName=name.capitalize(),
+            Name={"GivenName": name.capitalize(), "FamilyName": "Example"},
+            Emails=[{"Value": f"{name}@example.com", "Primary": True}],
+        )
+    directory.sync_identity_center(account, "us-east-1")
+    directory.match_directory()

@@ -33,6 +33,7 @@ def test_the_menu_lists_what_the_apps_registered_in_their_order_and_for_whom() -
         "Overview",
         "Accounts",
         "Domains",
+        "People",
         "Profiles",
         "Spaces",
         "Requests",
@@ -50,6 +51,7 @@ def test_the_menu_lists_what_the_apps_registered_in_their_order_and_for_whom() -
     assert "Accounts" not in menu_of(scientist) and "Offboarding" not in menu_of(scientist)
     assert "Change sets" not in menu_of(scientist) and "Execution roles" not in menu_of(scientist)
     assert "Tag backfill" not in menu_of(scientist)
+    assert "People" not in menu_of(scientist)  # they would find only themselves there
 
 
 def test_the_menu_has_a_governance_entry() -> None:
