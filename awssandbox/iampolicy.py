@@ -197,8 +197,16 @@ def _compile(regex: str, ignore_case: bool) -> re.Pattern[str]:
 # -- Action and Resource -----------------------------------------------------------------------------------------
 def _action_matches(patterns: Iterable[str], action: str) -> bool:
     # Action names are not case sensitive (reference_policies_elements_action.html).
+    return _actions_regex(tuple(patterns)).fullmatch(action) is not None
+
+
+@lru_cache(maxsize=4096)
+def _actions_regex(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """One pattern for a statement's actions. An Action element takes no policy variables, only * and ?
+    wildcards, so the list compiles once however many requests ask."""
     empty = Context()
-    return any(_glob(p, empty, set(), ignore_case=True).fullmatch(action) for p in patterns)
+    alternatives = [_glob(p, empty, set(), ignore_case=True).pattern for p in patterns]
+    return _compile("|".join(f"(?:{a})" for a in alternatives) or "(?!)", True)
 
 
 def _arn_matches(pattern: str, arn: str, context: Context, missing: set[str]) -> bool:

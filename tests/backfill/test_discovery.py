@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-from awssandbox import limits
+from awssandbox import faults
 from backfill import discovery
 from backfill.models import DOMAIN_TAG, LegacyResource
 from domains.models import AwsAccount, Domain
@@ -64,13 +64,13 @@ def test_rediscovery_is_incremental(legacy_world: dict[str, Any]) -> None:
 
 
 def test_discovery_survives_throttling(legacy_world: dict[str, Any], fast_aws_backoff: None) -> None:
-    limits.registry.configure(
-        enabled=True, limits=[{"service": "sagemaker", "family": "read", "rate": 300.0, "burst": 10}]
-    )
+    # A quarter of SageMaker's answers throttle, drawn from the fault registry's seeded generator: the same calls
+    # throttle on every run, whatever the machine's speed (a rate limit throttles only a fast enough machine).
+    faults.registry.add(service="sagemaker", kind="throttle", rate=0.25)
     try:
         run = discover()
     finally:
-        limits.registry.reset()
+        faults.registry.clear()
     assert run.status == TaskRun.Status.SUCCEEDED, run.errors
     assert run.aws_throttled_total > 0
     assert LegacyResource.objects.filter(arn__in=list(legacy_world["resources"])).count() == DEMO_LEGACY
