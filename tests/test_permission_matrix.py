@@ -266,6 +266,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     "api-space-policy-list": ALL,
     "api-space-policy-detail": {**MEMBERS, "finance": 200},
     "api-offboarding-list": APPROVERS,
+    "api-offboarding-proposal-list": APPROVERS,
     "api-offboarding-plan": {**APPROVERS, "admin": 400, "approver": 400},
     "api-offboarding-detail": APPROVERS,
     # Governance: a domain's findings are seen by its member-wide roles; a scientist sees only their own resources'.
