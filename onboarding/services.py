@@ -51,7 +51,16 @@ from onboarding.models import (
 from onboarding.work import task_for
 from portal import audit
 from portal.pricing import EBS_GB_MONTH_USD, HOURLY_USD, hourly_price
-from portal.scoping import ALL_DOMAINS, APPROVE, MANAGE, REQUEST_PROFILE, REQUEST_SPACE, domain_q, grants_for, is_system_actor
+from portal.scoping import (
+    ALL_DOMAINS,
+    APPROVE,
+    MANAGE,
+    REQUEST_PROFILE,
+    REQUEST_SPACE,
+    domain_q,
+    grants_for,
+    is_system_actor,
+)
 from portal.validation import EBS_SIZE_GB
 from profiles.models import App, Space, UserProfile
 

@@ -364,7 +364,6 @@ class ProposedLeaverSerializer(serializers.ModelSerializer):
             "display_name",
             "email",
             "user_name",
-            "status",
             "left_at",
             "live_profiles",
             "login",
