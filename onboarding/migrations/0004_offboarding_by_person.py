@@ -3,7 +3,6 @@ get the person of their login (made when the directory has none), and the login 
 
 from django.conf import settings
 from django.db import migrations, models
-from django.db.models import Q
 
 
 def people_for_logins(apps, schema_editor):
@@ -36,6 +35,21 @@ class Migration(migrations.Migration):
     operations = [
         migrations.RemoveConstraint(model_name="offboarding", name="one_open_offboarding_per_person"),
         migrations.RenameField(model_name="offboarding", old_name="person", new_name="login"),
+        # The renamed column keeps its index named after ``person_id``, which the new ``person`` would take again on
+        # PostgreSQL: drop it and index ``login_id`` under its own name.
+        migrations.AlterField(
+            model_name="offboarding",
+            name="login",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The person's portal login when the plan was made (none: they never had one).",
+                null=True,
+                on_delete=models.deletion.SET_NULL,
+                related_name="offboardings",
+                to=settings.AUTH_USER_MODEL,
+                db_index=False,
+            ),
+        ),
         migrations.AlterField(
             model_name="offboarding",
             name="login",
@@ -71,19 +85,4 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(people_for_logins, migrations.RunPython.noop),
-        migrations.AlterField(
-            model_name="offboarding",
-            name="person",
-            field=models.ForeignKey(
-                on_delete=models.deletion.PROTECT, related_name="offboardings", to="domains.person"
-            ),
-        ),
-        migrations.AddConstraint(
-            model_name="offboarding",
-            constraint=models.UniqueConstraint(
-                condition=Q(status__in=["planned", "approved", "running", "failed"]),
-                fields=("person",),
-                name="one_open_offboarding_per_person",
-            ),
-        ),
     ]
