@@ -30,7 +30,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, Func, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from domains import people
@@ -50,7 +51,16 @@ from onboarding.models import (
 from onboarding.work import task_for
 from portal import audit
 from portal.pricing import EBS_GB_MONTH_USD, HOURLY_USD, hourly_price
-from portal.scoping import ALL_DOMAINS, APPROVE, MANAGE, REQUEST_PROFILE, REQUEST_SPACE, grants_for, is_system_actor
+from portal.scoping import (
+    ALL_DOMAINS,
+    APPROVE,
+    MANAGE,
+    REQUEST_PROFILE,
+    REQUEST_SPACE,
+    domain_q,
+    grants_for,
+    is_system_actor,
+)
 from portal.validation import EBS_SIZE_GB
 from profiles.models import App, Space, UserProfile
 
@@ -796,6 +806,30 @@ def person_profiles(person: Person) -> Any:
     if person.portal_user_id:
         mine |= Q(owner_id=person.portal_user_id)
     return UserProfile.objects.filter(mine, removed_at__isnull=True).select_related("domain", "domain__account")
+
+
+def proposed_leavers(user: Any) -> Any:
+    """Leavers the approver ``user`` is asked to offboard: people who have left the directory and still have a live
+    profile in a domain where ``user`` approves (for a platform admin also: still an active portal login), with no
+    offboarding planned, under way or done. Annotated with ``live_profiles`` (in the user's domains)."""
+    domains = grants_for(user).domains_for(APPROVE)
+    if not domains:
+        return Person.objects.none()
+    mine = Q(person_id=OuterRef("pk")) | Q(owner_id=OuterRef("portal_user_id"))
+    live = UserProfile.objects.filter(mine, removed_at__isnull=True).filter(domain_q(domains, "domain__arn"))
+    still_there = Exists(live)
+    if domains is ALL_DOMAINS:
+        still_there |= Q(portal_user__is_active=True)
+    taken = Offboarding.objects.filter(person_id=OuterRef("pk")).exclude(status=Offboarding.Status.CANCELLED)
+    counted = live.order_by().annotate(n=Func("pk", function="COUNT")).values("n")  # one row: no GROUP BY
+    return (
+        Person.objects.filter(status=Person.Status.LEFT)
+        .filter(still_there)
+        .exclude(Exists(taken))
+        .select_related("portal_user")
+        .annotate(live_profiles=Coalesce(Subquery(counted), 0))
+        .order_by("-left_at", "display_name", "pk")
+    )
 
 
 def offboarding_plan(

@@ -93,6 +93,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "expires_on"
     )
     pending_profiles, pending_spaces = _pending(user, ProfileRequest), _pending(user, SpaceRequest)
+    leavers = list(services.proposed_leavers(user)[: INBOX_ROWS + 1])
     sections = [(s.template, c) for s in registry.inbox_sections if (c := s.context(request)) is not None]
     return render(
         request,
@@ -105,6 +106,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "inbox_rows": INBOX_ROWS,
             "expired_spaces": expired,
             "pending_offboardings": offboardings,
+            "leavers": leavers[:INBOX_ROWS],
+            "more_leavers": len(leavers) > INBOX_ROWS,
             "is_approver": bool(grants.domains_for(APPROVE)),
             "may_request_profile": bool(grants.domains_for(REQUEST_PROFILE) or grants.domains_for(MANAGE)),
             "may_request_space": bool(grants.domains_for(REQUEST_SPACE)),

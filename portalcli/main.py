@@ -34,11 +34,28 @@ COLUMNS: dict[str, list[str]] = {
     "domains": ["domain_id", "name", "auth_mode", "account_id", "region", "status", "profile_count"],
     "profiles": ["id", "name", "domain_id", "status", "owner", "sso_user_value"],
     "spaces": ["id", "name", "domain_id", "sharing_type", "owner_profile_name", "status"],
-    "people": [],  # whatever /api/people/ answers (its first fields)
+    "people": ["id", "name", "status", "email", "login", "profiles", "domains"],
     "findings": ["id", "check_id", "severity", "status", "resource_kind", "resource_name", "domain_name"],
     "profile-requests": ["id", "status", "domain_name", "person", "profile_name", "requested_by", "created_at"],
     "space-requests": ["id", "status", "domain_name", "space_name", "requested_by", "created_at"],
 }
+
+
+def _person_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A person of /api/people/ with its lists said in one cell each: profile names, and the domains they are in."""
+    profiles = row.get("profiles") or []
+    return {
+        **row,
+        "name": row.get("display_name"),
+        "login": row.get("portal_login"),
+        "status": f"{row.get('status')}, ambiguous" if row.get("ambiguous") else row.get("status"),
+        "profiles": ", ".join(p.get("name", "") for p in profiles),
+        "domains": ", ".join(sorted({p.get("domain_name", "") for p in profiles})),
+    }
+
+
+# How a list's rows become the cells of a table or CSV (JSON gives the answer as it is).
+CELLS: dict[str, Any] = {"people": _person_row}
 
 
 class CliError(click.ClickException):
@@ -200,6 +217,8 @@ def list_command(resource: str, path: str, title: str, **filters: Any) -> None:
         rows = list(api.pages(path, filters, limit))
     except NotFoundList:
         raise CliError(f"This portal has no {path} endpoint (404): it does not offer {resource} yet.")
+    if fmt != "json" and resource in CELLS:
+        rows = [CELLS[resource](row) for row in rows]
     output(rows, COLUMNS[resource], fmt, title=title)
 
 
@@ -297,10 +316,12 @@ def people() -> None:
 
 
 @people.command("list")
-@click.option("--search", "q")
+@click.option("--search", "--q", "q", help="Name, email, Identity Center user name or portal login contains.")
+@click.option("--status", type=click.Choice(["active", "left", "ambiguous"]), help="Ambiguous: in an open match.")
+@click.option("--domain", help="People with a live profile in this domain: an id (d-...) or ARN.")
 @common
 def people_list(**filters: Any) -> None:
-    """List people."""
+    """List people: name, status, email, portal login, their profiles and the domains they are in."""
     list_command("people", "/api/people/", "People", **filters)
 
 

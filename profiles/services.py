@@ -277,16 +277,41 @@ def _name_of(tag: str) -> str:
     return " ".join(part.capitalize() for part in re.split(r"[._-]+", local) if part) or tag
 
 
+def may_link_profile(actor: Any, profile: UserProfile) -> bool:
+    """Platform admins, and approvers of the profile's domain, tie a profile to a person."""
+    from portal.scoping import APPROVE, grants_for, is_system_actor
+
+    return is_system_actor(actor) or grants_for(actor).allows(APPROVE, profile.domain.arn)
+
+
+def linkable_people(actor: Any) -> Any:
+    """The people ``actor`` may pick for a profile: everyone for an admin; for an approver the people they may see
+    (a profile in their domains, themselves) and the members of their domains (a portal role there)."""
+    from portal.scoping import APPROVE, domain_q, grants_for, is_system_actor
+
+    if is_system_actor(actor):
+        return Person.objects.order_by("display_name", "pk")
+    seen = Person.objects.restrict(actor, "view").values("pk")
+    domains = grants_for(actor).domains_for(APPROVE)
+    members = Person.objects.filter(domain_q(domains, "portal_user__role_assignments__domain_arn")).values("pk")
+    wanted = Q(pk__in=seen) | (Q(pk__in=members) if domains else Q(pk__in=[]))
+    return Person.objects.filter(wanted).order_by("display_name", "pk")
+
+
 def do_link_profile(profile: UserProfile, *, actor: Any, person: Person | None) -> UserProfile:
-    """An admin ties a profile to a person (or unties it: None gives it back to the automatic match). Audited."""
+    """An admin or an approver of the profile's domain ties a profile to a person of the directory they may see (or
+    unties it: None gives it back to the automatic match by SSO binding and owner tag). Audited."""
     from django.core.exceptions import ValidationError
     from django.db import transaction
 
     from portal import audit
-    from portal.scoping import grants_for
 
-    if not grants_for(actor).is_admin:
-        raise ValidationError("Only a platform admin links profiles to people.")
+    if not may_link_profile(actor, profile):
+        raise ValidationError("Only a platform admin or an approver of the profile's domain links it to a person.")
+    if profile.removed_at is not None:
+        raise ValidationError("This profile is gone from AWS; it is kept for the record and cannot be relinked.")
+    if person is not None and not linkable_people(actor).filter(pk=person.pk).exists():
+        raise ValidationError({"person": ["No such person in the directory you can see."]})
     with transaction.atomic():
         before = {"person": str(profile.person) if profile.person_id else None, "source": profile.person_source}
         if person is None:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from portal.listing import FilteredListView
+from profiles import services
 from profiles.filtersets import AppFilterSet, SpaceFilterSet, UserProfileFilterSet
+from profiles.forms import LinkPersonForm
 from profiles.models import App, Space, UserProfile
 from profiles.studio import StudioAccessError, studio_origin, studio_url_for
 
@@ -52,12 +55,15 @@ def profile_detail(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     is_mine = profile.owner_id == request.user.pk
+    may_link = profile.removed_at is None and services.may_link_profile(request.user, profile)
+    link_form = LinkPersonForm(user=request.user, initial={"person": profile.person_id}) if may_link else None
     response = render(
         request,
         "profiles/profile_detail.html",
         {
             "profile": profile,
             "is_mine": is_mine,
+            "link_form": link_form,
             "spaces": profile.owned_spaces.restrict(request.user)
             .filter(removed_at__isnull=True)
             .select_related("domain", "owner_profile"),
@@ -68,6 +74,30 @@ def profile_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if origin:  # the Open Studio form redirects there; without it the browser blocks the redirect (form-action)
         response._csp_update = {"form-action": [origin]}  # type: ignore[attr-defined]
     return response
+
+
+@login_required
+@require_POST
+def link_person(request: HttpRequest, pk: int) -> HttpResponse:
+    """Tie the profile to the person picked from the directory (admins and approvers of its domain; others: 404)."""
+    profile = get_object_or_404(UserProfile.objects.restrict(request.user).select_related("domain", "person"), pk=pk)
+    if not services.may_link_profile(request.user, profile):
+        raise Http404("No such page.")
+    form = LinkPersonForm(request.POST, user=request.user)
+    if not form.is_valid():
+        messages.error(request, "; ".join(e for errors in form.errors.values() for e in errors))
+        return redirect(profile)
+    try:
+        services.do_link_profile(profile, actor=request.user, person=form.cleaned_data["person"])
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
+        return redirect(profile)
+    profile.refresh_from_db()
+    if profile.person_id:
+        messages.success(request, f"Profile {profile.name} now belongs to {profile.person}.")
+    else:
+        messages.success(request, f"Profile {profile.name} is back to the automatic match: no person matched it.")
+    return redirect(profile)
 
 
 @login_required

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -346,3 +347,33 @@ class OffboardingCreateSerializer(serializers.Serializer):
         "login. Only a platform admin may turn it off, with keep_login_reason.",
     )
     keep_login_reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+class ProposedLeaverSerializer(serializers.ModelSerializer):
+    """A person who left the directory and still has profiles (or an active login): proposed for offboarding."""
+
+    live_profiles = serializers.IntegerField(read_only=True, help_text="Live profiles in the domains you approve in.")
+    login = serializers.CharField(source="portal_user.username", read_only=True, default=None, allow_null=True)
+    login_active = serializers.SerializerMethodField()
+    plan_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Person
+        fields = [
+            "id",
+            "display_name",
+            "email",
+            "user_name",
+            "left_at",
+            "live_profiles",
+            "login",
+            "login_active",
+            "plan_url",
+        ]
+        read_only_fields = fields
+
+    def get_login_active(self, person: Person) -> bool:
+        return bool(person.portal_user_id and person.portal_user.is_active)
+
+    def get_plan_url(self, person: Person) -> str:
+        return f"{reverse('onboarding:offboarding-new')}?person={person.pk}"

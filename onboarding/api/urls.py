@@ -8,6 +8,7 @@ router.register("profile-requests", views.ProfileRequestViewSet, basename="api-p
 router.register("space-requests", views.SpaceRequestViewSet, basename="api-space-request")
 router.register("personas", views.PersonaTemplateViewSet, basename="api-persona")
 router.register("space-policies", views.SpacePolicyViewSet, basename="api-space-policy")
+router.register("offboarding-proposals", views.ProposedLeaverViewSet, basename="api-offboarding-proposal")
 router.register("offboardings", views.OffboardingViewSet, basename="api-offboarding")
 
 urlpatterns = router.urls

@@ -13,6 +13,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request as ApiRequest
 from rest_framework.response import Response
 
+from domains.models import Person
 from onboarding import services
 from onboarding.api import serializers as s
 from onboarding.filtersets import (
@@ -316,3 +317,16 @@ class OffboardingViewSet(
     def retry_now(self, request: ApiRequest, pk: str | None = None) -> Response:
         """Approvers of every domain it touches: hand a plan whose task stopped to a worker at once."""
         return self._answer(service_call(services.do_retry_now, self.get_object(), actor=request.user))
+
+
+class ProposedLeaverViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Leavers proposed for offboarding: people gone from the directory who still have live profiles in the domains
+    you approve in (for a platform admin also: an active portal login), with no offboarding planned, under way or
+    done. Plan one with ``POST /api/offboardings/``."""
+
+    serializer_class = s.ProposedLeaverSerializer
+    queryset = Person.objects.none()
+
+    def get_queryset(self) -> QuerySet:
+        require_somewhere(self.request.user, APPROVE)
+        return services.proposed_leavers(self.request.user)

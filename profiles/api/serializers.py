@@ -5,6 +5,12 @@ from rest_framework import serializers
 from profiles.models import App, Space, UserProfile
 
 
+class LinkPersonSerializer(serializers.Serializer):
+    person = serializers.IntegerField(
+        allow_null=True, help_text="The directory's person id; null gives the profile back to the automatic match."
+    )
+
+
 class UserProfileSerializer(serializers.ModelSerializer):
     domain_id = serializers.CharField(source="domain.domain_id", read_only=True)
     domain_arn = serializers.CharField(source="domain.arn", read_only=True)

@@ -216,12 +216,31 @@ def test_an_outsider_gets_404_on_every_request_page(world: World) -> None:
     assert profile_req.status == "submitted"
 
 
+def _leavers_with_profiles(world: World, count: int) -> None:
+    """``count`` people who left the directory, each with a live profile (and a login) in the research domain."""
+    from django.utils import timezone
+
+    from domains.models import Person
+    from profiles.models import UserProfile
+    from tests.factories import UserFactory
+
+    for i in range(count):
+        login = UserFactory(username=f"leaver{i}")
+        person = Person.objects.create(
+            display_name=f"Leaver {i}", status=Person.Status.LEFT, left_at=timezone.now(), portal_user=login
+        )
+        profile = UserProfile.objects.get(pk=world.lead_profile.pk)
+        profile.pk = None
+        profile.name, profile.arn, profile.person, profile.owner = f"leaver{i}", f"{profile.arn}-{i}", person, login
+        profile.save()
+
+
 # The request lists read the domains in the person's scope once more (6, was 5): the domain filter's choices.
 # The inbox reads the change sets waiting for the approver (12, was 11): the section change sets add; and the
-# backfill plans waiting for them (13): the tag backfill's section.
+# backfill plans waiting for them (13): the tag backfill's section; the leavers proposed for offboarding (14).
 @pytest.mark.parametrize(
     "name, count",
-    [("onboarding:profile-request-list", 6), ("onboarding:space-request-list", 6), ("onboarding:inbox", 13)],
+    [("onboarding:profile-request-list", 6), ("onboarding:space-request-list", 6), ("onboarding:inbox", 14)],
 )
 def test_list_pages_pin_their_query_counts(world: World, name: str, count: int) -> None:
     from tests.factories import UserFactory, grant
@@ -231,6 +250,7 @@ def test_list_pages_pin_their_query_counts(world: World, name: str, count: int) 
         grant(person, "data_scientist", world.research)
         services.do_submit_profile_request(actor=person, person=person, domain=world.research, template=world.persona)
         services.do_submit_space_request(actor=world.lead, **world.space_fields(space_name=f"space{i}"))
+    _leavers_with_profiles(world, 3)
     client = client_for(world.approver)
     client.get(reverse(name))
     with CaptureQueriesContext(connection) as queries:

@@ -87,4 +87,12 @@ def test_the_demo_brings_in_the_whole_demo_organisation(settings: Any, capsys: p
     bodies = list(OutgoingMail.objects.values_list("body", flat=True))
     assert bodies and any(f"http://127.0.0.1:{port}/" in body for body in bodies)
     assert not any("127.0.0.1:8000" in body for body in bodies)
+    # The demo's leaver (her Identity Center user deleted, her risk-analytics profile kept) waits in the approver's
+    # Requests page, proposed for offboarding.
+    from django.contrib.auth import get_user_model
+
+    from onboarding.services import proposed_leavers
+
+    approver = get_user_model().objects.get(username="approver")
+    assert "Olivia Brown" in [person.display_name for person in proposed_leavers(approver)]
     gateway().clear()

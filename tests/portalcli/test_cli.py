@@ -100,17 +100,36 @@ def test_a_scientist_sees_only_their_share(run: Any, live_server: Any, world: Wo
     assert {d["name"] for d in json.loads(run("domains", "list", "--format", "json").output)} == {"other"}
 
 
-def test_people_says_clearly_when_the_portal_has_no_directory(run: Any, live_server: Any, world: World) -> None:
-    logged_in(run, live_server, world.admin)
-    answer = run("people", "list")
-    from django.urls import NoReverseMatch, reverse
+def test_people_list_shows_explicit_columns_and_filters_like_the_api(run: Any, live_server: Any, world: World) -> None:
+    from domains import people as directory
+    from domains.models import Person
 
-    try:
-        reverse("api-person-list")
-    except NoReverseMatch:
-        assert answer.exit_code == 1 and "no /api/people/ endpoint" in answer.output
-    else:  # the people directory exists on this portal
-        assert answer.exit_code == 0
+    leila = directory.person_for_login(world.lead)
+    Person.objects.filter(pk=leila.pk).update(status=Person.Status.LEFT, left_at=timezone.now(), email="leila@ex.com")
+    directory.person_for_login(world.scientist)
+    logged_in(run, live_server, world.admin)
+    answer = run("people", "list", "--status", "left", "--format", "csv")
+    assert answer.exit_code == 0, answer.output
+    rows = list(csv.DictReader(io.StringIO(answer.output)))
+    assert list(rows[0]) == ["id", "name", "status", "email", "login", "profiles", "domains"]
+    assert [(r["name"], r["status"], r["login"], r["profiles"], r["domains"]) for r in rows] == [
+        (leila.display_name, "left", "leila", "leila", "research")
+    ]
+    assert rows[0]["email"] == "leila@ex.com" and rows[0]["id"] == str(leila.pk)
+    everyone = {r["login"] for r in csv.DictReader(io.StringIO(run("people", "list", "--format", "csv").output))}
+    assert {"leila", "maria"} <= everyone
+    by_name = list(csv.DictReader(io.StringIO(run("people", "list", "--q", "mari", "--format", "csv").output)))
+    assert [r["login"] for r in by_name] == ["maria"]
+    in_research = run("people", "list", "--domain", world.research.domain_id, "--format", "csv").output
+    assert [r["login"] for r in csv.DictReader(io.StringIO(in_research))] == ["leila"]
+    other = run("people", "list", "--domain", world.other.domain_id)
+    assert other.exit_code == 0 and "Nothing to list (People)" in other.output
+    table = run("people", "list", "--status", "left").output
+    assert "profiles" in table and "domains" in table and "research" in table
+    raw = json.loads(run("people", "list", "--status", "left", "--format", "json").output)
+    assert raw[0]["profiles"][0]["domain_name"] == "research"  # JSON stays the API's answer
+    refused = run("people", "list", "--status", "gone")
+    assert refused.exit_code == 2 and "gone" in refused.output
 
 
 def test_it_lists_findings_by_severity(run: Any, live_server: Any, world: World) -> None:
