@@ -287,7 +287,7 @@ def test_a_killed_worker_s_offboarding_is_handed_out_again_by_the_sweep(
     client.create_app(DomainId=domain_id, UserProfileName="maria", AppType="JupyterServer", AppName="default")
     start_inventory_sync(inline=True)
     plan = services.do_plan_offboarding(actor=world.approver, person=world.scientist, reason="Left the company")
-    assert list(plan.steps.values_list("action", flat=True)) == ["delete_app", "delete_profile"]
+    assert list(plan.steps.values_list("action", flat=True)) == ["delete_app", "delete_profile", "close_login"]
     # The profile's deletion hangs in AWS long enough for the worker to be killed in the middle of it.
     faults.registry.add(service="sagemaker", kind="latency", operation="DeleteUserProfile", latency_ms=15_000, count=1)
     first = start_worker(pool="prefork", **WORKER_ENV)
@@ -297,7 +297,7 @@ def test_a_killed_worker_s_offboarding_is_handed_out_again_by_the_sweep(
     first.kill()
     plan.refresh_from_db()
     assert plan.status == "running"
-    assert list(plan.steps.values_list("state", flat=True)) == ["done", "pending"]
+    assert list(plan.steps.values_list("state", flat=True)) == ["done", "pending", "pending"]
 
     second = start_worker(pool="prefork", **WORKER_ENV)
     took = _sweep_until(
@@ -307,7 +307,7 @@ def test_a_killed_worker_s_offboarding_is_handed_out_again_by_the_sweep(
     assert plan.status == "done", plan.error
     assert took < STALE + SWEEP + 45, took
     assert plan.attempts in (1, 2)  # 1: the second worker took a turn the killed one had published (see above)
-    assert list(plan.steps.values_list("state", flat=True)) == ["done", "done"]
+    assert list(plan.steps.values_list("state", flat=True)) == ["done", "done", "done"]
     assert _maria_profiles(world) == []
     events = list(AuditEvent.objects.filter(request_id=plan.request_id).values_list("action", flat=True))
     assert events.count("offboarding.handed_out_again") == plan.attempts - 1 and events.count("offboarding.done") == 1
