@@ -373,6 +373,31 @@ def do_propose_fix(
         origin=fix.origin,
         finding_ids=[f.pk for f in findings],
     )
+    link_fix(change_set, findings, actor, calls=len(fix.changes))
+    return change_set
+
+
+def fixes_of(finding: Finding) -> list[ChangeSet]:
+    """Every change set proposed to fix this finding, newest first."""
+    links = FindingFix.objects.filter(finding=finding).select_related("change_set").order_by("-change_set_id")
+    return [link.change_set for link in links]
+
+
+def may_fix(user: Any, finding: Finding) -> bool:
+    """Whether the Fix button shows: an open finding of a plannable check, for an approver of its domain."""
+    if is_system_actor(user):
+        return True
+    return (
+        finding.status == Finding.Status.OPEN
+        and finding.fix_plannable
+        and finding.check_id in fixes.PLANNERS
+        and grants_for(user).allows(APPROVE, finding.domain.arn)
+    )
+
+
+def link_fix(change_set: Any, findings: list[Finding], actor: Any, *, calls: int) -> None:
+    """Findings linked to the change set proposed as their fix (the finding page shows it, and says whether it
+    closed the finding once applied): one "fix proposed" event and one audit event per finding."""
     FindingFix.objects.bulk_create([FindingFix(finding=f, change_set=change_set) for f in findings])
     now, label = timezone.now(), audit.actor_label(actor)
     FindingEvent.objects.bulk_create(
@@ -393,26 +418,7 @@ def do_propose_fix(
             "finding.fix_proposed",
             finding,
             actor=actor,
-            domain_arn=fix.domain.arn,
-            after={"change_set": change_set.ref, "title": change_set.title, "calls": len(fix.changes)},
+            domain_arn=change_set.domain.arn,
+            after={"change_set": change_set.ref, "title": change_set.title, "calls": calls},
             request_id=change_set.ref,
         )
-    return change_set
-
-
-def fixes_of(finding: Finding) -> list[ChangeSet]:
-    """Every change set proposed to fix this finding, newest first."""
-    links = FindingFix.objects.filter(finding=finding).select_related("change_set").order_by("-change_set_id")
-    return [link.change_set for link in links]
-
-
-def may_fix(user: Any, finding: Finding) -> bool:
-    """Whether the Fix button shows: an open finding of a plannable check, for an approver of its domain."""
-    if is_system_actor(user):
-        return True
-    return (
-        finding.status == Finding.Status.OPEN
-        and finding.fix_plannable
-        and finding.check_id in fixes.PLANNERS
-        and grants_for(user).allows(APPROVE, finding.domain.arn)
-    )

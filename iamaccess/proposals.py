@@ -31,7 +31,6 @@ from domains.models import Domain
 from iamaccess import access, generator, reader, review, simulate
 from iamaccess import probes as probing
 from iamaccess.models import ExecutionRole, RoleUse
-from portal import audit
 from portal.scoping import APPROVE, grants_for
 from profiles import effective
 from profiles.models import App, UserProfile
@@ -298,34 +297,10 @@ def propose(proposal: Proposal, user: Any) -> ChangeSet:
 
 
 def link_findings(change_set: ChangeSet, findings: list[Any], actor: Any) -> None:
-    """The findings the policy closes in simulation, linked to the change set as its fix (the finding page shows it,
-    and says whether the fix closed it once applied); audited per finding."""
-    from governance.models import FindingEvent, FindingFix
+    """The findings the policy closes in simulation, linked to the change set as its fix (one call: the policy)."""
+    from governance.proposals import link_fix
 
-    FindingFix.objects.bulk_create([FindingFix(finding=f, change_set=change_set) for f in findings])
-    now, label = timezone.now(), audit.actor_label(actor)
-    FindingEvent.objects.bulk_create(
-        [
-            FindingEvent(
-                finding=f,
-                at=now,
-                event="fix proposed",
-                status=f.status,
-                actor_label=label,
-                note=f"{change_set.ref}: {change_set.title}"[:1000],
-            )
-            for f in findings
-        ]
-    )
-    for finding in findings:
-        audit.record(
-            "finding.fix_proposed",
-            finding,
-            actor=actor,
-            domain_arn=change_set.domain.arn,
-            after={"change_set": change_set.ref, "title": change_set.title, "calls": 1},
-            request_id=change_set.ref,
-        )
+    link_fix(change_set, findings, actor, calls=1)
 
 
 def probing_source(role: ExecutionRole) -> str:
