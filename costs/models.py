@@ -60,10 +60,13 @@ class CostRecord(models.Model):
         PROFILE = "profile", "By user profile"
         SPACE = "space", "By space"
 
-    # A bill writes millions of these: every index and constraint is paid per row. The unique key's index leads with
-    # the payer (no index of its own); the inventory's ids are looked up in the ingestion's own transaction and Django
-    # sets them to null when a domain, profile or space is deleted (their indexes serve that), so the database does
-    # not check them again row by row at commit.
+    # A bill writes millions of these: every index and constraint is paid per row. A key (payer, day, grain, domain,
+    # member, metric) is one record because its only writer, the ingestion, replaces a payer's window whole and sums
+    # its rows per key in SQL (costs.ingest.WindowWriter); a unique index over those ARNs was as large as the table
+    # and most of the cost of writing it, and nothing read through it. (payer, day) serves the window's replacement.
+    # The inventory's ids are looked up in the ingestion's own transaction and Django sets them to null when a
+    # domain, profile or space is deleted (their indexes serve that), so the database does not check them again row
+    # by row at commit.
     payer = models.ForeignKey(AwsAccount, on_delete=models.CASCADE, related_name="cost_records", db_index=False)
     day = models.DateField()
     grain = models.CharField(max_length=8, choices=Grain.choices)
@@ -92,14 +95,13 @@ class CostRecord(models.Model):
 
     class Meta:
         ordering = ["-day", "domain_arn", "member_arn"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["payer", "day", "grain", "domain_arn", "member_arn", "metric"], name="one_cost_record_per_key"
-            )
+        # (payer, day) serves a payer's window; (grain, day) the daily spend of profiles and spaces the dashboard
+        # reads through :class:`Spend`, (domain_arn, day) one domain's.
+        indexes = [
+            models.Index(fields=["payer", "day"], name="costs_record_payer_day"),
+            models.Index(fields=["grain", "day"]),
+            models.Index(fields=["domain_arn", "day"]),
         ]
-        # The unique key's index serves a payer's window (payer, day, ...); (grain, day) serves the daily spend of
-        # profiles and spaces the dashboard reads through :class:`Spend`, (domain_arn, day) one domain's.
-        indexes = [models.Index(fields=["grain", "day"]), models.Index(fields=["domain_arn", "day"])]
 
     def __str__(self) -> str:
         return f"{self.day} {self.domain_arn or 'untagged'} {self.member_arn or '-'} {self.amount} {self.currency}"
