@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
+from uuid import uuid4
 
 from django.conf import settings
 from django.core.cache import caches
 from django.db.models import F, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
-from costs.models import CostTagStatus, SpendRollup, SpendVersion
+from costs.models import SpendRollup, SpendVersion
 from domains.models import Domain
 from portal.scoping import ALL_DOMAINS, VIEW_COSTS, Grants
 from profiles.models import UserProfile
@@ -276,10 +277,6 @@ def untagged_share(rollups: QuerySet, window: Window, *, domain_rows: Q = DOMAIN
     }
 
 
-def inactive_tags() -> list[CostTagStatus]:
-    return list(CostTagStatus.objects.exclude(status="Active").select_related("payer"))
-
-
 # -- cached figures ---------------------------------------------------------------------------------------------
 def data_version() -> str | None:
     """The tokens of the last ingestion of every payer, as one string; None before any ingestion."""
@@ -297,6 +294,11 @@ def scope_key(grants: Grants) -> list[Any]:
     return [sorted(domains), own]
 
 
+def _cache_key(prefix: str, version: str, grants: Grants, filters: dict[str, Any], *more: Any) -> str:
+    raw = json.dumps([version, scope_key(grants), filters, timezone.localdate(), *more], default=str, sort_keys=True)
+    return prefix + hashlib.sha256(raw.encode()).hexdigest()
+
+
 def cached_figures(grants: Grants, filters: dict[str, Any], compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """``compute()``'s figures, from the cache when the same scope asked for the same filters since the last
     ingestion. The key holds the ingestion's version, so an ingestion is a new key: nothing is invalidated by hand,
@@ -305,14 +307,50 @@ def cached_figures(grants: Grants, filters: dict[str, Any], compute: Callable[[]
     seconds = settings.COST_FIGURES_CACHE_SECONDS
     if version is None or not seconds:
         return compute()
-    raw = json.dumps([version, scope_key(grants), filters, timezone.localdate()], default=str, sort_keys=True)
-    key = "costs:figures:" + hashlib.sha256(raw.encode()).hexdigest()
+    key = _cache_key("costs:figures:", version, grants, filters)
     cache = caches["costs"]
     figures = cache.get(key)
     if figures is None:
         figures = compute()
         cache.set(key, figures, seconds)
     return figures
+
+
+# What the dashboard shows beside the figures changes with the inventory (names, links) and the budgets: each has a
+# marker in the cache that a change replaces (see costs.apps), so a rendered dashboard is kept per (ingestion,
+# scope, filters, inventory, budgets) and never outlives any of them.
+MARKERS = ("inventory", "budgets")
+
+
+def marker(name: str) -> str:
+    cache = caches["costs"]
+    key = f"costs:marker:{name}"
+    value = cache.get(key)
+    if value is None:
+        cache.add(key, uuid4().hex, None)  # the first of concurrent readers wins; all read the winner
+        value = cache.get(key) or ""
+    return str(value)
+
+
+def bump(name: str) -> None:
+    """The inventory or the budgets changed: every rendered dashboard that showed them is out of date."""
+    caches["costs"].set(f"costs:marker:{name}", uuid4().hex, None)
+
+
+def cached_rendering(grants: Grants, filters: dict[str, Any], render: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """``render()``'s output (the dashboard's figures as HTML, and what its head shows), kept like the figures but
+    also keyed by the inventory's and the budgets' markers. Rendering was half of a cached dashboard's time."""
+    version = data_version()
+    seconds = settings.COST_FIGURES_CACHE_SECONDS
+    if version is None or not seconds:
+        return render()
+    key = _cache_key("costs:rendered:", version, grants, filters, *(marker(name) for name in MARKERS))
+    cache = caches["costs"]
+    rendered = cache.get(key)
+    if rendered is None:
+        rendered = render()
+        cache.set(key, rendered, seconds)
+    return rendered
 
 
 def relabel(figures: dict[str, Any]) -> None:

@@ -10,8 +10,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from costs import budgets, reports
@@ -48,22 +50,37 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "end": window.end,
         **{name: form.cleaned_data.get(name) if form.is_valid() else "" for name in ("account", "domain")},
     }
-    figures = reports.cached_figures(grants, filters, lambda: _figures(rollups, window, domain_rows))
-    reports.relabel(figures)
-    domains, profiles, spaces = figures["domains"], figures["profiles"], figures["spaces"]
+    readable = grants.domains_for(VIEW_COSTS)
+    tag_statuses = (
+        list(CostTagStatus.objects.select_related("payer").order_by("payer__account_id", "tag_key")) if readable else []
+    )
+
+    def figures_html() -> dict[str, Any]:
+        figures = reports.cached_figures(grants, filters, lambda: _figures(rollups, window, domain_rows))
+        return {
+            "html": render_to_string("costs/_figures.html", _figures_context(request, grants, figures, window)),
+            "data_through": figures["month"]["data_through"],
+        }
+
+    # The query string is in the key: the export links repeat it.
+    rendered = reports.cached_rendering(grants, {**filters, "query": request.GET.urlencode()}, figures_html)
     context: dict[str, Any] = {
         "form": form,
-        "window": window,
-        **{name: value for name, value in figures.items() if name != "series_arns"},
-        "inactive_tags": reports.inactive_tags() if grants.domains_for(VIEW_COSTS) else [],
-        "querystring": request.GET.urlencode(),
-        "can_ingest": grants.domains_for(VIEW_COSTS) is ALL_DOMAINS,
-        "tag_statuses": (
-            list(CostTagStatus.objects.select_related("payer").order_by("payer__account_id", "tag_key"))
-            if grants.domains_for(VIEW_COSTS)
-            else []
-        ),
+        "figures_html": mark_safe(rendered["html"]),  # rendered by our template, escaped there
+        "data_through": rendered["data_through"],
+        "inactive_tags": [status for status in tag_statuses if status.status != "Active"],
+        "can_ingest": readable is ALL_DOMAINS,
+        "tag_statuses": tag_statuses,
     }
+    return render(request, "costs/dashboard.html", context)
+
+
+def _figures_context(
+    request: HttpRequest, grants: Any, figures: dict[str, Any], window: reports.Window
+) -> dict[str, Any]:
+    """The figures with today's names, links and budgets: what ``costs/_figures.html`` renders."""
+    reports.relabel(figures)
+    domains, profiles, spaces = figures["domains"], figures["profiles"], figures["spaces"]
     links = _links(domains, profiles, spaces)
     for row in [*domains, *profiles, *spaces]:
         row["url"] = links.get(row["arn"])
@@ -80,7 +97,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         row["budget"] = by_arn.get(row["domain_arn"])
         # A data scientist's row is their own spend in the domain; its budget is not theirs to see.
         row["budget_hidden"] = readable is not ALL_DOMAINS and row["domain_arn"] not in readable
-    return render(request, "costs/dashboard.html", context)
+    return {
+        "window": window,
+        **{name: value for name, value in figures.items() if name != "series_arns"},
+        "querystring": request.GET.urlencode(),
+    }
 
 
 def _figures(rollups: Any, window: reports.Window, domain_rows: Any) -> dict[str, Any]:
