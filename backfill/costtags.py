@@ -254,6 +254,9 @@ def _plan_tagged_at() -> datetime | None:
     )
 
 
+CHANGES_READ = 200  # the newest applied AddTags with the tag's name: a page reads them (no server-side cursor)
+
+
 def _change_set_tagged_at() -> datetime | None:
     """The last applied change set call that put the domain tag on a resource (applied, not skipped: the resource
     did not carry it yet)."""
@@ -263,7 +266,7 @@ def _change_set_tagged_at() -> datetime | None:
         .order_by("-applied_at")
         .only("request", "applied_at")
     )
-    for change in changes.iterator():
+    for change in changes[:CHANGES_READ]:
         keys = {tag.get("Key") for tag in change.request.get("Tags") or [] if isinstance(tag, dict)}
         if DOMAIN_TAG in keys:
             return change.applied_at

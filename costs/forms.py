@@ -6,7 +6,10 @@ from typing import Any
 
 from django import forms
 from django.db.models import Q, QuerySet
+from django.forms.utils import flatatt
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from costs.models import Spend, domain_total_q, validate_thresholds
 from costs.reports import Window, default_window
@@ -14,11 +17,26 @@ from domains.models import Domain
 from portal.scoping import VIEW, VIEW_COSTS, grants_for
 
 
+class QuickSelect(forms.Select):
+    """A select rendered in Python. Django's widget templates render every option through the template engine: for
+    the domain list that was a third of the cost dashboard's server time."""
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> str:
+        final = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
+        chosen = {str(v) for v in self.format_value(value)}
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((str(v), mark_safe(" selected") if str(v) in chosen else "", label) for v, label in self.choices),
+        )
+        return format_html("<select{}>{}</select>", flatatt(final), options)
+
+
 class SpendFilterForm(forms.Form):
     start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    account = forms.ChoiceField(required=False, choices=(), label="Account")
-    domain = forms.ChoiceField(required=False, choices=())
+    account = forms.ChoiceField(required=False, choices=(), label="Account", widget=QuickSelect)
+    domain = forms.ChoiceField(required=False, choices=(), widget=QuickSelect)
 
     def __init__(
         self, *args: Any, domains: list[tuple[str, str]], accounts: list[str], today: date, **kwargs: Any

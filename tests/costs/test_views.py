@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -212,3 +212,15 @@ def test_every_csv_export_writes_a_tag_value_that_looks_like_a_formula_as_text(
     row = next(r for r in rows if formula in r[2])
     assert row[2] == "'" + formula
     assert row[3] == "-3.25"  # a negative amount is a number, written as it is
+
+
+def test_the_filter_selects_escape_their_labels_and_keep_the_choice() -> None:
+    from costs.forms import SpendFilterForm
+
+    form = SpendFilterForm(
+        {"domain": "arn:2"}, domains=[("arn:1", "a & b"), ("arn:2", "<x>")], accounts=["1"], today=date(2026, 12, 4)
+    )
+    html = str(form["domain"])
+    assert html.startswith('<select id="id_domain" name="domain">')
+    assert '<option value="arn:1">a &amp; b</option>' in html
+    assert '<option value="arn:2" selected>&lt;x&gt;</option>' in html and html.count("selected") == 1
