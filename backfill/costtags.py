@@ -20,7 +20,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 
 from backfill.models import (
@@ -242,16 +242,20 @@ def follow_all() -> int:
 
 
 # -- the cost dashboard's notice -------------------------------------------------------------------------------------
-def _plan_tagged_at() -> datetime | None:
-    return (
-        BackfillPlan.objects.filter(
-            status__in=[BackfillPlan.Status.APPLIED, BackfillPlan.Status.PARTIAL],
-            finished_at__isnull=False,
-            items__status=BackfillItem.Status.TAGGED,
-        )
-        .aggregate(last=Max("finished_at"))
-        .get("last")
+def _tagging_plans() -> Any:
+    return BackfillPlan.objects.filter(
+        status__in=[BackfillPlan.Status.APPLIED, BackfillPlan.Status.PARTIAL],
+        finished_at__isnull=False,
+        items__status=BackfillItem.Status.TAGGED,
     )
+
+
+def _found_tagged() -> Any:
+    return LegacyResource.objects.filter(removed_at__isnull=True, found_tagged_at__isnull=False)
+
+
+def _plan_tagged_at() -> datetime | None:
+    return _tagging_plans().aggregate(last=Max("finished_at")).get("last")
 
 
 CHANGES_READ = 200  # the newest applied AddTags with the tag's name: a page reads them (no server-side cursor)
@@ -274,7 +278,7 @@ def _change_set_tagged_at() -> datetime | None:
 
 
 def _found_tagged_at() -> datetime | None:
-    return LegacyResource.objects.filter(removed_at__isnull=True).aggregate(last=Max("found_tagged_at")).get("last")
+    return _found_tagged().aggregate(last=Max("found_tagged_at")).get("last")
 
 
 TAGGED_BY = {
@@ -284,34 +288,52 @@ TAGGED_BY = {
 }
 
 
-def last_tagging() -> tuple[datetime | None, list[str]]:
-    """When resources that already existed (and so may have had spend) last got the domain tag, and by what: a tag
-    backfill plan, an applied change set's AddTags, or a hand or script a discovery found out about afterwards."""
-    found = {"plan": _plan_tagged_at(), "change_set": _change_set_tagged_at(), "outside": _found_tagged_at()}
+def _last_of(found: dict[str, datetime | None]) -> tuple[datetime | None, list[str]]:
     dated = {key: at for key, at in found.items() if at is not None}
     if not dated:
         return None, []
-    last = max(dated.values())
-    return last, [TAGGED_BY[key] for key in TAGGED_BY if key in dated]
+    return max(dated.values()), [TAGGED_BY[key] for key in TAGGED_BY if key in dated]
+
+
+def last_tagging() -> tuple[datetime | None, list[str]]:
+    """When resources that already existed (and so may have had spend) last got the domain tag, and by what: a tag
+    backfill plan, an applied change set's AddTags, or a hand or script a discovery found out about afterwards."""
+    return _last_of({"plan": _plan_tagged_at(), "change_set": _change_set_tagged_at(), "outside": _found_tagged_at()})
 
 
 def spend_notice(request: Any, _obj: Any = None) -> dict[str, Any] | None:
     """For the cost dashboard: the payer accounts whose past spend has not followed the last tag backfill (no cost
-    allocation tag backfill asked for since, or none that succeeded). None when there is nothing to say."""
+    allocation tag backfill asked for since, or none that succeeded). None when there is nothing to say.
+
+    Every cost dashboard asks, so it is two queries: the payers, each with the last plan's and discovery's tagging
+    time (the same for every row) and its own last covering request; then the change sets' AddTags."""
     grants = grants_for(request.user)
     if not grants.domains_for("view_costs"):
         return None
-    tagged_at, tagged_by = last_tagging()
-    if tagged_at is None:
-        return None
-    covered = CostTagBackfill.objects.filter(requested_at__gte=tagged_at).exclude(
-        status__in=[CostTagBackfill.Status.REJECTED, CostTagBackfill.Status.FAILED]
+    covering = (
+        CostTagBackfill.objects.filter(payer=OuterRef("pk"))
+        .exclude(status__in=[CostTagBackfill.Status.REJECTED, CostTagBackfill.Status.FAILED])
+        .order_by("-requested_at")
+        .values("requested_at")[:1]
     )
     payers = list(
         AwsAccount.objects.filter(is_payer=True, enabled=True)
-        .exclude(pk__in=covered.values("payer"))
+        .annotate(
+            plan_tagged_at=Subquery(_tagging_plans().order_by("-finished_at").values("finished_at")[:1]),
+            outside_tagged_at=Subquery(_found_tagged().order_by("-found_tagged_at").values("found_tagged_at")[:1]),
+            covered_at=Subquery(covering),
+        )
         .order_by("account_id")
     )
+    if not payers:
+        return None
+    first = payers[0]
+    tagged_at, tagged_by = _last_of(
+        {"plan": first.plan_tagged_at, "change_set": _change_set_tagged_at(), "outside": first.outside_tagged_at}
+    )
+    if tagged_at is None:
+        return None
+    payers = [payer for payer in payers if payer.covered_at is None or payer.covered_at < tagged_at]
     if not payers:
         return None
     return {"tagged_at": tagged_at, "tagged_by": tagged_by, "payers": payers, "may_request": may_backfill_costs(grants)}
