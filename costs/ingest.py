@@ -341,6 +341,8 @@ class WindowWriter:
         self.payer, self.start, self.end = payer, start, end
         self.ids = InventoryIds()
         with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":  # for this transaction only
+                cursor.execute("SELECT set_config('work_mem', %s, true)", [f"{settings.COST_INGEST_WORK_MEM_MB}MB"])
             cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
             cursor.execute(CREATE_STAGING)
 
