@@ -430,6 +430,13 @@ CELERY_BEAT_SCHEDULE["cost-ingestion"] = {
 # The Celery queue of the cost ingestion's tasks. "celery" (the default queue) in one box; production gives it its
 # own worker pool (COST_QUEUE=costs, `celery -A portal worker -Q costs`) so a 13-month load never delays provisioning.
 COST_QUEUE = env_str("COST_QUEUE", "celery")
+# The Celery queue of the inventory sync's tasks (the run, its account-regions, its domains' members). Their time is
+# spent waiting for the AWS rate budget, not on a CPU: production gives them their own pool of threads
+# (SYNC_QUEUE=sync, `celery -A portal worker -Q sync --pool threads --concurrency 32`), so a sync of every account
+# never holds the slots that provisioning and mail need.
+SYNC_QUEUE = env_str("SYNC_QUEUE", "celery")
+SYNC_TASKS = ("domains.run_inventory_sync", "domains.sync_account_region", "profiles.sync_domain_members")
+CELERY_TASK_ROUTES = {name: {"queue": SYNC_QUEUE} for name in SYNC_TASKS}
 # The cost dashboard's figures are cached per (ingestion, scope, filters) for at most this long; 0 turns it off. An
 # ingestion changes the key, so the figures are never older than the data.
 COST_FIGURES_CACHE_SECONDS = env_int("COST_FIGURES_CACHE_SECONDS", 3600, minimum=0)
