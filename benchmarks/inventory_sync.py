@@ -413,11 +413,11 @@ class BucketTimeline:
             for (t0, n0), (t1, n1) in zip(series, series[1:], strict=False)
             if first <= t0 and t1 <= last and t1 - t0 > 0 and (n1 - n0) / (t1 - t0) < 0.9 * rate
         ]
-        pace = total / max(last - first, 1e-9)
+        pace = f"{total / (last - first):.1f} calls/s" if last > first else "all in one sample"
         final = self.samples[-1][1]
         any_last = max(next(t for t, counts in self.samples if counts.get(b, 0) >= n) for b, n in final.items())
         text = (
-            f"first call by {first:.2f} s, last by {last:.2f} s ({pace:.1f} calls/s in between; the last call of "
+            f"first call by {first:.2f} s, last by {last:.2f} s ({pace} in between; the last call of "
             f"any account-region by {any_last:.2f} s), run ended at {elapsed:.2f} s; sampled intervals below 90% "
             f"of {rate:g}/s: {len(slow)} of {sum(1 for t, _ in series if first <= t <= last)} "
             f"(at s {sorted(set(slow))[:20]})"
