@@ -259,17 +259,25 @@ class ChildProcess:
             tail = self.log_path.read_text(errors="replace")[-3000:]
             raise SystemExit(f"{self.name} exited with {self.process.returncode}:\n{tail}")
 
-    def stop(self) -> None:
+    def signal(self, number: int) -> None:
         if self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-        self.log.close()
+                os.killpg(self.process.pid, number)
+
+
+def stop_all(children: list[ChildProcess], timeout: float = 15) -> None:
+    """SIGTERM to every child at once (a worker finishes the tasks it runs), SIGKILL to those still running after
+    ``timeout`` seconds."""
+    for child in children:
+        child.signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for child in children:
+        try:
+            child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.signal(signal.SIGKILL)
+            child.process.wait(timeout=10)
+        child.log.close()
 
 
 def child_env(**extra: str) -> dict[str, str]:
@@ -291,6 +299,8 @@ class ServerSandbox(ChildProcess):
         command = [sys.executable, "manage.py", "sandbox", "--port", str(port), "--empty"]
         env = child_env(AWS_SANDBOX_RATE_LIMITS="false", AWS_SANDBOX_LIFECYCLE_SECONDS="0")
         super().__init__("the sandbox server", command, env, log_dir / "sandbox.log")
+
+    def wait_ready(self) -> None:
         deadline = time.monotonic() + 60
         while True:
             self.check()
@@ -391,7 +401,10 @@ class BucketTimeline:
 
     def _sample(self) -> None:
         while not self._stop.is_set():
-            described = self.sandbox.describe()
+            try:
+                described = self.sandbox.describe()
+            except OSError:  # the sandbox server stopped (the benchmark is stopping): nothing more to sample
+                return
             counts = {_bucket_name(b): b["allowed"] + b["throttled"] for b in described["buckets"]}
             self.samples.append((time.perf_counter() - self.started, counts))
             self._stop.wait(self.every)
@@ -553,6 +566,9 @@ def main() -> None:
         "--budget-store", choices=("local", "redis"), default="local", help="with --in-process: where the budget is"
     )
     args = parser.parse_args()
+    # A benchmark stopped with SIGTERM stops its sandbox and workers and drops its database too (they are in
+    # sessions of their own, so nothing else reaches them).
+    signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
     setup_test_environment()
     if connection.vendor != "sqlite":  # a name of its own, never the test suite's test_<name> on the same server
         connection.settings_dict["TEST"]["NAME"] = f"{connection.settings_dict['NAME']}_inventory_bench"
@@ -579,9 +595,10 @@ def main() -> None:
                 if not args.serial:
                     stack.enter_context(in_process_workers(args.workers, args.threads))
             else:
+                stack.callback(stop_all, children)  # whatever was started by then, also on failure
                 sandbox = ServerSandbox(Path(logs))
-                stack.callback(sandbox.stop)
                 children.append(sandbox)
+                sandbox.wait_ready()
                 settings.AWS_ENDPOINT_URL = sandbox.url
             gateway().clear()
             started = time.perf_counter()
@@ -592,10 +609,10 @@ def main() -> None:
                 from portal.celery import app
 
                 app.control.purge()  # a queue left over from an earlier run must not feed these workers
-                workers = [WorkerProcess(n, args.threads, sandbox.url, Path(logs)) for n in range(args.workers)]
-                for worker in workers:
-                    stack.callback(worker.stop)
-                children.extend(workers)
+                workers: list[WorkerProcess] = []
+                for n in range(args.workers):
+                    workers.append(WorkerProcess(n, args.threads, sandbox.url, Path(logs)))
+                    children.append(workers[-1])
                 wait_for_workers(workers)
             sandbox.limits(enabled=not args.no_rate_limits)
             mode = (
