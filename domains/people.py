@@ -244,6 +244,27 @@ def _resolved(subject: str, key: str) -> Person | None:
     return match.chosen if match is not None else None
 
 
+RESOLVED_BATCH = 500  # subjects a query of resolved_choices asks about (SQLite caps a statement's parameters)
+
+
+def resolved_choices(subject: str, keys: list[str]) -> dict[str, Person]:
+    """The people admins chose earlier for these subjects, by key (the latest choice of each), a query per
+    RESOLVED_BATCH subjects: what :func:`person_for` asks one subject at a time, for a whole batch."""
+    chosen: dict[str, Person] = {}
+    for start in range(0, len(keys), RESOLVED_BATCH):
+        matches = (
+            PersonMatch.objects.filter(
+                subject=subject, key__in=keys[start : start + RESOLVED_BATCH], status=PersonMatch.Status.RESOLVED
+            )
+            .select_related("chosen")
+            .order_by("resolved_at", "pk")
+        )
+        for match in matches:
+            if match.chosen is not None:
+                chosen[match.key] = match.chosen
+    return chosen
+
+
 def _create(index: Index, *, display_name: str, email: str = "", user_name: str = "", **extra: Any) -> Person:
     person = Person.objects.create(
         display_name=(display_name or email or user_name)[:200], email=email, user_name=user_name, **extra
@@ -254,11 +275,20 @@ def _create(index: Index, *, display_name: str, email: str = "", user_name: str 
 
 
 def person_for(
-    index: Index, *, subject: str, key: str, label: str, email: str = "", user_name: str = "", display_name: str = ""
+    index: Index,
+    *,
+    subject: str,
+    key: str,
+    label: str,
+    email: str = "",
+    user_name: str = "",
+    display_name: str = "",
+    resolved: dict[str, Person] | None = None,
 ) -> Person | None:
     """The person behind a subject (an owner tag...): an admin's earlier choice, the one match, or a new person;
-    None when the match is ambiguous (then listed for an admin)."""
-    chosen = _resolved(subject, key)
+    None when the match is ambiguous (then listed for an admin). ``resolved``: the admins' choices of a batch of
+    subjects, read beforehand with :func:`resolved_choices`."""
+    chosen = resolved.get(key) if resolved is not None else _resolved(subject, key)
     if chosen is not None:
         return chosen
     person, candidates, reason = index.find(email=email, user_name=user_name)

@@ -10,24 +10,31 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made beside it are still synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+from portal.env import env_choice, env_int, env_optional  # noqa: E402
 from portal.ratebudget import BudgetSize  # noqa: E402
 from portal.settings import *  # noqa: E402,F403
-from portal.settings import DATABASES, STORAGES, VAR_DIR  # noqa: E402
+from portal.settings import AWS_RATE_BUDGETS, DATABASES, STORAGES, VAR_DIR  # noqa: E402
 
 ALLOWED_HOSTS = ["*"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 AWS_MODE = "sandbox"
-AWS_ENDPOINT_URL = None  # the in-process sandbox intercepts the real endpoints
+# The in-process sandbox intercepts the real endpoints. A worker process started beside the tests (their
+# start_worker, the inventory benchmark) is told the sandbox server's address instead.
+AWS_ENDPOINT_URL = env_optional("AWS_ENDPOINT_URL")
 AWS_SANDBOX_IN_PROCESS = True  # ... which is why sandbox mode without an endpoint is allowed here
-AWS_MAX_ATTEMPTS = 3
-AWS_RETRY_MODE = "standard"  # adaptive mode's client-side rate limiter would slow fault tests down
+# The suite's retry settings and rate budget unless the environment names others: the inventory benchmark gives its
+# worker processes production's (adaptive retries, 8 attempts, the budget's real sizes in Redis).
+AWS_MAX_ATTEMPTS = env_int("AWS_MAX_ATTEMPTS", 3, minimum=1, maximum=20)
+# Adaptive mode's client-side rate limiter would slow fault tests down.
+AWS_RETRY_MODE = env_choice("AWS_RETRY_MODE", "standard", ("standard", "adaptive"))
 AWS_STEP_RETRY_SECONDS = 0.01
 # Every gateway call still goes through the rate budget, in this process and sized so that it never waits; the budget's
 # own tests size it and pick its store themselves.
-AWS_RATE_BUDGET_STORE = "local"
-AWS_RATE_BUDGETS = {name: BudgetSize(100_000, 100_000) for name in AWS_RATE_BUDGETS}  # noqa: F405
+AWS_RATE_BUDGET_STORE = env_choice("AWS_RATE_BUDGET_STORE", "local", ("auto", "redis", "local"))
+if not env_optional("AWS_RATE_BUDGETS"):
+    AWS_RATE_BUDGETS = {name: BudgetSize(100_000, 100_000) for name in AWS_RATE_BUDGETS}
 
 if CELERY_BROKER_URL == "filesystem://":  # noqa: F405
     # Its own queue folder, so a demo running on the same checkout never takes the tests' tasks.
