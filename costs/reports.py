@@ -294,26 +294,31 @@ def scope_key(grants: Grants) -> list[Any]:
     return [sorted(domains), own]
 
 
-def _cache_key(prefix: str, version: str, grants: Grants, filters: dict[str, Any], *more: Any) -> str:
+def _kept(
+    prefix: str, grants: Grants, filters: dict[str, Any], compute: Callable[[], dict[str, Any]], *more: Any
+) -> dict[str, Any]:
+    """``compute()``'s answer from the cost cache, under a key of the last ingestion, the scope, the filters, the
+    day and ``more``; computed and kept when missing (computed every time before any ingestion, or with the cache
+    off)."""
+    version = data_version()
+    seconds = settings.COST_FIGURES_CACHE_SECONDS
+    if version is None or not seconds:
+        return compute()
     raw = json.dumps([version, scope_key(grants), filters, timezone.localdate(), *more], default=str, sort_keys=True)
-    return prefix + hashlib.sha256(raw.encode()).hexdigest()
+    key = prefix + hashlib.sha256(raw.encode()).hexdigest()
+    cache = caches["costs"]
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, seconds)
+    return value
 
 
 def cached_figures(grants: Grants, filters: dict[str, Any], compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """``compute()``'s figures, from the cache when the same scope asked for the same filters since the last
     ingestion. The key holds the ingestion's version, so an ingestion is a new key: nothing is invalidated by hand,
     and every web server (and worker) agrees. Domain names are not cached (see :func:`relabel`)."""
-    version = data_version()
-    seconds = settings.COST_FIGURES_CACHE_SECONDS
-    if version is None or not seconds:
-        return compute()
-    key = _cache_key("costs:figures:", version, grants, filters)
-    cache = caches["costs"]
-    figures = cache.get(key)
-    if figures is None:
-        figures = compute()
-        cache.set(key, figures, seconds)
-    return figures
+    return _kept("costs:figures:", grants, filters, compute)
 
 
 # What the dashboard shows beside the figures changes with the inventory (names, links) and the budgets: each has a
@@ -340,17 +345,7 @@ def bump(name: str) -> None:
 def cached_rendering(grants: Grants, filters: dict[str, Any], render: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """``render()``'s output (the dashboard's figures as HTML, and what its head shows), kept like the figures but
     also keyed by the inventory's and the budgets' markers. Rendering was half of a cached dashboard's time."""
-    version = data_version()
-    seconds = settings.COST_FIGURES_CACHE_SECONDS
-    if version is None or not seconds:
-        return render()
-    key = _cache_key("costs:rendered:", version, grants, filters, *(marker(name) for name in MARKERS))
-    cache = caches["costs"]
-    rendered = cache.get(key)
-    if rendered is None:
-        rendered = render()
-        cache.set(key, rendered, seconds)
-    return rendered
+    return _kept("costs:rendered:", grants, filters, render, *(marker(name) for name in MARKERS))
 
 
 def relabel(figures: dict[str, Any]) -> None:
