@@ -276,9 +276,10 @@ def page_rows(answer: dict[str, Any], member_tag: str) -> list[Row]:
         estimated = bool(result.get("Estimated"))
         for group in result.get("Groups", []):
             domain_key, member_key = group["Keys"]
-            # split_key's check, inlined: a page holds thousands of groups.
+            # split_key's check, inlined (a page holds thousands of groups); split_key raises, naming the bad key.
             if not (domain_key.startswith(domain_prefix) and member_key.startswith(member_prefix)):
-                split_key(domain_key, DOMAIN_TAG), split_key(member_key, member_tag)  # raises, naming the key
+                split_key(domain_key, DOMAIN_TAG)
+                split_key(member_key, member_tag)
             amount = Decimal(group["Metrics"]["UnblendedCost"]["Amount"])
             rows.append(Row(day, domain_key[cut_domain:], member_key[cut_member:], amount, estimated))
     return rows

@@ -81,6 +81,19 @@ def test_tag_keys_are_parsed_with_untagged_as_empty() -> None:
         split_key("SERVICE$x", DOMAIN_TAG)
 
 
+def test_a_page_with_a_group_of_another_key_is_refused_naming_it() -> None:
+    from costs.ingest import page_rows
+
+    def page(keys: list[str]) -> dict[str, Any]:
+        group = {"Keys": keys, "Metrics": {"UnblendedCost": {"Amount": "1.25", "Unit": "USD"}}}
+        return {"ResultsByTime": [{"TimePeriod": {"Start": "2026-11-02", "End": "2026-11-03"}, "Groups": [group]}]}
+
+    [row] = page_rows(page([f"{DOMAIN_TAG}$arn:d", f"{PROFILE_TAG}$arn:p"]), PROFILE_TAG)
+    assert (row.domain_arn, row.member_arn, row.amount) == ("arn:d", "arn:p", Decimal("1.25"))
+    with pytest.raises(ValueError, match="SERVICE"):
+        page_rows(page([f"{DOMAIN_TAG}$arn:d", "SERVICE$x"]), PROFILE_TAG)
+
+
 def test_the_first_run_backfills_13_months_and_matches_the_bill_to_the_cent(bill: dict[str, Any]) -> None:
     run = ingest()
     assert run.status == TaskRun.Status.SUCCEEDED, run.errors
