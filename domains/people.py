@@ -22,7 +22,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.dispatch import Signal
 from django.utils import timezone
@@ -296,7 +296,33 @@ def person_for(
         open_match(subject, key, label, reason, candidates)
         return None
     if person is None:
+        person = _created_meanwhile(index, email=email, user_name=user_name)
+    if person is None:
         person = _create(index, display_name=display_name, email=email, user_name=user_name)
+    return person
+
+
+def _committed_person(email: str, user_name: str) -> Person | None:
+    """The person with this email (else user name) as the database holds it now, not as an index read it."""
+    if not (email or user_name):
+        return None
+    match = (Q(email__iexact=email) if email else Q()) | (Q(user_name__iexact=user_name) if user_name else Q())
+    return Person.objects.filter(match).order_by("pk").first()
+
+
+def _created_meanwhile(index: Index, *, email: str, user_name: str) -> Person | None:
+    """The person another transaction created since ``index`` was read, or None: domains sync in parallel, and one
+    owner's profiles in two domains made two people of them. Read again; on PostgreSQL first wait for a transaction
+    that is creating the same person (the lock is the creator's until it commits), so the second reads the first's
+    person instead of making its own."""
+    person = _committed_person(email, user_name)
+    if person is None and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            key = f"portal-person:{(email or user_name).lower()}"
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [key])
+        person = _committed_person(email, user_name)
+    if person is not None:
+        index.add(person)
     return person
 
 
