@@ -24,6 +24,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Lower
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -192,11 +193,26 @@ def _store_users(
 class Index:
     """Every person by email and by user name (lower case), kept up to date as people are added."""
 
-    def __init__(self) -> None:
+    def __init__(self, people: Any = None) -> None:
         self.by_email: dict[str, list[Person]] = defaultdict(list)
         self.by_name: dict[str, list[Person]] = defaultdict(list)
-        for person in Person.objects.all():
+        for person in Person.objects.all() if people is None else people:
             self.add(person)
+
+    @classmethod
+    def of(cls, *, emails: set[str], user_names: set[str]) -> Index:
+        """Only the people with these emails or user names: all :meth:`find` consults for them, without reading
+        the whole directory (a sync links one domain's profiles, in every domain at once)."""
+        wanted = [key.lower() for key in (*emails, *user_names)]
+        found: dict[int, Person] = {}
+        step = RESOLVED_BATCH // 2  # each key is asked twice, as an email and as a user name
+        for start in range(0, len(wanted), step):
+            batch = wanted[start : start + step]
+            matching = Person.objects.annotate(lower_email=Lower("email"), lower_name=Lower("user_name")).filter(
+                Q(lower_email__in=batch) | Q(lower_name__in=batch)
+            )
+            found.update((person.pk, person) for person in matching)
+        return cls(sorted(found.values(), key=lambda person: person.pk))
 
     def add(self, person: Person) -> None:
         """Index a new person, or one whose email or user name was just filled in (listed once per key)."""
@@ -235,13 +251,7 @@ def open_match(subject: str, key: str, label: str, reason: str, candidates: list
 
 def _resolved(subject: str, key: str) -> Person | None:
     """The person an admin chose for this subject earlier (their choice stays)."""
-    match = (
-        PersonMatch.objects.filter(subject=subject, key=key, status=PersonMatch.Status.RESOLVED)
-        .select_related("chosen")
-        .order_by("-resolved_at")
-        .first()
-    )
-    return match.chosen if match is not None else None
+    return resolved_choices(subject, [key]).get(key)
 
 
 RESOLVED_BATCH = 500  # subjects a query of resolved_choices asks about (SQLite caps a statement's parameters)

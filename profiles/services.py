@@ -225,10 +225,12 @@ def link_people(profiles: Any = None, *, index: people.Index | None = None) -> d
     name), else the owner tag (an email or a user name; a new person when nobody matches). Ambiguous ones stay
     unlinked and are listed for an admin (:class:`domains.models.PersonMatch`). The profile's portal owner follows
     the person's login."""
-    index = index or people.Index()
     if profiles is None:
         profiles = UserProfile.objects.all()
     rows = list(profiles.exclude(person_source=PersonSource.ADMIN).select_related("domain"))
+    if index is None:  # the people these profiles' owner tags can name, not the whole directory
+        tags = {owner_tag(profile.tags) for profile in rows} - {""}
+        index = people.Index.of(emails={t for t in tags if "@" in t}, user_names={t for t in tags if "@" not in t})
     # The directory's users and people these profiles name, not the whole directory: a sync links one domain.
     sso_names = sorted({profile.sso_user_value.lower() for profile in rows if profile.sso_user_value})
     identity: dict[str, set[int]] = {}
